@@ -1,0 +1,360 @@
+package sdk
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	pb "github.com/realmd/realmd/sdk/proto/realmv1"
+)
+
+// This file is the host side of the wire contract: realmd's supervisor and
+// the conformance kit use it. Plugin authors do not need it.
+
+// LaunchConfig says how to start one plugin process.
+type LaunchConfig struct {
+	// Cmd is the plugin command. Launch sets its environment for the handshake.
+	Cmd *exec.Cmd
+	// Checksum, when set, is the SHA-256 the executable must have.
+	Checksum []byte
+	// Logger receives the plugin's log lines.
+	Logger hclog.Logger
+	// StartTimeout bounds the handshake; 0 means 10 seconds.
+	StartTimeout time.Duration
+	// Unary makes calls one RPC each instead of multiplexing them over one
+	// stream. It exists for the hop benchmark.
+	Unary bool
+}
+
+// Description is what a plugin says about itself.
+type Description struct {
+	Name           string
+	Version        string
+	Authenticators []string
+	Backends       []string
+	Authorizers    []string
+}
+
+// Serves reports whether the plugin serves typ in role.
+func (d Description) Serves(role Role, typ string) bool {
+	var list []string
+	switch role {
+	case RoleAuthenticator:
+		list = d.Authenticators
+	case RoleBackend:
+		list = d.Backends
+	case RoleAuthorizer:
+		list = d.Authorizers
+	}
+	for _, t := range list {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// Configuration is one Configure call.
+type Configuration struct {
+	Role         Role
+	Type         string
+	Instance     string
+	JSON         []byte
+	Dir          string
+	ValidateOnly bool
+}
+
+// Configured is what a successful Configure returns.
+type Configured struct {
+	// Problems is non-empty when the configuration was refused.
+	Problems  []Problem
+	Inputs    Inputs
+	Challenge Challenge
+}
+
+// Client is the host's handle on one running plugin process. Its methods are
+// safe for concurrent use. Every error from a call wraps one of the sentinel
+// errors; a dead process gives ErrUnavailable.
+type Client struct {
+	gp    *plugin.Client
+	rpc   pb.RealmClient
+	unary bool
+
+	ctx    context.Context // lives as long as the stream
+	cancel context.CancelFunc
+	stream pb.Realm_ExchangeClient
+	sendMu sync.Mutex
+	nextID atomic.Uint64
+
+	mu      sync.Mutex
+	pending map[uint64]chan *pb.Reply
+	broken  error
+	done    chan struct{}
+}
+
+// Launch starts a plugin process, completes the handshake (with AutoMTLS) and
+// opens the call stream. On any failure the process is killed.
+func Launch(cfg LaunchConfig) (*Client, error) {
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	setParentDeathSignal(cfg.Cmd)
+	var secure *plugin.SecureConfig
+	if cfg.Checksum != nil {
+		secure = &plugin.SecureConfig{Checksum: cfg.Checksum, Hash: sha256.New()}
+	}
+	gp := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		Plugins:          plugin.PluginSet{pluginName: &grpcPlugin{}},
+		Cmd:              cfg.Cmd,
+		SecureConfig:     secure,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           cfg.Logger,
+		StartTimeout:     cfg.StartTimeout,
+	})
+	c, err := connect(gp, cfg.Unary)
+	if err != nil {
+		gp.Kill()
+		return nil, err
+	}
+	return c, nil
+}
+
+func connect(gp *plugin.Client, unary bool) (*Client, error) {
+	proto, err := gp.Client()
+	if err != nil {
+		return nil, fmt.Errorf("%w: starting plugin: %w", ErrUnavailable, err)
+	}
+	raw, err := proto.Dispense(pluginName)
+	if err != nil {
+		return nil, fmt.Errorf("%w: dispensing plugin: %w", ErrUnavailable, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		gp:      gp,
+		rpc:     raw.(pb.RealmClient),
+		unary:   unary,
+		ctx:     ctx,
+		cancel:  cancel,
+		pending: map[uint64]chan *pb.Reply{},
+		done:    make(chan struct{}),
+	}
+	c.stream, err = c.rpc.Exchange(ctx)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("%w: opening call stream: %w", ErrUnavailable, err)
+	}
+	go c.receive()
+	return c, nil
+}
+
+// Pid is the plugin's process id, or 0.
+func (c *Client) Pid() int {
+	if rc := c.gp.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// Done is closed when the call stream breaks, which happens when the plugin
+// process dies or Kill is called.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Exited reports whether the plugin process has exited.
+func (c *Client) Exited() bool { return c.gp.Exited() }
+
+// Kill stops the plugin: it closes the connection, waits briefly for a clean
+// exit, then kills the process. It is safe to call more than once.
+func (c *Client) Kill() {
+	c.cancel()
+	c.gp.Kill()
+}
+
+// Describe asks the plugin what it serves.
+func (c *Client) Describe(ctx context.Context) (Description, error) {
+	d, err := c.rpc.Describe(ctx, &pb.DescribeRequest{})
+	if err != nil {
+		return Description{}, fmt.Errorf("%w: describe: %w", ErrUnavailable, err)
+	}
+	return Description{
+		Name:           d.GetName(),
+		Version:        d.GetVersion(),
+		Authenticators: d.GetAuthenticators(),
+		Backends:       d.GetBackends(),
+		Authorizers:    d.GetAuthorizers(),
+	}, nil
+}
+
+// Configure validates, and unless cfg.ValidateOnly provisions, the instance.
+// A refused configuration is a value: Configured.Problems.
+func (c *Client) Configure(ctx context.Context, cfg Configuration) (Configured, error) {
+	r, err := c.rpc.Configure(ctx, &pb.ConfigureRequest{
+		Role:         roleToWire(cfg.Role),
+		Type:         cfg.Type,
+		Instance:     cfg.Instance,
+		ConfigJson:   cfg.JSON,
+		ConfigDir:    cfg.Dir,
+		ValidateOnly: cfg.ValidateOnly,
+	})
+	if err != nil {
+		return Configured{}, fmt.Errorf("%w: configure: %w", ErrUnavailable, err)
+	}
+	out := Configured{Inputs: inputsFromWire(r.GetInputs()), Challenge: challengeFromWire(r.GetChallenge())}
+	for _, p := range r.GetProblems() {
+		out.Problems = append(out.Problems, Problem{Key: p.GetKey(), Message: p.GetMessage()})
+	}
+	return out, nil
+}
+
+// Extract asks an authenticator for the credentials in r. A nil result with a
+// nil error means none were found; reason says why, for debug logs.
+func (c *Client) Extract(ctx context.Context, r *Request) (creds *Credentials, reason string, err error) {
+	reply, err := c.call(ctx, &pb.Call{Kind: &pb.Call_Extract{Extract: requestToWire(r)}})
+	if err != nil {
+		return nil, "", err
+	}
+	if !reply.GetFound() {
+		return nil, reply.GetReason(), nil
+	}
+	return credentialsFromWire(reply.GetCredentials()), "", nil
+}
+
+// Authenticate asks a backend to verify creds. A nil user with a nil error
+// means the credentials were rejected.
+func (c *Client) Authenticate(ctx context.Context, creds *Credentials) (user *User, reason string, err error) {
+	reply, err := c.call(ctx, &pb.Call{Kind: &pb.Call_Authenticate{Authenticate: credentialsToWire(creds)}})
+	if err != nil {
+		return nil, "", err
+	}
+	if !reply.GetFound() {
+		return nil, reply.GetReason(), nil
+	}
+	return userFromWire(reply.GetUser()), "", nil
+}
+
+// Authorize asks an authorizer for u's extra roles.
+func (c *Client) Authorize(ctx context.Context, u *User) (*Grant, error) {
+	reply, err := c.call(ctx, &pb.Call{Kind: &pb.Call_Authorize{Authorize: userToWire(u)}})
+	if err != nil {
+		return nil, err
+	}
+	if g := grantFromWire(reply.GetGrant()); g != nil {
+		return g, nil
+	}
+	return &Grant{}, nil
+}
+
+// call sends one call and waits for its reply.
+func (c *Client) call(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		call.TimeoutMs = max(time.Until(dl).Milliseconds(), 1)
+	}
+	var reply *pb.Reply
+	var err error
+	if c.unary {
+		reply, err = c.rpc.Invoke(ctx, call)
+		if err != nil {
+			err = c.transportError(ctx, err)
+		}
+	} else {
+		reply, err = c.exchange(ctx, call)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := errorFromWire(reply.GetError()); err != nil {
+		return nil, err
+	}
+	return reply, nil
+}
+
+func (c *Client) transportError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	}
+	return fmt.Errorf("%w: plugin connection: %w", ErrUnavailable, err)
+}
+
+func (c *Client) exchange(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
+	call.Id = c.nextID.Add(1)
+	ch := make(chan *pb.Reply, 1)
+	c.mu.Lock()
+	if c.broken != nil {
+		err := c.broken
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.pending[call.Id] = ch
+	c.mu.Unlock()
+
+	c.sendMu.Lock()
+	err := c.stream.Send(call)
+	c.sendMu.Unlock()
+	if err != nil {
+		c.forget(call.Id)
+		return nil, c.transportError(ctx, err)
+	}
+	select {
+	case reply := <-ch:
+		if reply == nil {
+			return nil, c.brokenErr()
+		}
+		return reply, nil
+	case <-ctx.Done():
+		c.forget(call.Id)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	}
+}
+
+func (c *Client) forget(id uint64) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
+func (c *Client) brokenErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.broken
+}
+
+// receive delivers replies to their callers until the stream breaks, then
+// fails every pending call with ErrUnavailable.
+func (c *Client) receive() {
+	for {
+		reply, err := c.stream.Recv()
+		if err != nil {
+			c.mu.Lock()
+			c.broken = fmt.Errorf("%w: plugin stream closed: %w", ErrUnavailable, err)
+			if errors.Is(c.ctx.Err(), context.Canceled) {
+				c.broken = fmt.Errorf("%w: plugin stopped", ErrUnavailable)
+			}
+			for id, ch := range c.pending {
+				ch <- nil
+				delete(c.pending, id)
+			}
+			c.mu.Unlock()
+			close(c.done)
+			return
+		}
+		c.mu.Lock()
+		ch, ok := c.pending[reply.GetId()]
+		delete(c.pending, reply.GetId())
+		c.mu.Unlock()
+		if ok {
+			ch <- reply
+		}
+	}
+}

@@ -1,0 +1,298 @@
+package sdk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Config reads an instance's `config:` map the way OpenSearch reads its
+// Settings: nested maps are flattened to dotted keys (`a: {b: 1}` is `a.b: 1`),
+// a scalar where a list is expected is split on commas, and null is absent.
+//
+// Every getter records what went wrong with Problem instead of failing, so a
+// factory reports all problems at once. Keys never read are reported as
+// unknown by Problems, which catches typos.
+type Config struct {
+	values   map[string]any
+	used     map[string]bool
+	problems []Problem
+	dir      string
+	logger   hclog.Logger
+}
+
+// Problem is one thing wrong with a config, named by its key path.
+type Problem struct {
+	Key     string
+	Message string
+}
+
+func (p Problem) Error() string { return p.Key + ": " + p.Message }
+
+// NewConfig flattens raw (a JSON object) into a Config. dir is the directory
+// relative paths resolve against.
+func NewConfig(raw []byte, dir string, logger hclog.Logger) (*Config, error) {
+	var m map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("decoding config: %w", err)
+		}
+	}
+	return NewConfigMap(m, dir, logger), nil
+}
+
+// NewConfigMap is NewConfig for a decoded map.
+func NewConfigMap(m map[string]any, dir string, logger hclog.Logger) *Config {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	c := &Config{values: map[string]any{}, used: map[string]bool{}, dir: dir, logger: logger}
+	flatten("", m, c.values)
+	return c
+}
+
+func flatten(prefix string, m map[string]any, out map[string]any) {
+	for k, v := range m {
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		switch v := v.(type) {
+		case nil:
+		case map[string]any:
+			flatten(key, v, out)
+		default:
+			out[key] = v
+		}
+	}
+}
+
+// Logger is the plugin's logger, named after the instance.
+func (c *Config) Logger() hclog.Logger { return c.logger }
+
+// Dir is the config directory.
+func (c *Config) Dir() string { return c.dir }
+
+// Has reports whether key is set.
+func (c *Config) Has(key string) bool {
+	_, ok := c.values[key]
+	return ok
+}
+
+// Raw returns the value of key as decoded from JSON, and marks it read.
+func (c *Config) Raw(key string) (any, bool) {
+	v, ok := c.values[key]
+	if ok {
+		c.used[key] = true
+	}
+	return v, ok
+}
+
+// Children returns the sorted distinct names directly below prefix:
+// for `users.a.base` and `users.b.search`, Children("users") is [a b].
+func (c *Config) Children(prefix string) []string {
+	seen := map[string]bool{}
+	for k := range c.values {
+		rest, ok := strings.CutPrefix(k, prefix+".")
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, ".")
+		seen[name] = true
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// String returns key as a string; numbers and booleans are converted.
+func (c *Config) String(key, def string) string {
+	v, ok := c.Raw(key)
+	if !ok {
+		return def
+	}
+	s, ok := scalarString(v)
+	if !ok {
+		c.Problem(key, "must be a string, not a %s", kindOf(v))
+		return def
+	}
+	return s
+}
+
+// Bool returns key as a boolean; only true and false (or their strings) are accepted.
+func (c *Config) Bool(key string, def bool) bool {
+	v, ok := c.Raw(key)
+	if !ok {
+		return def
+	}
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		switch v {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+	}
+	c.Problem(key, "must be true or false, not %s", describe(v))
+	return def
+}
+
+// Int returns key as an integer; a decimal string is accepted.
+func (c *Config) Int(key string, def int) int {
+	v, ok := c.Raw(key)
+	if !ok {
+		return def
+	}
+	switch v := v.(type) {
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return int(v)
+		}
+	case string:
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			return n
+		}
+	}
+	c.Problem(key, "must be a whole number, not %s", describe(v))
+	return def
+}
+
+// List returns key as a list of strings. A YAML list is taken as is (scalars
+// converted to strings); a scalar string is split on commas and each part
+// trimmed, as OpenSearch's Settings.getAsList does.
+func (c *Config) List(key string, def []string) []string {
+	v, ok := c.Raw(key)
+	if !ok {
+		return def
+	}
+	switch v := v.(type) {
+	case []any:
+		out := make([]string, 0, len(v))
+		for i, e := range v {
+			s, ok := scalarString(e)
+			if !ok {
+				c.Problem(fmt.Sprintf("%s[%d]", key, i), "must be a string, not a %s", kindOf(e))
+				continue
+			}
+			out = append(out, s)
+		}
+		return out
+	default:
+		s, ok := scalarString(v)
+		if !ok {
+			c.Problem(key, "must be a list or a comma-separated string, not a %s", kindOf(v))
+			return def
+		}
+		if strings.TrimSpace(s) == "" {
+			return nil
+		}
+		parts := strings.Split(s, ",")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		return parts
+	}
+}
+
+// Path returns key as a file path, resolved against the config directory
+// when relative.
+func (c *Config) Path(key, def string) string {
+	p := c.String(key, def)
+	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Ignore marks keys as read without using them: OpenSearch keys that have no
+// meaning in realmd and are accepted for compatibility.
+func (c *Config) Ignore(keys ...string) {
+	for _, k := range keys {
+		c.used[k] = true
+	}
+}
+
+// IgnorePrefix marks every key below prefix as read.
+func (c *Config) IgnorePrefix(prefix string) {
+	for k := range c.values {
+		if strings.HasPrefix(k, prefix+".") || k == prefix {
+			c.used[k] = true
+		}
+	}
+}
+
+// Problem records a problem with key.
+func (c *Config) Problem(key, format string, args ...any) {
+	c.problems = append(c.problems, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// Problems returns every recorded problem, plus one for each key never read,
+// sorted by key.
+func (c *Config) Problems() []Problem {
+	out := append([]Problem(nil), c.problems...)
+	for k := range c.values {
+		if !c.used[k] {
+			out = append(out, Problem{Key: k, Message: "unknown key"})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Err returns the problems joined into one error, or nil.
+func (c *Config) Err() error {
+	ps := c.Problems()
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+func scalarString(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case bool:
+		return strconv.FormatBool(v), true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case map[string]any:
+		return "map"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func describe(v any) string {
+	if s, ok := scalarString(v); ok {
+		return strconv.Quote(s)
+	}
+	return "a " + kindOf(v)
+}

@@ -1,0 +1,5 @@
+package sdk
+
+import "net/textproto"
+
+func canonicalHeaderKey(s string) string { return textproto.CanonicalMIMEHeaderKey(s) }

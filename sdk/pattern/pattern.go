@@ -1,0 +1,163 @@
+// Package pattern matches strings the way OpenSearch's WildcardMatcher does:
+// `*` matches everything, `/regex/` is a full-match regular expression, a
+// string with `*` or `?` is a glob, anything else matches exactly. Matching is
+// case-sensitive. Role mappings, LDAP skip_users, exclude_roles and attribute
+// allow-lists all use it.
+package pattern
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Matcher matches strings against one pattern.
+type Matcher struct {
+	source string
+	kind   kind
+	lit    string
+	re     *regexp.Regexp
+}
+
+type kind int
+
+const (
+	none kind = iota
+	any
+	exact
+	prefix
+	contains
+	glob
+	regex
+)
+
+// Compile parses one pattern. Only a bad `/regex/` (or a lone `/`) fails.
+// Regular expressions use Go's RE2 syntax, which lacks Java's backreferences
+// and lookaround; such a pattern is an error, never a silent non-match.
+func Compile(s string) (Matcher, error) {
+	m := Matcher{source: s}
+	switch {
+	case strings.TrimSpace(s) == "":
+		m.kind = none
+	case s == "*":
+		m.kind = any
+	case s == "/":
+		return m, fmt.Errorf("pattern %q: a regular expression must be written /regex/", s)
+	case len(s) > 1 && strings.HasPrefix(s, "/") && strings.HasSuffix(s, "/"):
+		re, err := regexp.Compile(`^(?:` + s[1:len(s)-1] + `)$`)
+		if err != nil {
+			return m, fmt.Errorf("pattern %q: %w", s, err)
+		}
+		m.kind, m.re = regex, re
+	case !strings.ContainsAny(s, "*?"):
+		m.kind, m.lit = exact, s
+	case strings.HasSuffix(s, "*") && !strings.ContainsAny(s[:len(s)-1], "*?"):
+		m.kind, m.lit = prefix, s[:len(s)-1]
+	case len(s) > 2 && strings.HasPrefix(s, "*") && strings.HasSuffix(s, "*") && !strings.ContainsAny(s[1:len(s)-1], "*?"):
+		m.kind, m.lit = contains, s[1:len(s)-1]
+	default:
+		m.kind, m.lit = glob, s
+	}
+	return m, nil
+}
+
+// MustCompile is Compile for patterns known to be valid; it panics otherwise.
+func MustCompile(s string) Matcher {
+	m, err := Compile(s)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// String returns the pattern as written.
+func (m Matcher) String() string { return m.source }
+
+// Match reports whether s matches.
+func (m Matcher) Match(s string) bool {
+	switch m.kind {
+	case any:
+		return true
+	case exact:
+		return s == m.lit
+	case prefix:
+		return strings.HasPrefix(s, m.lit)
+	case contains:
+		return strings.Contains(s, m.lit)
+	case glob:
+		return matchGlob(m.lit, s)
+	case regex:
+		return m.re.MatchString(s)
+	}
+	return false
+}
+
+// matchGlob matches `*` (any run, also empty) and `?` (one character),
+// iteratively with backtracking to the last star: linear in practice, no
+// recursion on hostile input.
+func matchGlob(p, s string) bool {
+	pr, sr := []rune(p), []rune(s)
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(sr) {
+		switch {
+		case pi < len(pr) && (pr[pi] == '?' || pr[pi] == sr[si]):
+			pi++
+			si++
+		case pi < len(pr) && pr[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(pr) && pr[pi] == '*' {
+		pi++
+	}
+	return pi == len(pr)
+}
+
+// Set is a list of patterns; it matches when any of them does.
+type Set []Matcher
+
+// CompileSet compiles every pattern; the error names each bad one.
+func CompileSet(patterns []string) (Set, error) {
+	set := make(Set, 0, len(patterns))
+	var errs []string
+	for _, p := range patterns {
+		m, err := Compile(p)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		set = append(set, m)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return set, nil
+}
+
+// Match reports whether any pattern matches s.
+func (set Set) Match(s string) bool {
+	for _, m := range set {
+		if m.Match(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchAny reports whether any pattern matches any of ss.
+func (set Set) MatchAny(ss []string) bool {
+	for _, s := range ss {
+		if set.Match(s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+package pattern
+
+import "testing"
+
+func TestMatch_OpenSearchSemantics(t *testing.T) {
+	tests := []struct {
+		name    string
+		pattern string
+		input   string
+		want    bool
+	}{
+		{"blank never matches", "", "", false},
+		{"star matches everything", "*", "anything", true},
+		{"exact is case-sensitive", "Admin", "admin", false},
+		{"exact matches itself", "admin", "admin", true},
+		{"prefix", "kibana*", "kibanaserver", true},
+		{"prefix miss", "kibana*", "xkibana", false},
+		{"contains", "*dev*", "the-dev-team", true},
+		{"question mark is one character", "us?r", "user", true},
+		{"question mark is not zero characters", "us?r", "usr", false},
+		{"glob with inner star", "cn=*,ou=people", "cn=alice,ou=people", true},
+		{"glob backtracks", "a*b*c", "axxbyyc", true},
+		{"glob rejects", "a*b*c", "axxbyy", false},
+		{"regex is a full match", "/ab+/", "abbb", true},
+		{"regex does not match a substring", "/b+/", "abbb", false},
+		{"regex alternation is anchored as a whole", "/a|b/", "ab", false},
+		{"unicode glob", "§Ä?", "§ÄÖ", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Compile(tt.pattern)
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", tt.pattern, err)
+			}
+			if got := m.Match(tt.input); got != tt.want {
+				t.Errorf("%q.Match(%q) = %v, want %v", tt.pattern, tt.input, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCompile_BadPatternsAreErrors(t *testing.T) {
+	for _, p := range []string{"/", "/(unclosed/", "/(?=lookahead)/", "/a{2,1}/"} {
+		if _, err := Compile(p); err == nil {
+			t.Errorf("Compile(%q) succeeded, want an error", p)
+		}
+	}
+}
+
+func TestSet_MatchAny(t *testing.T) {
+	set, err := CompileSet([]string{"admin", "dev*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !set.MatchAny([]string{"x", "developers"}) {
+		t.Error("want a match on developers")
+	}
+	if set.MatchAny([]string{"x", "y"}) {
+		t.Error("want no match")
+	}
+	if _, err := CompileSet([]string{"ok", "/(/", "/"}); err == nil {
+		t.Error("want an error naming the bad patterns")
+	}
+}

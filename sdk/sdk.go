@@ -1,0 +1,164 @@
+// Package sdk is what a realmd realm plugin imports: the capability interfaces,
+// the values that cross the wire, the errors, the config reader and Serve.
+//
+// A plugin implements one or more of Authenticator, Backend and Authorizer,
+// lists its factories in a Plugin and calls Serve from main. It never imports
+// go-plugin or gRPC.
+package sdk
+
+import (
+	"context"
+	"time"
+)
+
+// Request is the part of an HTTP request an authenticator may read. Header
+// names are canonical (http.CanonicalHeaderKey). realmd sends only the headers
+// and query parameters the authenticator declared in its Inputs.
+type Request struct {
+	Method string
+	Path   string
+	Header map[string][]string
+	Query  map[string][]string
+	// SocketAddress is the TCP peer, ip:port.
+	SocketAddress string
+	// ClientAddress is the caller after X-Forwarded-For resolution, ip:port.
+	ClientAddress string
+	// PeerCertificates are DER certificates, leaf first: the TLS peer chain, or
+	// one delegated by a trusted proxy.
+	PeerCertificates [][]byte
+}
+
+// HeaderValue returns the first value of the named header, or "".
+func (r *Request) HeaderValue(name string) string {
+	if v := r.Header[canonicalHeaderKey(name)]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// QueryValue returns the first value of the named query parameter, or "".
+func (r *Request) QueryValue(name string) string {
+	if v := r.Query[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Credentials are what an authenticator found in a request.
+type Credentials struct {
+	Username string
+	// Password is set by password authenticators such as basic.
+	Password []byte
+	// BackendRoles and Attributes are set by authenticators that verify the
+	// credential themselves (tokens, certificates, trusted proxy headers).
+	BackendRoles []string
+	Attributes   map[string]string
+	// Continue, when non-empty, means the handshake needs another round
+	// (SPNEGO): realmd answers 401 with this WWW-Authenticate value.
+	Continue string
+	// CacheTTL is how long an identity built from these credentials may be
+	// cached; 0 means not at all. realmd caps it by cache.ttl_minutes.
+	CacheTTL time.Duration
+}
+
+// User is an authenticated identity.
+type User struct {
+	Name         string
+	BackendRoles []string
+	// SecurityRoles are roles granted directly (internal users'
+	// opendistro_security_roles); role mapping always keeps them.
+	SecurityRoles []string
+	Attributes    map[string]string
+	// LoginName is the name the client presented, before a backend renamed
+	// the user (LDAP may answer with a DN).
+	LoginName string
+	// CacheTTL is how long this answer may be cached; 0 means not at all.
+	CacheTTL time.Duration
+}
+
+// Grant is what an authorizer adds to a user.
+type Grant struct {
+	BackendRoles  []string
+	SecurityRoles []string
+	Attributes    map[string]string
+	// CacheTTL is how long this answer may be cached; 0 means not at all.
+	CacheTTL time.Duration
+}
+
+// Inputs lists the parts of a request an authenticator reads. realmd sends
+// only these, and hashes only these for the identity cache key, so an
+// authenticator must declare everything its answer depends on.
+type Inputs struct {
+	Headers          []string
+	Query            []string
+	PeerCertificates bool
+	ClientAddress    bool
+}
+
+// Challenge is what realmd answers when a challenging domain finds no
+// credentials.
+type Challenge struct {
+	// WWWAuthenticate is the header value; empty means no header.
+	WWWAuthenticate string
+	Body            string
+	ContentType     string
+}
+
+// Authenticator finds credentials in a request (an http_authenticator).
+type Authenticator interface {
+	// Inputs reports which parts of a request Extract reads. It is called
+	// once, after the factory returns.
+	Inputs() Inputs
+	// Extract returns the credentials in r. A nil *Credentials with a nil
+	// error means r carries none of this authenticator's credentials. Errors
+	// are for credentials that are present but unreadable (wrap ErrMalformed)
+	// and for technical failure (wrap ErrUnavailable when a dependency is down).
+	Extract(ctx context.Context, r *Request) (*Credentials, error)
+}
+
+// Challenger is implemented by authenticators that can ask a client for
+// credentials (basic, bearer tokens, SPNEGO).
+type Challenger interface {
+	Challenge() Challenge
+}
+
+// Backend verifies credentials (an authentication_backend).
+type Backend interface {
+	// Authenticate verifies c. A nil *User with a nil error means the
+	// credentials were rejected: a wrong password or an unknown user is a
+	// value, not an error.
+	Authenticate(ctx context.Context, c *Credentials) (*User, error)
+}
+
+// Authorizer adds backend roles and attributes to an authenticated user (an
+// authorization_backend). A user it knows nothing about gets an empty Grant.
+type Authorizer interface {
+	Authorize(ctx context.Context, u *User) (*Grant, error)
+}
+
+// Provisioner is implemented by instances that do I/O before serving (open
+// connection pools, load keys). Provision is not called by `realmd check`.
+type Provisioner interface {
+	Provision(ctx context.Context) error
+}
+
+// Cleaner is implemented by instances that hold resources. Cleanup is called
+// once when the instance stops; it must tolerate a failed or missing Provision.
+type Cleaner interface {
+	Cleanup() error
+}
+
+// Factory builds an instance from its config. It must be pure: read and
+// validate cfg, record every problem with cfg.Problem, and do no I/O (that
+// belongs in Provision). When cfg has problems the instance is discarded.
+type Factory[T any] func(cfg *Config) (T, error)
+
+// Plugin describes what a plugin binary serves. The map keys are the type
+// names used in config.yml.
+type Plugin struct {
+	Name           string
+	Version        string
+	Authenticators map[string]Factory[Authenticator]
+	Backends       map[string]Factory[Backend]
+	Authorizers    map[string]Factory[Authorizer]
+}

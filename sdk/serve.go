@@ -1,0 +1,90 @@
+package sdk
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	pb "github.com/realmd/realmd/sdk/proto/realmv1"
+)
+
+// ProtocolVersion is the go-plugin protocol version of the wire contract in
+// sdk/proto/realmv1. It changes only on a breaking wire change.
+const ProtocolVersion = 1
+
+// Handshake is shared by realmd and every plugin. The cookie keeps a plugin
+// binary from being run by hand by mistake; it is not a security feature.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolVersion,
+	MagicCookieKey:   "REALMD_PLUGIN",
+	MagicCookieValue: "8c1f6a2e-realmd-realm-plugin-v1",
+}
+
+// pluginName is the single go-plugin plugin a realmd plugin process serves.
+const pluginName = "realm"
+
+// LogLevelEnv names the environment variable realmd uses to pass its log
+// level to plugins.
+const LogLevelEnv = "REALMD_PLUGIN_LOG_LEVEL"
+
+// parentPollInterval is how often Serve checks that realmd is still alive.
+const parentPollInterval = 250 * time.Millisecond
+
+// grpcPlugin binds the Realm service into go-plugin.
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	server *server
+}
+
+func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterRealmServer(s, p.server)
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return pb.NewRealmClient(c), nil
+}
+
+// Serve serves p to realmd and returns when realmd goes away. Call it from
+// main and nothing else: stdout belongs to the handshake, logs go to stderr
+// as JSON through the logger handed to each factory in Config.Logger.
+//
+// A plugin exits by itself when its parent process dies, so no plugin
+// outlives realmd.
+func Serve(p Plugin) {
+	signal.Ignore(syscall.SIGPIPE) // a dead host must not kill us mid-log
+	logger := hclog.New(&hclog.LoggerOptions{
+		Name:       p.Name,
+		Output:     os.Stderr,
+		JSONFormat: true,
+		Level:      hclog.LevelFromString(os.Getenv(LogLevelEnv)),
+	})
+	srv := newServer(p, logger)
+	go exitWithParent(srv, logger)
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		Plugins:         plugin.PluginSet{pluginName: &grpcPlugin{server: srv}},
+		GRPCServer:      plugin.DefaultGRPCServer,
+		Logger:          logger,
+	})
+	srv.stop()
+}
+
+// exitWithParent ends the process when the parent dies. realmd also asks the
+// kernel for a parent-death signal where it can; this covers the rest.
+func exitWithParent(srv *server, logger hclog.Logger) {
+	parent := os.Getppid()
+	for range time.Tick(parentPollInterval) {
+		if os.Getppid() != parent {
+			logger.Info("parent process is gone; exiting")
+			srv.stop()
+			os.Exit(0)
+		}
+	}
+}

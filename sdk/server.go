@@ -1,0 +1,257 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	pb "github.com/realmd/realmd/sdk/proto/realmv1"
+)
+
+// maxInFlight bounds the calls one plugin process works on at once; further
+// calls wait in the stream (gRPC flow control pushes back on the host).
+const maxInFlight = 1024
+
+// instance is one configured realm: exactly one of the three is set.
+type instance struct {
+	role          Role
+	authenticator Authenticator
+	backend       Backend
+	authorizer    Authorizer
+}
+
+func (in *instance) value() any {
+	switch in.role {
+	case RoleAuthenticator:
+		return in.authenticator
+	case RoleBackend:
+		return in.backend
+	}
+	return in.authorizer
+}
+
+// server implements the wire contract on top of a Plugin.
+type server struct {
+	pb.UnimplementedRealmServer
+	plugin Plugin
+	logger hclog.Logger
+
+	mu       sync.Mutex // serialises Configure
+	instance atomic.Pointer[instance]
+}
+
+func newServer(p Plugin, logger hclog.Logger) *server {
+	return &server{plugin: p, logger: logger}
+}
+
+func sortedKeys[T any](m map[string]T) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeResponse, error) {
+	return &pb.DescribeResponse{
+		Name:           s.plugin.Name,
+		Version:        s.plugin.Version,
+		Authenticators: sortedKeys(s.plugin.Authenticators),
+		Backends:       sortedKeys(s.plugin.Backends),
+		Authorizers:    sortedKeys(s.plugin.Authorizers),
+	}, nil
+}
+
+// build runs the factory for role and typ.
+func (s *server) build(role Role, typ string, cfg *Config) (*instance, error) {
+	in := &instance{role: role}
+	var err error
+	var found bool
+	switch role {
+	case RoleAuthenticator:
+		var f Factory[Authenticator]
+		if f, found = s.plugin.Authenticators[typ]; found {
+			in.authenticator, err = f(cfg)
+		}
+	case RoleBackend:
+		var f Factory[Backend]
+		if f, found = s.plugin.Backends[typ]; found {
+			in.backend, err = f(cfg)
+		}
+	case RoleAuthorizer:
+		var f Factory[Authorizer]
+		if f, found = s.plugin.Authorizers[typ]; found {
+			in.authorizer, err = f(cfg)
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("plugin %q does not serve %s type %q", s.plugin.Name, role, typ)
+	}
+	return in, err
+}
+
+func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	logger := s.logger.Named(req.GetInstance())
+	cfg, err := NewConfig(req.GetConfigJson(), req.GetConfigDir(), logger)
+	if err != nil {
+		return problemResponse(Problem{Key: "", Message: err.Error()}), nil
+	}
+	in, err := s.build(roleFromWire(req.GetRole()), req.GetType(), cfg)
+	if err != nil {
+		return problemResponse(Problem{Key: "", Message: err.Error()}), nil
+	}
+	if ps := cfg.Problems(); len(ps) > 0 {
+		return problemResponse(ps...), nil
+	}
+	resp := &pb.ConfigureResponse{}
+	if in.role == RoleAuthenticator {
+		resp.Inputs = inputsToWire(in.authenticator.Inputs())
+		if c, ok := in.authenticator.(Challenger); ok {
+			resp.Challenge = challengeToWire(c.Challenge())
+		}
+	}
+	if req.GetValidateOnly() {
+		cleanup(in, logger)
+		return resp, nil
+	}
+	if p, ok := in.value().(Provisioner); ok {
+		if err := p.Provision(ctx); err != nil {
+			cleanup(in, logger)
+			return problemResponse(Problem{Key: "", Message: "provisioning: " + err.Error()}), nil
+		}
+	}
+	if old := s.instance.Swap(in); old != nil {
+		cleanup(old, logger)
+	}
+	logger.Debug("configured", "role", in.role.String(), "type", req.GetType())
+	return resp, nil
+}
+
+func problemResponse(ps ...Problem) *pb.ConfigureResponse {
+	resp := &pb.ConfigureResponse{}
+	for _, p := range ps {
+		resp.Problems = append(resp.Problems, &pb.Problem{Key: p.Key, Message: p.Message})
+	}
+	return resp
+}
+
+func cleanup(in *instance, logger hclog.Logger) {
+	if c, ok := in.value().(Cleaner); ok {
+		if err := c.Cleanup(); err != nil {
+			logger.Warn("cleanup failed", "error", err)
+		}
+	}
+}
+
+// stop cleans up the current instance; Serve calls it on the way out.
+func (s *server) stop() {
+	if in := s.instance.Swap(nil); in != nil {
+		cleanup(in, s.logger)
+	}
+}
+
+// handle answers one call. It never panics the process: a panicking realm
+// answers ErrInternal for that call.
+func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
+	reply = &pb.Reply{Id: call.GetId()}
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("realm panicked", "panic", fmt.Sprint(r))
+			reply = &pb.Reply{Id: call.GetId(), Error: errorToWire(fmt.Errorf("%w: realm panicked: %v", ErrInternal, r))}
+		}
+	}()
+	if ms := call.GetTimeoutMs(); ms > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
+		defer cancel()
+	}
+	in := s.instance.Load()
+	if in == nil {
+		reply.Error = errorToWire(ErrNotConfigured)
+		return reply
+	}
+	var err error
+	switch k := call.GetKind().(type) {
+	case *pb.Call_Extract:
+		if in.authenticator == nil {
+			err = fmt.Errorf("%w: %s cannot extract credentials", ErrUnsupported, in.role)
+			break
+		}
+		var c *Credentials
+		c, err = in.authenticator.Extract(ctx, requestFromWire(k.Extract))
+		reply.Found = c != nil
+		reply.Credentials = credentialsToWire(c)
+	case *pb.Call_Authenticate:
+		if in.backend == nil {
+			err = fmt.Errorf("%w: %s cannot authenticate", ErrUnsupported, in.role)
+			break
+		}
+		var u *User
+		u, err = in.backend.Authenticate(ctx, credentialsFromWire(k.Authenticate))
+		reply.Found = u != nil
+		reply.User = userToWire(u)
+	case *pb.Call_Authorize:
+		if in.authorizer == nil {
+			err = fmt.Errorf("%w: %s cannot authorize", ErrUnsupported, in.role)
+			break
+		}
+		var g *Grant
+		g, err = in.authorizer.Authorize(ctx, userFromWire(k.Authorize))
+		reply.Found = g != nil
+		reply.Grant = grantToWire(g)
+	default:
+		err = fmt.Errorf("%w: empty call", ErrUnsupported)
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		reply.Error = errorToWire(err)
+	}
+	return reply
+}
+
+func (s *server) Invoke(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
+	return s.handle(ctx, call), nil
+}
+
+func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
+	ctx := stream.Context()
+	var (
+		sendMu  sync.Mutex
+		sendErr error
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, maxInFlight)
+	)
+	defer wg.Wait()
+	for {
+		call, err := stream.Recv()
+		if err != nil {
+			return nil // the host closed the stream or went away
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			reply := s.handle(ctx, call)
+			sendMu.Lock()
+			if sendErr == nil {
+				sendErr = stream.Send(reply)
+			}
+			sendMu.Unlock()
+		}()
+	}
+}
