@@ -95,6 +95,25 @@ func (c *Config) Raw(key string) (any, bool) {
 	return v, ok
 }
 
+// Decode converts the raw value of key into v (a pointer) through JSON, for
+// structured values such as a list of objects. It reports false, and records
+// a problem, when key is missing or does not fit v.
+func (c *Config) Decode(key string, v any) bool {
+	raw, ok := c.Raw(key)
+	if !ok {
+		return false
+	}
+	b, err := json.Marshal(raw)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		c.Problem(key, "%v", err)
+		return false
+	}
+	return true
+}
+
 // Children returns the sorted distinct names directly below prefix:
 // for `users.a.base` and `users.b.search`, Children("users") is [a b].
 func (c *Config) Children(prefix string) []string {

@@ -8,8 +8,14 @@ package sdk
 
 import (
 	"context"
+	"math"
 	"time"
 )
+
+// CacheForever is a CacheTTL for answers that stay true until the config
+// changes (a password checked against a static hash, an extracted header).
+// realmd caps every TTL by cache.ttl_minutes, and a reload drops the cache.
+const CacheForever = time.Duration(math.MaxInt64)
 
 // Request is the part of an HTTP request an authenticator may read. Header
 // names are canonical (http.CanonicalHeaderKey). realmd sends only the headers
