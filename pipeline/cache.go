@@ -1,0 +1,135 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// cacheKey is a SHA-256 over the request parts that some authenticator
+// reads: the credential, and nothing else, so that two requests with the same
+// credential share an entry and the credential itself is never stored.
+type cacheKey [sha256.Size]byte
+
+// keyInputs is the union of every domain's declared inputs, sorted.
+type keyInputs struct {
+	headers       []string
+	query         []string
+	peerCerts     bool
+	clientAddress bool
+}
+
+func unionInputs(domains []Domain) keyInputs {
+	var k keyInputs
+	for _, d := range domains {
+		k.headers = append(k.headers, canonicalHeaders(d.Inputs.Headers)...)
+		k.query = append(k.query, d.Inputs.Query...)
+		k.peerCerts = k.peerCerts || d.Inputs.PeerCertificates
+		k.clientAddress = k.clientAddress || d.Inputs.ClientAddress
+	}
+	slices.Sort(k.headers)
+	k.headers = slices.Compact(k.headers)
+	slices.Sort(k.query)
+	k.query = slices.Compact(k.query)
+	return k
+}
+
+// key hashes r's credential parts. ok is false when r carries none of them:
+// such a request has nothing to cache under.
+func (k keyInputs) key(r *sdk.Request) (key cacheKey, ok bool) {
+	h := sha256.New()
+	field := func(tag byte, values []string) {
+		for _, v := range values {
+			ok = true
+			var n [9]byte
+			n[0] = tag
+			binary.BigEndian.PutUint64(n[1:], uint64(len(v)))
+			h.Write(n[:])
+			h.Write([]byte(v))
+		}
+	}
+	for _, name := range k.headers {
+		field('h', []string{name})
+		field('v', r.Header[name])
+	}
+	for _, name := range k.query {
+		field('q', []string{name})
+		field('v', r.Query[name])
+	}
+	if k.peerCerts {
+		for _, c := range r.PeerCertificates {
+			field('c', []string{string(c)})
+		}
+	}
+	hasCredential := ok
+	if k.clientAddress {
+		field('a', []string{r.ClientAddress})
+	}
+	if !hasCredential {
+		return key, false
+	}
+	h.Sum(key[:0])
+	return key, true
+}
+
+type cacheEntry struct {
+	user    sdk.User
+	domain  *Domain
+	expires time.Time
+}
+
+// identityCache holds authenticated users (after authorization, before role
+// mapping, which depends on the caller) for one config generation.
+type identityCache struct {
+	max time.Duration
+	now func() time.Time
+
+	mu      sync.RWMutex
+	entries map[cacheKey]cacheEntry
+	sweep   time.Time
+}
+
+func newIdentityCache(max time.Duration) *identityCache {
+	return &identityCache{max: max, now: time.Now, entries: map[cacheKey]cacheEntry{}}
+}
+
+func (c *identityCache) get(k cacheKey) (cacheEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[k]
+	c.mu.RUnlock()
+	if !ok || !c.now().Before(e.expires) {
+		return cacheEntry{}, false
+	}
+	return e, true
+}
+
+// put stores e for ttl, capped by the cache's maximum. A zero ttl stores nothing.
+func (c *identityCache) put(k cacheKey, e cacheEntry, ttl time.Duration) {
+	ttl = min(ttl, c.max)
+	if ttl <= 0 {
+		return
+	}
+	now := c.now()
+	e.expires = now.Add(ttl)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[k] = e
+	if now.After(c.sweep) { // drop expired entries at most once a minute
+		c.sweep = now.Add(time.Minute)
+		for key, old := range c.entries {
+			if !now.Before(old.expires) {
+				delete(c.entries, key)
+			}
+		}
+	}
+}
+
+func (c *identityCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}

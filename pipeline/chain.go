@@ -1,0 +1,201 @@
+package pipeline
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// authenticate is domain i's stage: OpenSearch's per-domain loop body
+// (BackendRegistry.authenticate), one domain at a time.
+func (p *Pipeline) authenticate(j *job, i int) {
+	d := &p.cfg.Domains[i]
+	next := func() {
+		if i+1 < len(p.stages) {
+			p.send(p.stages[i+1], j)
+		} else {
+			p.conclude(j)
+		}
+	}
+	if d.Challenge && j.firstChallenging == nil {
+		j.firstChallenging = d
+	}
+	creds, reason, err := d.Authenticator.Extract(j.ctx, filterRequest(j.req, d.Inputs))
+	if err != nil {
+		p.skip(j, d, "extracting credentials", err)
+		next()
+		return
+	}
+	j.sawCredentials = j.sawCredentials || creds != nil // bad credentials never become anonymous
+	if creds == nil {
+		p.log.Debug("no credentials", "domain", d.Name, "reason", reason)
+		if !j.anonLogin && d.Challenge && d.ChallengeResponse.WWWAuthenticate != "" {
+			j.finish(Result{Outcome: Challenged, Challenge: d.ChallengeResponse})
+			return
+		}
+		next()
+		return
+	}
+	if creds.Continue != "" {
+		c := d.ChallengeResponse
+		c.WWWAuthenticate = creds.Continue
+		j.finish(Result{Outcome: Challenged, Challenge: c})
+		return
+	}
+	user, ttl, ok := p.verify(j, d, creds)
+	if !ok {
+		next()
+		return
+	}
+	j.user, j.domain, j.ttl = user, d, ttl
+	p.send(p.authz, j)
+}
+
+// verify runs d's backend. ok is false when the credentials were rejected
+// or the backend failed.
+func (p *Pipeline) verify(j *job, d *Domain, creds *sdk.Credentials) (user sdk.User, ttl time.Duration, ok bool) {
+	if d.Backend == nil { // noop: the credentials are the user
+		return sdk.User{
+			Name:         creds.Username,
+			BackendRoles: creds.BackendRoles,
+			Attributes:   creds.Attributes,
+			LoginName:    creds.Username,
+		}, creds.CacheTTL, true
+	}
+	u, reason, err := d.Backend.Authenticate(j.ctx, creds)
+	if err != nil {
+		p.skip(j, d, "verifying credentials", err)
+		return sdk.User{}, 0, false
+	}
+	if u == nil {
+		p.log.Debug("credentials rejected", "domain", d.Name, "user", creds.Username, "reason", reason)
+		return sdk.User{}, 0, false
+	}
+	if u.LoginName == "" {
+		u.LoginName = creds.Username
+	}
+	return *u, min(creds.CacheTTL, u.CacheTTL), true
+}
+
+// skip records why domain d could not answer; OpenSearch skips such a
+// domain, and realmd remembers the unavailable ones for a 503.
+func (p *Pipeline) skip(j *job, d *Domain, what string, err error) {
+	switch {
+	case errors.Is(err, sdk.ErrUnavailable):
+		j.unavailable = append(j.unavailable, d.Name)
+		p.log.Warn("domain unavailable", "domain", d.Name, "step", what, "error", err)
+	case errors.Is(err, sdk.ErrMalformed):
+		p.log.Debug("malformed credentials", "domain", d.Name, "error", err)
+	default:
+		p.log.Warn("domain failed", "domain", d.Name, "step", what, "error", err)
+	}
+}
+
+// conclude answers a request no domain authenticated.
+func (p *Pipeline) conclude(j *job) {
+	if j.anonLogin && !j.sawCredentials {
+		j.user = sdk.User{Name: AnonymousUser, BackendRoles: []string{AnonymousBackendRole}, LoginName: AnonymousUser}
+		j.domain, j.ttl = nil, 0
+		j.finish(Result{Outcome: Authenticated})
+		return
+	}
+	if len(j.unavailable) > 0 {
+		j.finish(Result{Outcome: Unavailable})
+		return
+	}
+	if d := j.firstChallenging; d != nil && d.ChallengeResponse.WWWAuthenticate != "" {
+		j.finish(Result{Outcome: Challenged, Challenge: d.ChallengeResponse})
+		return
+	}
+	j.finish(Result{Outcome: Challenged, Challenge: sdk.Challenge{Body: FinalFailureBody, ContentType: "text/plain; charset=UTF-8"}})
+}
+
+// authorize is the authz stage: every authorization backend in parallel,
+// merged in declared order. A failing backend is logged and skipped, as in
+// OpenSearch; the user keeps the roles collected so far, but the answer is
+// not cached.
+func (p *Pipeline) authorize(j *job) {
+	grants := make([]*sdk.Grant, len(p.cfg.Authz))
+	errs := make([]error, len(p.cfg.Authz))
+	var wg sync.WaitGroup
+	for i, a := range p.cfg.Authz {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := j.user
+			grants[i], errs[i] = a.Backend.Authorize(j.ctx, &u)
+		}()
+	}
+	wg.Wait()
+	for i, g := range grants {
+		if errs[i] != nil {
+			p.log.Warn("cannot retrieve roles", "authz", p.cfg.Authz[i].Name, "user", j.user.Name, "error", errs[i])
+			j.ttl = 0
+			continue
+		}
+		j.user = merge(j.user, g)
+		j.ttl = min(j.ttl, g.CacheTTL)
+	}
+	j.finish(Result{Outcome: Authenticated})
+}
+
+// merge adds g's roles and attributes to u without duplicates, keeping order.
+func merge(u sdk.User, g *sdk.Grant) sdk.User {
+	if g == nil {
+		return u
+	}
+	u.BackendRoles = appendNew(u.BackendRoles, g.BackendRoles)
+	u.SecurityRoles = appendNew(u.SecurityRoles, g.SecurityRoles)
+	if len(g.Attributes) > 0 {
+		attrs := make(map[string]string, len(u.Attributes)+len(g.Attributes))
+		for k, v := range u.Attributes {
+			attrs[k] = v
+		}
+		for k, v := range g.Attributes {
+			attrs[k] = v
+		}
+		u.Attributes = attrs
+	}
+	return u
+}
+
+func appendNew(dst, src []string) []string {
+	out := slices.Clone(dst)
+	for _, s := range src {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// filterRequest returns the part of r an authenticator declared it reads.
+func filterRequest(r *sdk.Request, in sdk.Inputs) *sdk.Request {
+	f := &sdk.Request{Method: r.Method, Path: r.Path, SocketAddress: r.SocketAddress}
+	if len(in.Headers) > 0 {
+		f.Header = make(map[string][]string, len(in.Headers))
+		for _, name := range canonicalHeaders(in.Headers) {
+			if v, ok := r.Header[name]; ok {
+				f.Header[name] = v
+			}
+		}
+	}
+	if len(in.Query) > 0 {
+		f.Query = make(map[string][]string, len(in.Query))
+		for _, name := range in.Query {
+			if v, ok := r.Query[name]; ok {
+				f.Query[name] = v
+			}
+		}
+	}
+	if in.PeerCertificates {
+		f.PeerCertificates = r.PeerCertificates
+	}
+	if in.ClientAddress {
+		f.ClientAddress = r.ClientAddress
+	}
+	return f
+}

@@ -1,0 +1,176 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/realmd/realmd/sdk"
+	"github.com/realmd/realmd/sdk/pattern"
+)
+
+// Role-mapping resolution modes (plugins.security.roles_mapping_resolution).
+const (
+	MappingOnly      = "MAPPING_ONLY"
+	BackendRolesOnly = "BACKENDROLES_ONLY"
+	Both             = "BOTH"
+)
+
+// Host resolver modes (config.dynamic.hosts_resolver_mode).
+const (
+	IPOnly           = "ip-only"
+	IPHostname       = "ip-hostname"
+	IPHostnameLookup = "ip-hostname-lookup"
+)
+
+// Mapping is one roles_mapping.yml entry.
+type Mapping struct {
+	Role            string
+	Users           []string
+	BackendRoles    []string
+	AndBackendRoles []string
+	Hosts           []string
+}
+
+// MapperConfig configures a RoleMapper.
+type MapperConfig struct {
+	Mode      string // MappingOnly when empty
+	HostsMode string // IPOnly when empty
+	Mappings  []Mapping
+	// KnownRoles are the roles defined in roles.yml; a user's own security
+	// roles are kept only when known. Nil keeps them all.
+	KnownRoles map[string]bool
+	// HiddenRoles are roles whose mapping entry is hidden; a user's own
+	// security roles never include them.
+	HiddenRoles map[string]bool
+	// LookupAddr does reverse DNS for IPHostnameLookup; nil disables it.
+	LookupAddr func(ctx context.Context, ip string) ([]string, error)
+}
+
+type compiledMapping struct {
+	role            string
+	users           pattern.Set
+	backendRoles    pattern.Set
+	andBackendRoles pattern.Set
+	hosts           pattern.Set
+}
+
+// RoleMapper maps users to security roles the way OpenSearch's
+// ConfigurableRoleMapper does.
+type RoleMapper struct {
+	cfg      MapperConfig
+	mappings []compiledMapping
+	useHosts bool
+}
+
+// NewRoleMapper compiles every pattern; the error names each bad one.
+func NewRoleMapper(cfg MapperConfig) (*RoleMapper, error) {
+	if cfg.Mode == "" {
+		cfg.Mode = MappingOnly
+	}
+	if cfg.HostsMode == "" {
+		cfg.HostsMode = IPOnly
+	}
+	m := &RoleMapper{cfg: cfg}
+	var errs []string
+	compile := func(role, field string, ps []string) pattern.Set {
+		set, err := pattern.CompileSet(ps)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s.%s: %v", role, field, err))
+		}
+		return set
+	}
+	for _, mp := range cfg.Mappings {
+		cm := compiledMapping{
+			role:            mp.Role,
+			users:           compile(mp.Role, "users", mp.Users),
+			backendRoles:    compile(mp.Role, "backend_roles", mp.BackendRoles),
+			andBackendRoles: compile(mp.Role, "and_backend_roles", mp.AndBackendRoles),
+			hosts:           compile(mp.Role, "hosts", mp.Hosts),
+		}
+		m.useHosts = m.useHosts || len(cm.hosts) > 0
+		m.mappings = append(m.mappings, cm)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("role mapping: %s", strings.Join(errs, "; "))
+	}
+	return m, nil
+}
+
+// Caller is where a request came from, for `hosts` patterns.
+type Caller struct {
+	// IP is the client address after X-Forwarded-For resolution, without port.
+	IP string
+	// Host is the name the client address was given as, when it was a name.
+	Host string
+}
+
+// Map returns u's security roles for a request from caller, sorted.
+func (m *RoleMapper) Map(ctx context.Context, u *sdk.User, caller Caller) []string {
+	roles := map[string]bool{}
+	for _, r := range u.SecurityRoles {
+		if (m.cfg.KnownRoles == nil || m.cfg.KnownRoles[r]) && !m.cfg.HiddenRoles[r] {
+			roles[r] = true
+		}
+	}
+	if m.cfg.Mode == Both || m.cfg.Mode == BackendRolesOnly {
+		for _, r := range u.BackendRoles {
+			roles[r] = true
+		}
+	}
+	if m.cfg.Mode == Both || m.cfg.Mode == MappingOnly {
+		var hostNames []string
+		if m.useHosts {
+			hostNames = m.hostNames(ctx, caller)
+		}
+		for _, cm := range m.mappings {
+			if roles[cm.role] {
+				continue
+			}
+			if cm.users.Match(u.Name) ||
+				cm.backendRoles.MatchAny(u.BackendRoles) ||
+				(len(cm.andBackendRoles) > 0 && allMatch(cm.andBackendRoles, u.BackendRoles)) ||
+				cm.hosts.MatchAny(hostNames) {
+				roles[cm.role] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(roles))
+	for r := range roles {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// allMatch reports whether every pattern matches at least one value.
+func allMatch(set pattern.Set, values []string) bool {
+	for _, p := range set {
+		if !slices.ContainsFunc(values, p.Match) {
+			return false
+		}
+	}
+	return true
+}
+
+// hostNames lists the strings `hosts` patterns are matched against.
+func (m *RoleMapper) hostNames(ctx context.Context, c Caller) []string {
+	names := []string{c.IP}
+	if m.cfg.HostsMode == IPHostname || m.cfg.HostsMode == IPHostnameLookup {
+		if c.Host != "" && c.Host != c.IP {
+			names = append(names, c.Host)
+		}
+	}
+	if m.cfg.HostsMode == IPHostnameLookup && m.cfg.LookupAddr != nil && c.IP != "" {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if hosts, err := m.cfg.LookupAddr(ctx, c.IP); err == nil {
+			for _, h := range hosts {
+				names = append(names, strings.TrimSuffix(h, "."))
+			}
+		}
+	}
+	return names
+}

@@ -1,0 +1,251 @@
+package pipeline
+
+import (
+	"context"
+	"net/textproto"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// DefaultQueueSize bounds each stage when Config.QueueSize is 0.
+const DefaultQueueSize = 1024
+
+// Pipeline authenticates requests for one config generation. Create it with
+// New, stop it with Close; it is safe for concurrent use in between.
+type Pipeline struct {
+	cfg    Config
+	log    Logger
+	inputs keyInputs
+	cache  *identityCache
+	flight singleflight.Group
+
+	stages []*stage // one per domain, in order
+	authz  *stage
+
+	ctx      context.Context // cancelled by Close after the drain
+	cancel   context.CancelFunc
+	actors   sync.WaitGroup
+	inflight sync.WaitGroup
+	closing  atomic.Bool
+}
+
+// New builds a pipeline and starts its stage goroutines.
+func New(cfg Config) *Pipeline {
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.Mapper == nil {
+		cfg.Mapper, _ = NewRoleMapper(MapperConfig{})
+	}
+	p := &Pipeline{cfg: cfg, log: cfg.Logger, inputs: unionInputs(cfg.Domains), cache: newIdentityCache(cfg.CacheTTL)}
+	if p.log == nil {
+		p.log = nopLogger{}
+	}
+	if cfg.Anonymous {
+		p.inputs.query = append(p.inputs.query, "auth_type")
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	for i := range cfg.Domains {
+		p.stages = append(p.stages, p.startStage(func(j *job) { p.authenticate(j, i) }))
+	}
+	p.authz = p.startStage(p.authorize)
+	return p
+}
+
+// Close stops accepting requests, waits for those in flight to finish, then
+// stops the stage goroutines.
+func (p *Pipeline) Close() {
+	p.closing.Store(true)
+	p.inflight.Wait()
+	p.cancel()
+	p.actors.Wait()
+}
+
+// CacheLen is the number of identities in the cache.
+func (p *Pipeline) CacheLen() int { return p.cache.len() }
+
+// Authenticate answers who r is. caller is used for `hosts` role mappings.
+// It returns when the answer is known or ctx ends.
+func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Caller) Result {
+	p.inflight.Add(1)
+	defer p.inflight.Done()
+	if p.closing.Load() {
+		return Result{Outcome: Unavailable}
+	}
+	key, cacheable := p.inputs.key(r)
+	cacheable = cacheable && p.cfg.CacheTTL > 0
+	if cacheable {
+		if e, ok := p.cache.get(key); ok {
+			return p.mapped(ctx, e.user, e.domain, caller, true)
+		}
+	}
+	var res Result
+	var entry cacheEntry
+	if cacheable {
+		// Identical credentials in flight together are checked once, on a
+		// context that outlives any one caller but keeps its deadline.
+		v, _, _ := p.flight.Do(string(key[:]), func() (any, error) {
+			fctx, cancel := detach(ctx)
+			defer cancel()
+			res, entry, ttl := p.run(fctx, r)
+			if res.Outcome == Authenticated && len(res.Unavailable) == 0 {
+				p.cache.put(key, entry, ttl)
+			}
+			return flightResult{res, entry}, nil
+		})
+		fr := v.(flightResult)
+		res, entry = fr.res, fr.entry
+	} else {
+		res, entry, _ = p.run(ctx, r)
+	}
+	if res.Outcome != Authenticated {
+		return res
+	}
+	out := p.mapped(ctx, entry.user, entry.domain, caller, false)
+	out.Unavailable = res.Unavailable
+	return out
+}
+
+// detach returns a context that is not cancelled with ctx but has its deadline.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := context.WithoutCancel(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(d, dl)
+	}
+	return context.WithCancel(d)
+}
+
+type flightResult struct {
+	res   Result
+	entry cacheEntry
+}
+
+// mapped finishes an authenticated answer with role mapping.
+func (p *Pipeline) mapped(ctx context.Context, u sdk.User, d *Domain, caller Caller, cached bool) Result {
+	id := &Identity{User: u, Roles: p.cfg.Mapper.Map(ctx, &u, caller)}
+	if d != nil {
+		id.Domain, id.Authenticator = d.Name, d.AuthenticatorType
+	}
+	return Result{Outcome: Authenticated, Identity: id, Cached: cached}
+}
+
+// run sends r through the stages and waits for the answer.
+func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry, time.Duration) {
+	j := &job{
+		ctx:       ctx,
+		req:       r,
+		anonLogin: p.cfg.Anonymous && isAnonymousLogin(r),
+		done:      make(chan struct{}),
+	}
+	if len(p.stages) == 0 {
+		p.conclude(j)
+	} else {
+		select {
+		case p.stages[0].in <- j:
+		default:
+			return Result{Outcome: Overloaded}, cacheEntry{}, 0
+		}
+	}
+	select {
+	case <-j.done:
+	case <-ctx.Done():
+		return Result{Outcome: Unavailable, Unavailable: []string{"timeout"}}, cacheEntry{}, 0
+	}
+	return j.result, cacheEntry{user: j.user, domain: j.domain}, j.ttl
+}
+
+// isAnonymousLogin follows OpenSearch: auth_type=anonymous when the
+// parameter is present, otherwise no Authorization header at all.
+func isAnonymousLogin(r *sdk.Request) bool {
+	if v, ok := r.Query["auth_type"]; ok && len(v) > 0 {
+		return v[0] == "anonymous"
+	}
+	_, ok := r.Header["Authorization"]
+	return !ok
+}
+
+// job is one request's trip through the stages. Exactly one stage works on
+// it at a time, so its fields need no lock; done is closed once.
+type job struct {
+	ctx       context.Context
+	req       *sdk.Request
+	anonLogin bool
+
+	firstChallenging *Domain
+	sawCredentials   bool
+	unavailable      []string
+
+	user   sdk.User
+	domain *Domain
+	ttl    time.Duration
+
+	result Result
+	done   chan struct{}
+}
+
+func (j *job) finish(r Result) {
+	r.Unavailable = j.unavailable
+	j.result = r
+	close(j.done)
+}
+
+// stage is an actor: one goroutine owns its queue and starts each job's work
+// in a goroutine of its own, with at most cap(slots) jobs in flight, so one
+// slow backend call never holds up the others.
+type stage struct {
+	in    chan *job
+	slots chan struct{}
+}
+
+func (p *Pipeline) startStage(work func(*job)) *stage {
+	s := &stage{in: make(chan *job, p.cfg.QueueSize), slots: make(chan struct{}, p.cfg.QueueSize)}
+	p.actors.Add(1)
+	go func() {
+		defer p.actors.Done()
+		for {
+			select {
+			case j := <-s.in:
+				select {
+				case s.slots <- struct{}{}:
+				case <-p.ctx.Done():
+					j.finish(Result{Outcome: Unavailable})
+					return
+				}
+				go func() {
+					defer func() { <-s.slots }()
+					work(j)
+				}()
+			case <-p.ctx.Done():
+				return
+			}
+		}
+	}()
+	return s
+}
+
+// send hands j to stage s, waiting while s's queue is full.
+func (p *Pipeline) send(s *stage, j *job) {
+	select {
+	case s.in <- j:
+	case <-j.ctx.Done():
+		j.finish(Result{Outcome: Unavailable})
+	}
+}
+
+func canonicalHeaders(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = textproto.CanonicalMIMEHeaderKey(n)
+	}
+	return out
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Debug(string, ...any) {}
+func (nopLogger) Warn(string, ...any)  {}
