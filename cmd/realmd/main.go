@@ -1,0 +1,65 @@
+// Command realmd is a local authentication and authorization daemon that
+// reads OpenSearch Security's configuration files unchanged.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `realmd: authentication and authorization for reverse proxies and applications
+
+Usage:
+  realmd serve [--config DIR] [--listen ADDR] [--log-level LEVEL] [--log-json]
+  realmd check --config DIR
+  realmd hash [--algorithm bcrypt|pbkdf2|argon2] [--config DIR]   (password on stdin)
+  realmd version
+
+Without --config, serve runs the embedded quickstart config (demo users).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
+	case "hash":
+		return hash(args[1:], stdin, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "realmd %s\n", version)
+		return 0
+	case "plugin":
+		return servePlugin(args[1:], stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "realmd: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// newLogger is the root logger every part of realmd gets a named child of.
+func newLogger(level string, json bool, out io.Writer) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "realmd",
+		Level:      hclog.LevelFromString(level),
+		JSONFormat: json,
+		Output:     out,
+	})
+}

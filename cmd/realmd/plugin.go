@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/realmd/realmd/plugins/basic"
+	"github.com/realmd/realmd/sdk"
+)
+
+// builtins are the realms compiled into realmd. Each runs as its own
+// process, `realmd plugin NAME`, through the same go-plugin path as a
+// third-party plugin.
+func builtins() []sdk.Plugin {
+	return []sdk.Plugin{basic.Plugin()}
+}
+
+// servePlugin is the hidden `realmd plugin NAME` command.
+func servePlugin(args []string, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: realmd plugin NAME (started by realmd itself)")
+		return 2
+	}
+	for _, p := range builtins() {
+		if p.Name == args[0] {
+			sdk.Serve(p)
+			return 0
+		}
+	}
+	fmt.Fprintf(stderr, "realmd plugin: no built-in plugin %q\n", args[0])
+	return 2
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/realmd/realmd/core"
+	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/examples/quickstart"
+	"github.com/realmd/realmd/sdk"
+)
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("config", "", "config directory (default: the embedded quickstart)")
+	listen := fs.String("listen", "", "listen address, overrides realmd.yml (e.g. 127.0.0.1:9200)")
+	level := fs.String("log-level", envOr("REALMD_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error")
+	logJSON := fs.Bool("log-json", false, "log JSON lines")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger := newLogger(*level, *logJSON, stderr)
+	if *dir == "" {
+		tmp, err := quickstart.Extract()
+		if err != nil {
+			logger.Error("extracting the quickstart config", "error", err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		*dir = tmp
+		logger.Info("no --config given; serving the embedded quickstart config", "dir", tmp)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		logger.Error("finding the realmd executable", "error", err)
+		return 1
+	}
+	os.Setenv(sdk.LogLevelEnv, *level) // plugins inherit realmd's level
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d := core.New(core.Options{Dir: *dir, Listen: *listen, Builtins: builtins(), Executable: exe, Logger: logger})
+	go reloadOnHUP(ctx, d)
+	if err := d.Run(ctx); err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			fmt.Fprintf(stderr, "realmd: the config in %s has problems:\n%s\n", *dir, ps.Error())
+			return 1
+		}
+		logger.Error("realmd stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// reloadOnHUP forces a reload on SIGHUP.
+func reloadOnHUP(ctx context.Context, d *core.Daemon) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_, _ = d.Reload(ctx)
+		}
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

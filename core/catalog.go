@@ -1,0 +1,135 @@
+// Package core is the realmd daemon: it loads a config directory, runs every
+// realm as a supervised plugin process, builds the pipeline for each config
+// generation and serves the HTTP front door.
+package core
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/sdk"
+)
+
+// PluginRef says how to start the plugin that serves one realm type.
+type PluginRef struct {
+	// Name is the plugin's name: a built-in ("basic") or a catalog entry.
+	Name    string
+	Builtin bool
+	Path    string
+	Args    []string
+	Env     []string
+	// Checksum is the pinned SHA-256 of Path, or nil.
+	Checksum []byte
+}
+
+// Command returns a fresh command for one launch of the plugin.
+func (r PluginRef) Command() *exec.Cmd {
+	cmd := exec.Command(r.Path, r.Args...)
+	cmd.Env = append(os.Environ(), r.Env...)
+	return cmd
+}
+
+// Catalog resolves realm type names to plugins: first the built-ins served
+// by `realmd plugin NAME`, then realmd.yml's pinned catalog, then
+// executables named after the type in the plugin directory.
+type Catalog struct {
+	builtins map[sdk.Role]map[string]PluginRef
+	realmd   config.Realmd
+}
+
+// NewCatalog indexes the built-in plugins; exe is the realmd executable that
+// serves them.
+func NewCatalog(builtins []sdk.Plugin, exe string, r config.Realmd) *Catalog {
+	c := &Catalog{builtins: map[sdk.Role]map[string]PluginRef{}, realmd: r}
+	add := func(role sdk.Role, p sdk.Plugin, types []string) {
+		if c.builtins[role] == nil {
+			c.builtins[role] = map[string]PluginRef{}
+		}
+		for _, t := range types {
+			c.builtins[role][t] = PluginRef{Name: p.Name, Builtin: true, Path: exe, Args: []string{"plugin", p.Name}}
+		}
+	}
+	for _, p := range builtins {
+		add(sdk.RoleAuthenticator, p, keys(p.Authenticators))
+		add(sdk.RoleBackend, p, keys(p.Backends))
+		add(sdk.RoleAuthorizer, p, keys(p.Authorizers))
+	}
+	return c
+}
+
+func keys[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// notIncluded explains OpenSearch types that no built-in serves.
+var notIncluded = map[string]string{
+	"saml": "SAML is a browser redirect flow between OpenSearch Dashboards and the identity provider; " +
+		"realmd answers per request and does not run that flow. Use an openid domain for SSO tokens",
+	"kerberos":       "the kerberos realm is not part of this build yet",
+	"clientcert":     "the clientcert (PKI) realm is not part of this build yet",
+	"proxy":          "the proxy realm is not part of this build yet",
+	"extended-proxy": "the proxy realm is not part of this build yet",
+	"openid":         "the openid realm is not part of this build yet",
+	"jwt":            "the jwt realm is not part of this build yet",
+	"ldap":           "the ldap realm is not part of this build yet",
+}
+
+// Resolve finds the plugin serving typ in role. The error says why none
+// does and what to do about it.
+func (c *Catalog) Resolve(role sdk.Role, typ string) (PluginRef, error) {
+	if ref, ok := c.builtins[role][typ]; ok {
+		return ref, nil
+	}
+	if e, ok := c.realmd.Catalog[typ]; ok {
+		sum, err := hex.DecodeString(e.SHA256)
+		if err != nil {
+			return PluginRef{}, fmt.Errorf("catalog entry %q: sha256: %w", typ, err)
+		}
+		if len(sum) == 0 {
+			sum = nil
+		}
+		return PluginRef{Name: typ, Path: filepath.Join(c.realmd.PluginDir, e.Command), Args: e.Args, Env: e.Env, Checksum: sum}, nil
+	}
+	if c.realmd.PluginDir != "" && !strings.ContainsAny(typ, `/\`) && typ != "." && typ != ".." {
+		path := filepath.Join(c.realmd.PluginDir, typ)
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return PluginRef{Name: typ, Path: path}, nil
+		}
+	}
+	if why, ok := notIncluded[typ]; ok {
+		if c.servesOtherRole(role, typ) {
+			return PluginRef{}, fmt.Errorf("type %q cannot be used as %s", typ, role)
+		}
+		return PluginRef{}, fmt.Errorf("type %q is not supported: %s", typ, why)
+	}
+	if c.servesOtherRole(role, typ) {
+		return PluginRef{}, fmt.Errorf("type %q cannot be used as %s", typ, role)
+	}
+	hint := "name a built-in type (" + strings.Join(keys(c.builtins[role]), ", ") + ")"
+	if c.realmd.PluginDir == "" {
+		hint += ", or set plugin_directory in realmd.yml for third-party plugins"
+	} else {
+		hint += fmt.Sprintf(", or put an executable named %q in %s", typ, c.realmd.PluginDir)
+	}
+	return PluginRef{}, fmt.Errorf("unknown %s type %q: %s", role, typ, hint)
+}
+
+func (c *Catalog) servesOtherRole(role sdk.Role, typ string) bool {
+	for r, m := range c.builtins {
+		if _, ok := m[typ]; ok && r != role {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,214 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/sdk"
+)
+
+// Options configures a Daemon.
+type Options struct {
+	// Dir is the config directory.
+	Dir string
+	// Listen overrides realmd.yml's listen address when set.
+	Listen string
+	// Builtins are the plugins compiled into Executable, served by
+	// `Executable plugin NAME`.
+	Builtins   []sdk.Plugin
+	Executable string
+	Logger     hclog.Logger
+}
+
+// Daemon is a running realmd: the current generation, the plugin pool and
+// the front door.
+type Daemon struct {
+	opts   Options
+	logger hclog.Logger
+	pool   *instancePool
+
+	reloadMu sync.Mutex // one reload at a time
+	current  atomic.Pointer[Generation]
+	nextID   atomic.Uint64
+	lastErr  atomic.Pointer[ReloadError]
+	draining sync.WaitGroup
+}
+
+// New returns a daemon; Run starts it.
+func New(opts Options) *Daemon {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	return &Daemon{opts: opts, logger: opts.Logger, pool: newInstancePool()}
+}
+
+// load reads and validates the config directory.
+func (d *Daemon) load() (*config.Settings, error) {
+	s, problems := config.Load(d.opts.Dir)
+	for _, p := range problems {
+		if p.Warning {
+			d.logger.Warn("config warning", "problem", p.String())
+		}
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// build makes a generation from settings, reusing running instances.
+func (d *Daemon) build(ctx context.Context, s *config.Settings) (*Generation, error) {
+	cat := NewCatalog(d.opts.Builtins, d.opts.Executable, s.Realmd)
+	g, err := buildGeneration(ctx, d.nextID.Add(1), s, cat, d.pool, d.logger)
+	if err != nil {
+		return nil, err
+	}
+	if g.xff, err = newXFFResolver(s.Security.XFF); err != nil {
+		g.close()
+		return nil, config.Problems{{File: config.ConfigFile, Key: "config.dynamic.http.xff.internalProxies", Message: err.Error()}}
+	}
+	return g, nil
+}
+
+// Run loads the config, starts every plugin, serves until ctx ends, then
+// drains requests and stops every plugin.
+func (d *Daemon) Run(ctx context.Context) error {
+	s, err := d.load()
+	if err != nil {
+		return err
+	}
+	g, err := d.build(ctx, s)
+	if err != nil {
+		return err
+	}
+	d.current.Store(g)
+	d.logger.Info("config loaded", "generation", g.ID, "dir", s.Dir, "domains", len(s.Security.Authc), "plugins", len(g.instances))
+
+	addr := firstNonEmpty(d.opts.Listen, s.Realmd.Listen)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		d.shutdown()
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	fd := &frontDoor{d: d, logger: d.logger.Named("http")}
+	srv := newHTTPServer(fd.routes(), s.Realmd.MaxHeaderBytes, d.logger.Named("http"))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	d.logger.Info("serving", "address", ln.Addr().String())
+
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = srv.Shutdown(shutCtx)
+		cancel()
+	}
+	d.shutdown()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// shutdown closes the current generation and waits for old ones to drain.
+func (d *Daemon) shutdown() {
+	if g := d.current.Swap(nil); g != nil {
+		g.close()
+	}
+	d.draining.Wait()
+}
+
+// ReloadError is why the last reload was refused.
+type ReloadError struct {
+	File    string    `json:"file"`
+	Line    int       `json:"line"`
+	Key     string    `json:"key"`
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
+	// Problems lists every problem, not only the first.
+	Problems []string `json:"problems"`
+}
+
+// Reload loads the config directory again and, when its content changed,
+// swaps in a new generation. On any failure the current generation keeps
+// serving and the error is kept for /_realmd/status. changed is false when
+// the content was the same.
+func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	old := d.current.Load()
+	s, err := d.load()
+	if err == nil && old != nil && s.Hash == old.Settings.Hash {
+		d.lastErr.Store(nil)
+		return false, nil
+	}
+	var g *Generation
+	if err == nil {
+		g, err = d.build(ctx, s)
+	}
+	if err != nil {
+		d.lastErr.Store(newReloadError(err))
+		d.logger.Error("reload refused; the previous config keeps serving", "error", err)
+		return false, err
+	}
+	d.current.Store(g)
+	d.lastErr.Store(nil)
+	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash)
+	if old != nil {
+		d.draining.Add(1)
+		go func() { // in-flight requests finish on the old generation
+			defer d.draining.Done()
+			old.close()
+		}()
+	}
+	return true, nil
+}
+
+func newReloadError(err error) *ReloadError {
+	re := &ReloadError{Message: err.Error(), At: time.Now()}
+	var ps config.Problems
+	if errors.As(err, &ps) && len(ps) > 0 {
+		first := ps[0]
+		for _, p := range ps {
+			if !p.Warning {
+				first = p
+				break
+			}
+		}
+		re.File, re.Line, re.Key, re.Message = first.File, first.Line, first.Key, first.Message
+		for _, p := range ps {
+			re.Problems = append(re.Problems, p.String())
+		}
+	}
+	return re
+}
+
+// StatusReport is GET /_realmd/status.
+type StatusReport struct {
+	Generation uint64       `json:"generation"`
+	Hash       string       `json:"hash"`
+	LoadedAt   time.Time    `json:"loaded_at"`
+	LastError  *ReloadError `json:"last_error"`
+	Plugins    []Status     `json:"plugins"`
+}
+
+// Status reports the current generation and its plugins.
+func (d *Daemon) Status() StatusReport {
+	rep := StatusReport{LastError: d.lastErr.Load(), Plugins: []Status{}}
+	if g := d.current.Load(); g != nil {
+		rep.Generation, rep.Hash, rep.LoadedAt = g.ID, g.Settings.Hash, g.LoadedAt
+		for _, in := range g.instances {
+			rep.Plugins = append(rep.Plugins, in.Status())
+		}
+	}
+	return rep
+}

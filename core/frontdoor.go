@@ -1,0 +1,242 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/pipeline"
+	"github.com/realmd/realmd/sdk"
+)
+
+// retryAfterSeconds is what a 503 asks clients to wait.
+const retryAfterSeconds = "1"
+
+// frontDoor serves the HTTP API on whatever generation is current.
+type frontDoor struct {
+	d      *Daemon
+	logger hclog.Logger
+}
+
+func (f *frontDoor) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/auth", f.forwardAuth)
+	for _, p := range []string{"/_authenticate", "/_plugins/_security/authinfo", "/_opendistro/_security/authinfo"} {
+		mux.HandleFunc(p, f.authinfo)
+	}
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
+	mux.HandleFunc("/readyz", f.readyz)
+	mux.HandleFunc("/_realmd/status", f.status)
+	return mux
+}
+
+// authenticate runs r through the current generation.
+func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeline.Result, *sdk.Request, bool) {
+	if name, bad := forbiddenHeader(r.Header); bad {
+		writeJSON(w, http.StatusForbidden, map[string]any{"error": fmt.Sprintf("header %q is not allowed", name), "status": 403})
+		return pipeline.Result{}, nil, false
+	}
+	g := f.d.current.Load()
+	req, caller, err := newRequest(r, g.xff)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "status": 500})
+		return pipeline.Result{}, nil, false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.Settings.Realmd.RequestTimeout)
+	defer cancel()
+	res := g.Pipeline.Authenticate(ctx, req, caller)
+	f.logger.Debug("request answered", "path", req.Path, "outcome", res.Outcome.String(), "cached", res.Cached)
+	return res, req, true
+}
+
+// forbiddenHeader finds a header OpenSearch reserves for itself (spec 2.1).
+func forbiddenHeader(h http.Header) (string, bool) {
+	for name := range h {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(name)), "_opendistro_security_") {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// forwardAuth is GET /auth for nginx auth_request, Traefik ForwardAuth and
+// Caddy forward_auth: 200 with identity headers, or the failure.
+func (f *frontDoor) forwardAuth(w http.ResponseWriter, r *http.Request) {
+	h := f.d.current.Load().Settings.Realmd.Headers
+	// Always set every identity header, so a proxy that copies them
+	// overwrites whatever the client sent.
+	for _, name := range []string{h.User, h.Roles, h.BackendRoles} {
+		w.Header().Set(name, "")
+	}
+	res, _, ok := f.authenticate(w, r)
+	if !ok {
+		return
+	}
+	if res.Outcome != pipeline.Authenticated {
+		writeFailure(w, res)
+		return
+	}
+	id := res.Identity
+	w.Header().Set(h.User, id.User.Name)
+	w.Header().Set(h.Roles, strings.Join(id.Roles, ","))
+	w.Header().Set(h.BackendRoles, strings.Join(id.User.BackendRoles, ","))
+	w.WriteHeader(http.StatusOK)
+}
+
+// writeFailure answers a request the pipeline did not authenticate.
+func writeFailure(w http.ResponseWriter, res pipeline.Result) {
+	switch res.Outcome {
+	case pipeline.Challenged:
+		c := res.Challenge
+		if c.WWWAuthenticate != "" {
+			w.Header().Set("WWW-Authenticate", c.WWWAuthenticate)
+		}
+		if c.ContentType != "" {
+			w.Header().Set("Content-Type", c.ContentType)
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(c.Body))
+	case pipeline.Overloaded:
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeText(w, http.StatusServiceUnavailable, "realmd is overloaded; retry later\n")
+	default:
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		msg := "authentication is temporarily unavailable; retry later\n"
+		if len(res.Unavailable) > 0 {
+			msg = fmt.Sprintf("authentication is temporarily unavailable (%s); retry later\n", strings.Join(res.Unavailable, ", "))
+		}
+		writeText(w, http.StatusServiceUnavailable, msg)
+	}
+}
+
+// authInfo is OpenSearch's authinfo body (spec 5), fields in its order,
+// plus realmd's domain, authenticator and attributes.
+type authInfo struct {
+	User                 string            `json:"user"`
+	UserName             string            `json:"user_name"`
+	UserRequestedTenant  *string           `json:"user_requested_tenant"`
+	RemoteAddress        string            `json:"remote_address"`
+	BackendRoles         []string          `json:"backend_roles"`
+	CustomAttributeNames []string          `json:"custom_attribute_names"`
+	Roles                []string          `json:"roles"`
+	Tenants              map[string]bool   `json:"tenants"`
+	Principal            *string           `json:"principal"`
+	PeerCertificates     string            `json:"peer_certificates"`
+	SSOLogoutURL         *string           `json:"sso_logout_url"`
+	Domain               string            `json:"domain"`
+	Authenticator        string            `json:"authenticator"`
+	Attributes           map[string]string `json:"attributes"`
+}
+
+func (f *frontDoor) authinfo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, POST, HEAD")
+		writeText(w, http.StatusMethodNotAllowed, "method not allowed\n")
+		return
+	}
+	res, req, ok := f.authenticate(w, r)
+	if !ok {
+		return
+	}
+	if res.Outcome != pipeline.Authenticated {
+		writeFailure(w, res)
+		return
+	}
+	id := res.Identity
+	u := id.User
+	var tenant *string
+	if t := firstNonEmpty(r.Header.Get("securitytenant"), r.Header.Get("security_tenant")); t != "" {
+		tenant = &t
+	}
+	names := sortedKeys(u.Attributes)
+	info := authInfo{
+		User:                 userString(u, tenant),
+		UserName:             u.Name,
+		UserRequestedTenant:  tenant,
+		RemoteAddress:        req.ClientAddress,
+		BackendRoles:         nonNil(u.BackendRoles),
+		CustomAttributeNames: names,
+		Roles:                nonNil(id.Roles),
+		Tenants:              map[string]bool{u.Name: true},
+		PeerCertificates:     fmt.Sprint(len(req.PeerCertificates)),
+		Domain:               id.Domain,
+		Authenticator:        id.Authenticator,
+		Attributes:           nonNilMap(u.Attributes),
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// userString is OpenSearch's User.toString().
+func userString(u sdk.User, tenant *string) string {
+	t := "null"
+	if tenant != nil {
+		t = *tenant
+	}
+	return fmt.Sprintf("User [name=%s, backend_roles=[%s], requestedTenant=%s]", u.Name, strings.Join(u.BackendRoles, ", "), t)
+}
+
+func (f *frontDoor) readyz(w http.ResponseWriter, _ *http.Request) {
+	var down []string
+	for _, in := range f.d.current.Load().Instances() {
+		if st := in.Status(); st.State != StateRunning {
+			down = append(down, st.Name+" ("+st.State+")")
+		}
+	}
+	if len(down) > 0 {
+		writeText(w, http.StatusServiceUnavailable, "not ready: "+strings.Join(down, ", ")+"\n")
+		return
+	}
+	writeText(w, http.StatusOK, "ready\n")
+}
+
+func (f *frontDoor) status(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, f.d.Status())
+}
+
+func writeText(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body))
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func sortedKeys(m map[string]string) []string { return keys(m) }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// newHTTPServer is the front door's server with its size and time limits.
+func newHTTPServer(h http.Handler, maxHeaderBytes int, logger hclog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+		BaseContext:       func(net.Listener) context.Context { return context.Background() },
+	}
+}

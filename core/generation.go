@@ -1,0 +1,323 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/pipeline"
+	"github.com/realmd/realmd/sdk"
+)
+
+// Generation is one loaded config: its settings, its plugin instances and
+// the pipeline built on them. Requests always run on exactly one generation.
+type Generation struct {
+	ID       uint64
+	Settings *config.Settings
+	Pipeline *pipeline.Pipeline
+	LoadedAt time.Time
+
+	instances []*Instance // acquired from the pool; released by close
+	pool      *instancePool
+	xff       *xffResolver
+}
+
+// Instances lists the generation's plugin instances in config order.
+func (g *Generation) Instances() []*Instance { return g.instances }
+
+// close drains the pipeline, then releases the generation's instances; an
+// instance no newer generation uses is stopped.
+func (g *Generation) close() {
+	g.Pipeline.Close()
+	for _, in := range g.instances {
+		g.pool.release(in)
+	}
+}
+
+// component is one plugin instance a generation needs, before it is started.
+type component struct {
+	spec InstanceSpec
+	comp config.Component
+}
+
+// plan lists the instances settings need, resolving each type in the catalog.
+// Every unresolvable type is reported at once.
+func plan(s *config.Settings, cat *Catalog) ([]component, config.Problems) {
+	var out []component
+	var problems config.Problems
+	add := func(name string, role sdk.Role, c config.Component) {
+		if c.Type == "noop" && role != sdk.RoleAuthenticator {
+			return
+		}
+		ref, err := cat.Resolve(role, c.Type)
+		if err != nil {
+			problems = append(problems, config.Problem{File: c.Pos.File, Line: c.Pos.Line, Key: c.Path + ".type", Message: err.Error()})
+			return
+		}
+		raw, err := instanceConfig(s, role, c)
+		if err != nil {
+			problems = append(problems, config.Problem{File: c.Pos.File, Line: c.Pos.Line, Key: c.Path + ".config", Message: err.Error()})
+			return
+		}
+		out = append(out, component{spec: InstanceSpec{Name: name, Role: role, Type: c.Type, Plugin: ref, Config: raw, Dir: s.Dir}, comp: c})
+	}
+	for _, d := range s.Security.Authc {
+		add("authc."+d.Name+".http_authenticator", sdk.RoleAuthenticator, d.Authenticator)
+		add("authc."+d.Name+".authentication_backend", sdk.RoleBackend, d.Backend)
+	}
+	for _, d := range s.Security.Authz {
+		add("authz."+d.Name+".authorization_backend", sdk.RoleAuthorizer, d.Backend)
+	}
+	return out, problems
+}
+
+// internalUser is how the internal realm receives internal_users.yml.
+type internalUser struct {
+	Name          string            `json:"name"`
+	Hash          string            `json:"hash,omitempty"`
+	BackendRoles  []string          `json:"backend_roles,omitempty"`
+	SecurityRoles []string          `json:"security_roles,omitempty"`
+	Attributes    map[string]string `json:"attributes,omitempty"`
+}
+
+// instanceConfig is the JSON config one instance receives: its `config:`
+// map, plus the internal users and hashing settings for the internal realm.
+func instanceConfig(s *config.Settings, role sdk.Role, c config.Component) ([]byte, error) {
+	m := make(map[string]any, len(c.Config)+2)
+	for k, v := range c.Config {
+		m[k] = v
+	}
+	if c.Type == "internal" && role != sdk.RoleAuthenticator {
+		if _, clash := m["users"]; clash {
+			return nil, errors.New(`"users" is set by realmd from internal_users.yml; remove it here`)
+		}
+		users := make([]internalUser, len(s.Users))
+		for i, u := range s.Users {
+			users[i] = internalUser{Name: u.Name, Hash: u.Hash, BackendRoles: u.BackendRoles, SecurityRoles: u.SecurityRoles, Attributes: u.Attributes}
+		}
+		m["users"] = users
+		h := s.Realmd.PasswordHashing
+		m["password_hashing"] = map[string]any{
+			"algorithm": h.Algorithm,
+			"bcrypt":    map[string]any{"rounds": h.BcryptRounds, "minor": h.BcryptMinor},
+			"pbkdf2":    map[string]any{"function": h.PBKDF2Function, "iterations": h.PBKDF2Iterations, "length": h.PBKDF2Length},
+			"argon2": map[string]any{"memory": h.Argon2Memory, "iterations": h.Argon2Iterations, "parallelism": h.Argon2Parallelism,
+				"length": h.Argon2Length, "type": h.Argon2Type, "version": h.Argon2Version},
+		}
+	}
+	return json.Marshal(m)
+}
+
+var userIndex = regexp.MustCompile(`^users\[(\d+)\]`)
+
+// problemsOf turns a plugin's refusal into config problems at file:line.
+func problemsOf(s *config.Settings, c component, ps []sdk.Problem) config.Problems {
+	var out config.Problems
+	for _, p := range ps {
+		prob := config.Problem{File: c.comp.Pos.File, Line: c.comp.Line(p.Key), Key: c.comp.Path + ".config", Message: p.Message}
+		if p.Key != "" {
+			prob.Key += "." + p.Key
+		}
+		if m := userIndex.FindStringSubmatch(p.Key); m != nil { // the internal realm's users come from internal_users.yml
+			if i, _ := strconv.Atoi(m[1]); i < len(s.Users) {
+				u := s.Users[i]
+				prob = config.Problem{File: u.Pos.File, Line: u.Pos.Line, Key: u.Name + strings.TrimPrefix(p.Key, m[0]), Message: p.Message}
+			}
+		}
+		out = append(out, prob)
+	}
+	return out
+}
+
+// buildGeneration starts (or reuses from the pool) every instance settings
+// need, in parallel, and builds the pipeline. On failure nothing it started
+// is left running and the error is config.Problems where it can be.
+func buildGeneration(ctx context.Context, id uint64, s *config.Settings, cat *Catalog, pool *instancePool, logger hclog.Logger) (*Generation, error) {
+	if s.Security.DisableRestAuth {
+		return nil, config.Problems{{File: config.ConfigFile, Key: "config.dynamic.disable_rest_auth",
+			Message: "true would let every request through unauthenticated; realmd refuses it. Remove the key or set it to false"}}
+	}
+	comps, problems := plan(s, cat)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	g := &Generation{ID: id, Settings: s, LoadedAt: time.Now(), pool: pool, instances: make([]*Instance, len(comps))}
+	var mu sync.Mutex
+	var eg errgroup.Group
+	for i, c := range comps {
+		eg.Go(func() error {
+			in, err := pool.acquire(ctx, c.spec, logger)
+			var cp *ConfigProblems
+			if errors.As(err, &cp) {
+				mu.Lock()
+				problems = append(problems, problemsOf(s, c, cp.Problems)...)
+				mu.Unlock()
+				return nil
+			}
+			g.instances[i] = in
+			return err
+		})
+	}
+	err := eg.Wait()
+	if err == nil && len(problems) > 0 {
+		err = problems
+	}
+	if err != nil {
+		for _, in := range g.instances {
+			if in != nil {
+				pool.release(in)
+			}
+		}
+		return nil, err
+	}
+	p, err := newPipeline(s, comps, g.instances, logger)
+	if err != nil {
+		for _, in := range g.instances {
+			pool.release(in)
+		}
+		return nil, err
+	}
+	g.Pipeline = p
+	return g, nil
+}
+
+// newPipeline wires started instances into a pipeline.
+func newPipeline(s *config.Settings, comps []component, ins []*Instance, logger hclog.Logger) (*pipeline.Pipeline, error) {
+	byName := map[string]*Instance{}
+	for i, c := range comps {
+		byName[c.spec.Name] = ins[i]
+	}
+	cfg := pipeline.Config{
+		Anonymous: s.Security.AnonymousAuthEnabled && !s.Realmd.DisableAnonymous,
+		CacheTTL:  s.Realmd.CacheTTL,
+		QueueSize: s.Realmd.QueueSize,
+		Logger:    logger.Named("pipeline"),
+	}
+	for _, d := range s.Security.Authc {
+		authn := byName["authc."+d.Name+".http_authenticator"]
+		pd := pipeline.Domain{
+			Name: d.Name, Order: d.Order, Challenge: d.Challenge, AuthenticatorType: d.Authenticator.Type,
+			Authenticator: authn, Inputs: authn.Configured().Inputs, ChallengeResponse: authn.Configured().Challenge,
+		}
+		if b, ok := byName["authc."+d.Name+".authentication_backend"]; ok {
+			pd.Backend = b
+		}
+		cfg.Domains = append(cfg.Domains, pd)
+	}
+	for _, d := range s.Security.Authz {
+		if b, ok := byName["authz."+d.Name+".authorization_backend"]; ok {
+			cfg.Authz = append(cfg.Authz, pipeline.AuthzDomain{Name: d.Name, Backend: b})
+		}
+	}
+	mapper, err := newRoleMapper(s)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Mapper = mapper
+	return pipeline.New(cfg), nil
+}
+
+func newRoleMapper(s *config.Settings) (*pipeline.RoleMapper, error) {
+	mc := pipeline.MapperConfig{
+		Mode:        s.Realmd.RolesMappingResolution,
+		HostsMode:   s.Security.HostsResolverMode,
+		HiddenRoles: map[string]bool{},
+		LookupAddr:  lookupAddr,
+	}
+	if len(s.Roles) > 0 {
+		mc.KnownRoles = s.Roles
+	}
+	for _, m := range s.RoleMappings {
+		mc.Mappings = append(mc.Mappings, pipeline.Mapping{Role: m.Role, Users: m.Users, BackendRoles: m.BackendRoles, AndBackendRoles: m.AndBackendRoles, Hosts: m.Hosts})
+		if m.Hidden {
+			mc.HiddenRoles[m.Role] = true
+		}
+	}
+	m, err := pipeline.NewRoleMapper(mc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.RolesMappingFile, err)
+	}
+	return m, nil
+}
+
+// instancePool shares running instances between generations: a reload that
+// does not change an instance's spec keeps its process.
+type instancePool struct {
+	mu      sync.Mutex
+	entries map[string]*poolEntry
+	byInst  map[*Instance]string
+}
+
+type poolEntry struct {
+	inst  *Instance
+	refs  int
+	ready chan struct{} // closed once inst or err is set
+	err   error
+}
+
+func newInstancePool() *instancePool {
+	return &instancePool{entries: map[string]*poolEntry{}, byInst: map[*Instance]string{}}
+}
+
+// acquire returns a running instance for spec, starting one if needed.
+func (p *instancePool) acquire(ctx context.Context, spec InstanceSpec, logger hclog.Logger) (*Instance, error) {
+	key := spec.Name + "|" + spec.key()
+	p.mu.Lock()
+	if e, ok := p.entries[key]; ok {
+		e.refs++
+		p.mu.Unlock()
+		<-e.ready
+		if e.err != nil {
+			p.mu.Lock()
+			e.refs--
+			p.mu.Unlock()
+			return nil, e.err
+		}
+		return e.inst, nil
+	}
+	e := &poolEntry{refs: 1, ready: make(chan struct{})}
+	p.entries[key] = e
+	p.mu.Unlock()
+
+	e.inst, e.err = StartInstance(ctx, spec, logger)
+	p.mu.Lock()
+	if e.err != nil {
+		delete(p.entries, key)
+	} else {
+		p.byInst[e.inst] = key
+	}
+	p.mu.Unlock()
+	close(e.ready)
+	return e.inst, e.err
+}
+
+// release drops one reference; the last one stops the instance.
+func (p *instancePool) release(in *Instance) {
+	p.mu.Lock()
+	key, ok := p.byInst[in]
+	if !ok {
+		p.mu.Unlock()
+		return
+	}
+	e := p.entries[key]
+	e.refs--
+	last := e.refs == 0
+	if last {
+		delete(p.entries, key)
+		delete(p.byInst, in)
+	}
+	p.mu.Unlock()
+	if last {
+		in.Stop()
+	}
+}

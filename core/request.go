@@ -1,0 +1,127 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/pipeline"
+	"github.com/realmd/realmd/sdk"
+)
+
+// newRequest turns an HTTP request into what the pipeline reads. For
+// forward-auth the original method and path come from the proxy's
+// X-Forwarded-* or X-Original-* headers.
+func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Caller, error) {
+	req := &sdk.Request{
+		Method:        firstNonEmpty(r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Original-Method"), r.Method),
+		Path:          firstNonEmpty(r.Header.Get("X-Forwarded-Uri"), r.Header.Get("X-Original-Uri"), r.URL.RequestURI()),
+		Header:        r.Header,
+		Query:         r.URL.Query(),
+		SocketAddress: r.RemoteAddr,
+	}
+	if r.TLS != nil {
+		for _, c := range r.TLS.PeerCertificates {
+			req.PeerCertificates = append(req.PeerCertificates, c.Raw)
+		}
+	}
+	client, caller, err := xff.resolve(r)
+	if err != nil {
+		return nil, caller, err
+	}
+	req.ClientAddress = client
+	return req, caller, nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// xffResolver finds the client behind trusted proxies, as OpenSearch's port
+// of Tomcat's RemoteIpValve does (spec 2.9).
+type xffResolver struct {
+	enabled  bool
+	internal *regexp.Regexp // nil: no proxy is trusted
+	header   string
+}
+
+func newXFFResolver(x config.XFF) (*xffResolver, error) {
+	res := &xffResolver{enabled: x.Enabled, header: x.RemoteIPHeader}
+	if res.header == "" {
+		res.header = "X-Forwarded-For"
+	}
+	if x.Enabled && x.InternalProxies != "" {
+		re, err := regexp.Compile(`^(?:` + x.InternalProxies + `)$`)
+		if err != nil {
+			return nil, fmt.Errorf("config.dynamic.http.xff.internalProxies: %w", err)
+		}
+		res.internal = re
+	}
+	return res, nil
+}
+
+// resolve returns the client address (ip:port) and the caller for role
+// mapping. A client given by name is resolved through DNS; a name that does
+// not resolve is an error (OpenSearch answers 500).
+func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) {
+	host, port, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host, port = r.RemoteAddr, "0"
+	}
+	caller := pipeline.Caller{IP: host}
+	if !x.enabled || x.internal == nil || !x.internal.MatchString(host) {
+		return r.RemoteAddr, caller, nil
+	}
+	values := r.Header.Values(x.header)
+	if len(values) == 0 {
+		return r.RemoteAddr, caller, nil
+	}
+	var entries []string
+	for _, e := range strings.Split(strings.Join(values, ", "), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			entries = append(entries, e)
+		}
+	}
+	if len(entries) == 0 {
+		return r.RemoteAddr, caller, nil
+	}
+	client := entries[0]
+	for i := len(entries) - 1; i >= 0; i-- {
+		if !x.internal.MatchString(entries[i]) {
+			client = entries[i]
+			break
+		}
+	}
+	ip := client
+	if addr, err := netip.ParseAddr(client); err == nil {
+		ip = addr.String()
+		caller = pipeline.Caller{IP: ip}
+	} else {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		addrs, err := net.DefaultResolver.LookupHost(ctx, client)
+		if err != nil || len(addrs) == 0 {
+			return "", caller, fmt.Errorf("cannot resolve %s client %q", x.header, client)
+		}
+		ip = addrs[0]
+		caller = pipeline.Caller{IP: ip, Host: client}
+	}
+	p, _ := strconv.Atoi(port)
+	return net.JoinHostPort(ip, strconv.Itoa(p)), caller, nil
+}
+
+func lookupAddr(ctx context.Context, ip string) ([]string, error) {
+	return net.DefaultResolver.LookupAddr(ctx, ip)
+}

@@ -1,0 +1,270 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// Restart backoff for crashed plugins: the first restart is quick, so a
+// one-off crash costs well under a second of 503s.
+const (
+	restartBackoffMin = 50 * time.Millisecond
+	restartBackoffMax = 10 * time.Second
+	// stableAfter resets the backoff: a plugin that ran this long is healthy.
+	stableAfter = 30 * time.Second
+	// configureTimeout bounds one Configure call (provisioning included).
+	configureTimeout = 30 * time.Second
+)
+
+// InstanceSpec is one configured plugin instance: one process.
+type InstanceSpec struct {
+	// Name identifies the instance in logs and status, e.g.
+	// "authc.basic_internal_auth_domain.http_authenticator".
+	Name   string
+	Role   sdk.Role
+	Type   string
+	Plugin PluginRef
+	Config []byte // the instance's config map as JSON
+	Dir    string
+}
+
+// key identifies what makes two specs run the same process: reuse is safe
+// when it matches (see the hot-reload design in docs/architecture.md).
+func (s InstanceSpec) key() string {
+	return fmt.Sprintf("%d|%s|%s|%q|%x|%s|%s", s.Role, s.Type, s.Plugin.Path, s.Plugin.Args, s.Plugin.Checksum, s.Config, s.Dir)
+}
+
+// Instance states, as /_realmd/status reports them.
+const (
+	StateStarting   = "starting"
+	StateRunning    = "running"
+	StateRestarting = "restarting"
+	StateStopped    = "stopped"
+)
+
+// Instance supervises one plugin process: it starts and configures it,
+// restarts it with backoff when it dies, and stops it. While the process is
+// down every call fails fast with sdk.ErrUnavailable.
+type Instance struct {
+	spec   InstanceSpec
+	logger hclog.Logger
+
+	client     atomic.Pointer[sdk.Client]
+	configured sdk.Configured // from the first start; fixed for the spec
+	state      atomic.Value   // string
+	restarts   atomic.Int64
+	startedAt  atomic.Value // time.Time
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// ConfigProblems is returned by StartInstance when the plugin refused its
+// configuration.
+type ConfigProblems struct {
+	Spec     InstanceSpec
+	Problems []sdk.Problem
+}
+
+func (e *ConfigProblems) Error() string {
+	return fmt.Sprintf("%s: plugin %q refused its configuration (%d problems)", e.Spec.Name, e.Spec.Plugin.Name, len(e.Problems))
+}
+
+// StartInstance launches and configures the plugin, then supervises it
+// until Stop. It fails when the process does not start, does not serve the
+// spec's role and type, or refuses the configuration (*ConfigProblems).
+func StartInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger) (*Instance, error) {
+	in := &Instance{
+		spec:   spec,
+		logger: logger.Named(spec.Name),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	in.state.Store(StateStarting)
+	c, conf, err := in.launch(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	in.configured = conf
+	in.setRunning(c)
+	go in.supervise()
+	return in, nil
+}
+
+// Validate starts the plugin only to check a configuration, then stops it.
+func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) ([]sdk.Problem, error) {
+	in := &Instance{spec: spec, logger: logger.Named(spec.Name)}
+	c, _, err := in.launch(ctx, true)
+	if c != nil {
+		c.Kill()
+	}
+	if cp, ok := err.(*ConfigProblems); ok {
+		return cp.Problems, nil
+	}
+	return nil, err
+}
+
+// launch starts one process and configures it. On error the process is gone.
+func (in *Instance) launch(ctx context.Context, validateOnly bool) (*sdk.Client, sdk.Configured, error) {
+	s := in.spec
+	c, err := sdk.Launch(sdk.LaunchConfig{Cmd: s.Plugin.Command(), Checksum: s.Plugin.Checksum, Logger: in.logger})
+	if err != nil {
+		return nil, sdk.Configured{}, fmt.Errorf("%s: starting plugin %q (%s): %w", s.Name, s.Plugin.Name, s.Plugin.Path, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, configureTimeout)
+	defer cancel()
+	d, err := c.Describe(ctx)
+	if err == nil && !d.Serves(s.Role, s.Type) {
+		err = fmt.Errorf("plugin %q does not serve %s type %q", d.Name, s.Role, s.Type)
+	}
+	var conf sdk.Configured
+	if err == nil {
+		conf, err = c.Configure(ctx, sdk.Configuration{
+			Role: s.Role, Type: s.Type, Instance: s.Name, JSON: s.Config, Dir: s.Dir, ValidateOnly: validateOnly,
+		})
+	}
+	if err == nil && len(conf.Problems) > 0 {
+		err = &ConfigProblems{Spec: s, Problems: conf.Problems}
+	}
+	if err != nil {
+		if validateOnly {
+			return c, conf, err
+		}
+		c.Kill()
+		if _, ok := err.(*ConfigProblems); ok {
+			return nil, conf, err
+		}
+		return nil, conf, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	return c, conf, nil
+}
+
+func (in *Instance) setRunning(c *sdk.Client) {
+	in.client.Store(c)
+	in.startedAt.Store(time.Now())
+	in.state.Store(StateRunning)
+}
+
+// supervise restarts the process whenever it dies, until Stop.
+func (in *Instance) supervise() {
+	defer close(in.done)
+	backoff := restartBackoffMin
+	for {
+		c := in.client.Load()
+		select {
+		case <-in.stop:
+			return
+		case <-c.Done():
+		}
+		in.client.Store(nil)
+		c.Kill()
+		in.state.Store(StateRestarting)
+		if time.Since(in.StartedAt()) > stableAfter {
+			backoff = restartBackoffMin
+		}
+		in.logger.Error("plugin exited; restarting", "plugin", in.spec.Plugin.Name, "backoff", backoff)
+		for {
+			select {
+			case <-in.stop:
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, restartBackoffMax)
+			nc, _, err := in.launch(context.Background(), false)
+			if err == nil {
+				in.restarts.Add(1)
+				in.setRunning(nc)
+				in.logger.Info("plugin restarted", "pid", nc.Pid())
+				break
+			}
+			in.logger.Error("plugin restart failed", "error", err, "next_backoff", backoff)
+		}
+	}
+}
+
+// Stop kills the process and ends supervision. It is safe to call twice.
+func (in *Instance) Stop() {
+	in.stopOnce.Do(func() {
+		close(in.stop)
+		<-in.done
+		if c := in.client.Swap(nil); c != nil {
+			c.Kill()
+		}
+		in.state.Store(StateStopped)
+	})
+}
+
+// Status is a snapshot for /_realmd/status and /readyz.
+type Status struct {
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	Plugin    string    `json:"plugin"`
+	PID       int       `json:"pid"`
+	State     string    `json:"state"`
+	Restarts  int64     `json:"restarts"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// Status reports the instance's current state.
+func (in *Instance) Status() Status {
+	st := Status{
+		Name: in.spec.Name, Type: in.spec.Type, Plugin: in.spec.Plugin.Name,
+		State: in.state.Load().(string), Restarts: in.restarts.Load(), StartedAt: in.StartedAt(),
+	}
+	if c := in.client.Load(); c != nil {
+		st.PID = c.Pid()
+	}
+	return st
+}
+
+// StartedAt is when the current process was started.
+func (in *Instance) StartedAt() time.Time {
+	t, _ := in.startedAt.Load().(time.Time)
+	return t
+}
+
+// Configured is what the plugin answered to Configure.
+func (in *Instance) Configured() sdk.Configured { return in.configured }
+
+func (in *Instance) current() (*sdk.Client, error) {
+	c := in.client.Load()
+	if c == nil {
+		return nil, fmt.Errorf("%w: plugin %q of %s is restarting", sdk.ErrUnavailable, in.spec.Plugin.Name, in.spec.Name)
+	}
+	return c, nil
+}
+
+// Extract implements pipeline.Extractor.
+func (in *Instance) Extract(ctx context.Context, r *sdk.Request) (*sdk.Credentials, string, error) {
+	c, err := in.current()
+	if err != nil {
+		return nil, "", err
+	}
+	return c.Extract(ctx, r)
+}
+
+// Authenticate implements pipeline.Verifier.
+func (in *Instance) Authenticate(ctx context.Context, cr *sdk.Credentials) (*sdk.User, string, error) {
+	c, err := in.current()
+	if err != nil {
+		return nil, "", err
+	}
+	return c.Authenticate(ctx, cr)
+}
+
+// Authorize implements pipeline.Granter.
+func (in *Instance) Authorize(ctx context.Context, u *sdk.User) (*sdk.Grant, error) {
+	c, err := in.current()
+	if err != nil {
+		return nil, err
+	}
+	return c.Authorize(ctx, u)
+}
