@@ -1,0 +1,58 @@
+# realmd build, test and benchmark targets. `make help` lists them.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/realmd
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+GOBIN := $(shell $(GO) env GOPATH)/bin
+PROTOC_GEN_GO_VERSION := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+STATICCHECK_VERSION := v0.8.2
+# Every test, integration tests included, with the race detector.
+TEST_TIMEOUT ?= 20m
+FUZZTIME ?= 60s
+
+.PHONY: help build run test test-short bench fuzz proto lint tools clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/realmd
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/realmd
+
+run: build ## build and serve the quickstart config on 127.0.0.1:9200
+	./$(BIN) serve --config examples/quickstart
+
+test: ## run every test (unit, integration, end-to-end) with -race
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+test-short: ## unit tests only
+	$(GO) test -race -short -count=1 ./...
+
+bench: build ## benchmarks with same-run baselines and ratios
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./bench/ | tee bench.out
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+proto: tools ## regenerate the committed protobuf code
+	command -v protoc >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends protobuf-compiler)
+	PATH="$(GOBIN):$$PATH" protoc --go_out=. --go_opt=paths=source_relative \
+	  --go-grpc_out=. --go-grpc_opt=paths=source_relative sdk/proto/realmv1/realm.proto
+
+lint: ## go vet and staticcheck
+	$(GO) vet ./...
+	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck ./...
+
+tools: ## install the code generators
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+clean: ## remove build output
+	rm -rf bin bench.out
