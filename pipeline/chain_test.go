@@ -53,8 +53,10 @@ func TestChain(t *testing.T) {
 			wantExtracts: []int{1, 1},
 		},
 		{
-			name:         "domains are asked in the order given: proxy before basic wins over wrong basic",
-			domains:      func() []Domain { return []Domain{proxyDomain("proxy", false, nil), basicDomain("basic", true, users())} },
+			name: "domains are asked in the order given: proxy before basic wins over wrong basic",
+			domains: func() []Domain {
+				return []Domain{proxyDomain("proxy", false, nil), basicDomain("basic", true, users())}
+			},
 			req:          request("Authorization: Basic alice:wrong", "X-Proxy-User: carol"),
 			want:         Authenticated,
 			wantUser:     "carol",
@@ -62,8 +64,10 @@ func TestChain(t *testing.T) {
 			wantExtracts: []int{1, 0},
 		},
 		{
-			name:         "domains are asked in the order given: basic before proxy wins",
-			domains:      func() []Domain { return []Domain{basicDomain("basic", true, users()), proxyDomain("proxy", false, nil)} },
+			name: "domains are asked in the order given: basic before proxy wins",
+			domains: func() []Domain {
+				return []Domain{basicDomain("basic", true, users()), proxyDomain("proxy", false, nil)}
+			},
 			req:          request("Authorization: Basic alice:secret", "X-Proxy-User: carol"),
 			want:         Authenticated,
 			wantUser:     "alice",
@@ -103,8 +107,10 @@ func TestChain(t *testing.T) {
 			wantExtracts:  []int{1, 1},
 		},
 		{
-			name:         "malformed credentials skip the domain",
-			domains:      func() []Domain { return []Domain{basicDomain("basic", true, users()), proxyDomain("proxy", false, nil)} },
+			name: "malformed credentials skip the domain",
+			domains: func() []Domain {
+				return []Domain{basicDomain("basic", true, users()), proxyDomain("proxy", false, nil)}
+			},
 			req:          request("Authorization: Basic wrongheader", "X-Proxy-User: carol"),
 			want:         Authenticated,
 			wantUser:     "carol",
@@ -153,8 +159,10 @@ func TestChain(t *testing.T) {
 			wantExtracts:  []int{1, 1},
 		},
 		{
-			name:          "bad credentials skip non-challenging domains when choosing the challenge",
-			domains:       func() []Domain { return []Domain{proxyDomain("proxy", false, nil), basicDomain("basic", true, users())} },
+			name: "bad credentials skip non-challenging domains when choosing the challenge",
+			domains: func() []Domain {
+				return []Domain{proxyDomain("proxy", false, nil), basicDomain("basic", true, users())}
+			},
 			req:           request("Authorization: Basic alice:wrong"),
 			want:          Challenged,
 			wantChallenge: basicChallenge,
