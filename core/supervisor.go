@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,11 @@ const (
 	// configureTimeout bounds one Configure call (provisioning included).
 	configureTimeout = 30 * time.Second
 )
+
+// unaryTransport switches plugin calls from the multiplexed stream to one
+// unary RPC each. It exists only so `make bench` can compare the two in
+// realmd; the stream is faster (see docs/architecture.md).
+var unaryTransport = os.Getenv("REALMD_PLUGIN_TRANSPORT") == "unary"
 
 // InstanceSpec is one configured plugin instance: one process.
 type InstanceSpec struct {
@@ -115,7 +121,7 @@ func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) ([]sd
 // launch starts one process and configures it. On error the process is gone.
 func (in *Instance) launch(ctx context.Context, validateOnly bool) (*sdk.Client, sdk.Configured, error) {
 	s := in.spec
-	c, err := sdk.Launch(sdk.LaunchConfig{Cmd: s.Plugin.Command(), Checksum: s.Plugin.Checksum, Logger: in.logger})
+	c, err := sdk.Launch(sdk.LaunchConfig{Cmd: s.Plugin.Command(), Checksum: s.Plugin.Checksum, Logger: in.logger, Unary: unaryTransport})
 	if err != nil {
 		return nil, sdk.Configured{}, fmt.Errorf("%s: starting plugin %q (%s): %w", s.Name, s.Plugin.Name, s.Plugin.Path, err)
 	}

@@ -1,0 +1,94 @@
+package bench
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/realmd/realmd/internal/e2e"
+)
+
+const benchPassword = "bench-password"
+
+// writeConfig writes a config dir with one basic+internal domain and a user
+// whose bcrypt hash has cost 4, so that hashing does not drown the hop.
+func writeConfig(b *testing.B, hash string, ttlMinutes int) string {
+	b.Helper()
+	dir := b.TempDir()
+	files := map[string]string{
+		"config.yml": `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      basic:
+        order: 0
+        http_authenticator: {type: basic, challenge: true}
+        authentication_backend: {type: internal}
+`,
+		"internal_users.yml": fmt.Sprintf("_meta: {type: internalusers, config_version: 2}\nbench:\n  hash: %q\n  backend_roles: [bench]\n", hash),
+		"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\nreadall:\n  backend_roles: [bench]\n",
+		"realmd.yml":         fmt.Sprintf("cache: {ttl_minutes: %d}\n", ttlMinutes),
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// BenchmarkForwardAuth measures GET /auth with HTTP Basic credentials:
+// cached, and uncached over both plugin transports, against a bare handler
+// and an in-process handler doing the same bcrypt check.
+func BenchmarkForwardAuth(b *testing.B) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(benchPassword), 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("bench:"+benchPassword))}}
+	same := func(int) http.Header { return auth }
+	client := loadClient()
+
+	b.Run("bare-handler", func(b *testing.B) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Auth-User", "bench")
+			w.Header().Set("X-Auth-Roles", "readall")
+			w.Header().Set("X-Auth-Backend-Roles", "bench")
+		}))
+		defer srv.Close()
+		hammer(b, client, srv.URL+"/auth", same, http.StatusOK)
+	})
+	b.Run("bcrypt4-in-process", func(b *testing.B) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			user, pass, ok := r.BasicAuth()
+			if !ok || user != "bench" || bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("X-Auth-User", user)
+		}))
+		defer srv.Close()
+		hammer(b, client, srv.URL+"/auth", same, http.StatusOK)
+	})
+	b.Run("realmd-cached", func(b *testing.B) {
+		d := e2e.Start(b, writeConfig(b, string(hash), 60), "--log-level", "warn")
+		hammer(b, client, d.URL+"/auth", same, http.StatusOK)
+	})
+	for _, transport := range []string{"stream", "unary"} {
+		b.Run("realmd-uncached-"+transport, func(b *testing.B) {
+			b.Setenv("REALMD_PLUGIN_TRANSPORT", transport)
+			d := e2e.Start(b, writeConfig(b, string(hash), 0), "--log-level", "warn")
+			hammer(b, client, d.URL+"/auth", same, http.StatusOK)
+		})
+	}
+	addRatio("cached /auth / bare handler", "BenchmarkForwardAuth/realmd-cached", "BenchmarkForwardAuth/bare-handler")
+	addRatio("uncached /auth (stream) / in-process bcrypt", "BenchmarkForwardAuth/realmd-uncached-stream", "BenchmarkForwardAuth/bcrypt4-in-process")
+	addRatio("uncached /auth (unary) / in-process bcrypt", "BenchmarkForwardAuth/realmd-uncached-unary", "BenchmarkForwardAuth/bcrypt4-in-process")
+	addRatio("uncached /auth: stream / unary", "BenchmarkForwardAuth/realmd-uncached-stream", "BenchmarkForwardAuth/realmd-uncached-unary")
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/realmd/realmd/internal/e2e"
+)
+
+const basicChallenge = `Basic realm="OpenSearch Security"`
+
+func basicHeader(user, password string) http.Header {
+	return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}}
+}
+
+type authinfoBody struct {
+	User                 string            `json:"user"`
+	UserName             string            `json:"user_name"`
+	BackendRoles         []string          `json:"backend_roles"`
+	CustomAttributeNames []string          `json:"custom_attribute_names"`
+	Roles                []string          `json:"roles"`
+	Tenants              map[string]bool   `json:"tenants"`
+	PeerCertificates     string            `json:"peer_certificates"`
+	Domain               string            `json:"domain"`
+	Authenticator        string            `json:"authenticator"`
+	Attributes           map[string]string `json:"attributes"`
+}
+
+func TestE2E_OpenSearchSampleConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	d := e2e.Start(t, e2e.CopyDir(t, "testdata/opensearch-sample"))
+
+	t.Run("every demo user authenticates with the sample role mapping", func(t *testing.T) {
+		want := map[string][]string{
+			"admin":           {"all_access"},
+			"anomalyadmin":    {"anomaly_full_access"},
+			"kibanaserver":    {"kibana_server"},
+			"kibanaro":        {"kibana_user", "readall"},
+			"logstash":        {"logstash"},
+			"readall":         {"readall"},
+			"snapshotrestore": {"manage_snapshots"},
+		}
+		for user, roles := range want {
+			code, _, body := d.Do(t, "GET", "/_plugins/_security/authinfo", basicHeader(user, user))
+			if code != http.StatusOK {
+				t.Errorf("%s: status %d, body %q", user, code, body)
+				continue
+			}
+			var info authinfoBody
+			if err := json.Unmarshal([]byte(body), &info); err != nil {
+				t.Fatalf("%s: %v in %q", user, err, body)
+			}
+			if info.UserName != user || !slices.Equal(info.Roles, roles) {
+				t.Errorf("%s: user_name %q roles %v, want roles %v", user, info.UserName, info.Roles, roles)
+			}
+			if info.Domain != "basic_internal_auth_domain" || info.Authenticator != "basic" || !info.Tenants[user] || info.PeerCertificates != "0" {
+				t.Errorf("%s: domain %q authenticator %q tenants %v peer_certificates %q", user, info.Domain, info.Authenticator, info.Tenants, info.PeerCertificates)
+			}
+		}
+	})
+
+	t.Run("kibanaro's attributes appear as attr.internal", func(t *testing.T) {
+		_, _, body := d.Do(t, "GET", "/_authenticate", basicHeader("kibanaro", "kibanaro"))
+		var info authinfoBody
+		if err := json.Unmarshal([]byte(body), &info); err != nil {
+			t.Fatal(err)
+		}
+		wantNames := []string{"attr.internal.attribute1", "attr.internal.attribute2", "attr.internal.attribute3"}
+		if !slices.Equal(info.CustomAttributeNames, wantNames) || info.Attributes["attr.internal.attribute2"] != "value2" {
+			t.Errorf("custom_attribute_names %v attributes %v", info.CustomAttributeNames, info.Attributes)
+		}
+		if !slices.Equal(info.BackendRoles, []string{"kibanauser", "readall"}) {
+			t.Errorf("backend_roles %v", info.BackendRoles)
+		}
+		if info.User != "User [name=kibanaro, backend_roles=[kibanauser, readall], requestedTenant=null]" {
+			t.Errorf("user %q", info.User)
+		}
+	})
+
+	t.Run("forward auth answers with identity headers", func(t *testing.T) {
+		code, h, _ := d.Do(t, "GET", "/auth", basicHeader("kibanaro", "kibanaro"))
+		if code != http.StatusOK || h.Get("X-Auth-User") != "kibanaro" || h.Get("X-Auth-Roles") != "kibana_user,readall" || h.Get("X-Auth-Backend-Roles") != "kibanauser,readall" {
+			t.Errorf("status %d headers %v", code, h)
+		}
+	})
+
+	t.Run("bad credentials get 401 with the exact challenge", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			header http.Header
+		}{
+			{"no header", nil},
+			{"wrong password", basicHeader("admin", "wrong")},
+			{"unknown user", basicHeader("nosuchuser", "nosuchuser")},
+			{"user name in the wrong case", basicHeader("Admin", "admin")},
+			{"empty header", http.Header{"Authorization": {""}}},
+			{"Basic alone", http.Header{"Authorization": {"Basic"}}},
+			{"Basic and a space", http.Header{"Authorization": {"Basic "}}},
+			{"Basic wrongheader", http.Header{"Authorization": {"Basic wrongheader"}}},
+			{"two spaces before the token", http.Header{"Authorization": {"Basic  " + base64.StdEncoding.EncodeToString([]byte("admin:admin"))}}},
+			{"leading space", http.Header{"Authorization": {" Basic " + base64.StdEncoding.EncodeToString([]byte("admin:admin"))}}},
+			{"url-safe base64", http.Header{"Authorization": {"Basic " + base64.URLEncoding.EncodeToString([]byte("admin:??>admin"))}}},
+			{"empty password", basicHeader("admin", "")},
+			{"empty user name", basicHeader("", "admin")},
+			{"no colon", http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("admin"))}}},
+			{"bearer token", http.Header{"Authorization": {"Bearer abc.def.ghi"}}},
+		} {
+			for _, path := range []string{"/_plugins/_security/authinfo", "/auth"} {
+				code, h, body := d.Do(t, "GET", path, tc.header)
+				if code != http.StatusUnauthorized || h.Get("WWW-Authenticate") != basicChallenge || body != "Unauthorized" {
+					t.Errorf("%s on %s: status %d, WWW-Authenticate %q, body %q", tc.name, path, code, h.Get("WWW-Authenticate"), body)
+				}
+			}
+		}
+	})
+
+	t.Run("reserved opendistro headers are refused", func(t *testing.T) {
+		h := basicHeader("admin", "admin")
+		h.Set("_opendistro_security_user", "admin")
+		if code, _, _ := d.Do(t, "GET", "/auth", h); code != http.StatusForbidden {
+			t.Errorf("status %d, want 403", code)
+		}
+	})
+
+	t.Run("oversized headers are refused", func(t *testing.T) {
+		h := basicHeader("admin", "admin")
+		h.Set("X-Padding", strings.Repeat("x", 128<<10))
+		if code, _, _ := d.Do(t, "GET", "/auth", h); code != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("status %d, want 431", code)
+		}
+	})
+}
+
+// pluginPIDs returns realmd's plugin children by name ("basic").
+func pluginPIDs(t *testing.T, d *e2e.Daemon) []int {
+	t.Helper()
+	var pids []int
+	for _, pid := range e2e.Children(d.Cmd.Process.Pid) {
+		if strings.Contains(e2e.Cmdline(pid), " plugin ") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestE2E_PluginsAreSupervisedProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	d := e2e.Start(t, e2e.CopyDir(t, "testdata/opensearch-sample"))
+
+	pids := pluginPIDs(t, d)
+	if len(pids) != 2 {
+		t.Fatalf("want 2 plugin processes (basic authenticator, internal backend), got %v", pids)
+	}
+	for _, pid := range pids {
+		if pid == d.Cmd.Process.Pid || e2e.Cmdline(pid) != e2e.Binary(t)+" plugin basic" {
+			t.Errorf("pid %d: cmdline %q", pid, e2e.Cmdline(pid))
+		}
+	}
+
+	// Kill the internal backend (the authenticator answers without it).
+	var status struct {
+		Plugins []struct {
+			Name     string `json:"name"`
+			PID      int    `json:"pid"`
+			Restarts int    `json:"restarts"`
+		} `json:"plugins"`
+	}
+	_, _, body := d.Do(t, "GET", "/_realmd/status", nil)
+	if err := json.Unmarshal([]byte(body), &status); err != nil {
+		t.Fatal(err)
+	}
+	backend := 0
+	for _, p := range status.Plugins {
+		if strings.HasSuffix(p.Name, ".authentication_backend") {
+			backend = p.PID
+		}
+	}
+	if backend == 0 || !slices.Contains(pids, backend) {
+		t.Fatalf("no backend pid in status %s", body)
+	}
+	if err := syscall.Kill(backend, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	code, h, body := d.Do(t, "GET", "/auth", basicHeader("readall", "readall"))
+	if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Errorf("right after the kill: status %d Retry-After %q body %q, want 503 with Retry-After", code, h.Get("Retry-After"), body)
+	}
+	for {
+		code, _, _ = d.Do(t, "GET", "/auth", basicHeader("logstash", "logstash"))
+		if code == http.StatusOK {
+			break
+		}
+		if time.Since(killed) > 2*time.Second {
+			t.Fatalf("no recovery within 2s of the kill; last status %d; log:\n%s", code, d.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d.Cmd.ProcessState != nil {
+		t.Fatal("realmd itself restarted")
+	}
+	after := pluginPIDs(t, d)
+	if len(after) != 2 || slices.Contains(after, backend) {
+		t.Errorf("plugins after restart %v (killed %d)", after, backend)
+	}
+
+	// SIGKILL realmd: no plugin may outlive it.
+	if err := d.Cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = d.Cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, pid := range after {
+		for e2e.Alive(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("plugin %d (%s) still alive 5s after realmd was killed", pid, e2e.Cmdline(pid))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
