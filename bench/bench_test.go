@@ -118,5 +118,3 @@ func hammer(b *testing.B, c *http.Client, url string, header func(i int) http.He
 	b.StopTimer()
 	record(b)
 }
-
-

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/realmd/realmd/sdk"
@@ -58,6 +60,30 @@ func TestUnavailable(t *testing.T) {
 			wantDomain:   "proxy",
 			wantUnavail:  []string{"oidc"},
 			wantExtracts: []int{1, 1},
+		},
+		{
+			name: "an unavailable domain before one that would challenge: unavailable, not a challenge",
+			domains: func() []Domain {
+				return []Domain{basicDomain("ldap", true, down()), spnegoDomain("kerberos", true)}
+			},
+			req:          request("Authorization: Basic alice:secret"),
+			want:         Unavailable,
+			wantUnavail:  []string{"ldap"},
+			wantExtracts: []int{1, 1},
+		},
+		{
+			name: "an anonymous login while an authenticator is down: unavailable, not anonymous",
+			domains: func() []Domain {
+				restarting := proxyDomain("proxy", false, nil)
+				restarting.Authenticator = &fakeExtractor{fn: func(context.Context, *sdk.Request) (*sdk.Credentials, error) {
+					return nil, fmt.Errorf("plugin restarting: %w", sdk.ErrUnavailable)
+				}}
+				return []Domain{restarting, basicDomain("basic", true, users())}
+			},
+			anonymous:   true,
+			req:         request("X-Proxy-User: carol"),
+			want:        Unavailable,
+			wantUnavail: []string{"proxy"},
 		},
 		{
 			name: "malformed credentials are not unavailability",

@@ -258,6 +258,10 @@ func (c *Client) Authorize(ctx context.Context, u *User) (*Grant, error) {
 
 // call sends one call and waits for its reply.
 func (c *Client) call(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
+	if err := ctx.Err(); err != nil {
+		// Sending would race the plugin's answer against ctx.Done.
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		call.TimeoutMs = max(time.Until(dl).Milliseconds(), 1)
 	}

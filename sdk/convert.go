@@ -104,8 +104,16 @@ func requestFromWire(r *pb.Request) *Request {
 	}
 }
 
-func ttlToWire(d time.Duration) int64    { return d.Milliseconds() }
-func ttlFromWire(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+func ttlToWire(d time.Duration) int64 { return d.Milliseconds() }
+
+// ttlFromWire saturates at CacheForever, which does not survive the trip
+// through whole milliseconds otherwise.
+func ttlFromWire(ms int64) time.Duration {
+	if ms >= CacheForever.Milliseconds() {
+		return CacheForever
+	}
+	return time.Duration(ms) * time.Millisecond
+}
 
 func credentialsToWire(c *Credentials) *pb.Credentials {
 	if c == nil {

@@ -30,7 +30,8 @@ type Settings struct {
 	Security     Security
 	Users        []InternalUser // in file order
 	RoleMappings []RoleMapping  // in file order
-	// Roles are the role names defined in roles.yml; internal users'
+	// Roles are the role names defined in roles.yml plus OpenSearch's
+	// built-in static roles (all_access, readall, ...); internal users'
 	// opendistro_security_roles are kept only when named here.
 	Roles  map[string]bool
 	Realmd Realmd
@@ -45,9 +46,31 @@ type Security struct {
 	// after validation, as OpenSearch drops them.
 	Authc []AuthcDomain
 	// Authz holds every enabled authz domain in file order.
-	Authz             []AuthzDomain
-	HostsResolverMode string // "ip-only" (default), "ip-hostname", "ip-hostname-lookup"
-	DisableRestAuth   bool
+	Authz []AuthzDomain
+	// AuthFailureListeners are config.dynamic.auth_failure_listeners, in
+	// file order.
+	AuthFailureListeners []AuthFailureListener
+	HostsResolverMode    string // "ip-only" (default), "ip-hostname", "ip-hostname-lookup"
+	DisableRestAuth      bool
+	// Legacy is true when config.yml is the v1 (opendistro_security) form.
+	Legacy bool
+}
+
+// AuthFailureListener is one config.dynamic.auth_failure_listeners entry
+// (OpenSearch's rate limiters).
+type AuthFailureListener struct {
+	Name string
+	Type string // "ip" or "username"
+	// AuthenticationBackend is the canonical backend type the listener is
+	// attached to; "" makes it an IP listener.
+	AuthenticationBackend string
+	AllowedTries          int           // default 10
+	TimeWindow            time.Duration // time_window_seconds, default 1h
+	BlockExpiry           time.Duration // block_expiry_seconds, default 10m
+	MaxBlockedClients     int           // default 100000
+	MaxTrackedClients     int           // default 100000
+	IgnoreHosts           []string      // patterns or CIDRs, validated
+	Pos                   Pos
 }
 
 // XFF is config.dynamic.http.xff.
