@@ -33,6 +33,12 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	if creds == nil {
 		p.log.Debug("no credentials", "domain", d.Name, "reason", reason)
 		if !j.anonLogin && d.Challenge && d.ChallengeResponse.WWWAuthenticate != "" {
+			// An earlier domain could not be asked: the client may have sent
+			// its credentials, so asking for new ones would mislead it.
+			if len(j.unavailable) > 0 {
+				j.finish(Result{Outcome: Unavailable})
+				return
+			}
 			j.finish(Result{Outcome: Challenged, Challenge: d.ChallengeResponse})
 			return
 		}
@@ -95,15 +101,17 @@ func (p *Pipeline) skip(j *job, d *Domain, what string, err error) {
 }
 
 // conclude answers a request no domain authenticated.
+// An unavailable domain comes first: it may have held the request's
+// credentials, so neither a challenge nor the anonymous user is a safe answer.
 func (p *Pipeline) conclude(j *job) {
+	if len(j.unavailable) > 0 {
+		j.finish(Result{Outcome: Unavailable})
+		return
+	}
 	if j.anonLogin && !j.sawCredentials {
 		j.user = sdk.User{Name: AnonymousUser, BackendRoles: []string{AnonymousBackendRole}, LoginName: AnonymousUser}
 		j.domain, j.ttl = nil, 0
 		j.finish(Result{Outcome: Authenticated})
-		return
-	}
-	if len(j.unavailable) > 0 {
-		j.finish(Result{Outcome: Unavailable})
 		return
 	}
 	if d := j.firstChallenging; d != nil && d.ChallengeResponse.WWWAuthenticate != "" {
