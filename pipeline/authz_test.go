@@ -137,6 +137,17 @@ func TestAuthz_FailuresAreSkipped(t *testing.T) {
 			wantRoles:  []string{"admins", "x", "y"},
 			wantCached: true,
 		},
+		{
+			name: "an authorizer that returns no grant adds nothing and, like an empty grant, is not cached",
+			authz: func() []*fakeGranter {
+				return []*fakeGranter{
+					{grant: nil},
+					{grant: &sdk.Grant{BackendRoles: []string{"y"}, CacheTTL: time.Hour}},
+				}
+			},
+			wantRoles:  []string{"admins", "y"},
+			wantCached: false,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

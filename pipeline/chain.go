@@ -139,6 +139,9 @@ func (p *Pipeline) authorize(j *job) {
 	}
 	wg.Wait()
 	for i, g := range grants {
+		if g == nil && errs[i] == nil {
+			g = &sdk.Grant{} // no grant is an empty one, not a crash
+		}
 		if errs[i] != nil {
 			p.log.Warn("cannot retrieve roles", "authz", p.cfg.Authz[i].Name, "user", j.user.Name, "error", errs[i])
 			j.ttl = 0
