@@ -36,7 +36,9 @@ type Mapping struct {
 
 // MapperConfig configures a RoleMapper.
 type MapperConfig struct {
-	Mode      string // MappingOnly when empty
+	// Mode is upper-cased; an empty or unknown mode is MappingOnly, as in
+	// OpenSearch (core should refuse an unknown value before it gets here).
+	Mode      string
 	HostsMode string // IPOnly when empty
 	Mappings  []Mapping
 	// KnownRoles are the roles defined in roles.yml; a user's own security
@@ -67,7 +69,9 @@ type RoleMapper struct {
 
 // NewRoleMapper compiles every pattern; the error names each bad one.
 func NewRoleMapper(cfg MapperConfig) (*RoleMapper, error) {
-	if cfg.Mode == "" {
+	switch cfg.Mode = strings.ToUpper(strings.TrimSpace(cfg.Mode)); cfg.Mode {
+	case MappingOnly, BackendRolesOnly, Both:
+	default:
 		cfg.Mode = MappingOnly
 	}
 	if cfg.HostsMode == "" {

@@ -126,6 +126,16 @@ func TestRoleMapper_Map(t *testing.T) {
 			user: alice, want: []string{"ldap-admins", "own_role", "r", "staff"},
 		},
 		{
+			name: "the mode is upper-cased, as OpenSearch does",
+			cfg:  MapperConfig{Mode: "both", Mappings: []Mapping{{Role: "r", Users: []string{"alice"}}}},
+			user: alice, want: []string{"ldap-admins", "own_role", "r", "staff"},
+		},
+		{
+			name: "an unknown mode falls back to MAPPING_ONLY, as OpenSearch does",
+			cfg:  MapperConfig{Mode: "SOMETIMES", Mappings: []Mapping{{Role: "r", Users: []string{"alice"}}}},
+			user: alice, want: []string{"own_role", "r"},
+		},
+		{
 			name: "the user's own security roles are kept when no roles are known",
 			cfg:  MapperConfig{},
 			user: sdk.User{Name: "x", SecurityRoles: []string{"a", "b"}}, want: []string{"a", "b"},
