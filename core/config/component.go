@@ -1,0 +1,142 @@
+package config
+
+import (
+	"fmt"
+	"math"
+
+	"gopkg.in/yaml.v3"
+)
+
+// component reads an http_authenticator, authentication_backend or
+// authorization_backend mapping: `type`, `config`, and for an
+// authenticator `challenge` (whose value it stores in *challenge).
+// defType is the type when none is written. It also returns the line of
+// the type, or of k when none is written.
+func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool) (Component, int) {
+	c := Component{Path: path, Pos: Pos{File: f.name, Line: k.Line}, Config: map[string]any{}, KeyLines: map[string]int{}}
+	var typeNode *yaml.Node
+	fs := fields{
+		"type": func(_, v *yaml.Node, p string) {
+			typeNode = v
+			c.RawType, _ = f.str(v, p)
+		},
+		"config": func(_, v *yaml.Node, p string) { c.Config, c.KeyLines = f.configMap(v, p) },
+	}
+	if challenge != nil {
+		fs["challenge"] = func(_, v *yaml.Node, p string) { *challenge = f.boolean(v, p, true) }
+	}
+	f.object(v, path, fs, nil)
+	c.Type = c.RawType
+	if c.RawType == "" {
+		c.Type = defType
+	}
+	if typeNode != nil {
+		return c, typeNode.Line
+	}
+	return c, k.Line
+}
+
+// canonicalize resolves c's type in slot s. It reports a Java class name
+// realmd cannot map, as an error or, for a disabled domain, as a warning.
+func (f *file) canonicalize(c *Component, line int, s slot, enabled bool) {
+	if c.RawType == "" {
+		return
+	}
+	t, msg := canonicalType(c.RawType, s)
+	if msg == "" {
+		c.Type = t
+		return
+	}
+	if enabled {
+		f.errorf(line, join(c.Path, "type"), "%s", msg)
+	} else {
+		f.warnf(line, join(c.Path, "type"), "%s (the domain is disabled, so this does not stop loading)", msg)
+	}
+}
+
+// configMap decodes a free-form `config:` mapping into JSON-like Go values
+// (map[string]any, []any, string, bool, float64, nil) and records the line
+// of every key in the flattened form sdk.Config reports problems with:
+// nested maps as dotted keys, list elements as key[i].
+func (f *file) configMap(n *yaml.Node, path string) (map[string]any, map[string]int) {
+	m, lines := map[string]any{}, map[string]int{}
+	if isNull(n) {
+		return m, lines
+	}
+	if n.Kind != yaml.MappingNode {
+		f.errorf(n.Line, path, "must be a mapping of settings, not %s", describe(n))
+		return m, lines
+	}
+	f.decodeMap(n, path, "", m, lines)
+	return m, lines
+}
+
+func (f *file) decodeMap(n *yaml.Node, path, flat string, out map[string]any, lines map[string]int) {
+	f.pairs(n, path, func(k, v *yaml.Node, kp string) {
+		fk := k.Value
+		if flat != "" {
+			fk = flat + "." + k.Value
+		}
+		lines[fk] = k.Line
+		out[k.Value] = f.decodeValue(v, kp, fk, lines)
+	})
+}
+
+func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int) any {
+	if f.nodes++; f.nodes > maxNodes {
+		if !f.overflow {
+			f.overflow = true
+			f.errorf(n.Line, path, "the file expands to more than %d values (through YAML aliases?); simplify it", maxNodes)
+		}
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := map[string]any{}
+		f.decodeMap(n, path, flat, m, lines)
+		return m
+	case yaml.SequenceNode:
+		l := make([]any, len(n.Content))
+		for i, e := range n.Content {
+			fk := fmt.Sprintf("%s[%d]", flat, i)
+			e = deref(e)
+			lines[fk] = e.Line
+			l[i] = f.decodeValue(e, fmt.Sprintf("%s[%d]", path, i), fk, lines)
+		}
+		return l
+	}
+	return f.scalar(n, path)
+}
+
+// scalar converts a scalar node to a JSON value. Numbers are float64, as
+// encoding/json decodes them.
+func (f *file) scalar(n *yaml.Node, path string) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		var b bool
+		if n.Decode(&b) == nil {
+			return b
+		}
+	case "!!int":
+		var i int64
+		if n.Decode(&i) == nil {
+			return float64(i)
+		}
+		var u uint64
+		if n.Decode(&u) == nil {
+			return float64(u)
+		}
+	case "!!float":
+		var x float64
+		if n.Decode(&x) == nil {
+			if math.IsInf(x, 0) || math.IsNaN(x) {
+				f.errorf(n.Line, path, "must be a finite number, not %s", n.Value)
+				return nil
+			}
+			return x
+		}
+	}
+	return n.Value
+}

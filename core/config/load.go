@@ -1,0 +1,157 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads the config directory dir: config.yml, internal_users.yml,
+// roles_mapping.yml and roles.yml (required, as OpenSearch requires them),
+// and realmd.yml (optional). Other files, such as action_groups.yml or
+// tenants.yml, are not read.
+//
+// It returns every problem at once, errors and warnings, sorted by file and
+// line. Settings is nil when any problem is not a warning. ${env.NAME},
+// ${env.NAME:-default} and ${envbase64.NAME} in values are substituted from
+// the process environment.
+func Load(dir string) (*Settings, Problems) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = os.Stat(abs); err == nil && !fi.IsDir() {
+			err = errors.New("not a directory")
+		}
+	}
+	if err != nil {
+		return nil, Problems{{File: dir, Message: "cannot read the config directory: " + err.Error()}}
+	}
+	return LoadFS(os.DirFS(abs), abs)
+}
+
+// LoadFS is Load for the files at the root of fsys. dir is the directory
+// they stand for: it becomes Settings.Dir, and a relative plugin_directory
+// is resolved against it on the real file system.
+func LoadFS(fsys fs.FS, dir string) (*Settings, Problems) {
+	return load(fsys, dir, os.LookupEnv)
+}
+
+// loader reads the files of one config directory.
+type loader struct {
+	fsys     fs.FS
+	lookup   func(string) (string, bool)
+	problems Problems
+	contents map[string][]byte // every file read, for the hash
+	present  []string          // names in the directory, for hints
+}
+
+func load(fsys fs.FS, dir string, lookup func(string) (string, bool)) (*Settings, Problems) {
+	l := &loader{fsys: fsys, lookup: lookup, contents: map[string][]byte{}}
+	if entries, err := fs.ReadDir(fsys, "."); err == nil {
+		for _, e := range entries {
+			l.present = append(l.present, e.Name())
+		}
+	}
+	s := &Settings{Dir: dir}
+
+	f, root, ok := l.read(RealmdFile, false, true)
+	s.Realmd = DefaultRealmd()
+	if ok {
+		s.Realmd = parseRealmd(f, root, dir)
+	}
+	if f, root, ok = l.read(ConfigFile, true, true); ok {
+		s.Security = parseSecurity(f, root)
+	}
+	if f, root, ok = l.read(RolesFile, true, false); ok {
+		s.Roles = parseRoles(f, root)
+	}
+	if f, root, ok = l.read(InternalUsersFile, true, true); ok {
+		s.Users = parseUsers(f, root, s.Realmd.PasswordHashing.Algorithm)
+	}
+	if f, root, ok = l.read(RolesMappingFile, true, true); ok {
+		s.RoleMappings = parseMappings(f, root)
+	}
+
+	s.Hash = l.hash()
+	sort.SliceStable(l.problems, func(i, j int) bool {
+		a, b := l.problems[i], l.problems[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	if l.problems.Err() != nil {
+		return nil, l.problems
+	}
+	return s, l.problems
+}
+
+// read reads and parses one file. It reports false when the file is absent
+// or unreadable, or has a YAML syntax error; every such case but an absent
+// optional file is a problem. subst applies ${env.X} substitution.
+func (l *loader) read(name string, required, subst bool) (*file, *yaml.Node, bool) {
+	f := &file{name: name, problems: &l.problems}
+	data, err := fs.ReadFile(l.fsys, name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if required {
+			f.errorf(0, "", "missing: OpenSearch requires %s%s", name, l.lookalike(name))
+		}
+		return f, nil, false
+	case err != nil:
+		f.errorf(0, "", "cannot read the file: %v", err)
+		return f, nil, false
+	case len(data) > maxFileBytes:
+		f.errorf(0, "", "the file is %d bytes, more than the limit of %d", len(data), maxFileBytes)
+		return f, nil, false
+	}
+	l.contents[name] = data
+	root, ok := f.parse(data)
+	if ok && subst {
+		f.substituteTree(root, "", l.lookup)
+	}
+	return f, root, ok
+}
+
+// lookalike names a present file whose name is close to name, as a hint.
+func (l *loader) lookalike(name string) string {
+	var yml []string
+	for _, p := range l.present {
+		if strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml") {
+			yml = append(yml, p)
+		}
+	}
+	if s := suggest(name, yml); s != "" {
+		return "; found " + s + ", which realmd does not read: rename it to " + name
+	}
+	if name == RolesFile {
+		return "; if you define no roles, create it with just _meta: {type: roles, config_version: 2}"
+	}
+	return ""
+}
+
+// hash is SHA-256 over the name, length and content of every file read,
+// in name order.
+func (l *loader) hash() string {
+	names := make([]string, 0, len(l.contents))
+	for n := range l.contents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(l.contents[n]))))
+		h.Write(l.contents[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

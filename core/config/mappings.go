@@ -1,0 +1,100 @@
+package config
+
+import (
+	"github.com/realmd/realmd/sdk/pattern"
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	v2MappingHints = hints{
+		"backendroles":     "backendroles is the legacy v1 key; in the v2 format write backend_roles",
+		"and_backendroles": "and_backendroles is the legacy v1 key; in the v2 format write and_backend_roles",
+		"readonly":         "readonly is the legacy v1 key; in the v2 format write reserved",
+	}
+	v1MappingHints = legacyHints("rolesmapping", "backend_roles", "and_backend_roles", "reserved", "description")
+)
+
+// parseMappings reads roles_mapping.yml. Every pattern is compiled, so that
+// a bad /regex/ is reported at its line.
+func parseMappings(f *file, root *yaml.Node) []RoleMapping {
+	if root == nil {
+		f.errorf(0, "", "the file is empty; it needs at least _meta: {type: rolesmapping, config_version: 2}")
+		return nil
+	}
+	legacy := !hasKey(root, "_meta")
+	if legacy && root.Kind == yaml.MappingNode {
+		f.legacyWarning("rolesmapping")
+	}
+	var out []RoleMapping
+	f.pairs(root, "", func(k, v *yaml.Node, path string) {
+		if k.Value == "_meta" && !legacy {
+			f.meta(v, path, "rolesmapping")
+			return
+		}
+		out = append(out, f.mapping(k, v, path, legacy))
+	})
+	return out
+}
+
+func (f *file) mapping(k, v *yaml.Node, path string, legacy bool) RoleMapping {
+	m := RoleMapping{Role: k.Value, Pos: Pos{File: f.name, Line: k.Line}}
+	if isNull(v) {
+		f.warnf(k.Line, path, "has no settings, so it maps nobody to the role (check the indentation)")
+		return m
+	}
+	patterns := func(dst *[]string) func(_, v *yaml.Node, path string) {
+		return func(_, v *yaml.Node, path string) { *dst = f.patterns(v, path) }
+	}
+	fs := fields{
+		"users":  patterns(&m.Users),
+		"hosts":  patterns(&m.Hosts),
+		"hidden": func(_, v *yaml.Node, path string) { m.Hidden = f.boolean(v, path, false) },
+	}
+	h := v2MappingHints
+	if legacy {
+		fs["readonly"] = f.ignoreBool
+		fs["backendroles"] = patterns(&m.BackendRoles)
+		fs["and_backendroles"] = patterns(&m.AndBackendRoles)
+		h = v1MappingHints
+	} else {
+		fs["reserved"] = f.ignoreBool
+		fs["description"] = f.ignoreString
+		fs["backend_roles"] = patterns(&m.BackendRoles)
+		fs["and_backend_roles"] = patterns(&m.AndBackendRoles)
+	}
+	f.object(v, path, fs, h)
+	return m
+}
+
+// patterns reads a list of patterns and compiles each one.
+func (f *file) patterns(n *yaml.Node, path string) []string {
+	items := f.list(n, path)
+	for _, it := range items {
+		if _, err := pattern.Compile(it.value); err != nil {
+			f.errorf(it.line, it.path, "%v", err)
+		}
+	}
+	return values(items)
+}
+
+// staticRoles are the roles OpenSearch builds in (static_roles.yml in the
+// security plugin); they exist without being defined in roles.yml.
+var staticRoles = []string{
+	"all_access", "kibana_user", "own_index", "manage_snapshots", "kibana_server",
+	"logstash", "readall_and_monitor", "readall",
+}
+
+// parseRoles collects the role names of roles.yml; the roles' content is
+// not read. The static roles are always present.
+func parseRoles(f *file, root *yaml.Node) map[string]bool {
+	roles := make(map[string]bool, len(staticRoles))
+	for _, r := range staticRoles {
+		roles[r] = true
+	}
+	f.pairs(root, "", func(k, _ *yaml.Node, _ string) {
+		if k.Value != "_meta" {
+			roles[k.Value] = true
+		}
+	})
+	return roles
+}

@@ -1,0 +1,131 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Keys of the other format, with what to write instead.
+var (
+	v2UserHints = hints{
+		"roles":    "roles is the legacy v1 key; in the v2 format write backend_roles",
+		"readonly": "readonly is the legacy v1 key; in the v2 format write reserved",
+		"username": "the user name is the key of the entry; remove username",
+		"password": "a plain password is never read; put a hash made with `realmd hash` in hash",
+	}
+	v1UserHints = legacyHints("internalusers",
+		"backend_roles", "opendistro_security_roles", "reserved", "static", "enabled", "service", "description")
+)
+
+// legacyHints explains v2-only keys found in a legacy v1 file.
+func legacyHints(metaType string, v2Keys ...string) hints {
+	h := hints{}
+	for _, k := range v2Keys {
+		h[k] = "it exists only in the v2 format; this file has no _meta, so it is read as legacy v1; " +
+			"add _meta: {type: " + metaType + ", config_version: 2} to use the v2 keys"
+	}
+	return h
+}
+
+// parseUsers reads internal_users.yml. algorithm is the configured
+// password hashing algorithm, which every hash must be made with.
+func parseUsers(f *file, root *yaml.Node, algorithm string) []InternalUser {
+	if root == nil {
+		f.errorf(0, "", "the file is empty; it needs at least _meta: {type: internalusers, config_version: 2}")
+		return nil
+	}
+	legacy := !hasKey(root, "_meta")
+	if legacy && root.Kind == yaml.MappingNode {
+		f.legacyWarning("internalusers")
+	}
+	var users []InternalUser
+	f.pairs(root, "", func(k, v *yaml.Node, path string) {
+		if k.Value == "_meta" && !legacy {
+			f.meta(v, path, "internalusers")
+			return
+		}
+		users = append(users, f.user(k, v, path, legacy, algorithm))
+	})
+	return users
+}
+
+func (f *file) user(k, v *yaml.Node, path string, legacy bool, algorithm string) InternalUser {
+	u := InternalUser{Name: k.Value, Pos: Pos{File: f.name, Line: k.Line}}
+	if isNull(v) {
+		f.warnf(k.Line, path, "has no settings, so the user has no hash and can never log in with a password (check the indentation)")
+		return u
+	}
+	hash := func(_, v *yaml.Node, path string) {
+		u.Hash, _ = f.str(v, path)
+		if u.Hash != "" && !hashFits(u.Hash, algorithm) {
+			f.warnf(v.Line, path, "is not a %s hash, and realmd verifies only hashes of its configured algorithm "+
+				"(password_hashing.algorithm in %s), so this user can never log in with a password", algorithm, RealmdFile)
+		}
+	}
+	backendRoles := func(_, v *yaml.Node, path string) { u.BackendRoles = values(f.list(v, path)) }
+	attributes := func(_, v *yaml.Node, path string) { u.Attributes = f.attributes(v, path) }
+	if legacy {
+		f.object(v, path, fields{
+			"hash":       hash,
+			"readonly":   f.ignoreBool,
+			"hidden":     f.ignoreBool,
+			"roles":      backendRoles,
+			"attributes": attributes,
+			"username":   f.ignoreString,
+			"password": func(_, v *yaml.Node, path string) {
+				if s, ok := f.str(v, path); ok && s != "" {
+					f.warnf(v.Line, path, "ignored, as OpenSearch ignores it: a plain password is never read; put a hash made with `realmd hash` in hash")
+				}
+			},
+		}, v1UserHints)
+		return u
+	}
+	f.object(v, path, fields{
+		"hash":                      hash,
+		"reserved":                  f.ignoreBool,
+		"hidden":                    f.ignoreBool,
+		"static":                    f.ignoreBool,
+		"enabled":                   f.ignoreBool,
+		"service":                   f.ignoreBool,
+		"backend_roles":             backendRoles,
+		"opendistro_security_roles": func(_, v *yaml.Node, path string) { u.SecurityRoles = values(f.list(v, path)) },
+		"attributes":                attributes,
+		"description":               func(_, v *yaml.Node, path string) { u.Description, _ = f.str(v, path) },
+	}, v2UserHints)
+	return u
+}
+
+// attributes reads a map of strings. Scalars are converted to strings; a
+// null value is left out; a nested mapping or a list is an error, as in
+// OpenSearch.
+func (f *file) attributes(n *yaml.Node, path string) map[string]string {
+	out := map[string]string{}
+	f.pairs(n, path, func(k, v *yaml.Node, path string) {
+		switch {
+		case isNull(v):
+		case v.Kind != yaml.ScalarNode:
+			f.errorf(v.Line, path, "must be a string, not %s: attributes are a flat map of strings; write the value as one string", describe(v))
+		default:
+			out[k.Value] = v.Value
+		}
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+var pbkdf2HashRE = regexp.MustCompile(`^\$[1-5]\$\d+\$`)
+
+// hashFits reports whether hash has the format of algorithm's hashes.
+func hashFits(hash, algorithm string) bool {
+	switch algorithm {
+	case "pbkdf2":
+		return pbkdf2HashRE.MatchString(hash)
+	case "argon2":
+		return strings.HasPrefix(hash, "$argon2")
+	}
+	return strings.HasPrefix(hash, "$2a$") || strings.HasPrefix(hash, "$2b$") || strings.HasPrefix(hash, "$2y$")
+}

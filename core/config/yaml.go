@@ -1,0 +1,240 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxFileBytes bounds the size of one config file.
+const maxFileBytes = 16 << 20
+
+// maxNodes bounds how many YAML nodes one file may expand to through
+// aliases, so that an alias bomb cannot exhaust memory.
+const maxNodes = 1 << 20
+
+// file is one YAML file being read: its base name and the problems found in
+// it so far.
+type file struct {
+	name     string
+	problems *Problems
+	nodes    int  // nodes visited while decoding free-form maps
+	overflow bool // maxNodes was reached and reported
+}
+
+func (f *file) errorf(line int, key, format string, args ...any) {
+	*f.problems = append(*f.problems, Problem{File: f.name, Line: line, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+func (f *file) warnf(line int, key, format string, args ...any) {
+	*f.problems = append(*f.problems, Problem{File: f.name, Line: line, Key: key, Message: fmt.Sprintf(format, args...), Warning: true})
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parse decodes data into its root node. It returns nil for an empty file
+// and false after a syntax error, which it reports.
+func (f *file) parse(data []byte) (*yaml.Node, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, true
+		}
+		f.syntaxError(err)
+		return nil, false
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		f.syntaxError(err)
+		return nil, false
+	case root(&extra) != nil:
+		f.errorf(extra.Line, "", "a second YAML document (---) is not allowed: OpenSearch reads one document per file; merge them into one")
+		return nil, false
+	}
+	return root(&doc), true
+}
+
+func (f *file) syntaxError(err error) {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		f.errorf(line, "", "YAML syntax error: %s", m[2])
+		return
+	}
+	f.errorf(0, "", "YAML syntax error: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// root returns the content of a document node, or nil when it is empty or null.
+func root(doc *yaml.Node) *yaml.Node {
+	n := doc
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil
+		}
+		n = n.Content[0]
+	}
+	n = deref(n)
+	if isNull(n) {
+		return nil
+	}
+	return n
+}
+
+// deref follows aliases to the node they name.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
+}
+
+// describe names a node's value for a message: `a mapping`, `a list`,
+// `"abc"`, `12`.
+func describe(n *yaml.Node) string {
+	switch {
+	case isNull(n):
+		return "null"
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.ShortTag() == "!!str":
+		return strconv.Quote(n.Value)
+	}
+	return n.Value
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// str returns a scalar as a string (numbers and booleans as written, as
+// Jackson coerces them). It reports false for null and for a mapping or a
+// list, which it reports.
+func (f *file) str(n *yaml.Node, path string) (string, bool) {
+	if isNull(n) {
+		return "", false
+	}
+	if n.Kind != yaml.ScalarNode {
+		f.errorf(n.Line, path, "must be a string, not %s", describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+// boolean returns n as true or false; null is def. Strings "true" and
+// "false" are accepted, because ${env.X} substitution yields strings.
+func (f *file) boolean(n *yaml.Node, path string, def bool) bool {
+	if isNull(n) {
+		return def
+	}
+	if n.Kind == yaml.ScalarNode {
+		switch strings.ToLower(n.Value) {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+	}
+	f.errorf(n.Line, path, "must be true or false, not %s", describe(n))
+	return def
+}
+
+// integer returns n as a whole number within [lo, hi]; null is def. A
+// decimal string is accepted.
+func (f *file) integer(n *yaml.Node, path string, def, lo, hi int64) int64 {
+	if isNull(n) {
+		return def
+	}
+	v, ok := int64(0), false
+	if n.Kind == yaml.ScalarNode {
+		switch n.ShortTag() {
+		case "!!int":
+			ok = n.Decode(&v) == nil
+		case "!!str":
+			var err error
+			v, err = strconv.ParseInt(strings.TrimSpace(n.Value), 10, 64)
+			ok = err == nil
+		}
+	}
+	if !ok {
+		f.errorf(n.Line, path, "must be a whole number, not %s", describe(n))
+		return def
+	}
+	if v < lo || v > hi {
+		switch {
+		case hi == math.MaxInt32 || hi == math.MaxInt64:
+			f.errorf(n.Line, path, "must be at least %d, not %d", lo, v)
+		default:
+			f.errorf(n.Line, path, "must be between %d and %d, not %d", lo, hi, v)
+		}
+		return def
+	}
+	return v
+}
+
+// item is one element of a list of strings, with its place.
+type item struct {
+	value string
+	line  int
+	path  string
+}
+
+// list returns n as a list of strings (scalars converted); null is an
+// empty list. A scalar where a list is expected is an error, as in
+// OpenSearch's parser.
+func (f *file) list(n *yaml.Node, path string) []item {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		f.errorf(n.Line, path, "must be a list, not %s; write [%s]", describe(n), describe(n))
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		f.errorf(n.Line, path, "must be a list, not %s", describe(n))
+		return nil
+	}
+	out := make([]item, 0, len(n.Content))
+	for i, e := range n.Content {
+		e = deref(e)
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case isNull(e):
+			f.errorf(e.Line, p, "empty list element; remove it or give it a value")
+		case e.Kind != yaml.ScalarNode:
+			f.errorf(e.Line, p, "must be a string, not %s", describe(e))
+		default:
+			out = append(out, item{value: e.Value, line: e.Line, path: p})
+		}
+	}
+	return out
+}
+
+func values(items []item) []string {
+	if len(items) == 0 {
+		return nil
+	}
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.value
+	}
+	return out
+}
