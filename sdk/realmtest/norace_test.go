@@ -1,0 +1,5 @@
+//go:build !race
+
+package realmtest_test
+
+const raceEnabled = false

@@ -1,0 +1,163 @@
+package realmtest_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/realmd/realmd/sdk"
+	"github.com/realmd/realmd/sdk/realmtest"
+)
+
+// Environment of this test binary: which bug the fake plugin carries, and
+// whether to serve it directly like a separately built plugin executable.
+const (
+	variantEnv = "REALMTEST_FAKE_VARIANT"
+	serveEnv   = "REALMTEST_FAKE_SERVE"
+	metaEnv    = "REALMTEST_FAKE_META"
+)
+
+func TestMain(m *testing.M) {
+	variant := os.Getenv(variantEnv)
+	if os.Getenv(serveEnv) == "1" {
+		sdk.Serve(fakePlugin(variant))
+		os.Exit(0)
+	}
+	if variant != "no-serve" {
+		realmtest.ServeIfChild(fakePlugin(variant))
+	}
+	os.Exit(m.Run())
+}
+
+func fakeSuite() realmtest.Suite {
+	return realmtest.Suite{
+		Authenticators: []realmtest.Authenticator{{
+			Type:        "fake",
+			Config:      map[string]any{"header": "X-Fake-User"},
+			Invalid:     map[string]any{"header": []any{"a"}, "colour": "blue"},
+			InvalidKeys: []string{"colour", "header"},
+			Challenge:   &sdk.Challenge{WWWAuthenticate: "Fake", Body: "who are you?", ContentType: "text/plain"},
+			Cases: []realmtest.ExtractCase{
+				{Name: "header names the user", Request: sdk.Request{Header: map[string][]string{"x-fake-user": {"alice"}}},
+					Want: &sdk.Credentials{Username: "alice", CacheTTL: sdk.CacheForever}},
+				{Name: "another user", Request: sdk.Request{Header: map[string][]string{"X-Fake-User": {"bob"}}},
+					Want: &sdk.Credentials{Username: "bob", CacheTTL: sdk.CacheForever}},
+				{Name: "no header means no credentials", Request: sdk.Request{Header: map[string][]string{"X-User": {"alice"}}}},
+				{Name: "unreadable header is malformed", Request: sdk.Request{Header: map[string][]string{"X-Fake-User": {"!"}}},
+					Err: sdk.ErrMalformed},
+			},
+		}},
+		Backends: []realmtest.Backend{{
+			Type:   "fake",
+			Config: map[string]any{"password": "s3cret"},
+			Cases: []realmtest.AuthenticateCase{
+				{Name: "right password", Credentials: sdk.Credentials{Username: "alice", Password: []byte("s3cret")},
+					Want: &sdk.User{Name: "alice", BackendRoles: []string{"role-alice"}, LoginName: "alice", CacheTTL: time.Minute}},
+				{Name: "another user", Credentials: sdk.Credentials{Username: "bob", Password: []byte("s3cret")},
+					Want: &sdk.User{Name: "bob", BackendRoles: []string{"role-bob"}, LoginName: "bob", CacheTTL: realmtest.AnyTTL}},
+				{Name: "wrong password is rejected", Credentials: sdk.Credentials{Username: "alice", Password: []byte("nope")}},
+				{Name: "directory down is unavailable", Credentials: sdk.Credentials{Username: "down", Password: []byte("s3cret")},
+					Err: sdk.ErrUnavailable},
+			},
+		}},
+		Authorizers: []realmtest.Authorizer{{
+			Type:        "fake",
+			Invalid:     map[string]any{"roles": "x"},
+			InvalidKeys: []string{"roles"},
+			Cases: []realmtest.AuthorizeCase{
+				{Name: "alice", User: sdk.User{Name: "alice"},
+					Want: sdk.Grant{BackendRoles: []string{"grant-alice"}, Attributes: map[string]string{"attr.fake.name": "alice"}}},
+				{Name: "bob", User: sdk.User{Name: "bob"},
+					Want: sdk.Grant{BackendRoles: []string{"grant-bob"}, Attributes: map[string]string{"attr.fake.name": "bob"}}},
+				{Name: "unknown user gets an empty grant", User: sdk.User{Name: "nobody"}},
+			},
+		}},
+	}
+}
+
+// TestFakeConformance runs the kit against the fake plugin, re-executing
+// this test binary. TestKitCatchesBrokenPlugins runs it with planted bugs.
+func TestFakeConformance(t *testing.T) {
+	realmtest.Run(t, fakeSuite())
+}
+
+func TestFakeConformance_WithCommand(t *testing.T) {
+	if os.Getenv(metaEnv) != "" {
+		t.Skip("only the default run")
+	}
+	s := fakeSuite()
+	s.Command = func() *exec.Cmd {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe)
+		cmd.Env = []string{serveEnv + "=1"}
+		return cmd
+	}
+	realmtest.Run(t, s)
+}
+
+func TestLaunch_ClientServesTheFake(t *testing.T) {
+	c := realmtest.Launch(t)
+	d, err := c.Describe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Name != "fake" || !d.Serves(sdk.RoleBackend, "fake") {
+		t.Errorf("Describe = %+v, want the fake plugin", d)
+	}
+	if c.Pid() == 0 || c.Pid() == os.Getpid() {
+		t.Errorf("Pid = %d, want the plugin's own process", c.Pid())
+	}
+}
+
+func TestKitCatchesBrokenPlugins(t *testing.T) {
+	if os.Getenv(metaEnv) != "" {
+		t.Skip("nested run")
+	}
+	tests := []struct {
+		name    string
+		variant string
+		run     string
+		want    string
+		race    bool // needs the race detector
+	}{
+		{name: "undeclared input leaves the header out", variant: "undeclared-input",
+			run: "http_authenticator", want: `case "header names the user": got no credentials, want some`},
+		{name: "unknown key accepted", variant: "lax-config",
+			run: "authentication_backend", want: `problems at [], want at ["realmtest_unknown_key"]`},
+		{name: "answers mixed up under concurrency", variant: "shared-state",
+			run: "authorization_backend", want: "concurrent call"},
+		{name: "data race in the plugin process", variant: "racy",
+			run: "authorization_backend", want: "the plugin process reported a data race", race: true},
+		{name: "type not served", variant: "unserved",
+			run: "Describe", want: `Describe does not list authorization_backend "fake"`},
+		{name: "TestMain without ServeIfChild", variant: "no-serve",
+			run: "Describe", want: "does TestMain call realmtest.ServeIfChild first?"},
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.race && !raceEnabled {
+				t.Skip("needs -race")
+			}
+			cmd := exec.Command(exe, "-test.run=^TestFakeConformance$/^"+tt.run, "-test.v")
+			cmd.Env = append(os.Environ(), variantEnv+"="+tt.variant, metaEnv+"=1")
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("nested run: got %v, want a failing exit; output:\n%s", err, out)
+			}
+			if !strings.Contains(string(out), tt.want) {
+				t.Errorf("nested run output lacks %q:\n%s", tt.want, out)
+			}
+		})
+	}
+}
