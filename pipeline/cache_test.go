@@ -1,0 +1,257 @@
+package pipeline
+
+import (
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// fakeClock replaces the cache's clock.
+type fakeClock struct{ t atomic.Int64 }
+
+func newClock(p *Pipeline) *fakeClock {
+	c := &fakeClock{}
+	c.t.Store(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	p.cache.now = c.now
+	return c
+}
+
+func (c *fakeClock) now() time.Time          { return time.Unix(0, c.t.Load()) }
+func (c *fakeClock) advance(d time.Duration) { c.t.Add(int64(d)) }
+
+func TestCache_HitSkipsEveryPlugin(t *testing.T) {
+	backend := users()
+	authz := &fakeGranter{grant: &sdk.Grant{BackendRoles: []string{"g"}, CacheTTL: sdk.CacheForever}}
+	domains := []Domain{basicDomain("basic", true, backend)}
+	p := start(t, Config{Domains: domains, Authz: []AuthzDomain{{Name: "g", Backend: authz}}, CacheTTL: time.Hour})
+	first := ask(t, p, request("Authorization: Basic alice:secret"))
+	second := ask(t, p, request("Authorization: Basic alice:secret"))
+	if first.Outcome != Authenticated || second.Outcome != Authenticated {
+		t.Fatalf("outcomes %v, %v", first.Outcome, second.Outcome)
+	}
+	if first.Cached || !second.Cached {
+		t.Errorf("cached = %v, %v, want false, true", first.Cached, second.Cached)
+	}
+	if n, b, a := extractCalls(domains[0]), backend.calls.Load(), authz.calls.Load(); n != 1 || b != 1 || a != 1 {
+		t.Errorf("calls: extract %d, backend %d, authz %d; want 1 each", n, b, a)
+	}
+	if !slices.Equal(second.Identity.User.BackendRoles, []string{"admins", "g"}) || second.Identity.Domain != "basic" || second.Identity.Authenticator != "basic" {
+		t.Errorf("cached identity = %+v, want alice with roles admins, g from domain basic", second.Identity)
+	}
+}
+
+func TestCache_RoleMappingIsRecomputedOnAHit(t *testing.T) {
+	mapper, err := NewRoleMapper(MapperConfig{Mappings: []Mapping{{Role: "lan", Hosts: []string{"192.168.*"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, Config{Domains: []Domain{basicDomain("basic", true, users())}, Mapper: mapper, CacheTTL: time.Hour})
+	ctx := t.Context()
+	r := request("Authorization: Basic alice:secret")
+	lan := p.Authenticate(ctx, r, Caller{IP: "192.168.1.1"})
+	wan := p.Authenticate(ctx, r, Caller{IP: "203.0.113.5"})
+	lanAgain := p.Authenticate(ctx, r, Caller{IP: "192.168.1.2"})
+	if !wan.Cached || !lanAgain.Cached {
+		t.Fatalf("later answers not cached: %v, %v", wan.Cached, lanAgain.Cached)
+	}
+	if !slices.Equal(lan.Identity.Roles, []string{"lan"}) || len(wan.Identity.Roles) != 0 || !slices.Equal(lanAgain.Identity.Roles, []string{"lan"}) {
+		t.Errorf("roles = %q, %q, %q; want [lan], [], [lan]", lan.Identity.Roles, wan.Identity.Roles, lanAgain.Identity.Roles)
+	}
+}
+
+func TestCache_TTL(t *testing.T) {
+	const forever = sdk.CacheForever
+	tests := []struct {
+		name                    string
+		noop                    bool // bearer domain without backend
+		credTTL, userTTL, grant time.Duration
+		withAuthz               bool
+		cap                     time.Duration
+		wantTTL                 time.Duration // 0: never cached
+	}{
+		{name: "the smallest of credential, user and grant TTL", credTTL: 10 * time.Minute, userTTL: 5 * time.Minute, grant: 3 * time.Minute, withAuthz: true, cap: time.Hour, wantTTL: 3 * time.Minute},
+		{name: "the user TTL when it is the smallest", credTTL: forever, userTTL: 2 * time.Minute, grant: forever, withAuthz: true, cap: time.Hour, wantTTL: 2 * time.Minute},
+		{name: "the credential TTL with the noop backend", noop: true, credTTL: 7 * time.Minute, cap: time.Hour, wantTTL: 7 * time.Minute},
+		{name: "forever is capped by the configured TTL", credTTL: forever, userTTL: forever, grant: forever, withAuthz: true, cap: time.Hour, wantTTL: time.Hour},
+		{name: "a TTL above the cap is capped", noop: true, credTTL: 3 * time.Hour, cap: time.Hour, wantTTL: time.Hour},
+		{name: "a zero credential TTL is never cached", credTTL: 0, userTTL: forever, cap: time.Hour},
+		{name: "a zero user TTL is never cached", credTTL: forever, userTTL: 0, cap: time.Hour},
+		{name: "a zero grant TTL is never cached", credTTL: forever, userTTL: forever, grant: 0, withAuthz: true, cap: time.Hour},
+		{name: "a zero configured TTL disables the cache", credTTL: forever, userTTL: forever, cap: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d Domain
+			var r *sdk.Request
+			var calls func() int
+			if tt.noop {
+				d = bearerDomain("jwt", true)
+				d.Authenticator = bearerExtractor(tt.credTTL)
+				r = request("Authorization: Bearer carol")
+				calls = func() int { return extractCalls(d) }
+			} else {
+				v := users()
+				v.ttl = tt.userTTL
+				d = basicDomain("basic", true, v)
+				d.Authenticator = basicExtractor(tt.credTTL)
+				r = request("Authorization: Basic alice:secret")
+				calls = func() int { return int(v.calls.Load()) }
+			}
+			cfg := Config{Domains: []Domain{d}, CacheTTL: tt.cap}
+			if tt.withAuthz {
+				cfg.Authz = []AuthzDomain{{Name: "g", Backend: &fakeGranter{grant: &sdk.Grant{CacheTTL: tt.grant}}}}
+			}
+			p := start(t, cfg)
+			clock := newClock(p)
+			if got := ask(t, p, r); got.Outcome != Authenticated {
+				t.Fatalf("outcome = %v", got.Outcome)
+			}
+			if tt.wantTTL == 0 {
+				if got := ask(t, p, r); got.Cached || p.CacheLen() != 0 || calls() != 2 {
+					t.Errorf("cached %v, %d entries, %d backend calls; want no caching", got.Cached, p.CacheLen(), calls())
+				}
+				return
+			}
+			clock.advance(tt.wantTTL - time.Nanosecond)
+			if got := ask(t, p, r); !got.Cached {
+				t.Errorf("not cached just before the TTL of %v ends", tt.wantTTL)
+			}
+			clock.advance(time.Nanosecond)
+			if got := ask(t, p, r); got.Cached {
+				t.Errorf("still cached when the TTL of %v ends", tt.wantTTL)
+			}
+			if n := calls(); n != 2 {
+				t.Errorf("backend calls = %d, want 2 (first and after expiry)", n)
+			}
+		})
+	}
+}
+
+func TestCache_Keys(t *testing.T) {
+	tests := []struct {
+		name       string
+		anonymous  bool
+		first      *sdk.Request
+		second     *sdk.Request
+		wantCached bool
+		wantLen    int
+	}{
+		{
+			name:       "the same credential is one entry",
+			first:      request("Authorization: Basic alice:secret"),
+			second:     request("Authorization: Basic alice:secret"),
+			wantCached: true, wantLen: 1,
+		},
+		{
+			name:       "headers no authenticator declared are not part of the key",
+			first:      request("Authorization: Basic alice:secret", "X-Request-Id: 1", "Cookie: a=b"),
+			second:     request("Authorization: Basic alice:secret", "X-Request-Id: 2"),
+			wantCached: true, wantLen: 1,
+		},
+		{
+			name:       "query parameters no authenticator declared are not part of the key",
+			first:      request("Authorization: Basic alice:secret", "?page=1"),
+			second:     request("Authorization: Basic alice:secret", "?page=2"),
+			wantCached: true, wantLen: 1,
+		},
+		{
+			name:       "different passwords are different entries",
+			first:      request("Authorization: Basic alice:secret"),
+			second:     request("Authorization: Basic alice:secret2"),
+			wantCached: false, wantLen: 1, // the second is a failed login
+		},
+		{
+			name:       "different users are different entries",
+			first:      request("Authorization: Basic alice:secret"),
+			second:     request("Authorization: Basic bob:hunter2"),
+			wantCached: false, wantLen: 2,
+		},
+		{
+			name:       "a header another domain declared is part of the key",
+			first:      request("Authorization: Basic alice:secret"),
+			second:     request("Authorization: Basic alice:secret", "X-Proxy-Roles: admin"),
+			wantCached: false, wantLen: 2,
+		},
+		{
+			name:       "with anonymous enabled auth_type is part of the key",
+			anonymous:  true,
+			first:      request("Authorization: Basic alice:secret"),
+			second:     request("Authorization: Basic alice:secret", "?auth_type=anonymous"),
+			wantCached: false, wantLen: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := start(t, Config{
+				Domains:   []Domain{basicDomain("basic", true, users()), proxyDomain("proxy", false, nil)},
+				Anonymous: tt.anonymous,
+				CacheTTL:  time.Hour,
+			})
+			ask(t, p, tt.first)
+			got := ask(t, p, tt.second)
+			if got.Cached != tt.wantCached {
+				t.Errorf("second answer cached = %v, want %v", got.Cached, tt.wantCached)
+			}
+			if n := p.CacheLen(); n != tt.wantLen {
+				t.Errorf("cache holds %d entries, want %d", n, tt.wantLen)
+			}
+			if got.Cached && got.Identity.User.Name != "alice" {
+				t.Errorf("cached identity is %q, want alice", got.Identity.User.Name)
+			}
+		})
+	}
+}
+
+func TestCache_OnlySuccessIsCached(t *testing.T) {
+	tests := []struct {
+		name    string
+		domains func(v *fakeVerifier) []Domain
+		req     *sdk.Request
+		want    Outcome
+	}{
+		{
+			name:    "a failed login is not cached",
+			domains: func(v *fakeVerifier) []Domain { return []Domain{basicDomain("basic", true, v)} },
+			req:     request("Authorization: Basic alice:wrong"),
+			want:    Challenged,
+		},
+		{
+			name: "an unavailable answer is not cached",
+			domains: func(v *fakeVerifier) []Domain {
+				v.err = errDirectoryDown
+				return []Domain{basicDomain("basic", true, v)}
+			},
+			req:  request("Authorization: Basic alice:secret"),
+			want: Unavailable,
+		},
+		{
+			name: "a challenge is not cached",
+			domains: func(v *fakeVerifier) []Domain {
+				return []Domain{spnegoDomain("kerberos", true), basicDomain("basic", true, v)}
+			},
+			req:  request("Authorization: Negotiate step"),
+			want: Challenged,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := users()
+			domains := tt.domains(v)
+			p := start(t, Config{Domains: domains, CacheTTL: time.Hour})
+			for i := range 2 {
+				if got := ask(t, p, tt.req); got.Outcome != tt.want || got.Cached {
+					t.Fatalf("request %d: outcome %v cached %v, want %v uncached", i, got.Outcome, got.Cached, tt.want)
+				}
+			}
+			if n := extractCalls(domains[0]); n != 2 {
+				t.Errorf("extract calls = %d, want 2", n)
+			}
+			if n := p.CacheLen(); n != 0 {
+				t.Errorf("cache holds %d entries, want 0", n)
+			}
+		})
+	}
+}
