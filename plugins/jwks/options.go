@@ -1,0 +1,165 @@
+package jwks
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// Defaults of OpenSearch's JWKS mode (spec 3.2 and 3.3).
+const (
+	DefaultRequestTimeout   = 5000 * time.Millisecond
+	DefaultQueueTimeout     = 2500 * time.Millisecond
+	DefaultRefreshWindow    = 10000 * time.Millisecond
+	DefaultRefreshLimit     = 10
+	DefaultMaxResponseBytes = 1 << 20
+)
+
+// Options configure a Set. Zero durations and sizes take the defaults above.
+type Options struct {
+	// URL is the key set's address (jwks_uri). When empty, DiscoveryURL is
+	// read on every refresh and its "jwks_uri" member is used.
+	URL string
+	// DiscoveryURL is an OpenID Connect discovery document
+	// (openid_connect_url).
+	DiscoveryURL string
+	// Client makes the requests; nil means a client with the default
+	// transport and the system trust store. Plugins that need custom TLS
+	// pass a client built with NewHTTPClient. RequestTimeout applies either way.
+	Client *http.Client
+	// RequestTimeout bounds one refresh: discovery plus key set request.
+	RequestTimeout time.Duration
+	// QueueTimeout bounds how long a lookup waits for a refresh that another
+	// lookup started.
+	QueueTimeout time.Duration
+	// RefreshWindow and RefreshLimit: more than RefreshLimit refreshes within
+	// RefreshWindow of the last unlimited one are refused as unavailable.
+	// A negative RefreshLimit allows none (refresh_rate_limit_count: 0).
+	RefreshWindow time.Duration
+	RefreshLimit  int
+	// MaxKeys refuses a set with more keys; 0 or less means no limit.
+	MaxKeys int
+	// MaxResponseBytes refuses a larger response body, whatever its
+	// Content-Length says.
+	MaxResponseBytes int64
+	// HTTPCache sends conditional requests (If-None-Match, If-Modified-Since)
+	// and keeps the current keys on 304 Not Modified.
+	HTTPCache bool
+	// Logger receives refresh events; nil discards them.
+	Logger hclog.Logger
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.QueueTimeout <= 0 {
+		o.QueueTimeout = DefaultQueueTimeout
+	}
+	if o.RefreshWindow <= 0 {
+		o.RefreshWindow = DefaultRefreshWindow
+	}
+	switch {
+	case o.RefreshLimit == 0:
+		o.RefreshLimit = DefaultRefreshLimit
+	case o.RefreshLimit < 0:
+		o.RefreshLimit = 0
+	}
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	switch {
+	case o.URL != "":
+		if err := checkURL(o.URL); err != nil {
+			return o, fmt.Errorf("key set URL: %w", err)
+		}
+	case o.DiscoveryURL != "":
+		if err := checkURL(o.DiscoveryURL); err != nil {
+			return o, fmt.Errorf("discovery URL: %w", err)
+		}
+	default:
+		return o, errors.New("neither a key set URL nor a discovery URL is set")
+	}
+	return o, nil
+}
+
+// checkURL accepts absolute http and https URLs.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q is not an http or https URL", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
+}
+
+// Keys names the config keys ReadOptions reads; the jwt and openid realms
+// spell the timeouts differently.
+type Keys struct {
+	RequestTimeout string // jwks_request_timeout_ms or idp_request_timeout_ms
+	QueueTimeout   string // jwks_queued_thread_timeout_ms or idp_queued_thread_timeout_ms
+}
+
+// JWTKeys are the names the jwt realm uses.
+var JWTKeys = Keys{RequestTimeout: "jwks_request_timeout_ms", QueueTimeout: "jwks_queued_thread_timeout_ms"}
+
+// OIDCKeys are the names the openid realm uses.
+var OIDCKeys = Keys{RequestTimeout: "idp_request_timeout_ms", QueueTimeout: "idp_queued_thread_timeout_ms"}
+
+// ReadOptions reads the key-set settings shared by the jwt and openid realms
+// from cfg, recording every problem there: the timeouts named by names,
+// refresh_rate_limit_time_window_ms, refresh_rate_limit_count, max_jwks_keys,
+// max_jwks_response_size_bytes and cache_jwks_endpoint (default cacheDefault).
+// It does not read the URLs: the caller sets URL or DiscoveryURL, and checks
+// them with CheckURL.
+func ReadOptions(cfg *sdk.Config, names Keys, cacheDefault bool) Options {
+	o := Options{
+		RequestTimeout: positiveMillis(cfg, names.RequestTimeout, DefaultRequestTimeout),
+		QueueTimeout:   positiveMillis(cfg, names.QueueTimeout, DefaultQueueTimeout),
+		RefreshWindow:  positiveMillis(cfg, "refresh_rate_limit_time_window_ms", DefaultRefreshWindow),
+		RefreshLimit:   cfg.Int("refresh_rate_limit_count", DefaultRefreshLimit),
+		MaxKeys:        cfg.Int("max_jwks_keys", -1),
+		HTTPCache:      cfg.Bool("cache_jwks_endpoint", cacheDefault),
+		Logger:         cfg.Logger(),
+	}
+	switch {
+	case o.RefreshLimit < 0:
+		cfg.Problem("refresh_rate_limit_count", "must not be negative, not %d", o.RefreshLimit)
+		o.RefreshLimit = DefaultRefreshLimit
+	case o.RefreshLimit == 0:
+		o.RefreshLimit = -1 // no refresh inside the window
+	}
+	size := cfg.Int("max_jwks_response_size_bytes", DefaultMaxResponseBytes)
+	if size <= 0 {
+		cfg.Problem("max_jwks_response_size_bytes", "must be positive, not %d", size)
+		size = DefaultMaxResponseBytes
+	}
+	o.MaxResponseBytes = int64(size)
+	return o
+}
+
+// CheckURL reports whether s is an absolute http or https URL.
+func CheckURL(s string) error { return checkURL(s) }
+
+func positiveMillis(cfg *sdk.Config, key string, def time.Duration) time.Duration {
+	ms := cfg.Int(key, int(def/time.Millisecond))
+	if ms <= 0 {
+		cfg.Problem(key, "must be a positive number of milliseconds, not %d", ms)
+		return def
+	}
+	return time.Duration(ms) * time.Millisecond
+}

@@ -1,0 +1,91 @@
+package jwks
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/realmd/realmd/plugins/jwt/jwttest"
+)
+
+func TestParseKeySet(t *testing.T) {
+	rsaJWK := jwttest.Shared("RS256", "parse").JWK("r", true)
+	ecJWK := jwttest.Shared("ES384", "parse").JWK("e", true)
+	edJWK := jwttest.Shared("EdDSA", "parse").JWK("d", false)
+	octJWK := jwttest.Shared("HS256", "parse").JWK("o", true)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakJWK, _ := jose.JSONWebKey{Key: &weak.PublicKey, KeyID: "weak"}.MarshalJSON()
+	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
+
+	tests := []struct {
+		name    string
+		body    []byte
+		maxKeys int
+		wantIDs []string
+		wantErr string
+	}{
+		{name: "every key type", body: jwttest.Set(rsaJWK, ecJWK, edJWK, octJWK), wantIDs: []string{"r", "e", "d", "o"}},
+		{name: "encryption key is skipped", body: jwttest.Set(rsaJWK, withMember(ecJWK, "use", "enc")), wantIDs: []string{"r"}},
+		{name: "unknown key type is skipped", body: jwttest.Set(raw(`{"kty":"XYZ","kid":"x"}`), rsaJWK), wantIDs: []string{"r"}},
+		{name: "RSA 1024 is skipped", body: jwttest.Set(weakJWK, rsaJWK), wantIDs: []string{"r"}},
+		{name: "short oct key is skipped", body: jwttest.Set(raw(`{"kty":"oct","kid":"s","k":"c2hvcnQ"}`)), wantIDs: nil},
+		{name: "alg that does not fit the key is skipped", body: jwttest.Set(withMember(rsaJWK, "alg", "ES256"), ecJWK), wantIDs: []string{"e"}},
+		{name: "encryption alg is skipped", body: jwttest.Set(withMember(rsaJWK, "alg", "RSA-OAEP")), wantIDs: nil},
+		{name: "private members are reduced to the public key", body: jwttest.Set(privateJWK(t)), wantIDs: []string{"p"}},
+		{name: "empty set", body: []byte(`{"keys":[]}`), wantIDs: nil},
+		{name: "more keys than allowed", body: jwttest.Set(rsaJWK, ecJWK), maxKeys: 1, wantErr: "more than the allowed 1"},
+		{name: "no keys member", body: []byte(`{"kty":"RSA"}`), wantErr: `no "keys" array`},
+		{name: "not JSON", body: []byte(`<html>`), wantErr: "not a JSON Web Key Set"},
+		{name: "keys is not a list", body: []byte(`{"keys":{}}`), wantErr: "not a JSON Web Key Set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := ParseKeySet(tt.body, tt.maxKeys)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, k := range keys {
+				ids = append(ids, k.ID)
+				if _, private := k.Public.(*rsa.PrivateKey); private {
+					t.Errorf("key %s kept its private half", k.ID)
+				}
+			}
+			if strings.Join(ids, ",") != strings.Join(tt.wantIDs, ",") {
+				t.Fatalf("ids = %v, want %v", ids, tt.wantIDs)
+			}
+		})
+	}
+}
+
+func withMember(jwk json.RawMessage, name, value string) json.RawMessage {
+	var m map[string]any
+	if err := json.Unmarshal(jwk, &m); err != nil {
+		panic(err)
+	}
+	m[name] = value
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func privateJWK(t *testing.T) json.RawMessage {
+	k := jwttest.Shared("RS256", "parse").Private.(*rsa.PrivateKey)
+	b, err := jose.JSONWebKey{Key: k, KeyID: "p"}.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
