@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -209,12 +211,14 @@ func (p *realmdParser) check() {
 		}
 		fi, err := os.Lstat(dir)
 		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			f.errorf(p.dirLine, "plugin_directory", "%q does not exist", r.PluginDir)
 		case err != nil:
-			f.errorf(p.dirLine, "plugin_directory", "%v", err)
+			f.errorf(p.dirLine, "plugin_directory", "cannot read it: %v", err)
 		case fi.Mode()&os.ModeSymlink != 0:
-			f.errorf(p.dirLine, "plugin_directory", "%s is a symlink; name the real directory (a plugin directory must not be a symlink)", dir)
+			f.errorf(p.dirLine, "plugin_directory", "%q is a symlink; name the real directory (a plugin directory must not be a symlink)", r.PluginDir)
 		case !fi.IsDir():
-			f.errorf(p.dirLine, "plugin_directory", "%s is not a directory", dir)
+			f.errorf(p.dirLine, "plugin_directory", "%q is not a directory", r.PluginDir)
 		}
 		r.PluginDir = filepath.Clean(dir)
 	}

@@ -48,9 +48,9 @@ func parseSecurity(f *file, root *yaml.Node) Security {
 		if k == nil {
 			k = keyNode(root, "plugins")
 		}
-		f.errorf(k.Line, k.Value, "%q (with dynamic: and authcz:) is not a config.yml format OpenSearch reads; "+
+		f.errorf(k.Line, k.Value, "\"%s: dynamic:\" (with authcz:) is not a config.yml format OpenSearch reads; "+
 			"it is a leftover in OpenSearch's test resources. Use _meta: {type: config, config_version: 2} and config: dynamic: "+
-			"with authc: and authz: maps", k.Value)
+			"with separate authc: and authz: maps", k.Value)
 		return p.sec
 	default:
 		f.errorf(0, "_meta", "missing: add _meta: {type: config, config_version: 2} "+

@@ -68,7 +68,12 @@ func (f *file) syntaxError(err error) {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		f.errorf(line, "", "YAML syntax error: %s", m[2])
+		msg := m[2]
+		if strings.HasPrefix(msg, "did not find expected") {
+			// yaml.v3 reports the line where the enclosing block starts.
+			msg += " in the block that starts here; check the indentation of the lines below it"
+		}
+		f.errorf(line, "", "YAML syntax error: %s", msg)
 		return
 	}
 	f.errorf(0, "", "YAML syntax error: %s", strings.TrimPrefix(msg, "yaml: "))
