@@ -1,0 +1,218 @@
+package jwt
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// check validates the registered claims at now:
+//   - exp, when present: refused when now - skew > exp;
+//   - nbf, when present: refused when now + skew < nbf;
+//   - iat, when present: refused when iat > now + skew (issued in the
+//     future; OpenSearch does not check iat);
+//   - aud must intersect RequiredAudience when that is set (a missing aud
+//     fails);
+//   - iss must equal RequiredIssuer when that is set.
+//
+// It returns the expiry (zero without exp).
+func (r *ClaimRules) check(claims map[string]any, now time.Time) (time.Time, error) {
+	skew := r.ClockSkew.Seconds()
+	t := float64(now.UnixNano()) / 1e9
+	exp, hasExp, err := numericDate(claims, "exp")
+	if err != nil {
+		return time.Time{}, err
+	}
+	if hasExp && t-skew > exp {
+		return time.Time{}, reject("expired")
+	}
+	if nbf, ok, err := numericDate(claims, "nbf"); err != nil {
+		return time.Time{}, err
+	} else if ok && t+skew < nbf {
+		return time.Time{}, reject("not valid yet (nbf)")
+	}
+	if iat, ok, err := numericDate(claims, "iat"); err != nil {
+		return time.Time{}, err
+	} else if ok && iat > t+skew {
+		return time.Time{}, reject("issued in the future (iat)")
+	}
+	if len(r.RequiredAudience) > 0 && !intersects(audience(claims["aud"]), r.RequiredAudience) {
+		return time.Time{}, reject("audience does not match")
+	}
+	if r.RequiredIssuer != "" {
+		if iss, _ := claims["iss"].(string); iss != r.RequiredIssuer {
+			return time.Time{}, reject("issuer does not match")
+		}
+	}
+	if !hasExp {
+		return time.Time{}, nil
+	}
+	sec, frac := math.Modf(math.Min(exp, 1e15)) // far enough, and no overflow
+	return time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+// numericDate reads a NumericDate claim: a JSON number of seconds.
+func numericDate(claims map[string]any, name string) (float64, bool, error) {
+	v, ok := claims[name]
+	if !ok || v == nil {
+		return 0, false, nil
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false, reject("%s is not a number", name)
+	}
+	f, err := strconv.ParseFloat(n.String(), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false, reject("%s is not a valid date", name)
+	}
+	return f, true, nil
+}
+
+// audience reads aud: a string or a list of strings.
+func audience(v any) []string {
+	switch a := v.(type) {
+	case string:
+		return []string{a}
+	case []any:
+		out := make([]string, 0, len(a))
+		for _, e := range a {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// subject reads the user name at SubjectKey (default sub), trimmed. It
+// returns "" when the path is missing, crosses a non-object, or ends in null
+// or an empty value.
+func (r *ClaimRules) subject(claims map[string]any) string {
+	path := r.SubjectKey
+	if len(path) == 0 {
+		path = []string{"sub"}
+	}
+	v, ok := walk(claims, path)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(text(v))
+}
+
+// roles reads the backend roles at RolesKey: a string is split on commas;
+// a list is taken element by element (null elements skipped); anything else
+// is one role. Every role is trimmed; empty ones are dropped and duplicates
+// removed, keeping the first.
+func (r *ClaimRules) roles(claims map[string]any) []string {
+	if len(r.RolesKey) == 0 {
+		return nil
+	}
+	v, ok := walk(claims, r.RolesKey)
+	if !ok {
+		return nil
+	}
+	var parts []string
+	switch x := v.(type) {
+	case string:
+		parts = strings.Split(x, ",")
+	case []any:
+		for _, e := range x {
+			if e != nil {
+				parts = append(parts, text(e))
+			}
+		}
+	default:
+		parts = []string{text(x)}
+	}
+	seen := make(map[string]bool, len(parts))
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" || seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+// walk follows path through nested objects. A missing member, a non-object
+// on the way or a null leaf is "not found".
+func walk(claims map[string]any, path []string) (any, bool) {
+	var node any = claims
+	for _, name := range path {
+		m, ok := node.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if node, ok = m[name]; !ok {
+			return nil, false
+		}
+	}
+	return node, node != nil
+}
+
+// attributes turns every claim into attr.jwt.<claim>: nested objects are
+// flattened with dots, lists become JSON text, null is "null", numbers keep
+// the token's spelling. With audAsList a string aud becomes a one-element
+// JSON list.
+func attributes(claims map[string]any, audAsList bool) map[string]string {
+	out := make(map[string]string, len(claims))
+	for k, v := range claims {
+		if s, ok := v.(string); ok && audAsList && k == "aud" {
+			v = []any{s}
+		}
+		flatten("attr.jwt."+k, v, out)
+	}
+	return out
+}
+
+func flatten(prefix string, v any, out map[string]string) {
+	if m, ok := v.(map[string]any); ok {
+		for k, sub := range m {
+			flatten(prefix+"."+k, sub, out)
+		}
+		return
+	}
+	out[prefix] = text(v)
+}
+
+// text renders a claim value like Java's String.valueOf, with JSON text for
+// lists and objects.
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(x); err != nil {
+			return fmt.Sprint(x)
+		}
+		return strings.TrimSuffix(buf.String(), "\n")
+	}
+}

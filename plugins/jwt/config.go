@@ -1,0 +1,173 @@
+package jwt
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/realmd/realmd/plugins/jwks"
+	"github.com/realmd/realmd/sdk"
+)
+
+// Defaults (spec 3.2), and realmd's own limits.
+const (
+	DefaultHeader    = "Authorization"
+	DefaultClockSkew = 30 * time.Second
+	// DefaultMaxTokenSize bounds a token (header, payload and signature,
+	// encoded); larger tokens are refused before any parsing.
+	DefaultMaxTokenSize = 16 << 10
+	maxTokenSizeLimit   = 1 << 20
+	// maxJSONDepth bounds the nesting of the token's header and claims.
+	maxJSONDepth = 32
+	// NoExpCacheTTL is how long the identity of a token without exp may be
+	// cached. A token with exp is cached until exp (realmd caps both by
+	// cache.ttl_minutes).
+	NoExpCacheTTL = 5 * time.Minute
+)
+
+// Config is the jwt authenticator's configuration.
+type Config struct {
+	// SigningKeys are the static keys (signing_key), tried in order:
+	// *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey or []byte (HMAC).
+	SigningKeys []any
+	// JWKS, when JWKS.URL or JWKS.DiscoveryURL is set, selects JWKS mode:
+	// keys come from the provider and SigningKeys is ignored.
+	JWKS jwks.Options
+	// JWKSTLS is the TLS setup for the provider connection (jwks.*).
+	JWKSTLS jwks.TLSOptions
+	// Header is the request header with the token (jwt_header).
+	Header string
+	// URLParameter is the query parameter read when the header is absent
+	// or empty (jwt_url_parameter); "" means none.
+	URLParameter string
+	// Claims are the claim rules.
+	Claims ClaimRules
+	// MaxTokenSize bounds the encoded token in bytes (max_token_size_bytes).
+	MaxTokenSize int
+}
+
+// ClaimRules say which claims a token must carry and how its identity is
+// read from them.
+type ClaimRules struct {
+	// SubjectKey is the path to the user name; empty means ["sub"].
+	SubjectKey []string
+	// RolesKey is the path to the backend roles; empty means no roles.
+	RolesKey []string
+	// RequiredAudience, when non-empty, must intersect the token's aud.
+	RequiredAudience []string
+	// RequiredIssuer, when non-empty, must equal the token's iss.
+	RequiredIssuer string
+	// ClockSkew is tolerated on exp, nbf and iat.
+	ClockSkew time.Duration
+	// AudienceAsList renders attr.jwt.aud as a JSON list even when the token
+	// has a single string, as OpenSearch's JWKS and OpenID modes do.
+	AudienceAsList bool
+}
+
+// jwksMode reports whether keys come from a provider.
+func (c *Config) jwksMode() bool { return c.JWKS.URL != "" || c.JWKS.DiscoveryURL != "" }
+
+// ReadConfig reads the jwt authenticator's config (spec 3.2), recording
+// every problem in cfg. It does no I/O.
+func ReadConfig(cfg *sdk.Config) Config {
+	c := Config{
+		Header:       cfg.String("jwt_header", DefaultHeader),
+		URLParameter: strings.TrimSpace(cfg.String("jwt_url_parameter", "")),
+		MaxTokenSize: cfg.Int("max_token_size_bytes", DefaultMaxTokenSize),
+		Claims:       ReadClaimRules(cfg),
+	}
+	if strings.TrimSpace(c.Header) == "" {
+		cfg.Problem("jwt_header", "must not be empty")
+		c.Header = DefaultHeader
+	}
+	if c.MaxTokenSize <= 0 || c.MaxTokenSize > maxTokenSizeLimit {
+		cfg.Problem("max_token_size_bytes", "must be between 1 and %d, not %d", maxTokenSizeLimit, c.MaxTokenSize)
+		c.MaxTokenSize = DefaultMaxTokenSize
+	}
+
+	// The key-set settings are read in both modes so that they are
+	// validated and never reported as unknown.
+	c.JWKS = jwks.ReadOptions(cfg, jwks.JWTKeys, true)
+	c.JWKSTLS = jwks.ReadTLS(cfg, "jwks")
+	if uri := strings.TrimSpace(cfg.String("jwks_uri", "")); uri != "" {
+		if err := jwks.CheckURL(uri); err != nil {
+			cfg.Problem("jwks_uri", "%v", err)
+		}
+		c.JWKS.URL = uri
+		c.Claims.AudienceAsList = true
+		if cfg.Has("signing_key") {
+			cfg.Logger().Debug("jwks_uri is set: signing_key is ignored")
+		}
+		cfg.Ignore("signing_key")
+		return c
+	}
+	c.SigningKeys = readSigningKeys(cfg)
+	return c
+}
+
+// readSigningKeys reads signing_key: a YAML list or a comma string.
+func readSigningKeys(cfg *sdk.Config) []any {
+	entries := cfg.List("signing_key", nil)
+	blank := 0
+	for _, e := range entries {
+		if strings.TrimSpace(e) == "" {
+			blank++
+		}
+	}
+	if blank == len(entries) {
+		// OpenSearch loads such a domain and never authenticates with it.
+		cfg.Logger().Warn("no signing_key and no jwks_uri: this jwt domain will not authenticate anybody")
+		return nil
+	}
+	var keys []any
+	for i, e := range entries {
+		key, err := ParseSigningKey(e)
+		if err != nil {
+			cfg.Problem(fmt.Sprintf("signing_key[%d]", i), "%v", err)
+			continue
+		}
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+// ReadClaimRules reads subject_key, roles_key, required_audience,
+// required_issuer and jwt_clock_skew_tolerance_seconds, shared with the
+// openid realm.
+func ReadClaimRules(cfg *sdk.Config) ClaimRules {
+	r := ClaimRules{
+		SubjectKey:       readPath(cfg, "subject_key"),
+		RolesKey:         readPath(cfg, "roles_key"),
+		RequiredIssuer:   cfg.String("required_issuer", ""),
+		RequiredAudience: nonEmpty(cfg.List("required_audience", nil)),
+	}
+	skew := cfg.Int("jwt_clock_skew_tolerance_seconds", int(DefaultClockSkew/time.Second))
+	if skew < 0 {
+		cfg.Problem("jwt_clock_skew_tolerance_seconds", "must not be negative, not %d", skew)
+		skew = int(DefaultClockSkew / time.Second)
+	}
+	r.ClockSkew = time.Duration(skew) * time.Second
+	return r
+}
+
+// readPath reads a claim path: a list, or a comma string (spec 8.10: "a,b"
+// is the nested path a -> b).
+func readPath(cfg *sdk.Config, key string) []string {
+	path := cfg.List(key, nil)
+	for i, p := range path {
+		if p == "" {
+			cfg.Problem(fmt.Sprintf("%s[%d]", key, i), "empty claim name in path")
+		}
+	}
+	return path
+}
+
+func nonEmpty(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

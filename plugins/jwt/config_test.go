@@ -1,0 +1,100 @@
+package jwt
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/realmd/realmd/plugins/jwt/jwttest"
+	"github.com/realmd/realmd/sdk"
+)
+
+func TestReadConfig_Problems(t *testing.T) {
+	tests := []struct {
+		name     string
+		config   map[string]any
+		wantKeys []string
+	}{
+		{name: "HMAC key of 10 bytes is a config error", config: map[string]any{"signing_key": "AQMDBAMGBwgDCg=="}, wantKeys: []string{"signing_key[0]"}},
+		{name: "the second key of a comma string is named by index", config: map[string]any{"signing_key": secretKey + ", AQMDBAMGBwgDCg=="}, wantKeys: []string{"signing_key[1]"}},
+		{name: "the second key of a list is named by index", config: map[string]any{"signing_key": []any{secretKey, "not base64!"}}, wantKeys: []string{"signing_key[1]"}},
+		{name: "an empty entry among keys", config: map[string]any{"signing_key": []any{secretKey, ""}}, wantKeys: []string{"signing_key[1]"}},
+		{name: "negative clock skew", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": -1}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
+		{name: "clock skew that is no number", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": "soon"}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
+		{name: "empty header name", config: map[string]any{"signing_key": secretKey, "jwt_header": " "}, wantKeys: []string{"jwt_header"}},
+		{name: "relative jwks_uri", config: map[string]any{"jwks_uri": "/keys"}, wantKeys: []string{"jwks_uri"}},
+		{name: "zero token size", config: map[string]any{"signing_key": secretKey, "max_token_size_bytes": 0}, wantKeys: []string{"max_token_size_bytes"}},
+		{name: "empty claim name in a path", config: map[string]any{"signing_key": secretKey, "roles_key": []any{"a", ""}}, wantKeys: []string{"roles_key[1]"}},
+		{name: "unknown key", config: map[string]any{"signing_key": secretKey, "signingkey": "x"}, wantKeys: []string{"signingkey"}},
+		{name: "bad JWKS timeout", config: map[string]any{"jwks_uri": "https://idp/jwks", "jwks_request_timeout_ms": 0}, wantKeys: []string{"jwks_request_timeout_ms"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var keys []string
+			for _, p := range problems(tt.config) {
+				keys = append(keys, p.Key)
+			}
+			if !slices.Equal(keys, tt.wantKeys) {
+				t.Fatalf("problems at %v, want %v", keys, tt.wantKeys)
+			}
+		})
+	}
+}
+
+func TestReadConfig_AcceptsEveryOpenSearchKey(t *testing.T) {
+	config := map[string]any{
+		"signing_key": secretKey, "jwks_uri": "https://idp.example/jwks", "jwt_header": "Authorization",
+		"jwt_url_parameter": "token", "subject_key": "sub", "roles_key": "roles", "required_audience": "a,b",
+		"required_issuer": "iss", "jwt_clock_skew_tolerance_seconds": 30, "jwks_request_timeout_ms": 5000,
+		"jwks_queued_thread_timeout_ms": 2500, "refresh_rate_limit_time_window_ms": 10000, "refresh_rate_limit_count": 10,
+		"cache_jwks_endpoint": true, "max_jwks_keys": -1, "max_jwks_response_size_bytes": 1048576,
+		"jwks": map[string]any{"enable_ssl": false, "verify_hostnames": true, "trust_all": false, "pemtrustedcas_filepath": "ca.pem"},
+	}
+	if ps := problems(config); len(ps) > 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+}
+
+func TestReadConfig_Modes(t *testing.T) {
+	t.Run("jwks_uri selects JWKS mode and ignores signing_key", func(t *testing.T) {
+		cfg := configOf(map[string]any{"jwks_uri": "https://idp/jwks", "signing_key": "base64 encoded HMAC key or public RSA/ECDSA pem key"}, "")
+		c := ReadConfig(cfg)
+		if err := cfg.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if !c.jwksMode() || c.SigningKeys != nil || !c.Claims.AudienceAsList {
+			t.Fatalf("config = %+v, want JWKS mode without signing keys", c)
+		}
+	})
+	t.Run("blank jwks_uri falls back to static mode", func(t *testing.T) {
+		cfg := configOf(map[string]any{"jwks_uri": " ", "signing_key": secretKey}, "")
+		c := ReadConfig(cfg)
+		if c.jwksMode() || len(c.SigningKeys) != 1 {
+			t.Fatalf("config = %+v, want static mode with one key", c)
+		}
+	})
+	t.Run("defaults", func(t *testing.T) {
+		cfg := configOf(map[string]any{"signing_key": secretKey}, "")
+		c := ReadConfig(cfg)
+		if c.Header != "Authorization" || c.Claims.ClockSkew != 30*time.Second || c.MaxTokenSize != 16384 || c.URLParameter != "" {
+			t.Fatalf("defaults = %+v", c)
+		}
+		if c.JWKS.RequestTimeout != 5*time.Second || c.JWKS.QueueTimeout != 2500*time.Millisecond ||
+			c.JWKS.RefreshLimit != 10 || c.JWKS.RefreshWindow != 10*time.Second || !c.JWKS.HTTPCache ||
+			c.JWKS.MaxKeys != -1 || c.JWKS.MaxResponseBytes != 1<<20 {
+			t.Fatalf("JWKS defaults = %+v", c.JWKS)
+		}
+	})
+	t.Run("comma strings are nested paths and lists", func(t *testing.T) {
+		cfg := sdk.NewConfigMap(map[string]any{"signing_key": secretKey + "," + jwttest.Shared("ES256", "cfg").SigningKey(),
+			"subject_key": "attributes, sub", "roles_key": []any{"a", "b"}, "required_audience": "x, y"}, "", nil)
+		c := ReadConfig(cfg)
+		if err := cfg.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.SigningKeys) != 2 || !slices.Equal(c.Claims.SubjectKey, []string{"attributes", "sub"}) ||
+			!slices.Equal(c.Claims.RolesKey, []string{"a", "b"}) || !slices.Equal(c.Claims.RequiredAudience, []string{"x", "y"}) {
+			t.Fatalf("config = %+v", c)
+		}
+	})
+}

@@ -1,0 +1,123 @@
+package jwt
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/realmd/realmd/plugins/jwt/jwttest"
+)
+
+func pemOf(typ string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+}
+
+// wrap breaks s into lines of n characters.
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + "\n")
+		s = s[n:]
+	}
+	return b.String() + s
+}
+
+func TestParseSigningKey(t *testing.T) {
+	rsaKey := jwttest.Shared("RS256", "keys")
+	der := rsaKey.PublicDER()
+	b64 := base64.StdEncoding.EncodeToString(der)
+	weakRSA, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakDER, _ := x509.MarshalPKIXPublicKey(&weakRSA.PublicKey)
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p224DER, _ := x509.MarshalPKIXPublicKey(&p224.PublicKey)
+	cert := selfSigned(t, rsaKey.Private.(*rsa.PrivateKey))
+
+	tests := []struct {
+		name    string
+		in      string
+		want    string // KeyKind of the result
+		wantErr string
+	}{
+		{name: "PEM PUBLIC KEY RSA", in: pemOf("PUBLIC KEY", der), want: "RSA"},
+		{name: "PEM without line break before END, as in OpenSearch's tests", in: "-----BEGIN PUBLIC KEY-----\n" + b64 + "-----END PUBLIC KEY-----", want: "RSA"},
+		{name: "PEM wrapped at 64 columns", in: "-----BEGIN PUBLIC KEY-----\n" + wrap(b64, 64) + "\n-----END PUBLIC KEY-----", want: "RSA"},
+		{name: "PEM with CRLF", in: strings.ReplaceAll(pemOf("PUBLIC KEY", der), "\n", "\r\n"), want: "RSA"},
+		{name: "bare base64 SubjectPublicKeyInfo", in: b64, want: "RSA"},
+		{name: "bare base64 EC P-521 key", in: base64.StdEncoding.EncodeToString(jwttest.Shared("ES512", "keys").PublicDER()), want: "EC P-521"},
+		{name: "PEM EC P-256", in: jwttest.Shared("ES256", "keys").SigningKey(), want: "EC P-256"},
+		{name: "PEM Ed25519", in: jwttest.Shared("EdDSA", "keys").SigningKey(), want: "Ed25519"},
+		{name: "PEM RSA PUBLIC KEY (PKCS#1)", in: pemOf("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(rsaKey.Public.(*rsa.PublicKey))), want: "RSA"},
+		{name: "PEM CERTIFICATE", in: pemOf("CERTIFICATE", cert), want: "RSA"},
+		{name: "HMAC secret of 32 bytes", in: base64.StdEncoding.EncodeToString(secret[:32]), want: "HMAC"},
+		{name: "HMAC secret without padding", in: strings.TrimRight(secretKey, "="), want: "HMAC"},
+		{name: "HMAC secret of 10 bytes is too weak", in: base64.StdEncoding.EncodeToString([]byte{1, 3, 3, 4, 3, 6, 7, 8, 3, 10}), wantErr: "at least 32"},
+		{name: "HMAC secret of 31 bytes is too weak", in: base64.StdEncoding.EncodeToString(secret[:31]), wantErr: "at least 32"},
+		{name: "RSA 1024 is too weak", in: pemOf("PUBLIC KEY", weakDER), wantErr: "2048"},
+		{name: "P-224 is refused", in: pemOf("PUBLIC KEY", p224DER), wantErr: "P-224"},
+		{name: "a private key is refused", in: pemOf("PRIVATE KEY", []byte("x")), wantErr: "never the private key"},
+		{name: "an unknown PEM block is refused", in: pemOf("DSA PUBLIC KEY", []byte("x")), wantErr: "unsupported PEM block"},
+		{name: "PEM without END", in: "-----BEGIN PUBLIC KEY-----\n" + b64, wantErr: "no END line"},
+		{name: "PEM with broken base64", in: "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----", wantErr: "PUBLIC KEY block"},
+		{name: "PEM with a corrupt key", in: pemOf("PUBLIC KEY", der[:40]), wantErr: "reading public key"},
+		{name: "URL-safe base64 is not accepted", in: "-_-_" + strings.Repeat("A", 60), wantErr: "neither PEM nor base64"},
+		{name: "empty", in: "  ", wantErr: "empty key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, err := ParseSigningKey(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := kind(key); got != tt.want {
+				t.Fatalf("key kind = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func kind(key any) string {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		return "RSA"
+	case *ecdsa.PublicKey:
+		return "EC " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "Ed25519"
+	case []byte:
+		return "HMAC"
+	}
+	return "?"
+}
+
+func selfSigned(t *testing.T, key *rsa.PrivateKey) []byte {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "issuer"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}

@@ -1,0 +1,253 @@
+package jwt
+
+import (
+	"context"
+	"encoding/base64"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/realmd/realmd/plugins/jwt/jwttest"
+	"github.com/realmd/realmd/sdk"
+)
+
+// hmacKey signs with the tests' shared secret.
+var hmacKey = &jwttest.Key{Alg: "HS256", Private: secret, Public: secret}
+
+// staticCase is one request against a static-mode authenticator.
+type staticCase struct {
+	name   string
+	config map[string]any // signing_key defaults to secretKey
+	req    *sdk.Request
+	// wantUser "" means no credentials.
+	wantUser  string
+	wantRoles []string
+	wantAttrs map[string]string // checked when non-nil, exactly
+	someAttrs map[string]string // checked when non-nil, these entries only
+	wantTTL   time.Duration     // checked when non-zero
+}
+
+func runStatic(t *testing.T, tests []staticCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			config := map[string]any{"signing_key": secretKey}
+			maps.Copy(config, tt.config)
+			a := newAuth(t, config)
+			c, err := a.Extract(context.Background(), tt.req)
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			if tt.wantUser == "" {
+				if c != nil {
+					t.Fatalf("credentials = %+v, want none", c)
+				}
+				return
+			}
+			if c == nil {
+				t.Fatalf("no credentials, want user %q", tt.wantUser)
+			}
+			if c.Username != tt.wantUser {
+				t.Errorf("user = %q, want %q", c.Username, tt.wantUser)
+			}
+			if !slices.Equal(c.BackendRoles, tt.wantRoles) {
+				t.Errorf("roles = %q, want %q", c.BackendRoles, tt.wantRoles)
+			}
+			if tt.wantAttrs != nil && !maps.Equal(c.Attributes, tt.wantAttrs) {
+				t.Errorf("attributes = %v, want %v", c.Attributes, tt.wantAttrs)
+			}
+			for k, v := range tt.someAttrs {
+				if c.Attributes[k] != v {
+					t.Errorf("attribute %s = %q, want %q", k, c.Attributes[k], v)
+				}
+			}
+			if tt.wantTTL != 0 && c.CacheTTL != tt.wantTTL {
+				t.Errorf("CacheTTL = %v, want %v", c.CacheTTL, tt.wantTTL)
+			}
+		})
+	}
+}
+
+func sign(c map[string]any) string { return hmacKey.Sign(c, nil) }
+
+// Scenarios of OpenSearch's HTTPJwtAuthenticatorTest (spec section 6).
+func TestStatic_OpenSearchScenarios(t *testing.T) {
+	other := &jwttest.Key{Alg: "HS256", Private: []byte(strings.Repeat("x", 64))}
+	rsaKey := jwttest.Shared("RS256", "static")
+	es512 := jwttest.Shared("ES512", "static")
+	rsaB64 := base64.StdEncoding.EncodeToString(rsaKey.PublicDER())
+	runStatic(t, []staticCase{
+		{name: "no signing key gives no credentials", config: map[string]any{"signing_key": nil}, req: bearer(sign(claims()))},
+		{name: "empty signing key gives no credentials", config: map[string]any{"signing_key": ""}, req: bearer(sign(claims()))},
+		{name: "missing token", req: &sdk.Request{}},
+		{name: "token signed with another key", req: bearer(other.Sign(claims(), nil))},
+		{name: "list claim becomes a JSON attribute", req: bearer(sign(claims("list", []any{"a", "b", "c"}))),
+			wantUser: "Leonard McCoy", wantAttrs: map[string]string{"attr.jwt.sub": "Leonard McCoy", "attr.jwt.list": `["a","b","c"]`}},
+		{name: "nested claims are flattened", req: bearer(sign(claims("active_tenant", map[string]any{"tenant_id": "enterprise", "roles": []any{"admin", "user"}}))),
+			wantUser: "Leonard McCoy", wantAttrs: map[string]string{"attr.jwt.sub": "Leonard McCoy",
+				"attr.jwt.active_tenant.tenant_id": "enterprise", "attr.jwt.active_tenant.roles": `["admin","user"]`}},
+		{name: "mixed list keeps JSON spelling", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"Leonard McCoy","list":["a",1,null,2.0]}`), nil)),
+			wantUser: "Leonard McCoy", wantAttrs: map[string]string{"attr.jwt.sub": "Leonard McCoy", "attr.jwt.list": `["a",1,null,2.0]`}},
+		{name: "expired with zero clock skew", config: map[string]any{"jwt_clock_skew_tolerance_seconds": 0},
+			req: bearer(sign(claims("exp", unix(-10*time.Second), "nbf", unix(-time.Hour))))},
+		{name: "expired 10 s ago is fine with 60 s clock skew", config: map[string]any{"jwt_clock_skew_tolerance_seconds": 60},
+			req: bearer(sign(claims("exp", unix(-10*time.Second), "nbf", unix(-time.Hour), "iat", unix(-time.Hour)))), wantUser: "Leonard McCoy",
+			someAttrs: map[string]string{"attr.jwt.exp": "1749999990"}},
+		{name: "Bearer prefix", req: bearer(sign(claims("exp", unix(time.Hour)))), wantUser: "Leonard McCoy", wantTTL: time.Hour,
+			wantAttrs: map[string]string{"attr.jwt.sub": "Leonard McCoy", "attr.jwt.exp": "1750003600"}},
+		{name: "Bearer in the wrong position", req: withHeader("Authorization", sign(claims())+"Bearer  123")},
+		{name: "Basic header is ignored", req: withHeader("Authorization", "Basic Zm9vOmJhcg==")},
+		{name: "roles as a comma string", config: map[string]any{"roles_key": "roles"},
+			req: bearer(sign(claims("roles", "role1, role2"))), wantUser: "Leonard McCoy", wantRoles: []string{"role1", "role2"}},
+		{name: "null roles claim gives no roles", config: map[string]any{"roles_key": "roles"},
+			req: bearer(hmacKey.Sign(rawClaims(`{"sub":"Leonard McCoy","roles":null}`), nil)), wantUser: "Leonard McCoy"},
+		{name: "non-string roles claim is converted", config: map[string]any{"roles_key": "roles"},
+			req: bearer(sign(claims("roles", 123))), wantUser: "Leonard McCoy", wantRoles: []string{"123"}},
+		{name: "missing roles claim gives no roles", config: map[string]any{"roles_key": "roles"},
+			req: bearer(sign(claims())), wantUser: "Leonard McCoy"},
+		{name: "roles array", config: map[string]any{"roles_key": "roles"},
+			req: bearer(sign(claims("sub", "John Doe", "roles", []any{"a", "b", "3rd"}))), wantUser: "John Doe", wantRoles: []string{"a", "b", "3rd"}},
+		{name: "roles are trimmed, deduplicated, empty ones dropped", config: map[string]any{"roles_key": "roles"},
+			req: bearer(sign(claims("roles", " a ,b,, a,"))), wantUser: "Leonard McCoy", wantRoles: []string{"a", "b"}},
+		{name: "array roles are converted element by element", config: map[string]any{"roles_key": "roles"},
+			req: bearer(sign(claims("roles", []any{" x ", 7, nil, true, "", "x"}))), wantUser: "Leonard McCoy", wantRoles: []string{"x", "7", "true"}},
+		{name: "wrong subject key", config: map[string]any{"subject_key": "missing"}, req: bearer(sign(claims()))},
+		{name: "alternative subject", config: map[string]any{"subject_key": "asub"},
+			req: bearer(sign(claims("asub", "Dr. Who"))), wantUser: "Dr. Who"},
+		{name: "non-string alternative subject is converted", config: map[string]any{"subject_key": "asub"},
+			req: bearer(sign(claims("asub", false))), wantUser: "false"},
+		{name: "subject is trimmed", req: bearer(sign(claims("sub", "  bob  "))), wantUser: "bob"},
+		{name: "blank subject gives no credentials", req: bearer(sign(claims("sub", "  ")))},
+		{name: "URL parameter", config: map[string]any{"jwt_url_parameter": "abc"},
+			req: &sdk.Request{Query: map[string][]string{"abc": {sign(claims())}}}, wantUser: "Leonard McCoy"},
+		{name: "expired", req: bearer(sign(claims("exp", unix(-time.Hour))))},
+		{name: "not valid yet", req: bearer(sign(claims("nbf", unix(time.Hour))))},
+		{name: "RS256 with a PEM key", config: map[string]any{"signing_key": "-----BEGIN PUBLIC KEY-----\n" + rsaB64 + "-----END PUBLIC KEY-----"},
+			req: bearer(rsaKey.Sign(claims(), nil)), wantUser: "Leonard McCoy"},
+		{name: "RS256 with a PEM key with line breaks", config: map[string]any{"signing_key": "-----BEGIN PUBLIC KEY-----\n" + wrap(rsaB64, 64) + "\n-----END PUBLIC KEY-----"},
+			req: bearer(rsaKey.Sign(claims(), nil)), wantUser: "Leonard McCoy"},
+		{name: "ES512 with a bare base64 key", config: map[string]any{"signing_key": base64.StdEncoding.EncodeToString(es512.PublicDER())},
+			req: bearer(es512.Sign(claims(), nil)), wantUser: "Leonard McCoy"},
+		{name: "required audience present", config: map[string]any{"required_audience": "test_audience"},
+			req: bearer(sign(claims("aud", "test_audience"))), wantUser: "Leonard McCoy", someAttrs: map[string]string{"attr.jwt.aud": "test_audience"}},
+		{name: "required audience wrong", config: map[string]any{"required_audience": "test_audience"},
+			req: bearer(sign(claims("aud", "wrong_audience")))},
+		{name: "required audience missing", config: map[string]any{"required_audience": "test_audience"}, req: bearer(sign(claims()))},
+		{name: "one of several required audiences", config: map[string]any{"required_audience": "test_audience,test_audience_2"},
+			req: bearer(sign(claims("aud", []any{"other", "test_audience_2"}))), wantUser: "Leonard McCoy"},
+		{name: "none of several required audiences", config: map[string]any{"required_audience": "test_audience,test_audience_2"},
+			req: bearer(sign(claims("aud", []any{"other", "more"})))},
+		{name: "required issuer", config: map[string]any{"required_issuer": "test_issuer"},
+			req: bearer(sign(claims("iss", "test_issuer"))), wantUser: "Leonard McCoy"},
+		{name: "required issuer wrong", config: map[string]any{"required_issuer": "test_issuer"},
+			req: bearer(sign(claims("iss", "wrong_issuer")))},
+		{name: "required issuer missing", config: map[string]any{"required_issuer": "test_issuer"}, req: bearer(sign(claims()))},
+	})
+}
+
+// rawClaims lets a test choose the exact JSON of the claims.
+type rawClaims string
+
+func (r rawClaims) MarshalJSON() ([]byte, error) { return []byte(r), nil }
+
+// The cxf-generated HS512 token of OpenSearch's testParsePrevGeneratedJwt,
+// with its secret: a vector from another JOSE implementation.
+const (
+	cxfToken  = "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJob3JzdCIsIm5iZiI6ODU0MTEzNTMzLCJzYW1sX25pZiI6InUiLCJleHAiOjQ4NTM4NDMxMzMsInNhbWxfc2kiOiJNT0NLU0FNTF8zIn0.MQ9lidZ774EPHjDNB43O4d2Q1SGtG4-lASoLXDPdtE0qJGvZOYDUCN3h2HxBIX5NmwXQQvjJ2PUzN6f6FgY0Iw"
+	cxfSecret = "thisIsSecretThatIsVeryHardToCrackItsPracticallyImpossibleToDothisIsSecretThatIsVeryHardToCrackItsPracticallyImpossibleToDo"
+)
+
+func TestStatic_TokenFromAnotherImplementation(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString([]byte(cxfSecret))
+	runStatic(t, []staticCase{
+		{name: "cxf HS512 token verifies", config: map[string]any{"signing_key": key}, req: bearer(cxfToken), wantUser: "horst",
+			wantAttrs: map[string]string{"attr.jwt.sub": "horst", "attr.jwt.nbf": "854113533", "attr.jwt.exp": "4853843133",
+				"attr.jwt.saml_nif": "u", "attr.jwt.saml_si": "MOCKSAML_3"}},
+		{name: "another secret does not verify it", config: map[string]any{"signing_key": base64.StdEncoding.EncodeToString([]byte("additionalData" + cxfSecret))},
+			req: bearer(cxfToken)},
+	})
+}
+
+func TestStatic_MultipleSigningKeys(t *testing.T) {
+	k1 := &jwttest.Key{Alg: "HS256", Private: []byte(strings.Repeat("1", 32))}
+	k2 := &jwttest.Key{Alg: "HS512", Private: []byte(strings.Repeat("2", 64))}
+	b64 := func(k *jwttest.Key) string { return base64.StdEncoding.EncodeToString(k.Private.([]byte)) }
+	rsaKey, ecKey, edKey := jwttest.Shared("PS384", "multi"), jwttest.Shared("ES256", "multi"), jwttest.Shared("EdDSA", "multi")
+	mixed := []any{b64(k1), rsaKey.SigningKey(), ecKey.SigningKey(), edKey.SigningKey(), b64(k2)}
+	runStatic(t, []staticCase{
+		{name: "comma string, first key", config: map[string]any{"signing_key": b64(k1) + "," + b64(k2)},
+			req: bearer(k1.Sign(claims(), nil)), wantUser: "Leonard McCoy"},
+		{name: "comma string, second key", config: map[string]any{"signing_key": b64(k1) + "," + b64(k2)},
+			req: bearer(k2.Sign(claims("sub", "Stephen Crawford"), nil)), wantUser: "Stephen Crawford"},
+		{name: "comma string with spaces", config: map[string]any{"signing_key": b64(k1) + " , " + b64(k2)},
+			req: bearer(k2.Sign(claims("sub", "Stephen Crawford"), nil)), wantUser: "Stephen Crawford"},
+		{name: "mixed list, RSA", config: map[string]any{"signing_key": mixed},
+			req: bearer(rsaKey.Sign(claims("sub", "Craig Perkins"), nil)), wantUser: "Craig Perkins"},
+		{name: "mixed list, EC", config: map[string]any{"signing_key": mixed},
+			req: bearer(ecKey.Sign(claims("sub", "Darshit Chanpura"), nil)), wantUser: "Darshit Chanpura"},
+		{name: "mixed list, Ed25519", config: map[string]any{"signing_key": mixed},
+			req: bearer(edKey.Sign(claims("sub", "Derek Ho"), nil)), wantUser: "Derek Ho"},
+		{name: "HS512 skips the 32-byte key and verifies with the 64-byte one", config: map[string]any{"signing_key": mixed},
+			req: bearer(k2.Sign(claims(), nil)), wantUser: "Leonard McCoy"},
+		{name: "no key verifies", config: map[string]any{"signing_key": mixed},
+			req: bearer((&jwttest.Key{Alg: "HS256", Private: []byte(strings.Repeat("9", 32))}).Sign(claims(), nil))},
+	})
+}
+
+// Scenarios of OpenSearch's JwtAuthenticationTests, NestedClaimsTests and
+// UrlParamTests.
+func TestStatic_IntegrationScenarios(t *testing.T) {
+	nested := claims("sub", nil, "attributes", map[string]any{"sub": "nested-user", "roles": "r1,r2", "deep": map[string]any{"x": "y"}})
+	runStatic(t, []staticCase{
+		{name: "custom header jwt-auth", config: map[string]any{"jwt_header": "jwt-auth"},
+			req: withHeader("Jwt-Auth", "Bearer "+sign(claims())), wantUser: "Leonard McCoy"},
+		{name: "custom header ignores Authorization", config: map[string]any{"jwt_header": "jwt-auth"}, req: bearer(sign(claims()))},
+		{name: "nested subject_key and roles_key as lists", config: map[string]any{"subject_key": []any{"attributes", "sub"}, "roles_key": []any{"attributes", "roles"}},
+			req: bearer(sign(nested)), wantUser: "nested-user", wantRoles: []string{"r1", "r2"},
+			someAttrs: map[string]string{"attr.jwt.attributes.deep.x": "y", "attr.jwt.attributes.roles": "r1,r2"}},
+		{name: "nested path as a comma string", config: map[string]any{"subject_key": "attributes,sub", "roles_key": "attributes, roles"},
+			req: bearer(sign(nested)), wantUser: "nested-user", wantRoles: []string{"r1", "r2"}},
+		{name: "wrong subject nesting gives no credentials", config: map[string]any{"subject_key": []any{"attributes", "missing"}}, req: bearer(sign(nested))},
+		{name: "subject path through a non-object gives no credentials", config: map[string]any{"subject_key": []any{"attributes", "sub", "x"}}, req: bearer(sign(nested))},
+		{name: "wrong roles nesting gives no roles", config: map[string]any{"subject_key": []any{"attributes", "sub"}, "roles_key": []any{"attr", "roles"}},
+			req: bearer(sign(nested)), wantUser: "nested-user"},
+		{name: "token in the URL parameter", config: map[string]any{"jwt_url_parameter": "token"},
+			req: &sdk.Request{Query: map[string][]string{"token": {sign(claims())}}}, wantUser: "Leonard McCoy"},
+		{name: "malformed token", req: bearer("not.a.token")},
+		{name: "garbage", req: bearer("%%%")},
+	})
+}
+
+func TestStatic_CacheTTL(t *testing.T) {
+	runStatic(t, []staticCase{
+		{name: "until exp", req: bearer(sign(claims("exp", unix(90*time.Second)))), wantUser: "Leonard McCoy", wantTTL: 90 * time.Second},
+		{name: "without exp for a bounded time", req: bearer(sign(claims())), wantUser: "Leonard McCoy", wantTTL: NoExpCacheTTL},
+	})
+	// Inside the clock skew after exp the token is accepted but not cached.
+	a := newAuth(t, map[string]any{"signing_key": secretKey})
+	c, err := a.Extract(context.Background(), bearer(sign(claims("exp", unix(-5*time.Second)))))
+	if err != nil || c == nil {
+		t.Fatalf("Extract = %v, %v", c, err)
+	}
+	if c.CacheTTL != 0 {
+		t.Fatalf("CacheTTL = %v, want 0", c.CacheTTL)
+	}
+}
+
+func TestStatic_TimeClaims(t *testing.T) {
+	runStatic(t, []staticCase{
+		{name: "exp just outside the skew", req: bearer(sign(claims("exp", unix(-31*time.Second))))},
+		{name: "exp just inside the skew", req: bearer(sign(claims("exp", unix(-29*time.Second)))), wantUser: "Leonard McCoy"},
+		{name: "nbf just outside the skew", req: bearer(sign(claims("nbf", unix(31*time.Second))))},
+		{name: "nbf just inside the skew", req: bearer(sign(claims("nbf", unix(29*time.Second)))), wantUser: "Leonard McCoy"},
+		{name: "iat in the future beyond the skew", req: bearer(sign(claims("iat", unix(time.Hour))))},
+		{name: "iat in the past", req: bearer(sign(claims("iat", unix(-time.Hour)))), wantUser: "Leonard McCoy"},
+		{name: "fractional exp", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":1750000100.5}`), nil)), wantUser: "a", wantTTL: 100500 * time.Millisecond},
+		{name: "exp as a string", req: bearer(sign(claims("exp", "1750003600")))},
+		{name: "exp out of range", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":1e400}`), nil))},
+		{name: "huge exp is valid and capped", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":1e300}`), nil)), wantUser: "a"},
+		{name: "null exp counts as absent", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":null}`), nil)), wantUser: "a"},
+	})
+}

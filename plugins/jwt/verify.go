@@ -1,0 +1,221 @@
+package jwt
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/realmd/realmd/plugins/jwks"
+)
+
+// errRejected marks a token that is refused: bad signature, expired, wrong
+// audience, malformed. It is "no credentials", never a technical failure.
+var errRejected = errors.New("token rejected")
+
+func reject(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errRejected, fmt.Sprintf(format, args...))
+}
+
+// header is the part of the JOSE header realmd reads itself.
+type header struct {
+	Alg string
+	KID string
+}
+
+// keySource yields the keys a token may be verified with. Errors are
+// rejections (errRejected) or technical failures (sdk.ErrUnavailable).
+type keySource interface {
+	// candidates returns the keys for h, in the order to try them.
+	candidates(ctx context.Context, h header) ([]any, error)
+	// retry returns keys to try once more after every candidate failed, or
+	// nil (a JWKS set refreshes for a token without kid).
+	retry(ctx context.Context, h header) ([]any, error)
+}
+
+// verify checks token's form and signature and returns its claims. It does
+// not check exp, nbf, iat, aud or iss (see ClaimRules.check).
+func verify(ctx context.Context, token string, maxSize int, keys keySource) (map[string]any, error) {
+	if len(token) > maxSize {
+		return nil, reject("token of %d bytes is larger than %d", len(token), maxSize)
+	}
+	if strings.Count(token, ".") != 2 {
+		if strings.Count(token, ".") == 4 {
+			return nil, reject("encrypted tokens (JWE) are not supported")
+		}
+		return nil, reject("not a compact JWS: want three dot-separated parts")
+	}
+	h64, _, _ := strings.Cut(token, ".")
+	h, err := parseHeader(h64)
+	if err != nil {
+		return nil, err
+	}
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(h.Alg)})
+	if err != nil {
+		return nil, reject("malformed token: %v", err)
+	}
+	cands, err := keys.candidates(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	payload, ok := verifyWith(jws, cands)
+	if !ok {
+		more, err := keys.retry(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		if payload, ok = verifyWith(jws, more); !ok {
+			return nil, reject("signature does not verify with any %s key", h.Alg)
+		}
+	}
+	return parseClaims(payload)
+}
+
+// verifyWith tries each key in turn.
+func verifyWith(jws *jose.JSONWebSignature, keys []any) ([]byte, bool) {
+	for _, k := range keys {
+		if payload, err := jws.Verify(k); err == nil {
+			return payload, true
+		}
+	}
+	return nil, false
+}
+
+// parseHeader decodes and checks the JOSE header: bounded depth, no
+// duplicate members, a supported algorithm (never none), no crit and no b64.
+func parseHeader(h64 string) (header, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(h64)
+	if err != nil {
+		return header{}, reject("header is not base64url")
+	}
+	members, err := decodeObject(raw)
+	if err != nil {
+		return header{}, reject("header: %v", err)
+	}
+	var h header
+	if err := stringMember(members, "alg", &h.Alg); err != nil {
+		return header{}, reject("header: %v", err)
+	}
+	if err := stringMember(members, "kid", &h.KID); err != nil {
+		return header{}, reject("header: %v", err)
+	}
+	switch {
+	case strings.EqualFold(h.Alg, "none"):
+		return header{}, reject("unsigned token (alg %q)", h.Alg)
+	case !jwks.IsSupported(h.Alg):
+		return header{}, reject("unsupported algorithm %q", h.Alg)
+	case members["crit"] != nil:
+		return header{}, reject("critical header parameters are not supported")
+	case members["b64"] != nil:
+		return header{}, reject("unencoded payloads (b64) are not supported")
+	case len(h.KID) > jwks.MaxKIDLength:
+		return header{}, reject("kid is longer than %d bytes", jwks.MaxKIDLength)
+	}
+	return h, nil
+}
+
+func stringMember(m map[string]json.RawMessage, name string, dst *string) error {
+	raw, ok := m[name]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%s is not a string", name)
+	}
+	return nil
+}
+
+// decodeObject decodes a JSON object into its members, refusing nesting
+// deeper than maxJSONDepth and duplicate member names (two parsers must
+// never disagree on which "alg" counts).
+func decodeObject(b []byte) (map[string]json.RawMessage, error) {
+	if err := checkDepth(b, maxJSONDepth); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	m := map[string]json.RawMessage{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("invalid JSON: %w", err)
+		}
+		name, _ := t.(string)
+		if _, dup := m[name]; dup {
+			return nil, fmt.Errorf("duplicate member %q", name)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("invalid JSON: %w", err)
+		}
+		m[name] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if trailingData(b, dec) {
+		return nil, errors.New("data after the JSON object")
+	}
+	return m, nil
+}
+
+// trailingData reports whether b has anything but white space after what
+// dec has read.
+func trailingData(b []byte, dec *json.Decoder) bool {
+	return len(bytes.TrimSpace(b[dec.InputOffset():])) > 0
+}
+
+// parseClaims decodes the payload: a JSON object of bounded depth, numbers
+// kept as written (json.Number).
+func parseClaims(payload []byte) (map[string]any, error) {
+	if err := checkDepth(payload, maxJSONDepth); err != nil {
+		return nil, reject("claims: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var claims map[string]any
+	if err := dec.Decode(&claims); err != nil || claims == nil {
+		return nil, reject("claims are not a JSON object")
+	}
+	if trailingData(payload, dec) {
+		return nil, reject("claims: data after the JSON object")
+	}
+	return claims, nil
+}
+
+// checkDepth refuses JSON nested deeper than max, in one pass and before any
+// decoder recurses into it. Invalid JSON is left to the decoder.
+func checkDepth(b []byte, max int) error {
+	depth, inString, escaped := 0, false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > max {
+				return fmt.Errorf("JSON nested deeper than %d levels", max)
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}
