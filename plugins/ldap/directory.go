@@ -1,0 +1,229 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// directory is a realm's access to LDAP: a pool of service-bound
+// connections for searches, and a separate pool for user binds, so that a
+// user's bind never changes the identity searches run under.
+type directory struct {
+	cfg    *Config
+	logger hclog.Logger
+	dialer *dialer
+	search *pool
+	binds  *pool
+
+	mu       sync.Mutex
+	contexts []string // the root DSE's namingContexts, once read
+}
+
+// newDirectory reads the TLS material and starts the pools. It does not
+// need the directory to be up.
+func newDirectory(cfg *Config, logger hclog.Logger) (*directory, error) {
+	dl, err := newDialer(&cfg.Conn, logger)
+	if err != nil {
+		return nil, err
+	}
+	d := &directory{cfg: cfg, logger: logger, dialer: dl}
+	check := validation(cfg.Conn.Pool.Validation, cfg.Conn.ResponseTimeout)
+	d.search = newPool(cfg.Conn.Pool, func(ctx context.Context) (*conn, error) {
+		return dl.open(ctx, d.serviceBind)
+	}, check, logger.Named("search_pool"))
+	d.binds = newPool(cfg.Conn.Pool, func(ctx context.Context) (*conn, error) {
+		return dl.open(ctx, nil)
+	}, check, logger.Named("bind_pool"))
+	d.search.start()
+	d.binds.start()
+	return d, nil
+}
+
+func (d *directory) close() {
+	d.search.close()
+	d.binds.close()
+}
+
+// serviceBind gives a new search connection its identity: bind_dn and
+// password, SASL EXTERNAL with the client certificate, or anonymous.
+func (d *directory) serviceBind(_ context.Context, c *conn) error {
+	var err error
+	switch {
+	case d.cfg.Conn.BindDN != "":
+		err = c.l.Bind(d.cfg.Conn.BindDN, d.cfg.Conn.Password)
+	case d.cfg.Conn.ClientAuth:
+		err = c.l.ExternalBind()
+	default:
+		return nil
+	}
+	if err != nil {
+		return &bindError{err: err}
+	}
+	return nil
+}
+
+// session is a search connection checked out for one call.
+type session struct {
+	d      *directory
+	ctx    context.Context
+	c      *conn
+	broken bool
+}
+
+// withSession runs fn on a search connection. When fn fails because a
+// connection taken from the idle pool turned out dead (the directory
+// restarted), it runs once more on a fresh one.
+func (d *directory) withSession(ctx context.Context, fn func(*session) error) error {
+	for attempt := 0; ; attempt++ {
+		c, err := d.search.get(ctx)
+		if err != nil {
+			return err
+		}
+		s := &session{d: d, ctx: ctx, c: c}
+		err = fn(s)
+		broken := s.broken || c.broken(nil)
+		reused := c.reused
+		d.search.put(c, broken)
+		if err != nil && broken && reused && attempt == 0 && ctx.Err() == nil {
+			continue
+		}
+		return err
+	}
+}
+
+// search runs a subtree search (base "" means every naming context). A
+// missing base is an empty result; any other failure wraps ErrUnavailable.
+func (s *session) search(base, filter string, attrs []string) ([]*goldap.Entry, error) {
+	bases := []string{base}
+	if strings.TrimSpace(base) == "" {
+		var err error
+		if bases, err = s.namingContexts(); err != nil {
+			return nil, err
+		}
+	}
+	var out []*goldap.Entry
+	for _, b := range bases {
+		entries, err := s.run(b, goldap.ScopeWholeSubtree, filter, attrs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, entries...)
+	}
+	return out, nil
+}
+
+// lookup reads one entry; nil when it does not exist.
+func (s *session) lookup(dn string, attrs []string) (*goldap.Entry, error) {
+	entries, err := s.run(dn, goldap.ScopeBaseObject, "(objectClass=*)", attrs)
+	if err != nil || len(entries) == 0 {
+		return nil, err
+	}
+	return entries[0], nil
+}
+
+// run is one search request. Search result references are not chased and
+// a referral answer counts as no result (see README, follow_referrals).
+func (s *session) run(base string, scope int, filter string, attrs []string) ([]*goldap.Entry, error) {
+	var res *goldap.SearchResult
+	err := s.c.do(s.ctx, s.d.cfg.Conn.ResponseTimeout, func(l *goldap.Conn) error {
+		var err error
+		res, err = l.Search(goldap.NewSearchRequest(base, scope, goldap.DerefAlways, 0, 0, false, filter, attrs, nil))
+		return err
+	})
+	switch {
+	case err == nil:
+		return res.Entries, nil
+	case goldap.IsErrorAnyOf(err, goldap.LDAPResultNoSuchObject, goldap.LDAPResultReferral):
+		return nil, nil
+	}
+	if s.c.broken(err) {
+		s.broken = true
+	}
+	return nil, fmt.Errorf("%w: ldap search %s in %q on %s: %w", sdk.ErrUnavailable, filter, base, s.c.host.Raw, err)
+}
+
+// namingContexts lists the directory's naming contexts, for searches with
+// an empty base: OpenLDAP refuses a subtree search from the empty DN.
+func (s *session) namingContexts() ([]string, error) {
+	s.d.mu.Lock()
+	known := s.d.contexts
+	s.d.mu.Unlock()
+	if known != nil {
+		return known, nil
+	}
+	root, err := s.lookup("", []string{"namingContexts"})
+	if err != nil {
+		return nil, err
+	}
+	contexts := []string{""}
+	if root != nil {
+		if v := root.GetEqualFoldAttributeValues("namingContexts"); len(v) > 0 {
+			contexts = v
+		}
+	}
+	s.d.mu.Lock()
+	s.d.contexts = contexts
+	s.d.mu.Unlock()
+	return contexts, nil
+}
+
+// bind checks a password on a connection of the bind pool. false with a
+// nil error means the directory rejected it.
+func (d *directory) bind(ctx context.Context, dn, password string) (bool, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := d.binds.get(ctx)
+		if err != nil {
+			return false, err
+		}
+		err = c.do(ctx, d.cfg.Conn.ResponseTimeout, func(l *goldap.Conn) error { return l.Bind(dn, password) })
+		broken := c.broken(err)
+		reused := c.reused
+		d.binds.put(c, broken)
+		switch {
+		case err == nil:
+			return true, nil
+		case !broken && rejected(err):
+			return false, nil
+		case broken && reused && attempt == 0 && ctx.Err() == nil:
+			continue
+		}
+		return false, fmt.Errorf("%w: ldap bind on %s: %w", sdk.ErrUnavailable, c.host.Raw, err)
+	}
+}
+
+// rejected reports whether a bind error is the directory saying no to these
+// credentials, rather than a failure.
+func rejected(err error) bool {
+	return goldap.IsErrorAnyOf(err,
+		goldap.LDAPResultInvalidCredentials, goldap.LDAPResultInappropriateAuthentication,
+		goldap.LDAPResultUnwillingToPerform, goldap.LDAPResultInsufficientAccessRights,
+		goldap.LDAPResultNoSuchObject, goldap.LDAPResultInvalidDNSyntax,
+		goldap.LDAPResultConstraintViolation, goldap.ErrorEmptyPassword)
+}
+
+// attributes returns custom_return_attributes plus extra, without
+// duplicates: the realm asks for the attributes it needs by name, so that
+// operational ones such as OpenLDAP's memberOf come back with "*".
+func (d *directory) attributes(extra ...string) []string {
+	out := append([]string(nil), d.cfg.ReturnAttributes...)
+	for _, e := range extra {
+		if e == "" || strings.EqualFold(e, "dn") {
+			continue
+		}
+		dup := false
+		for _, a := range out {
+			dup = dup || strings.EqualFold(a, e)
+		}
+		if !dup {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,246 @@
+package ldap
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// TLSConfig holds the TLS keys of the realm. Files are read by Provision;
+// inline PEM is checked when the config is read.
+type TLSConfig struct {
+	VerifyHostnames bool
+	TrustAll        bool
+	// CAFile or CAPEM are the trusted CAs (pemtrustedcas_*); neither means
+	// the system roots.
+	CAFile      string
+	CAPEM       []byte
+	CertFile    string
+	CertPEM     []byte
+	KeyFile     string
+	KeyPEM      []byte
+	KeyPassword string
+	// MinVersion and MaxVersion come from enabled_ssl_protocols.
+	MinVersion   uint16
+	MaxVersion   uint16
+	CipherSuites []uint16
+}
+
+func (t *TLSConfig) hasClientCert() bool {
+	return (t.CertFile != "" || len(t.CertPEM) > 0) && (t.KeyFile != "" || len(t.KeyPEM) > 0)
+}
+
+var tlsVersions = map[string]uint16{"TLSv1.2": tls.VersionTLS12, "TLSv1.3": tls.VersionTLS13}
+
+func readTLSConfig(cfg *sdk.Config) TLSConfig {
+	t := TLSConfig{
+		VerifyHostnames: cfg.Bool("verify_hostnames", true),
+		TrustAll:        cfg.Bool("trust_all", false),
+		KeyPassword:     cfg.String("pemkey_password", ""),
+		MinVersion:      tls.VersionTLS12,
+		MaxVersion:      tls.VersionTLS13,
+	}
+	t.CAFile, t.CAPEM = pemSource(cfg, "pemtrustedcas")
+	t.CertFile, t.CertPEM = pemSource(cfg, "pemcert")
+	t.KeyFile, t.KeyPEM = pemSource(cfg, "pemkey")
+	if len(t.CAPEM) > 0 {
+		if _, err := certPool(t.CAPEM); err != nil {
+			cfg.Problem("pemtrustedcas_content", "%v", err)
+		}
+	}
+	if len(t.CertPEM) > 0 && len(t.KeyPEM) > 0 {
+		if _, err := keyPair(t.CertPEM, t.KeyPEM, t.KeyPassword); err != nil {
+			cfg.Problem("pemkey_content", "%v", err)
+		}
+	}
+	if cfg.Has("enabled_ssl_protocols") {
+		var ignored []string
+		t.MinVersion, t.MaxVersion = 0, 0
+		for _, p := range cfg.List("enabled_ssl_protocols", nil) {
+			v, ok := tlsVersions[strings.TrimSpace(p)]
+			if !ok {
+				ignored = append(ignored, p)
+				continue
+			}
+			if t.MinVersion == 0 || v < t.MinVersion {
+				t.MinVersion = v
+			}
+			t.MaxVersion = max(t.MaxVersion, v)
+		}
+		if t.MinVersion == 0 {
+			cfg.Problem("enabled_ssl_protocols", "names no protocol realmd supports: use TLSv1.2 and/or TLSv1.3")
+		} else if len(ignored) > 0 {
+			cfg.Logger().Warn("ignoring TLS protocols older than TLSv1.2", "enabled_ssl_protocols", ignored)
+		}
+	}
+	if cfg.Has("enabled_ssl_ciphers") {
+		t.CipherSuites = readCiphers(cfg)
+	}
+	// OpenSearch's keystore mode reads the node's JKS or PKCS#12 stores,
+	// which realmd does not have.
+	for _, key := range []string{"truststore_filepath", "keystore_filepath", "truststore_type", "keystore_type",
+		"truststore_password", "keystore_password", "truststore_alias", "keystore_alias"} {
+		if cfg.Has(key) {
+			cfg.Raw(key)
+			cfg.Problem(key, "Java key stores are not supported: use pemtrustedcas_*, pemcert_* and pemkey_*")
+		}
+	}
+	for _, key := range []string{"ca_alias", "cert_alias"} {
+		if cfg.Has(key) {
+			cfg.Ignore(key)
+			cfg.Logger().Warn("ignoring a key store alias: realmd reads PEM only", "key", key)
+		}
+	}
+	return t
+}
+
+// pemSource reads <prefix>_filepath and <prefix>_content; the file wins.
+func pemSource(cfg *sdk.Config, prefix string) (file string, content []byte) {
+	file = cfg.Path(prefix+"_filepath", "")
+	s := cfg.String(prefix+"_content", "")
+	if file != "" && s != "" {
+		cfg.Logger().Warn("both set: using the file", "file_key", prefix+"_filepath", "content_key", prefix+"_content")
+		return file, nil
+	}
+	if s != "" {
+		content = []byte(s)
+	}
+	return file, content
+}
+
+func readCiphers(cfg *sdk.Config) []uint16 {
+	known := map[string]uint16{}
+	for _, s := range tls.CipherSuites() {
+		known[s.Name] = s.ID
+	}
+	var ids []uint16
+	var unknown []string
+	tls13 := false
+	for _, name := range cfg.List("enabled_ssl_ciphers", nil) {
+		name = strings.TrimSpace(name)
+		switch {
+		case strings.HasPrefix(name, "TLS_AES_") || strings.HasPrefix(name, "TLS_CHACHA20_"):
+			tls13 = true // TLS 1.3 suites are always on in Go
+		case known[name] != 0:
+			ids = append(ids, known[name])
+		default:
+			unknown = append(unknown, name)
+		}
+	}
+	if len(ids) == 0 && !tls13 {
+		cfg.Problem("enabled_ssl_ciphers", "names no cipher suite Go supports (%s)", strings.Join(unknown, ", "))
+	} else if len(unknown) > 0 {
+		cfg.Logger().Warn("ignoring cipher suites Go does not support", "enabled_ssl_ciphers", unknown)
+	}
+	return ids
+}
+
+// build reads the PEM files and returns the client TLS config. Certificate
+// checks happen in verify so that a failure keeps its type through StartTLS.
+func (t *TLSConfig) build(clientAuth bool) (*tls.Config, *x509.CertPool, error) {
+	c := &tls.Config{
+		MinVersion:         t.MinVersion,
+		MaxVersion:         t.MaxVersion,
+		CipherSuites:       t.CipherSuites,
+		InsecureSkipVerify: true, // verified by verifyPeer, see newDialer
+	}
+	var roots *x509.CertPool
+	caPEM := t.CAPEM
+	if t.CAFile != "" {
+		b, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading pemtrustedcas_filepath: %w", err)
+		}
+		caPEM = b
+	}
+	if len(caPEM) > 0 {
+		p, err := certPool(caPEM)
+		if err != nil {
+			return nil, nil, fmt.Errorf("pemtrustedcas: %w", err)
+		}
+		roots = p
+	}
+	if clientAuth {
+		certPEM, keyPEM := t.CertPEM, t.KeyPEM
+		for _, f := range []struct {
+			path string
+			dst  *[]byte
+			key  string
+		}{{t.CertFile, &certPEM, "pemcert_filepath"}, {t.KeyFile, &keyPEM, "pemkey_filepath"}} {
+			if f.path == "" {
+				continue
+			}
+			b, err := os.ReadFile(f.path)
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading %s: %w", f.key, err)
+			}
+			*f.dst = b
+		}
+		pair, err := keyPair(certPEM, keyPEM, t.KeyPassword)
+		if err != nil {
+			return nil, nil, fmt.Errorf("client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, roots, nil
+}
+
+// verifyPeer checks the server's chain against roots (nil: the system
+// roots) and, with verify_hostnames, its name.
+func (t *TLSConfig) verifyPeer(cs tls.ConnectionState, roots *x509.CertPool, name string) error {
+	if t.TrustAll {
+		return nil
+	}
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("the server sent no certificate")
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
+	for _, c := range cs.PeerCertificates[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	if t.VerifyHostnames {
+		opts.DNSName = name
+	}
+	_, err := cs.PeerCertificates[0].Verify(opts)
+	return err
+}
+
+func certPool(b []byte) (*x509.CertPool, error) {
+	p := x509.NewCertPool()
+	if !p.AppendCertsFromPEM(b) {
+		return nil, errors.New("no PEM certificate found")
+	}
+	return p, nil
+}
+
+// keyPair parses a certificate chain and its key. An encrypted key is
+// accepted in the legacy PEM form (Proc-Type: 4,ENCRYPTED); encrypted
+// PKCS#8 is not supported.
+func keyPair(certPEM, keyPEM []byte, password string) (tls.Certificate, error) {
+	block, rest := pem.Decode(keyPEM)
+	if block == nil {
+		return tls.Certificate{}, errors.New("no PEM private key found")
+	}
+	switch {
+	case block.Type == "ENCRYPTED PRIVATE KEY":
+		return tls.Certificate{}, errors.New("encrypted PKCS#8 keys are not supported: decrypt the key or use the legacy PEM encryption")
+	case x509.IsEncryptedPEMBlock(block): //nolint:staticcheck // legacy PEM encryption is what pemkey_password means
+		if password == "" {
+			return tls.Certificate{}, errors.New("the private key is encrypted and pemkey_password is empty")
+		}
+		der, err := x509.DecryptPEMBlock(block, []byte(password)) //nolint:staticcheck // see above
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("decrypting the private key: %w", err)
+		}
+		headers := map[string]string{}
+		keyPEM = slices.Concat(pem.EncodeToMemory(&pem.Block{Type: block.Type, Headers: headers, Bytes: der}), rest)
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
+}
