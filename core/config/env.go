@@ -77,7 +77,7 @@ func substitute(s string, lookup func(string) (string, bool)) (string, []envIssu
 			}
 			issues = append(issues, envIssue{warning: true, msg: fmt.Sprintf(
 				"%q looks like an environment reference but is not one and is kept as text: "+
-					"a name may hold only letters, digits and _ = ( ) : -", near)})
+					"a name and a default may hold only letters, digits and _ = ( ) : -", near)})
 		}
 	}
 	return s, issues

@@ -88,8 +88,8 @@ func TestLoad_OpenSearchSampleConfigLoadsWithoutProblems(t *testing.T) {
 
 // hashWarnings are the test users whose hash is a placeholder.
 var hashWarnings = []string{
-	"internal_users.yml:117: warning: knuddel.hash: is not a bcrypt hash, and realmd verifies only hashes of its configured algorithm (password_hashing.algorithm in realmd.yml), so this user can never log in with a password",
-	"internal_users.yml:183: warning: CN=spock,OU=client,O=client,L=Test,C=DE.hash: is not a bcrypt hash, and realmd verifies only hashes of its configured algorithm (password_hashing.algorithm in realmd.yml), so this user can never log in with a password",
+	"internal_users.yml:117: warning: knuddel.hash: does not look like a bcrypt hash; realmd verifies only hashes of the algorithm it is configured with (password_hashing.algorithm in realmd.yml), so this user can never log in with a password",
+	"internal_users.yml:183: warning: CN=spock,OU=client,O=client,L=Test,C=DE.hash: does not look like a bcrypt hash; realmd verifies only hashes of the algorithm it is configured with (password_hashing.algorithm in realmd.yml), so this user can never log in with a password",
 }
 
 // domains lists the enabled authc domains as name:order:authenticator/backend.
@@ -245,8 +245,8 @@ func TestLoad_OpenSearchAuditlogHashesNeedTheirAlgorithm(t *testing.T) {
 	warn := func(alg string, users []string, lines ...int) []string {
 		var out []string
 		for i, u := range users {
-			out = append(out, "internal_users.yml:"+strconv.Itoa(lines[i])+": warning: "+u+".hash: is not a "+alg+
-				" hash, and realmd verifies only hashes of its configured algorithm (password_hashing.algorithm in realmd.yml), so this user can never log in with a password")
+			out = append(out, "internal_users.yml:"+strconv.Itoa(lines[i])+": warning: "+u+".hash: does not look like a "+alg+
+				" hash; realmd verifies only hashes of the algorithm it is configured with (password_hashing.algorithm in realmd.yml), so this user can never log in with a password")
 		}
 		return out
 	}

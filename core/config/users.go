@@ -60,7 +60,7 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, algorithm string)
 	hash := func(_, v *yaml.Node, path string) {
 		u.Hash, _ = f.str(v, path)
 		if u.Hash != "" && !strings.Contains(u.Hash, "${") && !hashFits(u.Hash, algorithm) {
-			f.warnf(v.Line, path, "is not a %s hash, and realmd verifies only hashes of its configured algorithm "+
+			f.warnf(v.Line, path, "does not look like a %s hash; realmd verifies only hashes of the algorithm it is configured with "+
 				"(password_hashing.algorithm in %s), so this user can never log in with a password", algorithm, RealmdFile)
 		}
 	}

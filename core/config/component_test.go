@@ -1,0 +1,197 @@
+package config
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+const componentConfig = `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      ldap:
+        order: 1
+        http_authenticator:
+          type: basic
+        authentication_backend:
+          type: ldap
+          config:
+            hosts:
+              - "ldap1:636"
+              - ldap2:636
+            enable_ssl: true
+            port: 636
+            ratio: 0.5
+            bind_dn: null
+            users:
+              a:
+                base: ou=a
+                search: (uid={0})
+            dotted.key: x
+            list_of_maps:
+              - name: one
+                value: 1
+`
+
+func TestComponent_ConfigDecodesToJSONValues(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: componentConfig}), nil)
+	assertProblems(t, s, ps)
+	if s == nil {
+		t.FailNow()
+	}
+	b := s.Security.Authc[0].Backend
+	want := map[string]any{
+		"hosts":      []any{"ldap1:636", "ldap2:636"},
+		"enable_ssl": true,
+		"port":       float64(636),
+		"ratio":      0.5,
+		"bind_dn":    nil,
+		"users":      map[string]any{"a": map[string]any{"base": "ou=a", "search": "(uid={0})"}},
+		"dotted.key": "x",
+		"list_of_maps": []any{
+			map[string]any{"name": "one", "value": float64(1)},
+		},
+	}
+	if !reflect.DeepEqual(b.Config, want) {
+		t.Errorf("config = %#v\nwant %#v", b.Config, want)
+	}
+	// The map must survive a JSON round trip unchanged, as it crosses the
+	// wire to the plugin as JSON.
+	raw, err := json.Marshal(b.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(raw, &back); err != nil || !reflect.DeepEqual(back, want) {
+		t.Errorf("JSON round trip = %v, %v", back, err)
+	}
+	if b.Path != "config.dynamic.authc.ldap.authentication_backend" || b.Pos.Line != 9 {
+		t.Errorf("path %q line %d", b.Path, b.Pos.Line)
+	}
+}
+
+func TestComponent_LineMapsSDKProblemKeysToLines(t *testing.T) {
+	s, _ := loadDir(writeDir(t, map[string]string{ConfigFile: componentConfig}), nil)
+	if s == nil {
+		t.Fatal("config did not load")
+	}
+	b := s.Security.Authc[0].Backend
+	tests := []struct {
+		key  string
+		want int
+	}{
+		{"hosts", 12},
+		{"hosts[0]", 13},
+		{"hosts[1]", 14},
+		{"enable_ssl", 15},
+		{"users", 19},
+		{"users.a", 20},
+		{"users.a.base", 21},
+		{"users.a.search", 22},
+		{"dotted.key", 23},
+		{"list_of_maps[0].value", 26},
+		{"users.a.unknown", 20}, // falls back to the nearest parent
+		{"nothere", 9},          // falls back to the component
+		{"hosts[7]", 12},
+	}
+	for _, tt := range tests {
+		if got := b.Line(tt.key); got != tt.want {
+			t.Errorf("Line(%q) = %d, want %d", tt.key, got, tt.want)
+		}
+	}
+	// Every key sdk.Config reports a problem for must have a line: the
+	// flattening is the same.
+	cfg := sdk.NewConfigMap(b.Config, "", nil)
+	for _, p := range cfg.Problems() { // every key is unread, so each is reported
+		if _, ok := b.KeyLines[p.Key]; !ok {
+			t.Errorf("sdk problem key %q has no line", p.Key)
+		}
+	}
+	if len(cfg.Problems()) == 0 {
+		t.Error("expected unknown-key problems from sdk.Config")
+	}
+}
+
+func TestComponent_DefaultsWhenNotWritten(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      basic:
+        http_authenticator: {type: basic}
+    authz:
+      roles: {}
+`}), nil)
+	assertProblems(t, s, ps)
+	if s == nil {
+		t.FailNow()
+	}
+	d := s.Security.Authc[0]
+	if d.Order != 0 || !d.Challenge || d.Backend.Type != TypeInternal || d.Backend.RawType != "" || d.Backend.Config == nil {
+		t.Errorf("authc defaults = %+v", d)
+	}
+	z := s.Security.Authz[0]
+	if z.Backend.Type != TypeNoop || z.Backend.Path != "config.dynamic.authz.roles.authorization_backend" {
+		t.Errorf("authz defaults = %+v", z)
+	}
+}
+
+func TestComponent_AnchorsAndAliasesAreFollowed(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      ldap:
+        order: 1
+        http_authenticator: {type: basic}
+        authentication_backend:
+          type: ldap
+          config: &ldap
+            hosts: [ldap:636]
+    authz:
+      ldap_roles:
+        authorization_backend:
+          type: ldap
+          config: *ldap
+`}), nil)
+	assertProblems(t, s, ps)
+	if s == nil {
+		t.FailNow()
+	}
+	if got := s.Security.Authz[0].Backend.Config; !reflect.DeepEqual(got, map[string]any{"hosts": []any{"ldap:636"}}) {
+		t.Errorf("aliased config = %v", got)
+	}
+}
+
+func TestComponent_MergeKeysAreReported(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: `_meta: {type: config, config_version: 2}
+base: &base {http_authenticator: {type: basic}}
+config:
+  dynamic:
+    authc:
+      basic:
+        <<: *base
+`}), nil)
+	assertProblems(t, s, ps,
+		"config.yml: warning: no enabled authc domain and anonymous auth is off: every request will be refused (OpenSearch answers 503 Security not initialized); enable a domain in config.dynamic.authc",
+		`config.yml:2: base: unknown key "base"; the keys allowed here are: _meta, config`,
+		"config.yml:6: warning: config.dynamic.authc.basic.http_authenticator.type: missing, so OpenSearch drops this domain without a word; realmd drops it too (set a type such as basic to use it)",
+		"config.yml:7: config.dynamic.authc.basic.<<: YAML merge keys (<<) are not supported; write the keys out",
+	)
+}
+
+func TestComponent_NonFiniteNumbersAreRefused(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      jwt:
+        http_authenticator:
+          type: jwt
+          config: {jwt_clock_skew_tolerance_seconds: .inf}
+`}), nil)
+	assertProblems(t, s, ps, "config.yml:8: config.dynamic.authc.jwt.http_authenticator.config.jwt_clock_skew_tolerance_seconds: must be a finite number, not .inf")
+}

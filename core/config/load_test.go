@@ -1,0 +1,207 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestLoad_UsesTheProcessEnvironment(t *testing.T) {
+	t.Setenv("REALMD_CONFIG_TEST_LISTEN", "127.0.0.1:9555")
+	s, ps := Load(writeDir(t, map[string]string{RealmdFile: "listen: ${env.REALMD_CONFIG_TEST_LISTEN}\n"}))
+	assertProblems(t, s, ps)
+	if s != nil && s.Realmd.Listen != "127.0.0.1:9555" {
+		t.Errorf("listen = %q", s.Realmd.Listen)
+	}
+}
+
+func TestLoad_DirectoryProblems(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "config.yml")
+	if err := os.WriteFile(file, []byte(minimalConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Join(t.TempDir(), "nope"), file} {
+		s, ps := Load(dir)
+		if s != nil || len(ps) != 1 || ps[0].File != dir || !strings.HasPrefix(ps[0].Message, "cannot read the config directory: ") {
+			t.Errorf("Load(%q) = %v, %v", dir, s, ps)
+		}
+	}
+}
+
+func TestLoad_RelativeDirIsMadeAbsolute(t *testing.T) {
+	s, ps := Load(sampleDir)
+	assertProblems(t, s, ps)
+	if s != nil && !filepath.IsAbs(s.Dir) {
+		t.Errorf("dir = %q, want absolute", s.Dir)
+	}
+}
+
+func TestLoadFS_ReadsAnyFileSystem(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for n, c := range defaultFiles {
+		fsys[n] = &fstest.MapFile{Data: []byte(c)}
+	}
+	s, ps := LoadFS(fsys, "/etc/realmd")
+	assertProblems(t, s, ps)
+	if s == nil || s.Dir != "/etc/realmd" || len(s.Users) != 1 || s.Users[0].Name != "admin" {
+		t.Errorf("settings = %+v", s)
+	}
+}
+
+func TestLoad_HashChangesOnlyWithTheFilesRead(t *testing.T) {
+	hash := func(files map[string]string) string {
+		t.Helper()
+		s, ps := loadDir(writeDir(t, files), nil)
+		if s == nil {
+			t.Fatalf("load: %v", ps)
+		}
+		return s.Hash
+	}
+	base := hash(nil)
+	tests := []struct {
+		name  string
+		files map[string]string
+		same  bool
+	}{
+		{name: "same files", same: true},
+		{name: "an ignored file added", files: map[string]string{"tenants.yml": "_meta: {type: tenants, config_version: 2}\n"}, same: true},
+		{name: "a comment in config.yml", files: map[string]string{ConfigFile: minimalConfig + "# changed\n"}},
+		{name: "a role added", files: map[string]string{RolesFile: minimalRoles + "reader: {}\n"}},
+		{name: "realmd.yml added", files: map[string]string{RealmdFile: "queue_size: 10\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := hash(tt.files); (got == base) != tt.same {
+				t.Errorf("hash %s vs base %s; want same=%v", got, base, tt.same)
+			}
+		})
+	}
+}
+
+func TestLoad_ProblemsAreSortedByFileThenLine(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{
+		RealmdFile: "queue_size: 0\n",
+		ConfigFile: minimalConfig + "    bad2: 1\n",
+		RolesMappingFile: `_meta: {type: rolesmapping, config_version: 2}
+b:
+  users: ["/(/"]
+a:
+  bogus: 1
+`,
+	}), nil)
+	assertProblems(t, s, ps,
+		`config.yml:9: config.dynamic.bad2: unknown key "bad2"; the keys allowed here are: api_tokens, auth_failure_listeners, authc, authz, `+
+			`disable_intertransport_auth, disable_rest_auth, do_not_fail_on_forbidden, do_not_fail_on_forbidden_empty, filtered_alias_mode, `+
+			`hosts_resolver_mode, http, kibana, license, multi_rolespan_enabled, on_behalf_of, privileges_evaluation_ignore_unauthorized_indices, `+
+			`privileges_evaluation_type, respect_request_indices_options, transport_userrname_attribute`,
+		`realmd.yml:1: queue_size: must be between 1 and 1048576, not 0`,
+		"roles_mapping.yml:3: b.users[0]: pattern \"/(/\": error parsing regexp: missing closing ): `^(?:()$`",
+		`roles_mapping.yml:5: a.bogus: unknown key "bogus"; the keys allowed here are: and_backend_roles, backend_roles, description, hidden, hosts, reserved, users`,
+	)
+}
+
+func TestLoad_AuthcDomainsAreSortedAndDisabledOnesDropped(t *testing.T) {
+	tests := []struct {
+		name   string
+		config string
+		want   []string
+	}{
+		{name: "v2", config: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      c: {order: 5, http_authenticator: {type: basic}}
+      a: {order: -1, http_authenticator: {type: proxy}, authentication_backend: {type: noop}}
+      off: {order: 2, http_enabled: false, http_authenticator: {type: basic}}
+      b: {order: 3, http_authenticator: {type: jwt}, authentication_backend: {type: noop}}
+`, want: []string{"a:-1:proxy/noop", "b:3:jwt/noop", "c:5:basic/internal"}},
+		{name: "legacy enabled and http_enabled must both be true", config: `opendistro_security:
+  dynamic:
+    authc:
+      both: {order: 1, http_authenticator: {type: basic}}
+      not_enabled: {order: 2, enabled: false, http_authenticator: {type: basic}}
+      not_http: {order: 3, http_enabled: false, enabled: true, http_authenticator: {type: basic}}
+`, want: []string{"both:1:basic/internal"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: tt.config}), nil)
+			if ps.Err() != nil || s == nil {
+				t.Fatalf("problems: %v", ps)
+			}
+			wantDomains(t, s, tt.want...)
+		})
+	}
+}
+
+func TestLoad_XFFDefaultsDependOnTheFormat(t *testing.T) {
+	tests := []struct {
+		name, config string
+		want         XFF
+	}{
+		{name: "v2 default off", config: minimalConfig,
+			want: XFF{Enabled: false, InternalProxies: defaultInternalProxies, RemoteIPHeader: "X-Forwarded-For"}},
+		{name: "legacy default on", config: "opendistro_security:\n  dynamic:\n    authc:\n      b: {http_authenticator: {type: basic}}\n",
+			want: XFF{Enabled: true, InternalProxies: defaultInternalProxies, RemoteIPHeader: "X-Forwarded-For"}},
+		{name: "empty internalProxies trusts no proxy", config: minimalConfig + "    http: {xff: {enabled: true, internalProxies: ''}}\n",
+			want: XFF{Enabled: true, InternalProxies: "", RemoteIPHeader: "X-Forwarded-For"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: tt.config}), nil)
+			if s == nil {
+				t.Fatalf("problems: %v", ps)
+			}
+			if s.Security.XFF != tt.want {
+				t.Errorf("xff = %+v, want %+v", s.Security.XFF, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoad_IgnoredFeaturesWarn(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: minimalConfig + `    hosts_resolver_mode: dns
+    on_behalf_of: {enabled: true, signing_key: c2lnbmluZw==}
+    api_tokens: {enabled: true, max_tokens: 5}
+    kibana: {multitenancy_enabled: false, sign_in_options: [BASIC]}
+    privileges_evaluation_type: v4
+`}), nil)
+	assertProblems(t, s, ps,
+		`config.yml:9: warning: config.dynamic.hosts_resolver_mode: "dns" is not ip-only, ip-hostname or ip-hostname-lookup; OpenSearch treats it as ip-only and so does realmd`,
+		"config.yml:10: warning: config.dynamic.on_behalf_of.signing_key: realmd does not issue or accept OpenSearch on-behalf-of tokens; this setting is ignored",
+		"config.yml:11: warning: config.dynamic.api_tokens.enabled: realmd does not implement OpenSearch API tokens; this setting is ignored",
+	)
+	if s != nil && s.Security.HostsResolverMode != "ip-only" {
+		t.Errorf("hosts resolver mode = %q", s.Security.HostsResolverMode)
+	}
+}
+
+func TestLoad_UserNamesAreCaseSensitiveAndUnique(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
+admin: {hash: ""}
+Admin: {hash: ""}
+admin: {hash: ""}
+ghost:
+`}), nil)
+	assertProblems(t, s, ps,
+		`internal_users.yml:4: admin: duplicate key "admin" (first at line 2); OpenSearch rejects a file with duplicate keys; keep one`,
+		"internal_users.yml:5: warning: ghost: has no settings, so the user has no hash and can never log in with a password (check the indentation)",
+	)
+	s, _ = loadDir(writeDir(t, map[string]string{InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
+admin: {hash: ""}
+Admin: {hash: ""}
+`}), nil)
+	if s == nil {
+		t.Fatal("did not load")
+	}
+	var names []string
+	for _, u := range s.Users {
+		names = append(names, u.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"admin", "Admin"}) {
+		t.Errorf("users = %v", names)
+	}
+}
