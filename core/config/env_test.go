@@ -11,7 +11,7 @@ func TestSubstitute(t *testing.T) {
 		"HOST":       "ldap.example.com",
 		"PORT":       "636",
 		"EMPTY":      "",
-		"B64":        "c2VjcmV0", // "secret"
+		"B64":        "c2VjcmV0",   // "secret"
 		"B64_NOPAD":  "c2VjcmV0MQ", // "secret1", padding left off
 		"B64_BAD":    "%%%",
 		"B64_OF_REF": "JHtlbnYuSE9TVH0=", // "${env.HOST}"
