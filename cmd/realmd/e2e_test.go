@@ -106,7 +106,8 @@ func TestE2E_OpenSearchSampleConfig(t *testing.T) {
 			{"Basic and a space", http.Header{"Authorization": {"Basic "}}},
 			{"Basic wrongheader", http.Header{"Authorization": {"Basic wrongheader"}}},
 			{"two spaces before the token", http.Header{"Authorization": {"Basic  " + base64.StdEncoding.EncodeToString([]byte("admin:admin"))}}},
-			{"leading space", http.Header{"Authorization": {" Basic " + base64.StdEncoding.EncodeToString([]byte("admin:admin"))}}},
+			// A leading space cannot be tested here: HTTP servers, Go's and
+			// Netty alike, strip it; plugins/basic tests the header parser.
 			{"url-safe base64", http.Header{"Authorization": {"Basic " + base64.URLEncoding.EncodeToString([]byte("admin:??>admin"))}}},
 			{"empty password", basicHeader("admin", "")},
 			{"empty user name", basicHeader("", "admin")},

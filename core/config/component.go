@@ -19,6 +19,9 @@ func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool)
 		"type": func(_, v *yaml.Node, p string) {
 			typeNode = v
 			c.RawType, _ = f.str(v, p)
+			if c.RawType == "" && !isNull(v) && v.Kind == yaml.ScalarNode && defType != "" {
+				f.errorf(v.Line, p, "is empty; remove it to get the default (%s) or name a type", defType)
+			}
 		},
 		"config": func(_, v *yaml.Node, p string) { c.Config, c.KeyLines = f.configMap(v, p) },
 	}

@@ -1,0 +1,76 @@
+package core
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/sdk"
+)
+
+func testCatalog(t *testing.T, r config.Realmd) *Catalog {
+	t.Helper()
+	basic := sdk.Plugin{
+		Name:           "basic",
+		Authenticators: map[string]sdk.Factory[sdk.Authenticator]{"basic": nil},
+		Backends:       map[string]sdk.Factory[sdk.Backend]{"internal": nil},
+		Authorizers:    map[string]sdk.Factory[sdk.Authorizer]{"internal": nil},
+	}
+	return NewCatalog([]sdk.Plugin{basic}, "/usr/bin/realmd", r)
+}
+
+func TestCatalog_Resolve(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "apikey")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notexec"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withDir := testCatalog(t, config.Realmd{PluginDir: dir, Catalog: map[string]config.CatalogEntry{
+		"radius": {Command: "radius-plugin", SHA256: "00ff"},
+	}})
+	noDir := testCatalog(t, config.Realmd{})
+	tests := []struct {
+		name     string
+		cat      *Catalog
+		role     sdk.Role
+		typ      string
+		wantPath string
+		wantArgs []string
+		wantErr  string
+	}{
+		{name: "built-in authenticator", cat: noDir, role: sdk.RoleAuthenticator, typ: "basic", wantPath: "/usr/bin/realmd", wantArgs: []string{"plugin", "basic"}},
+		{name: "built-in backend", cat: noDir, role: sdk.RoleBackend, typ: "internal", wantPath: "/usr/bin/realmd", wantArgs: []string{"plugin", "basic"}},
+		{name: "executable in the plugin directory", cat: withDir, role: sdk.RoleAuthenticator, typ: "apikey", wantPath: exe},
+		{name: "pinned catalog entry", cat: withDir, role: sdk.RoleBackend, typ: "radius", wantPath: filepath.Join(dir, "radius-plugin")},
+		{name: "a file that is not executable is no plugin", cat: withDir, role: sdk.RoleBackend, typ: "notexec", wantErr: `unknown authentication_backend type "notexec": name a built-in type (internal), or put an executable named "notexec" in ` + dir},
+		{name: "no plugin directory", cat: noDir, role: sdk.RoleAuthenticator, typ: "apikey", wantErr: `unknown http_authenticator type "apikey": name a built-in type (basic), or set plugin_directory in realmd.yml for third-party plugins`},
+		{name: "saml says why", cat: noDir, role: sdk.RoleAuthenticator, typ: "saml", wantErr: `type "saml" is not supported: SAML is a browser redirect flow between OpenSearch Dashboards and the identity provider; realmd answers per request and does not run that flow. Use an openid domain for SSO tokens`},
+		{name: "a backend type used as an authenticator", cat: noDir, role: sdk.RoleAuthenticator, typ: "internal", wantErr: `type "internal" cannot be used as http_authenticator`},
+		{name: "path tricks are not plugin names", cat: withDir, role: sdk.RoleBackend, typ: "../apikey", wantErr: `unknown authentication_backend type "../apikey"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ref, err := tt.cat.Resolve(tt.role, tt.typ)
+			if tt.wantErr != "" {
+				if err == nil || !contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ref.Path != tt.wantPath || len(ref.Args) != len(tt.wantArgs) {
+				t.Errorf("ref = %+v", ref)
+			}
+		})
+	}
+	ref, _ := withDir.Resolve(sdk.RoleBackend, "radius")
+	if string(ref.Checksum) != "\x00\xff" {
+		t.Errorf("checksum %x", ref.Checksum)
+	}
+}

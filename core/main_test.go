@@ -1,0 +1,68 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// The test binary doubles as a fake plugin: re-executed with fakeEnv set, it
+// serves fakePlugin instead of running tests.
+const fakeEnv = "REALMD_CORE_FAKE_PLUGIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeEnv) != "" {
+		sdk.Serve(fakePlugin())
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fakeAuthn finds the user named in X-User.
+type fakeAuthn struct{}
+
+func (fakeAuthn) Inputs() sdk.Inputs { return sdk.Inputs{Headers: []string{"X-User"}} }
+func (fakeAuthn) Challenge() sdk.Challenge {
+	return sdk.Challenge{WWWAuthenticate: `Fake realm="test"`}
+}
+func (fakeAuthn) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+	u := r.HeaderValue("X-User")
+	if u == "" {
+		return nil, nil
+	}
+	return &sdk.Credentials{Username: u, BackendRoles: []string{"fake"}, CacheTTL: sdk.CacheForever}, nil
+}
+
+func fakePlugin() sdk.Plugin {
+	return sdk.Plugin{Name: "fake", Version: "0", Authenticators: map[string]sdk.Factory[sdk.Authenticator]{
+		"fake": func(cfg *sdk.Config) (sdk.Authenticator, error) {
+			if cfg.Bool("refuse", false) {
+				cfg.Problem("refuse", "refused on purpose")
+			}
+			return fakeAuthn{}, nil
+		},
+	}}
+}
+
+// fakeRef starts the test binary as the fake plugin.
+func fakeRef(t *testing.T) PluginRef {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return PluginRef{Name: "fake", Path: exe, Args: []string{"-test.run=^$"}, Env: []string{fakeEnv + "=1"}}
+}
+
+func fakeSpec(t *testing.T, config string) InstanceSpec {
+	return InstanceSpec{Name: "authc.test.http_authenticator", Role: sdk.RoleAuthenticator, Type: "fake", Plugin: fakeRef(t), Config: []byte(config)}
+}
+
+func isUnavailable(err error) bool { return errors.Is(err, sdk.ErrUnavailable) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+

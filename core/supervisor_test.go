@@ -1,0 +1,139 @@
+package core
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+func TestInstance_RestartsACrashedPlugin(t *testing.T) {
+	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Stop()
+	req := &sdk.Request{Header: map[string][]string{"X-User": {"alice"}}}
+	if c, _, err := in.Extract(context.Background(), req); err != nil || c == nil || c.Username != "alice" {
+		t.Fatalf("Extract = %v, %v", c, err)
+	}
+	if ch := in.Configured().Challenge.WWWAuthenticate; ch != `Fake realm="test"` {
+		t.Errorf("challenge %q", ch)
+	}
+	first := in.Status()
+	if first.State != StateRunning || first.PID == 0 {
+		t.Fatalf("status %+v", first)
+	}
+	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Calls fail fast with ErrUnavailable until the restart, then succeed.
+	sawUnavailable := false
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, _, err := in.Extract(context.Background(), req)
+		if err != nil {
+			if !isUnavailable(err) {
+				t.Fatalf("error %v does not wrap ErrUnavailable", err)
+			}
+			sawUnavailable = true
+		} else if c != nil && sawUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no restart; status %+v", in.Status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	st := in.Status()
+	if st.Restarts != 1 || st.PID == first.PID || st.State != StateRunning {
+		t.Errorf("after restart: %+v (first pid %d)", st, first.PID)
+	}
+}
+
+func TestInstance_StopKillsThePlugin(t *testing.T) {
+	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := in.Status().PID
+	in.Stop()
+	in.Stop() // twice is fine
+	if st := in.Status(); st.State != StateStopped || st.PID != 0 {
+		t.Errorf("status %+v", st)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		var ws syscall.WaitStatus
+		if p, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); p == pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin %d still alive after Stop", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, _, err := in.Extract(context.Background(), &sdk.Request{}); !isUnavailable(err) {
+		t.Errorf("Extract after Stop: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestInstance_RefusedConfigIsReportedWithKeys(t *testing.T) {
+	_, err := StartInstance(context.Background(), fakeSpec(t, `{"refuse": true, "typo": 1}`), hclog.NewNullLogger())
+	cp, ok := err.(*ConfigProblems)
+	if !ok {
+		t.Fatalf("err = %v, want *ConfigProblems", err)
+	}
+	got := map[string]string{}
+	for _, p := range cp.Problems {
+		got[p.Key] = p.Message
+	}
+	if got["refuse"] != "refused on purpose" || got["typo"] != "unknown key" || len(got) != 2 {
+		t.Errorf("problems %v", cp.Problems)
+	}
+}
+
+func TestInstance_WrongRoleIsRefused(t *testing.T) {
+	spec := fakeSpec(t, `{}`)
+	spec.Role = sdk.RoleBackend
+	_, err := StartInstance(context.Background(), spec, hclog.NewNullLogger())
+	if err == nil || !contains(err.Error(), `does not serve authentication_backend type "fake"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestPool_ReusesAnUnchangedInstance(t *testing.T) {
+	pool := newInstancePool()
+	log := hclog.NewNullLogger()
+	a, err := pool.acquire(context.Background(), fakeSpec(t, `{}`), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pool.acquire(context.Background(), fakeSpec(t, `{}`), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Fatal("same spec started a second process")
+	}
+	c, err := pool.acquire(context.Background(), fakeSpec(t, `{"refuse": false}`), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == a {
+		t.Fatal("a changed config reused the old process")
+	}
+	pool.release(a)
+	if a.Status().State != StateRunning {
+		t.Error("released while still referenced")
+	}
+	pool.release(b)
+	pool.release(c)
+	if a.Status().State != StateStopped || c.Status().State != StateStopped {
+		t.Errorf("last release did not stop: %v %v", a.Status().State, c.Status().State)
+	}
+}
