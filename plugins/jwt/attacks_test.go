@@ -1,0 +1,215 @@
+package jwt
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/realmd/realmd/plugins/jwt/jwttest"
+)
+
+// attack is a forged or broken token and the reason it must be refused for.
+type attack struct {
+	name   string
+	config map[string]any // default: the shared HMAC secret
+	token  string
+	reason string // a substring of the rejection
+}
+
+func runAttacks(t *testing.T, attacks []attack) {
+	t.Helper()
+	for _, tt := range attacks {
+		t.Run(tt.name, func(t *testing.T) {
+			config := tt.config
+			if config == nil {
+				config = map[string]any{"signing_key": secretKey}
+			}
+			a := newAuth(t, config)
+			c, err := a.Authenticate(context.Background(), tt.token)
+			if c != nil || !IsRejected(err) {
+				t.Fatalf("Authenticate = %+v, %v; want a rejection", c, err)
+			}
+			if !strings.Contains(err.Error(), tt.reason) {
+				t.Fatalf("rejected for %q, want a reason containing %q", err, tt.reason)
+			}
+			if c, err := a.Extract(context.Background(), bearer(tt.token)); c != nil || err != nil {
+				t.Fatalf("Extract = %+v, %v; want no credentials and no error", c, err)
+			}
+		})
+	}
+}
+
+func enc(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// hs256 signs header and payload with key bytes, whatever they are.
+func hs256(key []byte, header, payload string) string {
+	return jwttest.SignRaw("HS256", key, []byte(header), []byte(payload))
+}
+
+func nested(open, close string, depth int) string {
+	return strings.Repeat(open, depth) + strings.Repeat(close, depth)
+}
+
+func TestAttacks_AlgorithmConfusion(t *testing.T) {
+	payload := `{"sub":"admin"}`
+	var attacks []attack
+	for _, alg := range []string{"none", "None", "NONE", "nOnE"} {
+		h := `{"alg":"` + alg + `","typ":"JWT"}`
+		attacks = append(attacks,
+			attack{name: "alg " + alg + " without signature", token: enc(h) + "." + enc(payload) + ".", reason: "unsigned token"},
+			attack{name: "alg " + alg + " with a signature", token: hs256(secret, h, payload), reason: "unsigned token"},
+		)
+	}
+	rsaKey, ecKey := jwttest.Shared("RS256", "attack"), jwttest.Shared("ES256", "attack")
+	rsaPEM, ecPEM := rsaKey.SigningKey(), ecKey.SigningKey()
+	h := `{"alg":"HS256","typ":"JWT"}`
+	attacks = append(attacks,
+		attack{name: "HS256 signed with the RSA public key PEM", config: map[string]any{"signing_key": rsaPEM},
+			token: hs256([]byte(rsaPEM), h, payload), reason: "no configured key admits HS256"},
+		attack{name: "HS256 signed with the RSA public key DER", config: map[string]any{"signing_key": rsaPEM},
+			token: hs256(rsaKey.PublicDER(), h, payload), reason: "no configured key admits HS256"},
+		attack{name: "HS256 signed with the EC public key PEM", config: map[string]any{"signing_key": ecPEM},
+			token: hs256([]byte(ecPEM), h, payload), reason: "no configured key admits HS256"},
+		attack{name: "HS256 signed with the EC public key DER", config: map[string]any{"signing_key": ecPEM},
+			token: hs256(ecKey.PublicDER(), h, payload), reason: "no configured key admits HS256"},
+		attack{name: "RS256 token against an EC key", config: map[string]any{"signing_key": ecPEM},
+			token: rsaKey.Sign(claims(), nil), reason: "no configured key admits RS256"},
+		attack{name: "ES384 token against a P-256 key", config: map[string]any{"signing_key": ecPEM},
+			token: jwttest.Shared("ES384", "attack").Sign(claims(), nil), reason: "no configured key admits ES384"},
+		attack{name: "P-384 signature labelled ES256", config: map[string]any{"signing_key": ecPEM},
+			token: jwttest.Shared("ES384", "attack").Sign(claims(), map[string]any{"alg": "ES256"}), reason: "signature does not verify"},
+		attack{name: "RS256 signature labelled PS256", config: map[string]any{"signing_key": rsaPEM},
+			token: jwttest.SignRaw("RS256", rsaKey.Private, []byte(`{"alg":"PS256"}`), []byte(payload)), reason: "signature does not verify"},
+		attack{name: "PS256 signature labelled RS256", config: map[string]any{"signing_key": rsaPEM},
+			token: jwttest.SignRaw("PS256", rsaKey.Private, []byte(`{"alg":"RS256"}`), []byte(payload)), reason: "signature does not verify"},
+		attack{name: "EdDSA token against an RSA key", config: map[string]any{"signing_key": rsaPEM},
+			token: jwttest.Shared("EdDSA", "attack").Sign(claims(), nil), reason: "no configured key admits EdDSA"},
+		attack{name: "HS384 with a 32-byte secret", config: map[string]any{"signing_key": base64.StdEncoding.EncodeToString(secret[:32])},
+			token: jwttest.SignRaw("HS384", secret[:32], []byte(`{"alg":"HS384"}`), []byte(payload)), reason: "too short for HS384"},
+		attack{name: "HS512 with a 48-byte secret", config: map[string]any{"signing_key": base64.StdEncoding.EncodeToString(secret[:48])},
+			token: jwttest.SignRaw("HS512", secret[:48], []byte(`{"alg":"HS512"}`), []byte(payload)), reason: "too short for HS512"},
+		attack{name: "lower-case algorithm name", token: jwttest.SignRaw("HS256", secret, []byte(`{"alg":"hs256"}`), []byte(payload)), reason: `unsupported algorithm "hs256"`},
+		attack{name: "no algorithm", token: hs256(secret, `{"typ":"JWT"}`, payload), reason: `unsupported algorithm ""`},
+		attack{name: "algorithm that is not a string", token: hs256(secret, `{"alg":["HS256"]}`, payload), reason: "alg is not a string"},
+		attack{name: "duplicate alg members", token: hs256(secret, `{"alg":"HS256","alg":"none"}`, payload), reason: `duplicate member "alg"`},
+		attack{name: "embedded attacker jwk is not trusted", config: map[string]any{"signing_key": rsaPEM},
+			token:  jwttest.Shared("RS256", "attacker").Sign(claims(), map[string]any{"jwk": json.RawMessage(jwttest.Shared("RS256", "attacker").JWK("", true))}),
+			reason: "signature does not verify"},
+	)
+	runAttacks(t, attacks)
+}
+
+func TestAttacks_SignatureAndForm(t *testing.T) {
+	good := sign(claims())
+	parts := strings.Split(good, ".")
+	other := &jwttest.Key{Alg: "HS256", Private: []byte(strings.Repeat("o", 64))}
+	rsaKey := jwttest.Shared("RS256", "attack")
+	rsaToken := rsaKey.Sign(claims(), nil)
+	rparts := strings.Split(rsaToken, ".")
+	ecToken := jwttest.Shared("ES256", "attack").Sign(claims(), nil)
+	eparts := strings.Split(ecToken, ".")
+	tampered := parts[0] + "." + enc(`{"sub":"admin"}`) + "." + parts[2]
+	runAttacks(t, []attack{
+		{name: "stripped HMAC signature", token: parts[0] + "." + parts[1] + ".", reason: "signature does not verify"},
+		{name: "stripped RSA signature", config: map[string]any{"signing_key": rsaKey.SigningKey()}, token: rparts[0] + "." + rparts[1] + ".", reason: "signature does not verify"},
+		{name: "stripped EC signature", config: map[string]any{"signing_key": jwttest.Shared("ES256", "attack").SigningKey()}, token: eparts[0] + "." + eparts[1] + ".", reason: "signature does not verify"},
+		{name: "signature from another key", token: other.Sign(claims(), nil), reason: "signature does not verify"},
+		{name: "payload changed after signing", token: tampered, reason: "signature does not verify"},
+		{name: "two parts", token: parts[0] + "." + parts[1], reason: "three dot-separated parts"},
+		{name: "four parts", token: good + ".x", reason: "three dot-separated parts"},
+		{name: "JWE", token: "a.b.c.d.e", reason: "encrypted tokens"},
+		{name: "padded base64 header", token: signedInput(base64.URLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JW"}`)) + "." + parts[1]), reason: "not base64url"},
+		{name: "standard base64 alphabet", token: signedInput(base64.RawStdEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT","x":"??>"}`)) + "." + parts[1]), reason: "not base64url"},
+		{name: "header is not JSON", token: hs256(secret, `alg=HS256`, `{}`), reason: "not a JSON object"},
+		{name: "header with trailing data", token: hs256(secret, `{"alg":"HS256"} {}`, `{"sub":"a"}`), reason: "data after the JSON object"},
+		{name: "claims are an array", token: hs256(secret, `{"alg":"HS256"}`, `["sub","admin"]`), reason: "claims are not a JSON object"},
+		{name: "claims with trailing data", token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"a"} x`), reason: "data after the JSON object"},
+		{name: "claims are not JSON", token: hs256(secret, `{"alg":"HS256"}`, `sub=admin`), reason: "claims are not a JSON object"},
+		{name: "crit header", token: hs256(secret, `{"alg":"HS256","crit":["exp"],"exp":1}`, `{"sub":"a"}`), reason: "critical header"},
+		{name: "crit header naming b64", token: hs256(secret, `{"alg":"HS256","crit":["b64"],"b64":false}`, `{"sub":"a"}`), reason: "critical header"},
+		{name: "b64 without crit", token: hs256(secret, `{"alg":"HS256","b64":false}`, `{"sub":"a"}`), reason: "b64"},
+		{name: "empty token parts", token: "..", reason: "header"},
+		{name: "no subject", token: sign(claims("sub", nil)), reason: "no subject"},
+		{name: "empty subject", token: sign(claims("sub", "")), reason: "no subject"},
+		{name: "null subject", token: hs256(secret, `{"alg":"HS256"}`, `{"sub":null}`), reason: "no subject"},
+	})
+}
+
+func TestAttacks_SizeAndNesting(t *testing.T) {
+	big := strings.Repeat("x", DefaultMaxTokenSize)
+	runAttacks(t, []attack{
+		{name: "oversized header", token: hs256(secret, `{"alg":"HS256","pad":"`+big+`"}`, `{"sub":"a"}`), reason: "larger than 16384"},
+		{name: "oversized payload", token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"a","pad":"`+big+`"}`), reason: "larger than 16384"},
+		{name: "oversized garbage without dots", token: big + "xx", reason: "larger than 16384"},
+		{name: "payload nested one level too deep", token: sign(claims("x", deep(maxJSONDepth))), reason: "nested deeper than 32"},
+		{name: "array bomb in the payload", token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"a","x":`+nested("[", "]", 5000)+`}`), reason: "nested deeper"},
+		{name: "object bomb in the payload", token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"a","x":`+strings.Repeat(`{"a":`, 2000)+`1`+strings.Repeat("}", 2000)+`}`), reason: "nested deeper"},
+		{name: "array bomb in the header", token: hs256(secret, `{"alg":"HS256","x":`+nested("[", "]", 5000)+`}`, `{"sub":"a"}`), reason: "nested deeper"},
+		{name: "bomb with bracket characters hidden in strings does not fool the depth check",
+			token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"a","s":"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]","x":`+nested("[", "]", 40)+`}`), reason: "nested deeper"},
+	})
+	// With the limit raised, a bomb of a megabyte is still refused for its
+	// depth before any decoder recurses into it.
+	a := newAuth(t, map[string]any{"signing_key": secretKey, "max_token_size_bytes": 1 << 20})
+	_, err := a.Authenticate(context.Background(), hs256(secret, `{"alg":"HS256"}`, `{"sub":"a","x":`+nested("[", "]", 300000)+`}`))
+	if !IsRejected(err) || !strings.Contains(err.Error(), "nested deeper") {
+		t.Fatalf("megabyte bomb: err = %v", err)
+	}
+	// Depth exactly at the limit is fine.
+	c, err := a.Authenticate(context.Background(), sign(claims("x", deep(maxJSONDepth-1))))
+	if err != nil || c == nil {
+		t.Fatalf("claims at the depth limit: %v, %v", c, err)
+	}
+}
+
+// deep is a value that nests n levels of objects: with the claims object
+// itself, the token has n+1 levels.
+func deep(n int) any {
+	var v any = "leaf"
+	for range n {
+		v = map[string]any{"a": v}
+	}
+	return v
+}
+
+func TestAttacks_KIDIsIrrelevantInStaticMode(t *testing.T) {
+	a := newAuth(t, map[string]any{"signing_key": secretKey})
+	for _, kid := range []string{"../../../../etc/passwd", "' OR '1'='1' --", "\x00", strings.Repeat("k", 1024)} {
+		c, err := a.Authenticate(context.Background(), hmacKey.Sign(claims(), map[string]any{"kid": kid}))
+		if err != nil || c == nil || c.Username != "Leonard McCoy" {
+			t.Fatalf("kid %q: %v, %v", kid, c, err)
+		}
+	}
+	_, err := a.Authenticate(context.Background(), hmacKey.Sign(claims(), map[string]any{"kid": strings.Repeat("k", 1025)}))
+	if !IsRejected(err) || !strings.Contains(err.Error(), "kid is longer") {
+		t.Fatalf("long kid: %v", err)
+	}
+}
+
+// signedInput appends a valid HS256 signature over input, however the
+// input is encoded.
+func signedInput(input string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// independentHS256 checks an HS256 signature without go-jose, for the fuzz
+// property.
+func independentHS256(token string, key []byte) bool {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(token[:i]))
+	return hmac.Equal(sig, m.Sum(nil))
+}

@@ -1,0 +1,282 @@
+package jwt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/realmd/realmd/plugins/jwt/jwttest"
+	"github.com/realmd/realmd/sdk"
+)
+
+// idp serves a key set at /jwks and counts the requests.
+type idp struct {
+	srv  *httptest.Server
+	body atomic.Value // []byte
+	code atomic.Int32 // status to answer; 0 is 200
+	hits atomic.Int32
+}
+
+func newIDP(t testing.TB, jwks ...json.RawMessage) *idp {
+	t.Helper()
+	p := &idp{}
+	p.body.Store(jwttest.Set(jwks...))
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.hits.Add(1)
+		if c := p.code.Load(); c != 0 {
+			w.WriteHeader(int(c))
+		}
+		w.Write(p.body.Load().([]byte))
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *idp) serve(jwks ...json.RawMessage) { p.body.Store(jwttest.Set(jwks...)) }
+
+func (p *idp) auth(t testing.TB, extra map[string]any) *Authenticator {
+	t.Helper()
+	config := map[string]any{"jwks_uri": p.srv.URL + "/jwks"}
+	maps.Copy(config, extra)
+	return newAuth(t, config)
+}
+
+// mccoy are the claims of OpenSearch's TestJwts.MC_COY.
+func mccoy(kv ...any) map[string]any {
+	c := claims("aud", "TestAudience", "iss", "TestIssuer", "roles", "role1,role2")
+	for i := 0; i+1 < len(kv); i += 2 {
+		c[kv[i].(string)] = kv[i+1]
+		if kv[i+1] == nil {
+			delete(c, kv[i].(string))
+		}
+	}
+	return c
+}
+
+// Scenarios of OpenSearch's HTTPJwtKeyByJWKSAuthenticatorTest and the
+// key-set tests (spec section 6).
+func TestJWKS_OpenSearchScenarios(t *testing.T) {
+	rsa1, rsa2, ec1 := jwttest.Shared("RS256", "rsa1"), jwttest.Shared("RS256", "rsa2"), jwttest.Shared("ES256", "ec1")
+	oct1 := jwttest.Shared("HS256", "oct1")
+	kid := func(k string) map[string]any { return map[string]any{"kid": k} }
+	set := []json.RawMessage{rsa1.JWK("kid/1", true), ec1.JWK("kid/ec1", true), oct1.JWK("kid/a", true)}
+	tests := []struct {
+		name     string
+		config   map[string]any
+		req      *sdk.Request
+		wantUser string
+		want     func(t *testing.T, c *sdk.Credentials)
+	}{
+		{name: "RSA key from the set", req: bearer(rsa1.Sign(mccoy(), kid("kid/1"))), wantUser: "Leonard McCoy",
+			want: func(t *testing.T, c *sdk.Credentials) {
+				if c.Attributes["attr.jwt.aud"] != `["TestAudience"]` || len(c.Attributes) != 4 || len(c.BackendRoles) != 0 {
+					t.Errorf("credentials = %+v; want aud as a JSON list, 4 attributes, no roles", c)
+				}
+			}},
+		{name: "EC key from the set", req: bearer(ec1.Sign(mccoy(), kid("kid/ec1"))), wantUser: "Leonard McCoy"},
+		{name: "invalid EC signature", req: bearer(jwttest.Shared("ES256", "other").Sign(mccoy(), kid("kid/ec1")))},
+		{name: "bare token without Bearer", req: withHeader("Authorization", rsa1.Sign(mccoy(), kid("kid/1"))), wantUser: "Leonard McCoy"},
+		{name: "roles", config: map[string]any{"roles_key": "roles"}, req: bearer(rsa1.Sign(mccoy(), kid("kid/1"))), wantUser: "Leonard McCoy",
+			want: func(t *testing.T, c *sdk.Credentials) {
+				if !slices.Equal(c.BackendRoles, []string{"role1", "role2"}) {
+					t.Errorf("roles = %q", c.BackendRoles)
+				}
+			}},
+		{name: "bad signature", req: bearer(rsa2.Sign(mccoy(), kid("kid/1")))},
+		{name: "invalid token", req: bearer("invalid.token.string")},
+		{name: "missing token", req: &sdk.Request{}},
+		{name: "Basic header is ignored", req: withHeader("Authorization", "Basic dXNlcjpwYXNz")},
+		{name: "every key-set setting", config: map[string]any{"cache_jwks_endpoint": false, "jwks_request_timeout_ms": 10000,
+			"jwks_queued_thread_timeout_ms": 5000, "refresh_rate_limit_time_window_ms": 20000, "refresh_rate_limit_count": 5,
+			"max_jwks_keys": 20, "max_jwks_response_size_bytes": 2048000},
+			req: bearer(rsa1.Sign(mccoy(), kid("kid/1"))), wantUser: "Leonard McCoy"},
+		{name: "URL parameter", config: map[string]any{"jwt_url_parameter": "access_token"},
+			req: &sdk.Request{Query: map[string][]string{"access_token": {rsa1.Sign(mccoy(), kid("kid/1"))}}}, wantUser: "Leonard McCoy"},
+		{name: "required issuer and audience", config: map[string]any{"required_issuer": "TestIssuer", "required_audience": "TestAudience"},
+			req: bearer(rsa1.Sign(mccoy(), kid("kid/1"))), wantUser: "Leonard McCoy"},
+		{name: "wrong issuer", config: map[string]any{"required_issuer": "Wrong Issuer"}, req: bearer(rsa1.Sign(mccoy(), kid("kid/1")))},
+		{name: "wrong audience", config: map[string]any{"required_audience": "Wrong Audience"}, req: bearer(rsa1.Sign(mccoy(), kid("kid/1")))},
+		{name: "no audience with a required audience", config: map[string]any{"required_audience": "TestAudience"},
+			req: bearer(rsa1.Sign(mccoy("aud", nil), kid("kid/1")))},
+		{name: "oct key with an escaped kid", req: bearer(oct1.Sign(mccoy(), kid(`kid\/a`))), wantUser: "Leonard McCoy"},
+		{name: "peculiar escaping of an RSA kid", req: bearer(rsa1.Sign(mccoy(), kid(`kid\/1`))), wantUser: "Leonard McCoy"},
+		{name: "expired inside the skew", req: bearer(oct1.Sign(mccoy("exp", unix(-20*time.Second)), kid("kid/a"))), wantUser: "Leonard McCoy"},
+		{name: "expired outside the skew", req: bearer(oct1.Sign(mccoy("exp", unix(-40*time.Second)), kid("kid/a")))},
+		{name: "nbf inside the skew", req: bearer(oct1.Sign(mccoy("nbf", unix(20*time.Second)), kid("kid/a"))), wantUser: "Leonard McCoy"},
+		{name: "nbf outside the skew", req: bearer(oct1.Sign(mccoy("nbf", unix(40*time.Second)), kid("kid/a")))},
+		{name: "nested subject and roles", config: map[string]any{"subject_key": "attributes,sub", "roles_key": []any{"attributes", "roles"}},
+			req: bearer(rsa1.Sign(mccoy("sub", nil, "attributes", map[string]any{"sub": "nested", "roles": "a,b"}), kid("kid/1"))), wantUser: "nested",
+			want: func(t *testing.T, c *sdk.Credentials) {
+				if !slices.Equal(c.BackendRoles, []string{"a", "b"}) {
+					t.Errorf("roles = %q", c.BackendRoles)
+				}
+			}},
+		{name: "JWK alg differs from the token's", req: bearer(jwttest.SignRaw("RS384", rsa1.Private, []byte(`{"alg":"RS384","kid":"kid/1"}`), []byte(`{"sub":"x"}`)))},
+		{name: "HS256 forged with the RSA JWK's key material", req: bearer(jwttest.SignRaw("HS256", rsa1.PublicDER(), []byte(`{"alg":"HS256","kid":"kid/1"}`), []byte(`{"sub":"x"}`)))},
+		{name: "no kid with several keys", req: bearer(rsa1.Sign(mccoy(), nil))},
+		{name: "alg none with a known kid", req: bearer(enc(`{"alg":"none","kid":"kid/1"}`) + "." + enc(`{"sub":"x"}`) + ".")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newIDP(t, set...)
+			a := p.auth(t, tt.config)
+			c, err := a.Extract(context.Background(), tt.req)
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			if tt.wantUser == "" {
+				if c != nil {
+					t.Fatalf("credentials = %+v, want none", c)
+				}
+				return
+			}
+			if c == nil || c.Username != tt.wantUser {
+				t.Fatalf("credentials = %+v, want user %q", c, tt.wantUser)
+			}
+			if tt.want != nil {
+				tt.want(t, c)
+			}
+		})
+	}
+}
+
+func TestJWKS_KeyRotation(t *testing.T) {
+	rsa1, rsa2 := jwttest.Shared("RS256", "rsa1"), jwttest.Shared("RS256", "rsa2")
+	p := newIDP(t, rsa1.JWK("kid/1", true))
+	a := p.auth(t, nil)
+	ctx := context.Background()
+	if c, err := a.Extract(ctx, bearer(rsa1.Sign(mccoy(), map[string]any{"kid": "kid/1"}))); c == nil || err != nil {
+		t.Fatalf("before rotation: %v, %v", c, err)
+	}
+	if c, err := a.Extract(ctx, bearer(rsa2.Sign(mccoy(), map[string]any{"kid": "kid/2"}))); c != nil || err != nil {
+		t.Fatalf("unknown kid before rotation: %v, %v; want no credentials", c, err)
+	}
+	p.serve(rsa1.JWK("kid/1", true), rsa2.JWK("kid/2", true))
+	if c, err := a.Extract(ctx, bearer(rsa2.Sign(mccoy(), map[string]any{"kid": "kid/2"}))); c == nil || err != nil {
+		t.Fatalf("new kid after rotation: %v, %v", c, err)
+	}
+}
+
+func TestJWKS_WithoutKID(t *testing.T) {
+	rsa1, rsa2 := jwttest.Shared("RS256", "rsa1"), jwttest.Shared("RS256", "rsa2")
+	ctx := context.Background()
+	t.Run("single key without alg is used", func(t *testing.T) {
+		p := newIDP(t, rsa1.JWK("", false))
+		if c, err := p.auth(t, nil).Extract(ctx, bearer(rsa1.Sign(mccoy(), nil))); c == nil || err != nil {
+			t.Fatalf("%v, %v", c, err)
+		}
+	})
+	t.Run("single key rotated: a failed signature refreshes once", func(t *testing.T) {
+		p := newIDP(t, rsa1.JWK("", true))
+		a := p.auth(t, nil)
+		if c, _ := a.Extract(ctx, bearer(rsa1.Sign(mccoy(), nil))); c == nil {
+			t.Fatal("first key refused")
+		}
+		p.serve(rsa2.JWK("", true))
+		if c, err := a.Extract(ctx, bearer(rsa2.Sign(mccoy(), nil))); c == nil || err != nil {
+			t.Fatalf("rotated key: %v, %v", c, err)
+		}
+		if p.hits.Load() != 2 {
+			t.Fatalf("key set fetched %d times, want 2", p.hits.Load())
+		}
+	})
+}
+
+func TestJWKS_UnavailableIsAnError(t *testing.T) {
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	token := rsa1.Sign(mccoy(), map[string]any{"kid": "kid/1"})
+	big := make([]json.RawMessage, 12)
+	for i := range big {
+		big[i] = rsa1.JWK(strings.Repeat("k", i+1), true)
+	}
+	tests := []struct {
+		name   string
+		setup  func(p *idp)
+		config map[string]any
+	}{
+		{name: "HTTP error", setup: func(p *idp) { p.code.Store(http.StatusServiceUnavailable) }},
+		{name: "malformed key set", setup: func(p *idp) { p.body.Store([]byte(`{"keys": "nope"`)) }},
+		{name: "response over the size limit", setup: func(p *idp) { p.serve(big...) }, config: map[string]any{"max_jwks_response_size_bytes": 1024}},
+		{name: "more keys than allowed", setup: func(p *idp) { p.serve(big...) }, config: map[string]any{"max_jwks_keys": 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newIDP(t, rsa1.JWK("kid/1", true))
+			tt.setup(p)
+			c, err := p.auth(t, tt.config).Extract(context.Background(), bearer(token))
+			if c != nil || !errors.Is(err, sdk.ErrUnavailable) {
+				t.Fatalf("Extract = %v, %v; want an error wrapping sdk.ErrUnavailable", c, err)
+			}
+		})
+	}
+	t.Run("nobody listening", func(t *testing.T) {
+		p := newIDP(t)
+		a := p.auth(t, nil)
+		p.srv.Close()
+		if _, err := a.Extract(context.Background(), bearer(token)); !errors.Is(err, sdk.ErrUnavailable) {
+			t.Fatalf("err = %v, want unavailable", err)
+		}
+	})
+}
+
+func TestJWKS_HostileKIDs(t *testing.T) {
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	p := newIDP(t, rsa1.JWK("kid/1", true))
+	a := p.auth(t, map[string]any{"refresh_rate_limit_count": 3, "refresh_rate_limit_time_window_ms": 3600000})
+	ctx := context.Background()
+	kids := []string{"../../../../etc/passwd", `..\..\windows\win.ini`, "' OR '1'='1' --", "1; DROP TABLE keys", "%00", `\u0000`,
+		"kid/1\x00", " kid/1", `\u12`, strings.Repeat("A", 1024), "file:///etc/passwd", "http://169.254.169.254/"}
+	unavailable := 0
+	for _, kid := range kids {
+		c, err := a.Extract(ctx, bearer(rsa1.Sign(mccoy(), map[string]any{"kid": kid})))
+		if c != nil {
+			t.Fatalf("kid %q matched: %+v", kid, c)
+		}
+		if err != nil {
+			if !errors.Is(err, sdk.ErrUnavailable) {
+				t.Fatalf("kid %q: err = %v", kid, err)
+			}
+			unavailable++
+		}
+	}
+	// The first lookup loads the set; three refreshes are allowed in the
+	// window; later unknown kids are refused without any request. The kid
+	// with a broken \u escape never reaches the key set.
+	if got := p.hits.Load(); got != 4 {
+		t.Fatalf("key set fetched %d times, want 4", got)
+	}
+	if unavailable != len(kids)-1-4 {
+		t.Fatalf("unavailable answers = %d, want %d", unavailable, len(kids)-5)
+	}
+	if c, err := a.Extract(ctx, bearer(rsa1.Sign(mccoy(), map[string]any{"kid": "kid/1"}))); c == nil || err != nil {
+		t.Fatalf("the real kid after the flood: %v, %v", c, err)
+	}
+}
+
+func TestJWKS_DiscoveryOptionForOIDC(t *testing.T) {
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	p := newIDP(t, rsa1.JWK("kid/1", true))
+	disc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"jwks_uri":"` + p.srv.URL + `/jwks"}`))
+	}))
+	t.Cleanup(disc.Close)
+	cfg := configOf(map[string]any{"subject_key": "sub"}, "")
+	c := Config{Header: DefaultHeader, MaxTokenSize: DefaultMaxTokenSize, Claims: ReadClaimRules(cfg)}
+	c.JWKS.DiscoveryURL = disc.URL
+	a := New(c, nil)
+	if err := a.Provision(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Cleanup()
+	if cr, err := a.Extract(context.Background(), bearer(rsa1.Sign(mccoy(), map[string]any{"kid": "kid/1"}))); cr == nil || err != nil {
+		t.Fatalf("%v, %v", cr, err)
+	}
+}
