@@ -120,12 +120,12 @@ func ReadConfig(cfg *sdk.Config) *Config {
 		cfg.Problem("roles", "at most %d role bases are supported", maxRoleBases)
 	}
 	for _, b := range c.UserBases {
-		checkFilter(cfg, b, "users")
+		checkBase(cfg, b, "users")
 	}
 	if c.RoleSearchEnabled {
-		// OpenSearch accepts a broken role filter while role search is off.
+		// OpenSearch accepts a broken role base while role search is off.
 		for _, b := range c.RoleBases {
-			checkFilter(cfg, b, "roles")
+			checkBase(cfg, b, "roles")
 		}
 	}
 	return c
@@ -168,22 +168,26 @@ func readBases(cfg *sdk.Config, group, legacyBase, legacySearch, defSearch strin
 	return bases
 }
 
-// filterKey names the config key a search base's filter came from.
-func filterKey(b SearchBase, group string) string {
+// baseKeys names the config keys a search base came from.
+func baseKeys(b SearchBase, group string) (base, search string) {
 	switch {
 	case strings.HasPrefix(b.Name, group+"."):
-		return b.Name + ".search"
+		return b.Name + ".base", b.Name + ".search"
 	case group == "users":
-		return "usersearch"
+		return "userbase", "usersearch"
 	}
-	return "rolesearch"
+	return "rolebase", "rolesearch"
 }
 
-// checkFilter compiles a filter with sample values in its placeholders.
-func checkFilter(cfg *sdk.Config, b SearchBase, group string) {
-	f := fillFilter(b.Filter, "x", "x", "x")
-	if _, err := goldap.CompileFilter(f); err != nil {
-		cfg.Problem(filterKey(b, group), "invalid LDAP filter %q: %v", b.Filter, err)
+// checkBase parses the base DN and compiles the filter with sample values
+// in its placeholders.
+func checkBase(cfg *sdk.Config, b SearchBase, group string) {
+	baseKey, searchKey := baseKeys(b, group)
+	if _, err := goldap.ParseDN(b.Base); err != nil {
+		cfg.Problem(baseKey, "invalid DN %q: %v", b.Base, err)
+	}
+	if _, err := goldap.CompileFilter(fillFilter(b.Filter, "x", "x", "x")); err != nil {
+		cfg.Problem(searchKey, "invalid LDAP filter %q: %v", b.Filter, err)
 	}
 }
 
