@@ -86,11 +86,7 @@ func (f *file) decodeMap(n *yaml.Node, path, flat string, out map[string]any, li
 }
 
 func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int) any {
-	if f.nodes++; f.nodes > maxNodes {
-		if !f.overflow {
-			f.overflow = true
-			f.errorf(n.Line, path, "the file expands to more than %d values (through YAML aliases?); simplify it", maxNodes)
-		}
+	if !f.tick(n, path) {
 		return nil
 	}
 	switch n.Kind {

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/realmd/realmd/sdk"
@@ -194,4 +195,18 @@ config:
           config: {jwt_clock_skew_tolerance_seconds: .inf}
 `}), nil)
 	assertProblems(t, s, ps, "config.yml:8: config.dynamic.authc.jwt.http_authenticator.config.jwt_clock_skew_tolerance_seconds: must be a finite number, not .inf")
+}
+
+func TestLoad_AliasBombIsStopped(t *testing.T) {
+	bomb := "_meta: {type: config, config_version: 2}\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g"} {
+		bomb += n + ": &" + n + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
+		prev = n
+	}
+	bomb += "config:\n  dynamic:\n    authc:\n      b:\n        http_authenticator: {type: basic, config: {k: *g}}\n"
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: bomb}), nil)
+	if s != nil || len(ps) == 0 || !strings.Contains(ps.Error(), "the file expands to more values than it has bytes") {
+		t.Errorf("problems = %v", ps)
+	}
 }

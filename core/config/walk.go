@@ -34,6 +34,9 @@ func (f *file) pairs(n *yaml.Node, path string, fn func(k, v *yaml.Node, path st
 	seen := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
+		if !f.tick(k, path) {
+			return false
+		}
 		if k.Kind != yaml.ScalarNode {
 			f.errorf(k.Line, path, "a key must be a plain name, not %s", describe(k))
 			continue

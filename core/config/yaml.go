@@ -16,17 +16,19 @@ import (
 // maxFileBytes bounds the size of one config file.
 const maxFileBytes = 16 << 20
 
-// maxNodes bounds how many YAML nodes one file may expand to through
-// aliases, so that an alias bomb cannot exhaust memory.
-const maxNodes = 1 << 20
+// nodeSlack is added to a file's size to bound how many YAML nodes it may
+// expand to through aliases: a file without aliases has fewer nodes than
+// bytes, so an alias bomb is stopped early and a real file never is.
+const nodeSlack = 10000
 
 // file is one YAML file being read: its base name and the problems found in
 // it so far.
 type file struct {
 	name     string
 	problems *Problems
-	nodes    int  // nodes visited while decoding free-form maps
-	overflow bool // maxNodes was reached and reported
+	nodes    int  // nodes visited, aliases counted each time
+	budget   int  // nodes allowed
+	overflow bool // budget was exceeded and reported
 }
 
 func (f *file) errorf(line int, key, format string, args ...any) {
@@ -37,11 +39,25 @@ func (f *file) warnf(line int, key, format string, args ...any) {
 	*f.problems = append(*f.problems, Problem{File: f.name, Line: line, Key: key, Message: fmt.Sprintf(format, args...), Warning: true})
 }
 
+// tick counts one visited node and reports false, once with a problem,
+// when the file has expanded past its budget.
+func (f *file) tick(n *yaml.Node, path string) bool {
+	if f.nodes++; f.nodes <= f.budget {
+		return true
+	}
+	if !f.overflow {
+		f.overflow = true
+		f.errorf(n.Line, path, "the file expands to more values than it has bytes (YAML aliases used over and over?); simplify it")
+	}
+	return false
+}
+
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parse decodes data into its root node. It returns nil for an empty file
 // and false after a syntax error, which it reports.
 func (f *file) parse(data []byte) (*yaml.Node, bool) {
+	f.budget = len(data) + nodeSlack
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -221,6 +237,9 @@ func (f *file) list(n *yaml.Node, path string) []item {
 	for i, e := range n.Content {
 		e = deref(e)
 		p := fmt.Sprintf("%s[%d]", path, i)
+		if !f.tick(e, p) {
+			break
+		}
 		switch {
 		case isNull(e):
 			f.errorf(e.Line, p, "empty list element; remove it or give it a value")
