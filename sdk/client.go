@@ -78,6 +78,8 @@ type Configured struct {
 	Problems  []Problem
 	Inputs    Inputs
 	Challenge Challenge
+	// Files are the files the instance depends on.
+	Files []string
 }
 
 // Client is the host's handle on one running plugin process. Its methods are
@@ -211,7 +213,7 @@ func (c *Client) Configure(ctx context.Context, cfg Configuration) (Configured, 
 	if err != nil {
 		return Configured{}, fmt.Errorf("%w: configure: %w", ErrUnavailable, err)
 	}
-	out := Configured{Inputs: inputsFromWire(r.GetInputs()), Challenge: challengeFromWire(r.GetChallenge())}
+	out := Configured{Inputs: inputsFromWire(r.GetInputs()), Challenge: challengeFromWire(r.GetChallenge()), Files: r.GetFiles()}
 	for _, p := range r.GetProblems() {
 		out.Problems = append(out.Problems, Problem{Key: p.GetKey(), Message: p.GetMessage()})
 	}

@@ -25,6 +25,7 @@ type Config struct {
 	used     map[string]bool
 	problems []Problem
 	dir      string
+	files    []string
 	logger   hclog.Logger
 }
 
@@ -227,14 +228,28 @@ func (c *Config) List(key string, def []string) []string {
 }
 
 // Path returns key as a file path, resolved against the config directory
-// when relative.
+// when relative. realmd watches every path read this way and restarts the
+// instance when the file's content changes.
 func (c *Config) Path(key, def string) string {
 	p := c.String(key, def)
-	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+	if p == "" {
 		return p
 	}
-	return filepath.Join(c.dir, p)
+	if !filepath.IsAbs(p) && c.dir != "" {
+		p = filepath.Join(c.dir, p)
+	}
+	c.WatchFile(p)
+	return p
 }
+
+// WatchFile tells realmd that the instance depends on the file at path, for
+// files whose names do not come from Path.
+func (c *Config) WatchFile(path string) {
+	c.files = append(c.files, path)
+}
+
+// Files lists the files the instance depends on.
+func (c *Config) Files() []string { return c.files }
 
 // Ignore marks keys as read without using them: OpenSearch keys that have no
 // meaning in realmd and are accepted for compatibility.

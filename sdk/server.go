@@ -112,7 +112,7 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	if ps := cfg.Problems(); len(ps) > 0 {
 		return problemResponse(ps...), nil
 	}
-	resp := &pb.ConfigureResponse{}
+	resp := &pb.ConfigureResponse{Files: cfg.Files()}
 	if in.role == RoleAuthenticator {
 		resp.Inputs = inputsToWire(in.authenticator.Inputs())
 		if c, ok := in.authenticator.(Challenger); ok {

@@ -403,7 +403,10 @@ type ConfigureResponse struct {
 	// Authenticators only: which parts of a request they read.
 	Inputs *Inputs `protobuf:"bytes,2,opt,name=inputs,proto3" json:"inputs,omitempty"`
 	// Authenticators only: what to answer when a request has no credentials.
-	Challenge     *Challenge `protobuf:"bytes,3,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	Challenge *Challenge `protobuf:"bytes,3,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	// Files the instance read (CA bundles, keytabs, keys). realmd watches them
+	// and restarts the instance when their content changes.
+	Files         []string `protobuf:"bytes,4,rep,name=files,proto3" json:"files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -455,6 +458,13 @@ func (x *ConfigureResponse) GetInputs() *Inputs {
 func (x *ConfigureResponse) GetChallenge() *Challenge {
 	if x != nil {
 		return x.Challenge
+	}
+	return nil
+}
+
+func (x *ConfigureResponse) GetFiles() []string {
+	if x != nil {
+		return x.Files
 	}
 	return nil
 }
@@ -1255,11 +1265,12 @@ const file_sdk_proto_realmv1_realm_proto_rawDesc = "" +
 	"\rvalidate_only\x18\x06 \x01(\bR\fvalidateOnly\"5\n" +
 	"\aProblem\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xb4\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xca\x01\n" +
 	"\x11ConfigureResponse\x124\n" +
 	"\bproblems\x18\x01 \x03(\v2\x18.realmd.realm.v1.ProblemR\bproblems\x12/\n" +
 	"\x06inputs\x18\x02 \x01(\v2\x17.realmd.realm.v1.InputsR\x06inputs\x128\n" +
-	"\tchallenge\x18\x03 \x01(\v2\x1a.realmd.realm.v1.ChallengeR\tchallenge\"\x8c\x01\n" +
+	"\tchallenge\x18\x03 \x01(\v2\x1a.realmd.realm.v1.ChallengeR\tchallenge\x12\x14\n" +
+	"\x05files\x18\x04 \x03(\tR\x05files\"\x8c\x01\n" +
 	"\x06Inputs\x12\x18\n" +
 	"\aheaders\x18\x01 \x03(\tR\aheaders\x12\x14\n" +
 	"\x05query\x18\x02 \x03(\tR\x05query\x12+\n" +
