@@ -250,7 +250,12 @@ func (d *dialer) markDown(h *Host, err error) {
 		log("ldap server certificate does not match the host name", "host", h.Raw, "error", err,
 			"hint", "connect with a name the certificate lists, or set verify_hostnames: false")
 	case errors.As(err, &ce):
-		log("ldap server certificate is not trusted", "host", h.Raw, "error", err,
+		issuer := ""
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) && unknown.Cert != nil {
+			issuer = unknown.Cert.Issuer.String()
+		}
+		log("ldap server certificate is not trusted", "host", h.Raw, "issuer", issuer, "error", err,
 			"hint", "the certificate must be signed by a CA in pemtrustedcas_filepath or pemtrustedcas_content (the system roots when neither is set)")
 	case errors.As(err, &be):
 		log("ldap service bind failed", "host", h.Raw, "bind_dn", d.cfg.BindDN, "error", err,
