@@ -147,7 +147,7 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 	defer d.reloadMu.Unlock()
 	old := d.current.Load()
 	s, err := d.load()
-	if err == nil && old != nil && s.Hash == old.Settings.Hash {
+	if err == nil && old != nil && s.Hash == old.Settings.Hash && !old.filesChanged() {
 		d.lastErr.Store(nil)
 		return false, nil
 	}

@@ -32,6 +32,31 @@ type Generation struct {
 	xff       *xffResolver
 }
 
+// filesChanged reports whether a file an instance of g read has changed.
+func (g *Generation) filesChanged() bool {
+	for _, in := range g.instances {
+		if in.FilesChanged() {
+			return true
+		}
+	}
+	return false
+}
+
+// watchedFiles lists the files g depends on outside its config directory's
+// own files: what its instances read, and third-party plugin executables.
+func (g *Generation) watchedFiles() []string {
+	seen := map[string]bool{}
+	for _, in := range g.instances {
+		for _, f := range in.Files() {
+			seen[f] = true
+		}
+		if !in.spec.Plugin.Builtin {
+			seen[in.spec.Plugin.Path] = true
+		}
+	}
+	return keys(seen)
+}
+
 // Instances lists the generation's plugin instances in config order.
 func (g *Generation) Instances() []*Instance { return g.instances }
 
@@ -69,7 +94,11 @@ func plan(s *config.Settings, cat *Catalog) ([]component, config.Problems) {
 			problems = append(problems, config.Problem{File: c.Pos.File, Line: c.Pos.Line, Key: c.Path + ".config", Message: err.Error()})
 			return
 		}
-		out = append(out, component{spec: InstanceSpec{Name: name, Role: role, Type: c.Type, Plugin: ref, Config: raw, Dir: s.Dir}, comp: c})
+		spec := InstanceSpec{Name: name, Role: role, Type: c.Type, Plugin: ref, Config: raw, Dir: s.Dir}
+		if !ref.Builtin {
+			spec.BinarySum = fileSum(ref.Path) // a replaced executable restarts its instances
+		}
+		out = append(out, component{spec: spec, comp: c})
 	}
 	for _, d := range s.Security.Authc {
 		add("authc."+d.Name+".http_authenticator", sdk.RoleAuthenticator, d.Authenticator)
@@ -254,8 +283,9 @@ func newRoleMapper(s *config.Settings) (*pipeline.RoleMapper, error) {
 // does not change an instance's spec keeps its process.
 type instancePool struct {
 	mu      sync.Mutex
-	entries map[string]*poolEntry
+	entries map[string]*poolEntry // reusable instances by spec key
 	byInst  map[*Instance]string
+	byEntry map[*Instance]*poolEntry // every live instance, reusable or not
 }
 
 type poolEntry struct {
@@ -266,14 +296,18 @@ type poolEntry struct {
 }
 
 func newInstancePool() *instancePool {
-	return &instancePool{entries: map[string]*poolEntry{}, byInst: map[*Instance]string{}}
+	return &instancePool{entries: map[string]*poolEntry{}, byInst: map[*Instance]string{}, byEntry: map[*Instance]*poolEntry{}}
 }
 
 // acquire returns a running instance for spec, starting one if needed.
 func (p *instancePool) acquire(ctx context.Context, spec InstanceSpec, logger hclog.Logger) (*Instance, error) {
 	key := spec.Name + "|" + spec.key()
 	p.mu.Lock()
-	if e, ok := p.entries[key]; ok {
+	if e, ok := p.entries[key]; ok && e.inst != nil && e.inst.FilesChanged() {
+		// A CA bundle or key file changed under the running process: leave
+		// it to its current users and start a fresh one.
+		delete(p.entries, key)
+	} else if ok {
 		e.refs++
 		p.mu.Unlock()
 		<-e.ready
@@ -289,12 +323,14 @@ func (p *instancePool) acquire(ctx context.Context, spec InstanceSpec, logger hc
 	p.entries[key] = e
 	p.mu.Unlock()
 
-	e.inst, e.err = StartInstance(ctx, spec, logger)
+	inst, err := StartInstance(ctx, spec, logger)
 	p.mu.Lock()
+	e.inst, e.err = inst, err
 	if e.err != nil {
 		delete(p.entries, key)
 	} else {
 		p.byInst[e.inst] = key
+		p.byEntry[e.inst] = e
 	}
 	p.mu.Unlock()
 	close(e.ready)
@@ -309,12 +345,15 @@ func (p *instancePool) release(in *Instance) {
 		p.mu.Unlock()
 		return
 	}
-	e := p.entries[key]
+	e := p.byEntry[in]
 	e.refs--
 	last := e.refs == 0
 	if last {
-		delete(p.entries, key)
+		if p.entries[key] == e {
+			delete(p.entries, key)
+		}
 		delete(p.byInst, in)
+		delete(p.byEntry, in)
 	}
 	p.mu.Unlock()
 	if last {

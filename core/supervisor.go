@@ -39,12 +39,15 @@ type InstanceSpec struct {
 	Plugin PluginRef
 	Config []byte // the instance's config map as JSON
 	Dir    string
+	// BinarySum is the SHA-256 of a third-party plugin's executable when
+	// the generation was planned.
+	BinarySum string
 }
 
 // key identifies what makes two specs run the same process: reuse is safe
 // when it matches (see the hot-reload design in docs/architecture.md).
 func (s InstanceSpec) key() string {
-	return fmt.Sprintf("%d|%s|%s|%q|%x|%s|%s", s.Role, s.Type, s.Plugin.Path, s.Plugin.Args, s.Plugin.Checksum, s.Config, s.Dir)
+	return fmt.Sprintf("%d|%s|%s|%q|%q|%x|%s|%s|%s", s.Role, s.Type, s.Plugin.Path, s.Plugin.Args, s.Plugin.Env, s.Plugin.Checksum, s.BinarySum, s.Config, s.Dir)
 }
 
 // Instance states, as /_realmd/status reports them.
@@ -64,6 +67,7 @@ type Instance struct {
 
 	client     atomic.Pointer[sdk.Client]
 	configured sdk.Configured // from the first start; fixed for the spec
+	fileSums   map[string]string // content hash of each file the instance read
 	state      atomic.Value   // string
 	restarts   atomic.Int64
 	startedAt  atomic.Value // time.Time
@@ -100,6 +104,7 @@ func StartInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger) 
 		return nil, err
 	}
 	in.configured = conf
+	in.fileSums = sumFiles(conf.Files)
 	in.setRunning(c)
 	go in.supervise()
 	return in, nil
@@ -236,6 +241,20 @@ func (in *Instance) StartedAt() time.Time {
 	t, _ := in.startedAt.Load().(time.Time)
 	return t
 }
+
+// FilesChanged reports whether a file the instance read has changed since it
+// started; such an instance must not be reused by a new generation.
+func (in *Instance) FilesChanged() bool {
+	for path, sum := range in.fileSums {
+		if fileSum(path) != sum {
+			return true
+		}
+	}
+	return false
+}
+
+// Files lists the files the instance read.
+func (in *Instance) Files() []string { return keys(in.fileSums) }
 
 // Configured is what the plugin answered to Configure.
 func (in *Instance) Configured() sdk.Configured { return in.configured }
