@@ -70,11 +70,16 @@ func load(fsys fs.FS, dir string, lookup func(string) (string, bool)) (*Settings
 	if f, root, ok = l.read(ConfigFile, true, true); ok {
 		s.Security = parseSecurity(f, root)
 	}
-	if f, root, ok = l.read(RolesFile, true, false); ok {
+	if f, root, ok = l.read(RolesFile, false, false); ok {
 		s.Roles = parseRoles(f, root)
+	} else if _, statErr := fs.Stat(l.fsys, RolesFile); errors.Is(statErr, fs.ErrNotExist) {
+		// realmd reads roles.yml only to filter opendistro_security_roles;
+		// without it only OpenSearch's static roles are known.
+		f.warnf(0, "", "missing: OpenSearch requires %s; without it internal users' opendistro_security_roles keep only OpenSearch's static roles%s", RolesFile, l.lookalike(RolesFile))
+		s.Roles = parseRoles(f, nil)
 	}
 	if f, root, ok = l.read(InternalUsersFile, true, true); ok {
-		s.Users = parseUsers(f, root, s.Realmd.PasswordHashing.Algorithm)
+		s.Users = parseUsers(f, root)
 	}
 	if f, root, ok = l.read(RolesMappingFile, true, true); ok {
 		s.RoleMappings = parseMappings(f, root)

@@ -29,9 +29,8 @@ func legacyHints(metaType string, v2Keys ...string) hints {
 	return h
 }
 
-// parseUsers reads internal_users.yml. algorithm is the configured
-// password hashing algorithm, which every hash must be made with.
-func parseUsers(f *file, root *yaml.Node, algorithm string) []InternalUser {
+// parseUsers reads internal_users.yml.
+func parseUsers(f *file, root *yaml.Node) []InternalUser {
 	if root == nil {
 		f.errorf(0, "", "the file is empty; it needs at least _meta: {type: internalusers, config_version: 2}")
 		return nil
@@ -46,12 +45,12 @@ func parseUsers(f *file, root *yaml.Node, algorithm string) []InternalUser {
 			f.meta(v, path, "internalusers")
 			return
 		}
-		users = append(users, f.user(k, v, path, legacy, algorithm))
+		users = append(users, f.user(k, v, path, legacy))
 	})
 	return users
 }
 
-func (f *file) user(k, v *yaml.Node, path string, legacy bool, algorithm string) InternalUser {
+func (f *file) user(k, v *yaml.Node, path string, legacy bool) InternalUser {
 	u := InternalUser{Name: k.Value, Pos: Pos{File: f.name, Line: k.Line}}
 	if isNull(v) {
 		f.warnf(k.Line, path, "has no settings, so the user has no hash and can never log in with a password (check the indentation)")
@@ -59,9 +58,9 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, algorithm string)
 	}
 	hash := func(_, v *yaml.Node, path string) {
 		u.Hash, _ = f.str(v, path)
-		if u.Hash != "" && !strings.Contains(u.Hash, "${") && !hashFits(u.Hash, algorithm) {
-			f.warnf(v.Line, path, "does not look like a %s hash; realmd verifies only hashes of the algorithm it is configured with "+
-				"(password_hashing.algorithm in %s), so this user can never log in with a password", algorithm, RealmdFile)
+		if u.Hash != "" && !strings.Contains(u.Hash, "${") && !knownHash(u.Hash) {
+			f.warnf(v.Line, path, "is not a bcrypt, PBKDF2 or Argon2 hash realmd can verify, so this user can never log in with a password; "+
+				"make one with `realmd hash`")
 		}
 	}
 	backendRoles := func(_, v *yaml.Node, path string) { u.BackendRoles = values(f.list(v, path)) }
@@ -119,13 +118,9 @@ func (f *file) attributes(n *yaml.Node, path string) map[string]string {
 
 var pbkdf2HashRE = regexp.MustCompile(`^\$[1-5]\$\d+\$`)
 
-// hashFits reports whether hash has the format of algorithm's hashes.
-func hashFits(hash, algorithm string) bool {
-	switch algorithm {
-	case "pbkdf2":
-		return pbkdf2HashRE.MatchString(hash)
-	case "argon2":
-		return strings.HasPrefix(hash, "$argon2")
-	}
-	return strings.HasPrefix(hash, "$2a$") || strings.HasPrefix(hash, "$2b$") || strings.HasPrefix(hash, "$2y$")
+// knownHash reports whether hash has the form of a hash realmd verifies:
+// it recognises the algorithm from the hash itself.
+func knownHash(hash string) bool {
+	return pbkdf2HashRE.MatchString(hash) || strings.HasPrefix(hash, "$argon2") ||
+		strings.HasPrefix(hash, "$2a$") || strings.HasPrefix(hash, "$2b$") || strings.HasPrefix(hash, "$2y$")
 }
