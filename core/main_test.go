@@ -65,4 +65,3 @@ func fakeSpec(t *testing.T, config string) InstanceSpec {
 func isUnavailable(err error) bool { return errors.Is(err, sdk.ErrUnavailable) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-

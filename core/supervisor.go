@@ -66,9 +66,9 @@ type Instance struct {
 	logger hclog.Logger
 
 	client     atomic.Pointer[sdk.Client]
-	configured sdk.Configured // from the first start; fixed for the spec
+	configured sdk.Configured    // from the first start; fixed for the spec
 	fileSums   map[string]string // content hash of each file the instance read
-	state      atomic.Value   // string
+	state      atomic.Value      // string
 	restarts   atomic.Int64
 	startedAt  atomic.Value // time.Time
 
