@@ -109,6 +109,9 @@ func newDialer(cfg *ConnConfig, logger hclog.Logger) (*dialer, error) {
 // order returns the hosts in the order to try them.
 func (d *dialer) order() []*Host {
 	n := len(d.cfg.Hosts)
+	if n == 0 {
+		return nil
+	}
 	start := 0
 	switch d.cfg.Strategy {
 	case "round_robin":

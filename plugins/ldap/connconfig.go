@@ -82,7 +82,11 @@ func readConnConfig(cfg *sdk.Config) ConnConfig {
 		TLS:             readTLSConfig(cfg),
 		Pool:            readPoolConfig(cfg),
 	}
-	for i, raw := range cfg.List("hosts", []string{DefaultHost}) {
+	hosts := cfg.List("hosts", []string{DefaultHost})
+	if len(hosts) == 0 {
+		cfg.Problem("hosts", "must name at least one server")
+	}
+	for i, raw := range hosts {
 		key := fmt.Sprintf("hosts[%d]", i)
 		if !cfg.Has("hosts") || isScalar(cfg, "hosts") {
 			key = "hosts"
@@ -96,9 +100,6 @@ func readConnConfig(cfg *sdk.Config) ConnConfig {
 			cfg.Problem(key, "%s uses ldaps, which cannot be combined with enable_start_tls", raw)
 		}
 		c.Hosts = append(c.Hosts, h)
-	}
-	if len(c.Hosts) == 0 && cfg.Has("hosts") {
-		cfg.Problem("hosts", "must name at least one server")
 	}
 	switch c.Strategy {
 	case "active_passive", "round_robin", "random":
