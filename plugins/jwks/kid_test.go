@@ -34,3 +34,17 @@ func TestUnescapeKID(t *testing.T) {
 		})
 	}
 }
+
+// FuzzUnescapeKID checks that kid unescaping never panics and never makes
+// a kid longer.
+func FuzzUnescapeKID(f *testing.F) {
+	for _, s := range []string{`kid\/1`, `\u00e9\ud83d\ude00`, `\377\1`, `\u12`, `\`, "a\\\xff", `\ud800x`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, kid string) {
+		out, err := UnescapeKID(kid)
+		if err == nil && len(out) > len(kid) {
+			t.Fatalf("unescaped %q into %q, which is longer", kid, out)
+		}
+	})
+}

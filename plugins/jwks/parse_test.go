@@ -89,3 +89,28 @@ func privateJWK(t *testing.T) json.RawMessage {
 	}
 	return b
 }
+
+// FuzzParseKeySet feeds provider answers to the key-set parser. Properties:
+// no panic, and every key it keeps passes CheckKey and fits its own alg.
+func FuzzParseKeySet(f *testing.F) {
+	f.Add(jwttest.Set(jwttest.Shared("RS256", "fuzz").JWK("r", true), jwttest.Shared("ES256", "fuzz").JWK("e", false)))
+	f.Add(jwttest.Set(jwttest.Shared("EdDSA", "fuzz").JWK("d", true), jwttest.Shared("HS512", "fuzz").JWK("o", true)))
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"},{"kty":"RSA","n":"AQ","e":"AQ"},{"kty":"oct","k":""}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"OKP","crv":"X25519","x":"AA"},null,1,"x",[]]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		keys, err := ParseKeySet(body, 100)
+		if err != nil {
+			return
+		}
+		for _, k := range keys {
+			if err := CheckKey(k.Public); err != nil {
+				t.Fatalf("kept a key CheckKey refuses: %v", err)
+			}
+			if k.Algorithm != "" {
+				if err := Fits(k.Public, k.Algorithm); err != nil {
+					t.Fatalf("kept a key that does not fit its alg: %v", err)
+				}
+			}
+		}
+	})
+}

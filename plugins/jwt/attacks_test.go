@@ -119,6 +119,8 @@ func TestAttacks_SignatureAndForm(t *testing.T) {
 		{name: "stripped EC signature", config: map[string]any{"signing_key": jwttest.Shared("ES256", "attack").SigningKey()}, token: eparts[0] + "." + eparts[1] + ".", reason: "signature does not verify"},
 		{name: "signature from another key", token: other.Sign(claims(), nil), reason: "signature does not verify"},
 		{name: "payload changed after signing", token: tampered, reason: "signature does not verify"},
+		{name: "line break inside a segment (found by fuzzing)", token: parts[0] + "." + parts[1][:10] + "\n" + parts[1][10:] + "." + parts[2], reason: "not base64url"},
+		{name: "carriage return inside the signature", token: parts[0] + "." + parts[1] + "." + parts[2][:5] + "\r" + parts[2][5:], reason: "not base64url"},
 		{name: "two parts", token: parts[0] + "." + parts[1], reason: "three dot-separated parts"},
 		{name: "four parts", token: good + ".x", reason: "three dot-separated parts"},
 		{name: "JWE", token: "a.b.c.d.e", reason: "encrypted tokens"},

@@ -44,6 +44,11 @@ func verify(ctx context.Context, token string, maxSize int, keys keySource) (map
 	if len(token) > maxSize {
 		return nil, reject("token of %d bytes is larger than %d", len(token), maxSize)
 	}
+	if i := strings.IndexFunc(token, notTokenChar); i >= 0 {
+		// Go's base64 decoders skip CR and LF, so without this check a
+		// token with line breaks inside a segment would verify.
+		return nil, reject("character %q at offset %d is not base64url", token[i], i)
+	}
 	if strings.Count(token, ".") != 2 {
 		if strings.Count(token, ".") == 4 {
 			return nil, reject("encrypted tokens (JWE) are not supported")
@@ -74,6 +79,12 @@ func verify(ctx context.Context, token string, maxSize int, keys keySource) (map
 		}
 	}
 	return parseClaims(payload)
+}
+
+// notTokenChar reports runes outside the compact serialization's alphabet:
+// base64url and the dot.
+func notTokenChar(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.')
 }
 
 // verifyWith tries each key in turn.
