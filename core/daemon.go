@@ -27,6 +27,8 @@ type Options struct {
 	Builtins   []sdk.Plugin
 	Executable string
 	Logger     hclog.Logger
+	// Watch reloads the config when its files change (see Daemon.Watch).
+	Watch bool
 }
 
 // Daemon is a running realmd: the current generation, the plugin pool and
@@ -37,6 +39,7 @@ type Daemon struct {
 	pool   *instancePool
 
 	reloadMu sync.Mutex // one reload at a time
+	stopped  bool       // set by shutdown, under reloadMu
 	current  atomic.Pointer[Generation]
 	nextID   atomic.Uint64
 	lastErr  atomic.Pointer[ReloadError]
@@ -103,6 +106,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	srv := newHTTPServer(fd.routes(), s.Realmd.MaxHeaderBytes, d.logger.Named("http"))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		if !d.opts.Watch {
+			return
+		}
+		if err := d.Watch(watchCtx); err != nil {
+			d.logger.Error("file watcher stopped; edits will not reload until SIGHUP", "error", err)
+		}
+	}()
 	d.logger.Info("serving", "address", ln.Addr().String())
 
 	select {
@@ -112,6 +126,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		err = srv.Shutdown(shutCtx)
 		cancel()
 	}
+	stopWatch()
+	<-watchDone // no reload may start a generation after shutdown
 	d.shutdown()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -121,6 +137,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // shutdown closes the current generation and waits for old ones to drain.
 func (d *Daemon) shutdown() {
+	d.reloadMu.Lock()
+	d.stopped = true
+	d.reloadMu.Unlock()
 	if g := d.current.Swap(nil); g != nil {
 		g.close()
 	}
@@ -145,6 +164,9 @@ type ReloadError struct {
 func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	if d.stopped {
+		return false, errors.New("realmd is shutting down")
+	}
 	old := d.current.Load()
 	s, err := d.load()
 	if err == nil && old != nil && s.Hash == old.Settings.Hash && !old.filesChanged() {

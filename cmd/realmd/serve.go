@@ -23,6 +23,7 @@ func serve(args []string, stderr io.Writer) int {
 	listen := fs.String("listen", "", "listen address, overrides realmd.yml (e.g. 127.0.0.1:9200)")
 	level := fs.String("log-level", envOr("REALMD_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines")
+	watch := fs.Bool("watch", true, "reload when the config files change")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -46,7 +47,7 @@ func serve(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := core.New(core.Options{Dir: *dir, Listen: *listen, Builtins: builtins(), Executable: exe, Logger: logger})
+	d := core.New(core.Options{Dir: *dir, Listen: *listen, Builtins: builtins(), Executable: exe, Logger: logger, Watch: *watch})
 	go reloadOnHUP(ctx, d)
 	if err := d.Run(ctx); err != nil {
 		var ps config.Problems

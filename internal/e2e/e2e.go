@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -256,4 +257,58 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// WriteFiles writes name → content into dir, each through a temp file and a
+// rename, as editors and orchestrators do.
+func WriteFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Status is GET /_realmd/status.
+type Status struct {
+	Generation uint64 `json:"generation"`
+	Hash       string `json:"hash"`
+	LastError  *struct {
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Key     string `json:"key"`
+		Message string `json:"message"`
+	} `json:"last_error"`
+	Plugins []struct {
+		Name     string `json:"name"`
+		Type     string `json:"type"`
+		PID      int    `json:"pid"`
+		State    string `json:"state"`
+		Restarts int    `json:"restarts"`
+	} `json:"plugins"`
+}
+
+// Status fetches and decodes /_realmd/status.
+func (d *Daemon) Status(t testing.TB) Status {
+	t.Helper()
+	code, _, body := d.Do(t, "GET", "/_realmd/status", nil)
+	var st Status
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil {
+		t.Fatalf("status: %d %s", code, body)
+	}
+	return st
+}
+
+// PluginPIDs maps each plugin instance name to its pid.
+func (s Status) PluginPIDs() map[string]int {
+	out := map[string]int{}
+	for _, p := range s.Plugins {
+		out[p.Name] = p.PID
+	}
+	return out
 }
