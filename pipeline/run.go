@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/textproto"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -27,11 +26,15 @@ type Pipeline struct {
 	stages []*stage // one per domain, in order
 	authz  *stage
 
-	ctx      context.Context // cancelled by Close after the drain
-	cancel   context.CancelFunc
-	actors   sync.WaitGroup
+	ctx    context.Context // cancelled by Close after the drain
+	cancel context.CancelFunc
+	actors sync.WaitGroup
+
+	// mu orders every inflight.Add before Close's Wait: a WaitGroup must
+	// not go up from zero while someone waits on it.
+	mu       sync.RWMutex
+	closed   bool
 	inflight sync.WaitGroup
-	closing  atomic.Bool
 }
 
 // New builds a pipeline and starts its stage goroutines.
@@ -60,7 +63,9 @@ func New(cfg Config) *Pipeline {
 // Close stops accepting requests, waits for those in flight to finish, then
 // stops the stage goroutines.
 func (p *Pipeline) Close() {
-	p.closing.Store(true)
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.inflight.Wait()
 	p.cancel()
 	p.actors.Wait()
@@ -72,11 +77,10 @@ func (p *Pipeline) CacheLen() int { return p.cache.len() }
 // Authenticate answers who r is. caller is used for `hosts` role mappings.
 // It returns when the answer is known or ctx ends.
 func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Caller) Result {
-	p.inflight.Add(1)
-	defer p.inflight.Done()
-	if p.closing.Load() {
+	if !p.enter() {
 		return Result{Outcome: Unavailable}
 	}
+	defer p.inflight.Done()
 	key, cacheable := p.inputs.key(r)
 	cacheable = cacheable && p.cfg.CacheTTL > 0
 	if cacheable {
@@ -109,6 +113,17 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 	out := p.mapped(ctx, entry.user, entry.domain, caller, false)
 	out.Unavailable = res.Unavailable
 	return out
+}
+
+// enter admits a request, unless Close has begun.
+func (p *Pipeline) enter() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return false
+	}
+	p.inflight.Add(1)
+	return true
 }
 
 // detach returns a context that is not cancelled with ctx but has its deadline.
