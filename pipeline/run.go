@@ -92,9 +92,10 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 	var entry cacheEntry
 	if cacheable {
 		// Identical credentials in flight together are checked once, on a
-		// context that outlives any one caller but keeps its deadline.
-		v, _, _ := p.flight.Do(string(key[:]), func() (any, error) {
-			fctx, cancel := detach(ctx)
+		// context that outlives any one caller but keeps its deadline and
+		// ends with Close. Each caller still leaves when its own ctx ends.
+		ch := p.flight.DoChan(string(key[:]), func() (any, error) {
+			fctx, cancel := p.detach(ctx)
 			defer cancel()
 			res, entry, ttl := p.run(fctx, r)
 			if res.Outcome == Authenticated && len(res.Unavailable) == 0 {
@@ -102,8 +103,13 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 			}
 			return flightResult{res, entry}, nil
 		})
-		fr := v.(flightResult)
-		res, entry = fr.res, fr.entry
+		select {
+		case v := <-ch:
+			fr := v.Val.(flightResult)
+			res, entry = fr.res, fr.entry
+		case <-ctx.Done():
+			return timedOut()
+		}
 	} else {
 		res, entry, _ = p.run(ctx, r)
 	}
@@ -126,13 +132,24 @@ func (p *Pipeline) enter() bool {
 	return true
 }
 
-// detach returns a context that is not cancelled with ctx but has its deadline.
-func detach(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := context.WithoutCancel(ctx)
+// detach returns a context with ctx's values and deadline that is not
+// cancelled with ctx but is cancelled by Close.
+func (p *Pipeline) detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	base := context.WithoutCancel(ctx)
+	var d context.Context
+	var cancel context.CancelFunc
 	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(d, dl)
+		d, cancel = context.WithDeadline(base, dl)
+	} else {
+		d, cancel = context.WithCancel(base)
 	}
-	return context.WithCancel(d)
+	stop := context.AfterFunc(p.ctx, cancel)
+	return d, func() { stop(); cancel() }
+}
+
+// timedOut is the answer to a caller whose ctx ended first.
+func timedOut() Result {
+	return Result{Outcome: Unavailable, Unavailable: []string{"timeout"}}
 }
 
 type flightResult struct {
@@ -169,7 +186,7 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 	select {
 	case <-j.done:
 	case <-ctx.Done():
-		return Result{Outcome: Unavailable, Unavailable: []string{"timeout"}}, cacheEntry{}, 0
+		return timedOut(), cacheEntry{}, 0
 	}
 	return j.result, cacheEntry{user: j.user, domain: j.domain}, j.ttl
 }
