@@ -60,8 +60,9 @@ func New(cfg Config) *Pipeline {
 	return p
 }
 
-// Close stops accepting requests, waits for those in flight to finish, then
-// stops the stage goroutines.
+// Close stops accepting requests (later calls answer Unavailable), waits for
+// those in flight to get their answer, then cancels what is left (calls
+// abandoned by their callers) and waits for every goroutine it started.
 func (p *Pipeline) Close() {
 	p.mu.Lock()
 	p.closed = true
@@ -228,7 +229,10 @@ func (j *job) finish(r Result) {
 
 // stage is an actor: one goroutine owns its queue and starts each job's work
 // in a goroutine of its own, with at most cap(slots) jobs in flight, so one
-// slow backend call never holds up the others.
+// slow backend call never holds up the others. The actor takes a slot before
+// it takes a job, so a busy stage holds at most cap(slots) jobs at work and
+// cap(in) waiting; run answers Overloaded beyond that. Close waits for the
+// work goroutines too.
 type stage struct {
 	in    chan *job
 	slots chan struct{}
@@ -241,15 +245,20 @@ func (p *Pipeline) startStage(work func(*job)) *stage {
 		defer p.actors.Done()
 		for {
 			select {
+			case s.slots <- struct{}{}:
+			case <-p.ctx.Done():
+				return
+			}
+			select {
 			case j := <-s.in:
-				select {
-				case s.slots <- struct{}{}:
-				case <-p.ctx.Done():
-					j.finish(Result{Outcome: Unavailable})
-					return
-				}
+				p.actors.Add(1) // the actor's own count keeps this above zero
 				go func() {
+					defer p.actors.Done()
 					defer func() { <-s.slots }()
+					if j.ctx.Err() != nil { // its caller has left: spare the backends
+						j.finish(timedOut())
+						return
+					}
 					work(j)
 				}()
 			case <-p.ctx.Done():
