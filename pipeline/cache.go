@@ -21,6 +21,9 @@ type keyInputs struct {
 	query         []string
 	peerCerts     bool
 	clientAddress bool
+	// anonymous: whether a request is an anonymous login changes the
+	// chain's answer, so it is part of the key.
+	anonymous bool
 }
 
 func unionInputs(domains []Domain) keyInputs {
@@ -38,39 +41,47 @@ func unionInputs(domains []Domain) keyInputs {
 	return k
 }
 
-// key hashes r's credential parts. ok is false when r carries none of them:
-// such a request has nothing to cache under.
+// key hashes r's credential parts. ok is false when r carries none of them
+// (no declared header, query parameter or certificate has a value): such a
+// request has nothing to cache under. The client address and the
+// anonymous-login flag refine a key but are no credential.
 func (k keyInputs) key(r *sdk.Request) (key cacheKey, ok bool) {
 	h := sha256.New()
-	field := func(tag byte, values []string) {
-		for _, v := range values {
-			ok = true
-			var n [9]byte
-			n[0] = tag
-			binary.BigEndian.PutUint64(n[1:], uint64(len(v)))
-			h.Write(n[:])
-			h.Write([]byte(v))
-		}
+	write := func(tag byte, v string) {
+		var n [9]byte
+		n[0] = tag
+		binary.BigEndian.PutUint64(n[1:], uint64(len(v)))
+		h.Write(n[:])
+		h.Write([]byte(v))
 	}
 	for _, name := range k.headers {
-		field('h', []string{name})
-		field('v', r.Header[name])
+		write('h', name)
+		for _, v := range r.Header[name] {
+			write('v', v)
+			ok = true
+		}
 	}
 	for _, name := range k.query {
-		field('q', []string{name})
-		field('v', r.Query[name])
+		write('q', name)
+		for _, v := range r.Query[name] {
+			write('v', v)
+			ok = true
+		}
 	}
 	if k.peerCerts {
 		for _, c := range r.PeerCertificates {
-			field('c', []string{string(c)})
+			write('c', string(c))
+			ok = true
 		}
 	}
-	hasCredential := ok
-	if k.clientAddress {
-		field('a', []string{r.ClientAddress})
-	}
-	if !hasCredential {
+	if !ok {
 		return key, false
+	}
+	if k.clientAddress {
+		write('a', r.ClientAddress)
+	}
+	if k.anonymous && isAnonymousLogin(r) {
+		write('n', "")
 	}
 	h.Sum(key[:0])
 	return key, true

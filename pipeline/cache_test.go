@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -253,5 +254,56 @@ func TestCache_OnlySuccessIsCached(t *testing.T) {
 				t.Errorf("cache holds %d entries, want 0", n)
 			}
 		})
+	}
+}
+
+func TestCache_RequestWithoutCredentialsIsNotCached(t *testing.T) {
+	// An authenticator that trusts the client address alone: with nothing
+	// but the address to go on there is no credential to cache under, also
+	// when another domain declares headers.
+	byAddress := Domain{Name: "lan", AuthenticatorType: "ip", Inputs: sdk.Inputs{ClientAddress: true},
+		Authenticator: &fakeExtractor{fn: func(_ context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+			return &sdk.Credentials{Username: "host-" + r.ClientAddress, CacheTTL: sdk.CacheForever}, nil
+		}}}
+	p := start(t, Config{Domains: []Domain{proxyDomain("proxy", false, nil), byAddress}, CacheTTL: time.Hour})
+	for range 2 {
+		if got := ask(t, p, request()); got.Outcome != Authenticated || got.Cached {
+			t.Fatalf("outcome %v cached %v, want a fresh authentication", got.Outcome, got.Cached)
+		}
+	}
+	if n := p.CacheLen(); n != 0 {
+		t.Errorf("cache holds %d entries, want 0", n)
+	}
+	if n := extractCalls(byAddress); n != 2 {
+		t.Errorf("extract calls = %d, want 2", n)
+	}
+}
+
+func TestCache_AnonymousLoginIsPartOfTheKey(t *testing.T) {
+	// Two requests with the same declared inputs, one without an
+	// Authorization header (an anonymous login) and one with a header no
+	// domain reads (not one): they must not share an answer in flight.
+	g := newGate(2)
+	defer g.open()
+	proxy := proxyDomain("proxy", false, nil)
+	inner := proxy.Authenticator.(*fakeExtractor).fn
+	proxy.Authenticator = &fakeExtractor{fn: func(ctx context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+		if err := g.wait(ctx); err != nil {
+			return nil, err
+		}
+		return inner(ctx, r)
+	}}
+	p := start(t, Config{Domains: []Domain{proxy}, Anonymous: true, CacheTTL: time.Hour})
+	anon, other := make(chan Result, 1), make(chan Result, 1)
+	go func() { anon <- ask(t, p, request("X-Proxy-Roles: r")) }()
+	g.arrived(t, 1)
+	go func() { other <- ask(t, p, request("X-Proxy-Roles: r", "Authorization: Basic x")) }()
+	waitFor(t, "both requests in Authenticate", func() bool { return blockedIn(inAuthenticate) >= 2 })
+	g.open()
+	if r := receive(t, anon, "the anonymous login"); r.Outcome != Authenticated || r.Identity.User.Name != AnonymousUser {
+		t.Errorf("anonymous login: outcome %v, want the anonymous user", r.Outcome)
+	}
+	if r := receive(t, other, "the request with a header"); r.Outcome != Challenged || r.Challenge != finalFailure {
+		t.Errorf("request with an Authorization header: outcome %v %+v, want 401 %q", r.Outcome, r.Identity, FinalFailureBody)
 	}
 }

@@ -49,9 +49,7 @@ func New(cfg Config) *Pipeline {
 	if p.log == nil {
 		p.log = nopLogger{}
 	}
-	if cfg.Anonymous {
-		p.inputs.query = append(p.inputs.query, "auth_type")
-	}
+	p.inputs.anonymous = cfg.Anonymous
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	for i := range cfg.Domains {
 		p.stages = append(p.stages, p.startStage(func(j *job) { p.authenticate(j, i) }))
