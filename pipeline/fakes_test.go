@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -264,7 +265,12 @@ func blockedIn(fn string) int {
 type gate struct {
 	entered chan struct{} // receives once per caller that arrived
 	release chan struct{}
+	once    sync.Once
 }
+
+// open releases every caller, now and later; tests defer it so that a
+// failing test never leaves Close waiting on a held call.
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
 
 func newGate(capacity int) *gate {
 	return &gate{entered: make(chan struct{}, capacity), release: make(chan struct{})}
