@@ -100,6 +100,7 @@ func (a *fakeAuthorizer) Authorize(_ context.Context, u *sdk.User) (*sdk.Grant, 
 	name := u.Name
 	if a.racy {
 		a.calls++
+		time.Sleep(20 * time.Millisecond) // so that calls overlap: no reply orders them
 	}
 	if a.shared {
 		a.mu.Lock()
