@@ -33,7 +33,7 @@ func clientKeyPEM(t *testing.T, password string) (certPEM, keyPEM []byte) {
 	}
 	block := &pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}
 	if password != "" {
-		//nolint:staticcheck // the legacy format is what pemkey_password decrypts
+		//lint:ignore SA1019 the legacy format is what pemkey_password decrypts
 		block, err = x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", keyDER, []byte(password), x509.PEMCipherAES256)
 		if err != nil {
 			t.Fatal(err)
