@@ -10,7 +10,7 @@ import (
 
 // FuzzParseToken feeds header values through extraction, parsing and
 // verification. Properties: no panic, never an error in static mode, and
-// credentials only for a token whose HS256 signature an independent check
+// credentials only for a token whose HMAC signature an independent check
 // accepts.
 func FuzzParseToken(f *testing.F) {
 	valid := sign(claims("roles", "a,b", "nested", map[string]any{"x": []any{1, "y"}}))
@@ -36,7 +36,7 @@ func FuzzParseToken(f *testing.F) {
 			return
 		}
 		token := ExtractToken(r, DefaultHeader, "")
-		if !independentHS256(token, secret) {
+		if !independentHMAC(token, secret) {
 			t.Fatalf("credentials %+v for a token whose signature does not verify: %q", c, token)
 		}
 		if c.Username == "" || c.Username != strings.TrimSpace(c.Username) {

@@ -145,34 +145,16 @@ func stringMember(m map[string]json.RawMessage, name string, dst *string) error 
 // deeper than maxJSONDepth and duplicate member names (two parsers must
 // never disagree on which "alg" counts).
 func decodeObject(b []byte) (map[string]json.RawMessage, error) {
-	if err := checkDepth(b, maxJSONDepth); err != nil {
+	members, err := scanJSON(b, maxJSONDepth)
+	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
 		return nil, errors.New("not a JSON object")
 	}
-	m := map[string]json.RawMessage{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("invalid JSON: %w", err)
-		}
-		name, _ := t.(string)
-		if _, dup := m[name]; dup {
-			return nil, fmt.Errorf("duplicate member %q", name)
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("invalid JSON: %w", err)
-		}
-		m[name] = v
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if trailingData(b, dec) {
-		return nil, errors.New("data after the JSON object")
+	if len(m) != members {
+		return nil, errors.New("duplicate member names")
 	}
 	return m, nil
 }
@@ -204,6 +186,14 @@ func parseClaims(payload []byte) (map[string]any, error) {
 // checkDepth refuses JSON nested deeper than max, in one pass and before any
 // decoder recurses into it. Invalid JSON is left to the decoder.
 func checkDepth(b []byte, max int) error {
+	_, err := scanJSON(b, max)
+	return err
+}
+
+// scanJSON checks the nesting depth of b in one pass and counts the members
+// of the outermost object (the colons at depth 1). Invalid JSON is left to
+// the decoder.
+func scanJSON(b []byte, max int) (members int, err error) {
 	depth, inString, escaped := 0, false, false
 	for _, c := range b {
 		if inString {
@@ -222,11 +212,15 @@ func checkDepth(b []byte, max int) error {
 			inString = true
 		case '{', '[':
 			if depth++; depth > max {
-				return fmt.Errorf("JSON nested deeper than %d levels", max)
+				return 0, fmt.Errorf("JSON nested deeper than %d levels", max)
 			}
 		case '}', ']':
 			depth--
+		case ':':
+			if depth == 1 {
+				members++
+			}
 		}
 	}
-	return nil
+	return members, nil
 }
