@@ -81,8 +81,6 @@ var notIncluded = map[string]string{
 	"proxy":          "the proxy realm is not part of this build yet",
 	"extended-proxy": "the proxy realm is not part of this build yet",
 	"openid":         "the openid realm is not part of this build yet",
-	"jwt":            "the jwt realm is not part of this build yet",
-	"ldap":           "the ldap realm is not part of this build yet",
 }
 
 // Resolve finds the plugin serving typ in role. The error says why none

@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/realmd/realmd/plugins/basic"
+	"github.com/realmd/realmd/plugins/jwt"
+	"github.com/realmd/realmd/plugins/ldap"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -12,7 +14,7 @@ import (
 // process, `realmd plugin NAME`, through the same go-plugin path as a
 // third-party plugin.
 func builtins() []sdk.Plugin {
-	return []sdk.Plugin{basic.Plugin()}
+	return []sdk.Plugin{basic.Plugin(), jwt.Plugin(), ldap.Plugin()}
 }
 
 // servePlugin is the hidden `realmd plugin NAME` command.
