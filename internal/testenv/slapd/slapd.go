@@ -92,9 +92,13 @@ type Server struct {
 
 // Start installs slapd if needed, starts it and registers its shutdown with
 // t.Cleanup. When slapd cannot be installed the test is skipped, unless the
-// CI environment variable is "true", where it fails.
+// CI environment variable is "true", where it fails. In -short mode the
+// test is skipped: it is an integration test.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test with a real slapd: skipped in -short mode")
+	}
 	o := options{logLevel: "none"}
 	for _, opt := range opts {
 		opt(&o)
