@@ -35,7 +35,7 @@ func TestConformance(t *testing.T) {
 		map[string]any{"name": "dave", "backend_roles": []any{"nologin"}},
 	}
 	config := map[string]any{"users": users, "password_hashing": map[string]any{"algorithm": "bcrypt", "bcrypt": map[string]any{"rounds": 12}}}
-	invalid := map[string]any{"users": []any{map[string]any{"name": "eve", "hash": "plain"}}, "password_hashing": map[string]any{"bcrypt": map[string]any{"rounds": 99}}}
+	invalid := map[string]any{"users": []any{map[string]any{"name": "eve", "hash": "$2a$03$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"}}, "password_hashing": map[string]any{"bcrypt": map[string]any{"rounds": 99}}}
 	invalidKeys := []string{"password_hashing.bcrypt.rounds", "users[0].hash"}
 
 	alice := &sdk.User{Name: "alice", BackendRoles: []string{"admin"}, SecurityRoles: []string{"all_access"},
