@@ -79,6 +79,7 @@ func (k keyInputs) key(r *sdk.Request) (key cacheKey, ok bool) {
 	}
 	if k.clientAddress {
 		write('a', r.ClientAddress)
+		write('s', r.SocketAddress)
 	}
 	if k.anonymous && isAnonymousLogin(r) {
 		write('n', "")

@@ -185,7 +185,7 @@ func appendNew(dst, src []string) []string {
 
 // filterRequest returns the part of r an authenticator declared it reads.
 func filterRequest(r *sdk.Request, in sdk.Inputs) *sdk.Request {
-	f := &sdk.Request{Method: r.Method, Path: r.Path, SocketAddress: r.SocketAddress}
+	f := &sdk.Request{}
 	if len(in.Headers) > 0 {
 		f.Header = make(map[string][]string, len(in.Headers))
 		for _, name := range canonicalHeaders(in.Headers) {
@@ -206,7 +206,7 @@ func filterRequest(r *sdk.Request, in sdk.Inputs) *sdk.Request {
 		f.PeerCertificates = r.PeerCertificates
 	}
 	if in.ClientAddress {
-		f.ClientAddress = r.ClientAddress
+		f.SocketAddress, f.ClientAddress = r.SocketAddress, r.ClientAddress
 	}
 	return f
 }

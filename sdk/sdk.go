@@ -98,7 +98,8 @@ type Inputs struct {
 	Headers          []string
 	Query            []string
 	PeerCertificates bool
-	ClientAddress    bool
+	// ClientAddress covers both Request.SocketAddress and ClientAddress.
+	ClientAddress bool
 }
 
 // Challenge is what realmd answers when a challenging domain finds no
