@@ -3,6 +3,7 @@ package jwks
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"time"
@@ -157,8 +158,8 @@ func CheckURL(s string) error { return checkURL(s) }
 
 func positiveMillis(cfg *sdk.Config, key string, def time.Duration) time.Duration {
 	ms := cfg.Int(key, int(def/time.Millisecond))
-	if ms <= 0 {
-		cfg.Problem(key, "must be a positive number of milliseconds, not %d", ms)
+	if ms <= 0 || ms > math.MaxInt32 {
+		cfg.Problem(key, "must be a positive number of milliseconds (at most %d), not %d", math.MaxInt32, ms)
 		return def
 	}
 	return time.Duration(ms) * time.Millisecond

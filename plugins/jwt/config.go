@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -142,8 +143,8 @@ func ReadClaimRules(cfg *sdk.Config) ClaimRules {
 		RequiredAudience: nonEmpty(cfg.List("required_audience", nil)),
 	}
 	skew := cfg.Int("jwt_clock_skew_tolerance_seconds", int(DefaultClockSkew/time.Second))
-	if skew < 0 {
-		cfg.Problem("jwt_clock_skew_tolerance_seconds", "must not be negative, not %d", skew)
+	if skew < 0 || skew > math.MaxInt32 {
+		cfg.Problem("jwt_clock_skew_tolerance_seconds", "must be between 0 and %d, not %d", math.MaxInt32, skew)
 		skew = int(DefaultClockSkew / time.Second)
 	}
 	r.ClockSkew = time.Duration(skew) * time.Second

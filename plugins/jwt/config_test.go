@@ -20,6 +20,8 @@ func TestReadConfig_Problems(t *testing.T) {
 		{name: "the second key of a list is named by index", config: map[string]any{"signing_key": []any{secretKey, "not base64!"}}, wantKeys: []string{"signing_key[1]"}},
 		{name: "an empty entry among keys", config: map[string]any{"signing_key": []any{secretKey, ""}}, wantKeys: []string{"signing_key[1]"}},
 		{name: "negative clock skew", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": -1}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
+		{name: "clock skew beyond a Java int", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": 1 << 40}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
+		{name: "JWKS timeout beyond a Java int", config: map[string]any{"jwks_uri": "https://idp/jwks", "jwks_request_timeout_ms": 1 << 40}, wantKeys: []string{"jwks_request_timeout_ms"}},
 		{name: "clock skew that is no number", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": "soon"}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
 		{name: "empty header name", config: map[string]any{"signing_key": secretKey, "jwt_header": " "}, wantKeys: []string{"jwt_header"}},
 		{name: "relative jwks_uri", config: map[string]any{"jwks_uri": "/keys"}, wantKeys: []string{"jwks_uri"}},
@@ -52,6 +54,29 @@ func TestReadConfig_AcceptsEveryOpenSearchKey(t *testing.T) {
 	}
 	if ps := problems(config); len(ps) > 0 {
 		t.Fatalf("problems: %v", ps)
+	}
+}
+
+// The jwt domains of OpenSearch's shipped config.yml and of its
+// multitenancy test config (compat/opensearch) are accepted as they are.
+func TestReadConfig_OpenSearchSamples(t *testing.T) {
+	tests := []struct {
+		name   string
+		config map[string]any
+	}{
+		{name: "config/config.yml", config: map[string]any{
+			"jwks_uri": "https://your-jwks-endpoint.com/.well-known/jwks.json", "signing_key": "base64 encoded HMAC key or public RSA/ECDSA pem key",
+			"jwt_header": "Authorization", "jwt_url_parameter": nil, "jwt_clock_skew_tolerance_seconds": 30, "roles_key": nil, "subject_key": nil}},
+		{name: "src/test/resources/multitenancy/config.yml", config: map[string]any{
+			"signing_key": "bjBkNDBjYjg0LWJlZTMtMTFlNi1hZjdjLWNiOWFiYTM1YWJjNQ==", "jwt_header": "Authorization",
+			"jwt_url_parameter": nil, "roles_key": "roles", "subject_key": "username"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if ps := problems(tt.config); len(ps) > 0 {
+				t.Fatalf("problems: %v", ps)
+			}
+		})
 	}
 }
 
