@@ -27,7 +27,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "realmd check: finding the realmd executable: %v\n", err)
 		return 1
 	}
-	problems := core.Check(context.Background(), core.Options{Dir: *dir, Builtins: builtins(), Executable: exe, Logger: newLogger("warn", false, stderr)})
+	problems := core.Check(context.Background(), core.Options{Dir: *dir, Builtins: builtins(), Executable: exe, Logger: newLogger("error", false, stderr)})
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p.String())
 	}

@@ -50,7 +50,7 @@ func TestCheck_OpenSearchTestResources(t *testing.T) {
 			copyFile(t, filepath.Join(src, tc.config), filepath.Join(dir, "config.yml"))
 			copyFile(t, filepath.Join(src, tc.users), filepath.Join(dir, "internal_users.yml"))
 			copyFile(t, filepath.Join(src, "roles_mapping.yml"), filepath.Join(dir, "roles_mapping.yml"))
-			out, err := exec.Command(bin, "check", "--config", dir).CombinedOutput()
+			out, err := exec.Command(bin, "check", "--config", dir).Output() // stdout: the problems
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {
 				code = ee.ExitCode()
