@@ -30,8 +30,11 @@ test: ## run every test (unit, integration, end-to-end) with -race
 test-short: ## unit tests only
 	$(GO) test -race -short -count=1 ./...
 
-bench: build ## benchmarks with same-run baselines and ratios
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./bench/ | tee bench.out
+bench: build ## benchmarks with same-run baselines and ratios (installs wrk)
+	command -v wrk >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk))
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 30m ./bench/ | tee bench.out
+	$(GO) test -run '^$$' -bench PoolVsFresh -benchtime 2s -count 1 ./plugins/ldap/ | tee -a bench.out
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@for pkg in $$($(GO) list ./...); do \

@@ -4,38 +4,40 @@
 package bench
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"sort"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/realmd/realmd/sdk"
 )
 
-// results collects ns/op per benchmark name so TestMain can print ratios.
+// results collects throughput (operations per second) per benchmark name
+// so TestMain can print ratios.
 var (
 	resultsMu sync.Mutex
 	results   = map[string]float64{}
 )
 
+func recordRPS(name string, opsPerSecond float64) {
+	resultsMu.Lock()
+	results[name] = opsPerSecond
+	resultsMu.Unlock()
+}
+
+// record stores a Go benchmark's throughput (for in-process loops).
 func record(b *testing.B) {
 	b.Helper()
 	if b.N < 2 {
 		return
 	}
-	nsPerOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-	resultsMu.Lock()
-	results[b.Name()] = nsPerOp
-	resultsMu.Unlock()
+	recordRPS(b.Name(), float64(b.N)/b.Elapsed().Seconds())
 }
 
-// ratios lists which results to compare: name, numerator, denominator.
-// A ratio is throughput(numerator) / throughput(denominator).
+// ratios lists which results to compare: label, candidate, baseline.
+// A ratio is throughput(candidate) / throughput(baseline).
 var ratios [][3]string
 
 func addRatio(label, candidate, baseline string) {
@@ -43,8 +45,13 @@ func addRatio(label, candidate, baseline string) {
 }
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
+	switch child := os.Getenv(childEnv); child {
+	case "":
+	case "plugin":
 		sdk.Serve(echoPlugin())
+		os.Exit(0)
+	default:
+		serveBaseline(child)
 		os.Exit(0)
 	}
 	code := m.Run()
@@ -65,7 +72,7 @@ func printRatios(w io.Writer) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "\nthroughput (ops/s):")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-60s %12.0f\n", n, 1e9/results[n])
+		fmt.Fprintf(w, "  %-60s %12.0f\n", n, results[n])
 	}
 	fmt.Fprintln(w, "\nratios (throughput of candidate / baseline, same run):")
 	for _, r := range ratios {
@@ -74,47 +81,7 @@ func printRatios(w io.Writer) {
 		if !ok1 || !ok2 {
 			continue
 		}
-		fmt.Fprintf(w, "  %-60s %6.2f\n", r[0], base/cand)
+		fmt.Fprintf(w, "  %-60s %6.2f\n", r[0], cand/base)
 	}
 }
 
-// loadClient is an HTTP client for parallel benchmarks: keep-alive with
-// enough idle connections for every goroutine.
-func loadClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, DisableCompression: true}, Timeout: 30 * time.Second}
-}
-
-// hammer sends GET url with header from parallel goroutines b.N times in
-// all and fails the benchmark on any status other than want.
-func hammer(b *testing.B, c *http.Client, url string, header func(i int) http.Header, want int) {
-	b.Helper()
-	b.SetParallelism(16)
-	var seq sync.Mutex
-	n := 0
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			seq.Lock()
-			i := n
-			n++
-			seq.Unlock()
-			req, _ := http.NewRequestWithContext(context.Background(), "GET", url, nil)
-			if header != nil {
-				req.Header = header(i)
-			}
-			resp, err := c.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != want {
-				b.Errorf("status %d, want %d", resp.StatusCode, want)
-				return
-			}
-		}
-	})
-	b.StopTimer()
-	record(b)
-}

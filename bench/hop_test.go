@@ -9,7 +9,7 @@ import (
 	"github.com/realmd/realmd/sdk"
 )
 
-const childEnv = "REALMD_BENCH_PLUGIN"
+
 
 // echo is a backend whose work is trivial, so the hop dominates.
 type echo struct{}
@@ -31,7 +31,7 @@ func launchEcho(b *testing.B, unary bool) *sdk.Client {
 		b.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Env = append(os.Environ(), childEnv+"=plugin")
 	c, err := sdk.Launch(sdk.LaunchConfig{Cmd: cmd, Unary: unary})
 	if err != nil {
 		b.Fatal(err)

@@ -28,6 +28,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := newLogger(*level, *logJSON, stderr)
+	servePprof(logger)
 	if *dir == "" {
 		tmp, err := quickstart.Extract()
 		if err != nil {
