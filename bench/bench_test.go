@@ -84,4 +84,3 @@ func printRatios(w io.Writer) {
 		fmt.Fprintf(w, "  %-60s %6.2f\n", r[0], cand/base)
 	}
 }
-

@@ -9,8 +9,6 @@ import (
 	"github.com/realmd/realmd/sdk"
 )
 
-
-
 // echo is a backend whose work is trivial, so the hop dominates.
 type echo struct{}
 
