@@ -47,9 +47,13 @@ func exampleTemplate(t *testing.T, path string, replace map[string]string) strin
 }
 
 // realmd starts the built realmd with the quickstart config (OpenSearch's
-// demo users, password = user name).
+// demo users, password = user name). In -short mode the test is skipped:
+// it runs real servers.
 func realmd(t *testing.T) *e2e.Daemon {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test with realmd and a real proxy: skipped in -short mode")
+	}
 	dir, err := filepath.Abs(filepath.Join("..", "quickstart"))
 	if err != nil {
 		t.Fatal(err)

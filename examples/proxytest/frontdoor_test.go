@@ -2,6 +2,7 @@ package proxytest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,6 +146,9 @@ func unavailableCase(t *testing.T, p proxy, d *e2e.Daemon, up *upstream) {
 	killed := 0
 	for _, user := range []string{"readall", "logstash", "snapshotrestore", "anomalyadmin", "admin"} {
 		pid := runningPlugin(t, d, backendName, killed)
+		if !slices.Contains(e2e.Children(d.Cmd.Process.Pid), pid) {
+			t.Fatalf("plugin pid %d is not a child of this test's realmd (%d)", pid, d.Cmd.Process.Pid)
+		}
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatalf("killing the backend plugin %d: %v", pid, err)
 		}
