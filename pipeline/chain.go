@@ -57,6 +57,10 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		return
 	}
 	j.user, j.domain, j.ttl = user, d, ttl
+	if len(p.cfg.Authz) == 0 { // nothing to fan out to: spare a hand-off
+		j.finish(Result{Outcome: Authenticated})
+		return
+	}
 	p.send(p.authz, j)
 }
 

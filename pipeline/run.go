@@ -225,45 +225,40 @@ func (j *job) finish(r Result) {
 	close(j.done)
 }
 
-// stage is an actor: one goroutine owns its queue and starts each job's work
-// in a goroutine of its own, with at most cap(slots) jobs in flight, so one
-// slow backend call never holds up the others. The actor takes a slot before
-// it takes a job, so a busy stage holds at most cap(slots) jobs at work and
-// cap(in) waiting; run answers Overloaded beyond that. Close waits for the
-// work goroutines too.
+// maxStageWorkers bounds the goroutines working on one stage's jobs.
+const maxStageWorkers = 128
+
+// stage is an actor: it owns a bounded queue and a fixed set of long-lived
+// workers (QueueSize of them, at most maxStageWorkers), so that many jobs
+// are at work at once and one slow backend call never holds up the others.
+// Long-lived workers keep their grown stacks: a goroutine per job would
+// grow a fresh stack through the gRPC call path every time. A busy stage
+// holds its workers' jobs and cap(in) waiting; run answers Overloaded
+// beyond that. Close waits for the workers.
 type stage struct {
-	in    chan *job
-	slots chan struct{}
+	in chan *job
 }
 
 func (p *Pipeline) startStage(work func(*job)) *stage {
-	s := &stage{in: make(chan *job, p.cfg.QueueSize), slots: make(chan struct{}, p.cfg.QueueSize)}
-	p.actors.Add(1)
-	go func() {
-		defer p.actors.Done()
-		for {
-			select {
-			case s.slots <- struct{}{}:
-			case <-p.ctx.Done():
-				return
-			}
-			select {
-			case j := <-s.in:
-				p.actors.Add(1) // the actor's own count keeps this above zero
-				go func() {
-					defer p.actors.Done()
-					defer func() { <-s.slots }()
+	s := &stage{in: make(chan *job, p.cfg.QueueSize)}
+	for range min(p.cfg.QueueSize, maxStageWorkers) {
+		p.actors.Add(1)
+		go func() {
+			defer p.actors.Done()
+			for {
+				select {
+				case j := <-s.in:
 					if j.ctx.Err() != nil { // its caller has left: spare the backends
 						j.finish(timedOut())
-						return
+						continue
 					}
 					work(j)
-				}()
-			case <-p.ctx.Done():
-				return
+				case <-p.ctx.Done():
+					return
+				}
 			}
-		}
-	}()
+		}()
+	}
 	return s
 }
 

@@ -93,7 +93,7 @@ type Client struct {
 	ctx    context.Context // lives as long as the stream
 	cancel context.CancelFunc
 	stream pb.Realm_ExchangeClient
-	sendMu sync.Mutex
+	calls  *batcher[*pb.Call]
 	nextID atomic.Uint64
 
 	mu      sync.Mutex
@@ -158,6 +158,9 @@ func connect(gp *plugin.Client, unary bool) (*Client, error) {
 		cancel()
 		return nil, fmt.Errorf("%w: opening call stream: %w", ErrUnavailable, err)
 	}
+	c.calls = &batcher[*pb.Call]{send: func(batch []*pb.Call) error {
+		return c.stream.Send(&pb.Calls{Calls: batch})
+	}}
 	go c.receive()
 	return c, nil
 }
@@ -305,10 +308,7 @@ func (c *Client) exchange(ctx context.Context, call *pb.Call) (*pb.Reply, error)
 	c.pending[call.Id] = ch
 	c.mu.Unlock()
 
-	c.sendMu.Lock()
-	err := c.stream.Send(call)
-	c.sendMu.Unlock()
-	if err != nil {
+	if err := c.calls.add(call); err != nil {
 		c.forget(call.Id)
 		return nil, c.transportError(ctx, err)
 	}
@@ -340,7 +340,7 @@ func (c *Client) brokenErr() error {
 // fails every pending call with ErrUnavailable.
 func (c *Client) receive() {
 	for {
-		reply, err := c.stream.Recv()
+		batch, err := c.stream.Recv()
 		if err != nil {
 			c.mu.Lock()
 			c.broken = fmt.Errorf("%w: plugin stream closed: %w", ErrUnavailable, err)
@@ -356,11 +356,12 @@ func (c *Client) receive() {
 			return
 		}
 		c.mu.Lock()
-		ch, ok := c.pending[reply.GetId()]
-		delete(c.pending, reply.GetId())
-		c.mu.Unlock()
-		if ok {
-			ch <- reply
+		for _, reply := range batch.GetReplies() {
+			if ch, ok := c.pending[reply.GetId()]; ok {
+				delete(c.pending, reply.GetId())
+				ch <- reply
+			}
 		}
+		c.mu.Unlock()
 	}
 }

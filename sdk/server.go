@@ -14,9 +14,14 @@ import (
 	pb "github.com/realmd/realmd/sdk/proto/realmv1"
 )
 
-// maxInFlight bounds the calls one plugin process works on at once; further
-// calls wait in the stream (gRPC flow control pushes back on the host).
-const maxInFlight = 1024
+// Each call stream is served by exchangeWorkers long-lived goroutines
+// (long-lived so their stacks stay grown), with up to maxQueued calls
+// waiting for one; beyond that the stream stops reading and gRPC flow
+// control pushes back on the host.
+const (
+	exchangeWorkers = 64
+	maxQueued       = 1024
+)
 
 // instance is one configured realm: exactly one of the three is set.
 type instance struct {
@@ -226,32 +231,33 @@ func (s *server) Invoke(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
 
 func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 	ctx := stream.Context()
-	var (
-		sendMu  sync.Mutex
-		sendErr error
-		wg      sync.WaitGroup
-		sem     = make(chan struct{}, maxInFlight)
-	)
+	calls := make(chan *pb.Call, maxQueued)
+	replies := &batcher[*pb.Reply]{send: func(batch []*pb.Reply) error {
+		return stream.Send(&pb.Replies{Replies: batch})
+	}}
+	var wg sync.WaitGroup
+	for range exchangeWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for call := range calls {
+				_ = replies.add(s.handle(ctx, call)) // a failed send ends the stream
+			}
+		}()
+	}
 	defer wg.Wait()
+	defer close(calls)
 	for {
-		call, err := stream.Recv()
+		batch, err := stream.Recv()
 		if err != nil {
 			return nil // the host closed the stream or went away
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			reply := s.handle(ctx, call)
-			sendMu.Lock()
-			if sendErr == nil {
-				sendErr = stream.Send(reply)
+		for _, call := range batch.GetCalls() {
+			select {
+			case calls <- call:
+			case <-ctx.Done():
+				return nil
 			}
-			sendMu.Unlock()
-		}()
+		}
 	}
 }

@@ -1148,6 +1148,94 @@ func (*Call_Authenticate) isCall_Kind() {}
 
 func (*Call_Authorize) isCall_Kind() {}
 
+type Calls struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Calls         []*Call                `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Calls) Reset() {
+	*x = Calls{}
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Calls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Calls) ProtoMessage() {}
+
+func (x *Calls) ProtoReflect() protoreflect.Message {
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Calls.ProtoReflect.Descriptor instead.
+func (*Calls) Descriptor() ([]byte, []int) {
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Calls) GetCalls() []*Call {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+type Replies struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Replies       []*Reply               `protobuf:"bytes,1,rep,name=replies,proto3" json:"replies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Replies) Reset() {
+	*x = Replies{}
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Replies) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Replies) ProtoMessage() {}
+
+func (x *Replies) ProtoReflect() protoreflect.Message {
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Replies.ProtoReflect.Descriptor instead.
+func (*Replies) Descriptor() ([]byte, []int) {
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Replies) GetReplies() []*Reply {
+	if x != nil {
+		return x.Replies
+	}
+	return nil
+}
+
 type Reply struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1165,7 +1253,7 @@ type Reply struct {
 
 func (x *Reply) Reset() {
 	*x = Reply{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[14]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +1265,7 @@ func (x *Reply) String() string {
 func (*Reply) ProtoMessage() {}
 
 func (x *Reply) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[14]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1278,7 @@ func (x *Reply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reply.ProtoReflect.Descriptor instead.
 func (*Reply) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{14}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Reply) GetId() uint64 {
@@ -1345,7 +1433,11 @@ const file_sdk_proto_realmv1_realm_proto_rawDesc = "" +
 	"\aextract\x18\x03 \x01(\v2\x18.realmd.realm.v1.RequestH\x00R\aextract\x12B\n" +
 	"\fauthenticate\x18\x04 \x01(\v2\x1c.realmd.realm.v1.CredentialsH\x00R\fauthenticate\x125\n" +
 	"\tauthorize\x18\x05 \x01(\v2\x15.realmd.realm.v1.UserH\x00R\tauthorizeB\x06\n" +
-	"\x04kind\"\x8c\x02\n" +
+	"\x04kind\"4\n" +
+	"\x05Calls\x12+\n" +
+	"\x05calls\x18\x01 \x03(\v2\x15.realmd.realm.v1.CallR\x05calls\";\n" +
+	"\aReplies\x120\n" +
+	"\areplies\x18\x01 \x03(\v2\x16.realmd.realm.v1.ReplyR\areplies\"\x8c\x02\n" +
 	"\x05Reply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12,\n" +
 	"\x05error\x18\x02 \x01(\v2\x16.realmd.realm.v1.ErrorR\x05error\x12\x14\n" +
@@ -1365,11 +1457,11 @@ const file_sdk_proto_realmv1_realm_proto_rawDesc = "" +
 	"\x10CODE_UNAVAILABLE\x10\x02\x12\x17\n" +
 	"\x13CODE_NOT_CONFIGURED\x10\x03\x12\x14\n" +
 	"\x10CODE_UNSUPPORTED\x10\x04\x12\x11\n" +
-	"\rCODE_INTERNAL\x10\x052\xa4\x02\n" +
+	"\rCODE_INTERNAL\x10\x052\xa7\x02\n" +
 	"\x05Realm\x12O\n" +
 	"\bDescribe\x12 .realmd.realm.v1.DescribeRequest\x1a!.realmd.realm.v1.DescribeResponse\x12R\n" +
-	"\tConfigure\x12!.realmd.realm.v1.ConfigureRequest\x1a\".realmd.realm.v1.ConfigureResponse\x12=\n" +
-	"\bExchange\x12\x15.realmd.realm.v1.Call\x1a\x16.realmd.realm.v1.Reply(\x010\x01\x127\n" +
+	"\tConfigure\x12!.realmd.realm.v1.ConfigureRequest\x1a\".realmd.realm.v1.ConfigureResponse\x12@\n" +
+	"\bExchange\x12\x16.realmd.realm.v1.Calls\x1a\x18.realmd.realm.v1.Replies(\x010\x01\x127\n" +
 	"\x06Invoke\x12\x15.realmd.realm.v1.Call\x1a\x16.realmd.realm.v1.ReplyB,Z*github.com/realmd/realmd/sdk/proto/realmv1b\x06proto3"
 
 var (
@@ -1385,7 +1477,7 @@ func file_sdk_proto_realmv1_realm_proto_rawDescGZIP() []byte {
 }
 
 var file_sdk_proto_realmv1_realm_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sdk_proto_realmv1_realm_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_sdk_proto_realmv1_realm_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_sdk_proto_realmv1_realm_proto_goTypes = []any{
 	(Role)(0),                 // 0: realmd.realm.v1.Role
 	(Code)(0),                 // 1: realmd.realm.v1.Code
@@ -1403,46 +1495,50 @@ var file_sdk_proto_realmv1_realm_proto_goTypes = []any{
 	(*Grant)(nil),             // 13: realmd.realm.v1.Grant
 	(*Error)(nil),             // 14: realmd.realm.v1.Error
 	(*Call)(nil),              // 15: realmd.realm.v1.Call
-	(*Reply)(nil),             // 16: realmd.realm.v1.Reply
-	nil,                       // 17: realmd.realm.v1.Request.HeadersEntry
-	nil,                       // 18: realmd.realm.v1.Request.QueryEntry
-	nil,                       // 19: realmd.realm.v1.Credentials.AttributesEntry
-	nil,                       // 20: realmd.realm.v1.User.AttributesEntry
-	nil,                       // 21: realmd.realm.v1.Grant.AttributesEntry
+	(*Calls)(nil),             // 16: realmd.realm.v1.Calls
+	(*Replies)(nil),           // 17: realmd.realm.v1.Replies
+	(*Reply)(nil),             // 18: realmd.realm.v1.Reply
+	nil,                       // 19: realmd.realm.v1.Request.HeadersEntry
+	nil,                       // 20: realmd.realm.v1.Request.QueryEntry
+	nil,                       // 21: realmd.realm.v1.Credentials.AttributesEntry
+	nil,                       // 22: realmd.realm.v1.User.AttributesEntry
+	nil,                       // 23: realmd.realm.v1.Grant.AttributesEntry
 }
 var file_sdk_proto_realmv1_realm_proto_depIdxs = []int32{
 	0,  // 0: realmd.realm.v1.ConfigureRequest.role:type_name -> realmd.realm.v1.Role
 	5,  // 1: realmd.realm.v1.ConfigureResponse.problems:type_name -> realmd.realm.v1.Problem
 	7,  // 2: realmd.realm.v1.ConfigureResponse.inputs:type_name -> realmd.realm.v1.Inputs
 	8,  // 3: realmd.realm.v1.ConfigureResponse.challenge:type_name -> realmd.realm.v1.Challenge
-	17, // 4: realmd.realm.v1.Request.headers:type_name -> realmd.realm.v1.Request.HeadersEntry
-	18, // 5: realmd.realm.v1.Request.query:type_name -> realmd.realm.v1.Request.QueryEntry
-	19, // 6: realmd.realm.v1.Credentials.attributes:type_name -> realmd.realm.v1.Credentials.AttributesEntry
-	20, // 7: realmd.realm.v1.User.attributes:type_name -> realmd.realm.v1.User.AttributesEntry
-	21, // 8: realmd.realm.v1.Grant.attributes:type_name -> realmd.realm.v1.Grant.AttributesEntry
+	19, // 4: realmd.realm.v1.Request.headers:type_name -> realmd.realm.v1.Request.HeadersEntry
+	20, // 5: realmd.realm.v1.Request.query:type_name -> realmd.realm.v1.Request.QueryEntry
+	21, // 6: realmd.realm.v1.Credentials.attributes:type_name -> realmd.realm.v1.Credentials.AttributesEntry
+	22, // 7: realmd.realm.v1.User.attributes:type_name -> realmd.realm.v1.User.AttributesEntry
+	23, // 8: realmd.realm.v1.Grant.attributes:type_name -> realmd.realm.v1.Grant.AttributesEntry
 	1,  // 9: realmd.realm.v1.Error.code:type_name -> realmd.realm.v1.Code
 	10, // 10: realmd.realm.v1.Call.extract:type_name -> realmd.realm.v1.Request
 	11, // 11: realmd.realm.v1.Call.authenticate:type_name -> realmd.realm.v1.Credentials
 	12, // 12: realmd.realm.v1.Call.authorize:type_name -> realmd.realm.v1.User
-	14, // 13: realmd.realm.v1.Reply.error:type_name -> realmd.realm.v1.Error
-	11, // 14: realmd.realm.v1.Reply.credentials:type_name -> realmd.realm.v1.Credentials
-	12, // 15: realmd.realm.v1.Reply.user:type_name -> realmd.realm.v1.User
-	13, // 16: realmd.realm.v1.Reply.grant:type_name -> realmd.realm.v1.Grant
-	9,  // 17: realmd.realm.v1.Request.HeadersEntry.value:type_name -> realmd.realm.v1.Values
-	9,  // 18: realmd.realm.v1.Request.QueryEntry.value:type_name -> realmd.realm.v1.Values
-	2,  // 19: realmd.realm.v1.Realm.Describe:input_type -> realmd.realm.v1.DescribeRequest
-	4,  // 20: realmd.realm.v1.Realm.Configure:input_type -> realmd.realm.v1.ConfigureRequest
-	15, // 21: realmd.realm.v1.Realm.Exchange:input_type -> realmd.realm.v1.Call
-	15, // 22: realmd.realm.v1.Realm.Invoke:input_type -> realmd.realm.v1.Call
-	3,  // 23: realmd.realm.v1.Realm.Describe:output_type -> realmd.realm.v1.DescribeResponse
-	6,  // 24: realmd.realm.v1.Realm.Configure:output_type -> realmd.realm.v1.ConfigureResponse
-	16, // 25: realmd.realm.v1.Realm.Exchange:output_type -> realmd.realm.v1.Reply
-	16, // 26: realmd.realm.v1.Realm.Invoke:output_type -> realmd.realm.v1.Reply
-	23, // [23:27] is the sub-list for method output_type
-	19, // [19:23] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	15, // 13: realmd.realm.v1.Calls.calls:type_name -> realmd.realm.v1.Call
+	18, // 14: realmd.realm.v1.Replies.replies:type_name -> realmd.realm.v1.Reply
+	14, // 15: realmd.realm.v1.Reply.error:type_name -> realmd.realm.v1.Error
+	11, // 16: realmd.realm.v1.Reply.credentials:type_name -> realmd.realm.v1.Credentials
+	12, // 17: realmd.realm.v1.Reply.user:type_name -> realmd.realm.v1.User
+	13, // 18: realmd.realm.v1.Reply.grant:type_name -> realmd.realm.v1.Grant
+	9,  // 19: realmd.realm.v1.Request.HeadersEntry.value:type_name -> realmd.realm.v1.Values
+	9,  // 20: realmd.realm.v1.Request.QueryEntry.value:type_name -> realmd.realm.v1.Values
+	2,  // 21: realmd.realm.v1.Realm.Describe:input_type -> realmd.realm.v1.DescribeRequest
+	4,  // 22: realmd.realm.v1.Realm.Configure:input_type -> realmd.realm.v1.ConfigureRequest
+	16, // 23: realmd.realm.v1.Realm.Exchange:input_type -> realmd.realm.v1.Calls
+	15, // 24: realmd.realm.v1.Realm.Invoke:input_type -> realmd.realm.v1.Call
+	3,  // 25: realmd.realm.v1.Realm.Describe:output_type -> realmd.realm.v1.DescribeResponse
+	6,  // 26: realmd.realm.v1.Realm.Configure:output_type -> realmd.realm.v1.ConfigureResponse
+	17, // 27: realmd.realm.v1.Realm.Exchange:output_type -> realmd.realm.v1.Replies
+	18, // 28: realmd.realm.v1.Realm.Invoke:output_type -> realmd.realm.v1.Reply
+	25, // [25:29] is the sub-list for method output_type
+	21, // [21:25] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_sdk_proto_realmv1_realm_proto_init() }
@@ -1461,7 +1557,7 @@ func file_sdk_proto_realmv1_realm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sdk_proto_realmv1_realm_proto_rawDesc), len(file_sdk_proto_realmv1_realm_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

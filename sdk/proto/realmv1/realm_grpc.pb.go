@@ -43,8 +43,10 @@ type RealmClient interface {
 	// provisions the instance. Every problem is returned at once.
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
 	// Exchange carries every credential call over one long-lived stream.
-	// Calls are matched to replies by id; replies may come in any order.
-	Exchange(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Call, Reply], error)
+	// Calls are matched to replies by id; replies may come in any order. Each
+	// side sends whatever has queued up as one message, so that under load
+	// many calls share one frame and one write.
+	Exchange(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Calls, Replies], error)
 	// Invoke answers one call per RPC. It exists for clients that cannot keep a
 	// stream open and for the hop benchmark; realmd itself uses Exchange.
 	Invoke(ctx context.Context, in *Call, opts ...grpc.CallOption) (*Reply, error)
@@ -78,18 +80,18 @@ func (c *realmClient) Configure(ctx context.Context, in *ConfigureRequest, opts 
 	return out, nil
 }
 
-func (c *realmClient) Exchange(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Call, Reply], error) {
+func (c *realmClient) Exchange(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Calls, Replies], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &Realm_ServiceDesc.Streams[0], Realm_Exchange_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[Call, Reply]{ClientStream: stream}
+	x := &grpc.GenericClientStream[Calls, Replies]{ClientStream: stream}
 	return x, nil
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Realm_ExchangeClient = grpc.BidiStreamingClient[Call, Reply]
+type Realm_ExchangeClient = grpc.BidiStreamingClient[Calls, Replies]
 
 func (c *realmClient) Invoke(ctx context.Context, in *Call, opts ...grpc.CallOption) (*Reply, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -114,8 +116,10 @@ type RealmServer interface {
 	// provisions the instance. Every problem is returned at once.
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
 	// Exchange carries every credential call over one long-lived stream.
-	// Calls are matched to replies by id; replies may come in any order.
-	Exchange(grpc.BidiStreamingServer[Call, Reply]) error
+	// Calls are matched to replies by id; replies may come in any order. Each
+	// side sends whatever has queued up as one message, so that under load
+	// many calls share one frame and one write.
+	Exchange(grpc.BidiStreamingServer[Calls, Replies]) error
 	// Invoke answers one call per RPC. It exists for clients that cannot keep a
 	// stream open and for the hop benchmark; realmd itself uses Exchange.
 	Invoke(context.Context, *Call) (*Reply, error)
@@ -135,7 +139,7 @@ func (UnimplementedRealmServer) Describe(context.Context, *DescribeRequest) (*De
 func (UnimplementedRealmServer) Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Configure not implemented")
 }
-func (UnimplementedRealmServer) Exchange(grpc.BidiStreamingServer[Call, Reply]) error {
+func (UnimplementedRealmServer) Exchange(grpc.BidiStreamingServer[Calls, Replies]) error {
 	return status.Error(codes.Unimplemented, "method Exchange not implemented")
 }
 func (UnimplementedRealmServer) Invoke(context.Context, *Call) (*Reply, error) {
@@ -199,11 +203,11 @@ func _Realm_Configure_Handler(srv interface{}, ctx context.Context, dec func(int
 }
 
 func _Realm_Exchange_Handler(srv interface{}, stream grpc.ServerStream) error {
-	return srv.(RealmServer).Exchange(&grpc.GenericServerStream[Call, Reply]{ServerStream: stream})
+	return srv.(RealmServer).Exchange(&grpc.GenericServerStream[Calls, Replies]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Realm_ExchangeServer = grpc.BidiStreamingServer[Call, Reply]
+type Realm_ExchangeServer = grpc.BidiStreamingServer[Calls, Replies]
 
 func _Realm_Invoke_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Call)

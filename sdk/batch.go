@@ -1,0 +1,51 @@
+package sdk
+
+import "sync"
+
+// maxBatch bounds how many calls or replies share one stream message.
+const maxBatch = 256
+
+// batcher sends items queued by many goroutines as few stream messages as
+// possible, without a goroutine of its own: the caller that finds no send in
+// progress sends everything queued, and keeps going until the queue is
+// empty (flat combining). Under load many items share one message, one
+// HTTP/2 frame and one write; with no load an item is sent at once.
+type batcher[T any] struct {
+	send func([]T) error
+
+	mu      sync.Mutex
+	queue   []T
+	sending bool
+	err     error // the first send error; every later add returns it
+}
+
+// add queues item and, unless another goroutine is sending, sends the queue.
+// It returns a send error seen by this goroutine or an earlier one.
+func (b *batcher[T]) add(item T) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return b.err
+	}
+	b.queue = append(b.queue, item)
+	if b.sending {
+		return nil
+	}
+	b.sending = true
+	for len(b.queue) > 0 && b.err == nil {
+		n := min(len(b.queue), maxBatch)
+		batch := b.queue[:n:n]
+		b.queue = b.queue[n:]
+		if len(b.queue) == 0 {
+			b.queue = nil
+		}
+		b.mu.Unlock()
+		err := b.send(batch)
+		b.mu.Lock()
+		if err != nil {
+			b.err, b.queue = err, nil
+		}
+	}
+	b.sending = false
+	return b.err
+}
