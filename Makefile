@@ -23,9 +23,10 @@ build: ## build bin/realmd
 run: build ## build and serve the quickstart config on 127.0.0.1:9200
 	./$(BIN) serve --config examples/quickstart
 
-test: ## run every test (unit, integration, end-to-end) with -race
+test: ## run every test (unit, integration, end-to-end) with -race, and the token fuzzer briefly
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime 10s ./plugins/jwt
 
 test-short: ## unit tests only
 	$(GO) test -race -short -count=1 ./...
