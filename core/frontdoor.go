@@ -48,17 +48,18 @@ func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeli
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "status": 500})
 		return pipeline.Result{}, nil, false
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), g.Settings.Realmd.RequestTimeout)
-	defer cancel()
-	res := g.Pipeline.Authenticate(ctx, req, caller)
-	f.logger.Debug("request answered", "path", req.Path, "outcome", res.Outcome.String(), "cached", res.Cached)
+	res := g.Pipeline.Authenticate(r.Context(), req, caller)
+	if f.logger.IsDebug() {
+		f.logger.Debug("request answered", "path", req.Path, "outcome", res.Outcome.String(), "cached", res.Cached)
+	}
 	return res, req, true
 }
 
 // forbiddenHeader finds a header OpenSearch reserves for itself (spec 2.1).
 func forbiddenHeader(h http.Header) (string, bool) {
+	const reserved = "_opendistro_security_"
 	for name := range h {
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(name)), "_opendistro_security_") {
+		if n := strings.TrimSpace(name); len(n) >= len(reserved) && strings.EqualFold(n[:len(reserved)], reserved) {
 			return name, true
 		}
 	}
@@ -69,11 +70,15 @@ func forbiddenHeader(h http.Header) (string, bool) {
 // Caddy forward_auth: 200 with identity headers, or the failure.
 func (f *frontDoor) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	h := f.d.current.Load().Settings.Realmd.Headers
-	// Always set every identity header, so a proxy that copies them
-	// overwrites whatever the client sent.
-	for _, name := range []string{h.User, h.Roles, h.BackendRoles} {
-		w.Header().Set(name, "")
+	hdr := w.Header()
+	setIdentity := func(user, roles, backendRoles string) {
+		hdr.Set(h.User, user)
+		hdr.Set(h.Roles, roles)
+		hdr.Set(h.BackendRoles, backendRoles)
 	}
+	// Always set every identity header, empty unless authenticated, so a
+	// proxy that copies them overwrites whatever the client sent.
+	setIdentity("", "", "")
 	res, _, ok := f.authenticate(w, r)
 	if !ok {
 		return
@@ -83,9 +88,7 @@ func (f *frontDoor) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := res.Identity
-	w.Header().Set(h.User, id.User.Name)
-	w.Header().Set(h.Roles, strings.Join(id.Roles, ","))
-	w.Header().Set(h.BackendRoles, strings.Join(id.User.BackendRoles, ","))
+	setIdentity(id.User.Name, strings.Join(id.Roles, ","), strings.Join(id.User.BackendRoles, ","))
 	w.WriteHeader(http.StatusOK)
 }
 

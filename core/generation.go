@@ -230,6 +230,7 @@ func newPipeline(s *config.Settings, comps []component, ins []*Instance, logger 
 		Anonymous: s.Security.AnonymousAuthEnabled && !s.Realmd.DisableAnonymous,
 		CacheTTL:  s.Realmd.CacheTTL,
 		QueueSize: s.Realmd.QueueSize,
+		Timeout:   s.Realmd.RequestTimeout,
 		Logger:    logger.Named("pipeline"),
 	}
 	for _, d := range s.Security.Authc {

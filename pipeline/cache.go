@@ -89,8 +89,11 @@ func (k keyInputs) key(r *sdk.Request) (key cacheKey, ok bool) {
 }
 
 type cacheEntry struct {
-	user    sdk.User
-	domain  *Domain
+	user   sdk.User
+	domain *Domain
+	// roles are the mapped roles when they do not depend on the caller
+	// (no `hosts` patterns); nil means map on every hit.
+	roles   []string
 	expires time.Time
 }
 

@@ -67,6 +67,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// QueueSize bounds each stage's queue and its calls in flight.
 	QueueSize int
+	// Timeout bounds a request's trip through the stages (not a cache
+	// hit); 0 means only the caller's context bounds it.
+	Timeout time.Duration
 	// Logger receives debug lines about each decision; nil discards them.
 	Logger Logger
 }

@@ -103,6 +103,10 @@ func NewRoleMapper(cfg MapperConfig) (*RoleMapper, error) {
 	return m, nil
 }
 
+// UsesCaller reports whether mapping depends on the caller's address, that
+// is whether any mapping has `hosts` patterns.
+func (m *RoleMapper) UsesCaller() bool { return m.useHosts }
+
 // Caller is where a request came from, for `hosts` patterns.
 type Caller struct {
 	// IP is the client address after X-Forwarded-For resolution, without port.

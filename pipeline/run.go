@@ -84,7 +84,7 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 	cacheable = cacheable && p.cfg.CacheTTL > 0
 	if cacheable {
 		if e, ok := p.cache.get(key); ok {
-			return p.mapped(ctx, e.user, e.domain, caller, true)
+			return p.mapped(ctx, e, caller, true)
 		}
 	}
 	var res Result
@@ -98,6 +98,9 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 			defer cancel()
 			res, entry, ttl := p.run(fctx, r)
 			if res.Outcome == Authenticated && len(res.Unavailable) == 0 {
+				if !p.cfg.Mapper.UsesCaller() { // map once, not on every hit
+					entry.roles = p.cfg.Mapper.Map(fctx, &entry.user, Caller{})
+				}
 				p.cache.put(key, entry, ttl)
 			}
 			return flightResult{res, entry}, nil
@@ -115,7 +118,7 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 	if res.Outcome != Authenticated {
 		return res
 	}
-	out := p.mapped(ctx, entry.user, entry.domain, caller, false)
+	out := p.mapped(ctx, entry, caller, false)
 	out.Unavailable = res.Unavailable
 	return out
 }
@@ -157,8 +160,13 @@ type flightResult struct {
 }
 
 // mapped finishes an authenticated answer with role mapping.
-func (p *Pipeline) mapped(ctx context.Context, u sdk.User, d *Domain, caller Caller, cached bool) Result {
-	id := &Identity{User: u, Roles: p.cfg.Mapper.Map(ctx, &u, caller)}
+func (p *Pipeline) mapped(ctx context.Context, e cacheEntry, caller Caller, cached bool) Result {
+	u, d := e.user, e.domain
+	roles := e.roles
+	if roles == nil {
+		roles = p.cfg.Mapper.Map(ctx, &u, caller)
+	}
+	id := &Identity{User: u, Roles: roles}
 	if d != nil {
 		id.Domain, id.Authenticator = d.Name, d.AuthenticatorType
 	}
@@ -167,6 +175,11 @@ func (p *Pipeline) mapped(ctx context.Context, u sdk.User, d *Domain, caller Cal
 
 // run sends r through the stages and waits for the answer.
 func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry, time.Duration) {
+	if p.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
+		defer cancel()
+	}
 	j := &job{
 		ctx:       ctx,
 		req:       r,

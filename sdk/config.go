@@ -141,7 +141,7 @@ func (c *Config) String(key, def string) string {
 	if !ok {
 		return def
 	}
-	s, ok := scalarString(v)
+	s, ok := ScalarString(v)
 	if !ok {
 		c.Problem(key, "must be a string, not a %s", kindOf(v))
 		return def
@@ -202,7 +202,7 @@ func (c *Config) List(key string, def []string) []string {
 	case []any:
 		out := make([]string, 0, len(v))
 		for i, e := range v {
-			s, ok := scalarString(e)
+			s, ok := ScalarString(e)
 			if !ok {
 				c.Problem(fmt.Sprintf("%s[%d]", key, i), "must be a string, not a %s", kindOf(e))
 				continue
@@ -211,7 +211,7 @@ func (c *Config) List(key string, def []string) []string {
 		}
 		return out
 	default:
-		s, ok := scalarString(v)
+		s, ok := ScalarString(v)
 		if !ok {
 			c.Problem(key, "must be a list or a comma-separated string, not a %s", kindOf(v))
 			return def
@@ -296,7 +296,10 @@ func (c *Config) Err() error {
 	return errors.Join(errs...)
 }
 
-func scalarString(v any) (string, bool) {
+// ScalarString converts a decoded config value to a string the way
+// OpenSearch's Settings does: strings as they are, booleans and numbers in
+// their shortest form. ok is false for lists, maps and null.
+func ScalarString(v any) (s string, ok bool) {
 	switch v := v.(type) {
 	case string:
 		return v, true
@@ -325,7 +328,7 @@ func kindOf(v any) string {
 }
 
 func describe(v any) string {
-	if s, ok := scalarString(v); ok {
+	if s, ok := ScalarString(v); ok {
 		return strconv.Quote(s)
 	}
 	return "a " + kindOf(v)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/realmd/realmd/sdk"
 )
@@ -132,7 +131,7 @@ func decodeUser(cfg *sdk.Config, key string, raw json.RawMessage) (User, bool) {
 		if j.Attributes[k] == nil {
 			continue // YAML null is absent
 		}
-		s, scalar := scalarString(j.Attributes[k])
+		s, scalar := sdk.ScalarString(j.Attributes[k])
 		if !scalar {
 			cfg.Problem(key+".attributes."+k, "must be a string, number or boolean")
 			ok = false
@@ -144,16 +143,4 @@ func decodeUser(cfg *sdk.Config, key string, raw json.RawMessage) (User, bool) {
 		u.Attributes[k] = s
 	}
 	return u, ok
-}
-
-func scalarString(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case bool:
-		return strconv.FormatBool(v), true
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64), true
-	}
-	return "", false
 }

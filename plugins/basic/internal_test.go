@@ -225,7 +225,7 @@ func TestReadConfig_Problems(t *testing.T) {
 			config: map[string]any{"users": []any{map[string]any{"name": "ann", "hash": secretHash}}}},
 		{name: "a bcrypt hash with bad parameters names the user, not the hash",
 			config: map[string]any{"users": []any{map[string]any{"name": "ann", "hash": "$2a$03$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"}}},
-			keys: []string{"users[0].hash"}, in: `user "ann"`},
+			keys:   []string{"users[0].hash"}, in: `user "ann"`},
 		{name: "argon2d hash", config: map[string]any{"users": []any{map[string]any{"name": "ann",
 			"hash": "$argon2d$v=19$m=65536,t=3,p=1$c29tZXNhbHQ$Kd/lnpB1yuLHOY3qaqb1+T05DtEJFqS1U6tuJZWo8dg"}}}, keys: []string{"users[0].hash"}, in: "argon2d"},
 		{name: "user without a name", config: map[string]any{"users": []any{map[string]any{"hash": ""}}}, keys: []string{"users[0].name"}},
