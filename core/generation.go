@@ -32,10 +32,11 @@ type Generation struct {
 	xff       *xffResolver
 }
 
-// filesChanged reports whether a file an instance of g read has changed.
+// filesChanged reports whether a file an instance of g read, or a
+// third-party plugin's executable, has changed.
 func (g *Generation) filesChanged() bool {
 	for _, in := range g.instances {
-		if in.FilesChanged() {
+		if in.FilesChanged() || (!in.spec.Plugin.Builtin && fileSum(in.spec.Plugin.Path) != in.spec.BinarySum) {
 			return true
 		}
 	}

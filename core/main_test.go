@@ -43,6 +43,7 @@ func fakePlugin() sdk.Plugin {
 			if cfg.Bool("refuse", false) {
 				cfg.Problem("refuse", "refused on purpose")
 			}
+			cfg.Path("ca_file", "") // a file the instance depends on
 			return fakeAuthn{}, nil
 		},
 	}}

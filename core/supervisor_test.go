@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -135,5 +137,50 @@ func TestPool_ReusesAnUnchangedInstance(t *testing.T) {
 	pool.release(c)
 	if a.Status().State != StateStopped || c.Status().State != StateStopped {
 		t.Errorf("last release did not stop: %v %v", a.Status().State, c.Status().State)
+	}
+}
+
+func TestPool_AChangedFileRestartsItsInstance(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spec := fakeSpec(t, `{"ca_file": "ca.pem"}`)
+	spec.Dir = dir
+	pool := newInstancePool()
+	log := hclog.NewNullLogger()
+	a, err := pool.acquire(context.Background(), spec, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.release(a)
+	if got := a.Files(); len(got) != 1 || got[0] != ca {
+		t.Fatalf("files %v, want [%s]", got, ca)
+	}
+	if a.FilesChanged() {
+		t.Fatal("unchanged file reported as changed")
+	}
+	b, _ := pool.acquire(context.Background(), spec, log)
+	if b != a {
+		t.Fatal("an unchanged file restarted the instance")
+	}
+	pool.release(b)
+	if err := os.WriteFile(ca, []byte("two"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !a.FilesChanged() {
+		t.Fatal("changed file not noticed")
+	}
+	c, err := pool.acquire(context.Background(), spec, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.release(c)
+	if c == a {
+		t.Fatal("a changed file reused the old process")
+	}
+	if a.Status().State != StateRunning {
+		t.Error("the old instance stopped while its generation still holds it")
 	}
 }

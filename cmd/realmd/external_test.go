@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/realmd/realmd/internal/e2e"
 )
@@ -105,4 +106,42 @@ func TestE2E_PinnedPluginChecksumIsEnforced(t *testing.T) {
 			t.Errorf("exit %d, log:\n%s", d.Cmd.ProcessState.ExitCode(), d.Log())
 		}
 	})
+}
+
+func TestReload_AReplacedPluginExecutableRestartsItsInstance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	if err := os.Mkdir(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildApikey(t, plugins)
+	e2e.WriteFiles(t, dir, map[string]string{
+		"config.yml":         apikeyConfig,
+		"internal_users.yml": "_meta: {type: internalusers, config_version: 2}\n",
+		"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\n",
+		"realmd.yml":         "plugin_directory: plugins\n",
+	})
+	d := e2e.Start(t, dir)
+	before := d.Status(t).Plugins[0].PID
+
+	// A new build of the plugin, installed the way package managers do:
+	// written beside it, then renamed over it.
+	body, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e.WriteFiles(t, plugins, map[string]string{"apikey": string(append(body, '\n'))})
+	if err := os.Chmod(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Now(), 5*time.Second, "the instance restarts on the new executable", func() bool {
+		st := d.Status(t)
+		return len(st.Plugins) == 1 && st.Plugins[0].PID != before && st.Plugins[0].PID != 0
+	})
+	if code, _, _ := d.Do(t, "GET", "/auth", http.Header{"X-Api-Key": {"k-123"}}); code != http.StatusOK {
+		t.Errorf("status %d after the restart", code)
+	}
 }
