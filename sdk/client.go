@@ -111,7 +111,7 @@ func Launch(cfg LaunchConfig) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	setParentDeathSignal(cfg.Cmd)
+	configureChild(cfg.Cmd)
 	var secure *plugin.SecureConfig
 	if cfg.Checksum != nil {
 		secure = &plugin.SecureConfig{Checksum: cfg.Checksum, Hash: sha256.New()}
