@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -334,4 +335,24 @@ func TestReload_NoRequestFailsDuringReloads(t *testing.T) {
 		t.Errorf("only %d requests ran during %d reloads", requests.Load(), reloads)
 	}
 	t.Logf("%d requests, 0 failed, during %d reloads", requests.Load(), reloads)
+}
+
+func TestReload_SIGHUPForcesAReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := reloadDir(t)
+	d := e2e.Start(t, dir, "--watch=false")
+	e2e.WriteFiles(t, dir, map[string]string{"roles_mapping.yml": mappingFile("kibana_user", "staff")})
+	time.Sleep(300 * time.Millisecond)
+	if _, h, _ := d.Do(t, "GET", "/auth", basicHeader("alice", "alice")); h.Get("X-Auth-Roles") != "readall" {
+		t.Fatalf("reloaded without the watcher or SIGHUP: roles %q", h.Get("X-Auth-Roles"))
+	}
+	if err := d.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Now(), reloadBound, "SIGHUP reloads", func() bool {
+		_, h, _ := d.Do(t, "GET", "/auth", basicHeader("alice", "alice"))
+		return h.Get("X-Auth-Roles") == "kibana_user"
+	})
 }
