@@ -15,9 +15,13 @@ type recorder struct {
 
 func (r *recorder) Helper() {}
 
-func (r *recorder) Fatalf(format string, args ...any) { r.ended = "failed: " + fmt.Sprintf(format, args...) }
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.ended = "failed: " + fmt.Sprintf(format, args...)
+}
 
-func (r *recorder) Skipf(format string, args ...any) { r.ended = "skipped: " + fmt.Sprintf(format, args...) }
+func (r *recorder) Skipf(format string, args ...any) {
+	r.ended = "skipped: " + fmt.Sprintf(format, args...)
+}
 
 func TestUnavailable_SkipsUnlessCIIsTrue(t *testing.T) {
 	tests := []struct {
