@@ -14,10 +14,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/realmd/realmd/internal/testenv"
 )
+
+// packages are the Debian packages the harness needs: slapd brings slapd and
+// slapadd, ldap-utils brings ldapadd.
+var packages = []string{"slapd", "ldap-utils"}
 
 // DefaultSuffix is the naming context when no WithSuffix option is given.
 const DefaultSuffix = "dc=example,dc=org"
@@ -53,8 +60,12 @@ func WithLogLevel(level string) Option {
 	return func(o *options) { o.logLevel = level }
 }
 
-// Server is a running slapd. Its fields are read-only.
+// Server is a running slapd. Its fields are read-only. The embedded
+// Process stops slapd and keeps its data and ports (Stop), brings it back
+// (Start), reports whether it runs (Running) and returns its log (Log).
 type Server struct {
+	*testenv.Process
+
 	// Dir holds slapd.conf, the databases, the certificates and the log.
 	Dir string
 	// Suffix is the first naming context; Suffixes lists all of them.
@@ -81,13 +92,9 @@ type Server struct {
 	ClientCertFile string
 	ClientKeyFile  string
 
-	t       testing.TB
-	tools   *tools
-	conf    string
-	logPath string
-
-	mu   sync.Mutex
-	proc *process
+	t    testing.TB
+	bin  struct{ slapd, slapadd, ldapadd string }
+	conf string
 }
 
 // Start installs slapd if needed, starts it and registers its shutdown with
@@ -96,9 +103,7 @@ type Server struct {
 // test is skipped: it is an integration test.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test with a real slapd: skipped in -short mode")
-	}
+	testenv.SkipShort(t, "a real slapd")
 	o := options{logLevel: "none"}
 	for _, opt := range opts {
 		opt(&o)
@@ -106,13 +111,10 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if len(o.suffixes) == 0 {
 		o.suffixes = []string{DefaultSuffix}
 	}
-	tl, err := ensureInstalled()
-	if err != nil {
-		unavailable(t, "slapd is not available: %v", err)
-	}
+	bins := testenv.Install(t, packages, "slapd", "slapadd", "ldapadd")
 	for _, dir := range []string{schemaDir, moduleDir} {
 		if _, err := os.Stat(dir); err != nil {
-			unavailable(t, "slapd is installed but %s is missing: %v", dir, err)
+			testenv.Unavailable(t, "slapd is installed but %s is missing: %v", dir, err)
 		}
 	}
 	s := &Server{
@@ -123,10 +125,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 		AdminPassword: randomHex(12),
 		Host:          "127.0.0.1",
 		t:             t,
-		tools:         tl,
 	}
+	s.bin.slapd, s.bin.slapadd, s.bin.ldapadd = bins[0], bins[1], bins[2]
 	s.conf = filepath.Join(s.Dir, "slapd.conf")
-	s.logPath = filepath.Join(s.Dir, "slapd.log")
 	files, err := writeTLS(s.Dir)
 	if err != nil {
 		t.Fatalf("slapd: %v", err)
@@ -134,26 +135,17 @@ func Start(t testing.TB, opts ...Option) *Server {
 	s.CAFile, s.CAPEM = files.CA, files.caPEM
 	s.OtherCAFile, s.OtherCAPEM = files.OtherCA, files.otherCAPEM
 	s.ClientCertFile, s.ClientKeyFile = files.ClientCert, files.ClientKey
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			s.dumpLog()
-		}
+	s.Process = testenv.NewProcess(t, testenv.Command{
+		Name:  "slapd",
+		New:   s.command,
+		Log:   filepath.Join(s.Dir, "slapd.log"),
+		Ready: s.ping,
 	})
-
-	// A port picked by listening on :0 may be taken again before slapd
-	// binds it; pick new ones and rebuild the data a few times.
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		if lastErr = s.build(o, files); lastErr != nil {
-			break
-		}
-		if lastErr = s.launch(); lastErr == nil {
-			return s
-		}
+	// Every failed start is tried again on new ports with rebuilt data.
+	if err := s.Launch(func() error { return s.build(o, files) }); err != nil {
+		t.Fatalf("slapd: %v", err)
 	}
-	t.Fatalf("slapd: %v", lastErr)
-	return nil
+	return s
 }
 
 const (
@@ -163,7 +155,7 @@ const (
 
 // build picks ports, writes slapd.conf and loads the offline LDIF.
 func (s *Server) build(o options, files *tlsFiles) error {
-	ports, err := freePorts(2)
+	ports, err := testenv.FreePorts(2)
 	if err != nil {
 		return err
 	}
@@ -246,7 +238,7 @@ func (s *Server) slapadd(ldif string) error {
 	if err != nil {
 		return err
 	}
-	out, err := exec.Command(s.tools.slapadd, "-f", s.conf, "-b", suffix, "-l", path).CombinedOutput()
+	out, err := exec.Command(s.bin.slapadd, "-f", s.conf, "-b", suffix, "-l", path).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("slapadd: %w\n%s", err, out)
 	}
@@ -267,7 +259,7 @@ func (s *Server) Add(ldif string) {
 	if err != nil {
 		s.t.Fatalf("slapd: %v", err)
 	}
-	out, err := exec.Command(s.tools.ldapadd, "-x", "-H", s.LDAPURL(), "-D", adminDN(suffix),
+	out, err := exec.Command(s.bin.ldapadd, "-x", "-H", s.LDAPURL(), "-D", adminDN(suffix),
 		"-w", s.AdminPassword, "-f", path).CombinedOutput()
 	if err != nil {
 		s.t.Fatalf("slapd: ldapadd: %v\n%s", err, out)
@@ -303,36 +295,6 @@ func (s *Server) AdminDNOf(suffix string) string { return adminDN(suffix) }
 
 func adminDN(suffix string) string { return "cn=admin," + suffix }
 
-func (s *Server) dumpLog() {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil || len(b) == 0 {
-		return
-	}
-	if len(b) > 8192 {
-		b = b[len(b)-8192:]
-	}
-	s.t.Logf("slapd log (%s), last part:\n%s", s.logPath, b)
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("picking a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -341,13 +303,24 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+// command runs slapd in the foreground (-d 0) on the server's ports.
+func (s *Server) command() (*exec.Cmd, error) {
+	urls := fmt.Sprintf("ldap://%s/ ldaps://%s/", s.LDAPAddr(), s.LDAPSAddr())
+	return exec.Command(s.bin.slapd, "-d", "0", "-n", "realmd-test-slapd", "-f", s.conf, "-h", urls), nil
 }
 
-// waitTimeout bounds how long Start and Restart wait for slapd to answer.
-const waitTimeout = 20 * time.Second
+// ping succeeds once both listeners accept and the root DSE answers.
+func (s *Server) ping() error {
+	if err := testenv.Listening(s.LDAPSAddr()); err != nil {
+		return err
+	}
+	l, err := ldap.DialURL(s.LDAPURL(), ldap.DialWithDialer(&net.Dialer{Timeout: time.Second}))
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	l.SetTimeout(time.Second)
+	_, err = l.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 1, false,
+		"(objectClass=*)", []string{"namingContexts"}, nil))
+	return err
+}
