@@ -4,54 +4,25 @@
 package nginx
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"text/template"
-	"time"
+
+	"github.com/realmd/realmd/internal/testenv/proxy"
 )
 
 // Params are what a site config template sees.
-type Params struct {
-	// Listen is the loopback host:port nginx must listen on; Host and Port
-	// are its two halves.
-	Listen string
-	Host   string
-	Port   int
-	// Realmd is realmd's host:port.
-	Realmd string
-	// Upstream is the protected application's host:port.
-	Upstream string
-	// Dir is the server's directory.
-	Dir string
-}
+type Params = proxy.Params
 
-// Server is a running nginx. Its fields are read-only.
-type Server struct {
-	// Dir holds nginx.conf, site.conf, the logs, the pid file and the
-	// temp directories.
-	Dir string
-	// Addr is the host:port nginx listens on; URL is http://Addr.
-	Addr string
-	URL  string
-	// Version is what `nginx -v` prints, e.g. "nginx/1.22.1".
-	Version string
-
-	t       testing.TB
-	bin     string
-	conf    string
-	logPath string
-
-	mu   sync.Mutex
-	proc *process
-}
+// Server is a running nginx. Dir holds nginx.conf, site.conf, the logs, the
+// pid file and the temp directories; Version is what `nginx -v` prints,
+// e.g. "nginx/1.22.1"; Log returns the error log (level warn and above):
+// auth_request failures such as "auth request unexpected status: 503" are
+// written there.
+type Server = proxy.Server
 
 // Start installs nginx if needed, renders tmpl (a text/template over
 // Params) as a config for nginx's http{} context, starts nginx with it and
@@ -66,67 +37,27 @@ type Server struct {
 // is skipped: it is an integration test.
 func Start(t testing.TB, tmpl, realmd, upstream string) *Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test with a real nginx: skipped in -short mode")
-	}
-	site, err := template.New("site").Option("missingkey=error").Parse(tmpl)
-	if err != nil {
-		t.Fatalf("nginx: parsing the config template: %v", err)
-	}
-	bin, err := ensureInstalled()
-	if err != nil {
-		unavailable(t, "nginx is not available: %v", err)
-	}
-	s := &Server{Dir: t.TempDir(), t: t, bin: bin, Version: version(bin)}
-	s.conf = filepath.Join(s.Dir, "nginx.conf")
-	s.logPath = filepath.Join(s.Dir, "error.log")
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			s.dumpLog()
-		}
-	})
-
-	// A port picked by listening on :0 may be taken again before nginx
-	// binds it; pick another one a few times.
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		if lastErr = s.build(site, realmd, upstream); lastErr != nil {
-			break
-		}
-		if lastErr = s.launch(); lastErr == nil {
-			return s
-		}
-		if !strings.Contains(lastErr.Error(), "Address already in use") {
-			break
-		}
-	}
-	t.Fatalf("nginx: %v", lastErr)
-	return nil
+	return proxy.Start(t, kind, tmpl, realmd, upstream)
 }
 
-// build picks a port and writes nginx.conf and site.conf.
-func (s *Server) build(site *template.Template, realmd, upstream string) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s.URL = "http://" + s.Addr
-	p := Params{Listen: s.Addr, Host: "127.0.0.1", Port: port, Realmd: realmd, Upstream: upstream, Dir: s.Dir}
-	var b bytes.Buffer
-	if err := site.Execute(&b, p); err != nil {
-		return fmt.Errorf("rendering the config template: %w", err)
-	}
-	sitePath := filepath.Join(s.Dir, "site.conf")
-	if err := os.WriteFile(sitePath, b.Bytes(), 0o600); err != nil {
-		return err
-	}
-	return os.WriteFile(s.conf, []byte(s.mainConf(sitePath)), 0o600)
+var kind = proxy.Kind{
+	Name: "nginx",
+	// Debian's plain nginx package has ngx_http_auth_request_module
+	// compiled in.
+	Packages: []string{"nginx"},
+	Version:  version,
+	Site:     "site.conf",
+	Main:     mainConf,
+	Command:  command,
+	Log:      errorLog,
+	Output:   "stderr.log",
 }
 
-// mainConf is the top-level nginx.conf that includes the rendered site.
-func (s *Server) mainConf(sitePath string) string {
+// errorLog is nginx's error log (level warn and above).
+const errorLog = "error.log"
+
+// mainConf writes the top-level nginx.conf that includes the rendered site.
+func mainConf(dir, site string) (string, error) {
 	var b strings.Builder
 	b.WriteString("# written by realmd's nginx test harness\n")
 	if os.Geteuid() == 0 {
@@ -136,32 +67,28 @@ func (s *Server) mainConf(sitePath string) string {
 	// the process that serves, so a crashed test leaves no worker behind
 	// (an orphaned worker keeps serving when only its master is killed).
 	fmt.Fprintf(&b, "master_process off;\ndaemon off;\npid %s;\nerror_log %s warn;\n",
-		filepath.Join(s.Dir, "nginx.pid"), s.logPath)
+		filepath.Join(dir, "nginx.pid"), filepath.Join(dir, errorLog))
 	b.WriteString("events { worker_connections 256; }\nhttp {\n")
-	fmt.Fprintf(&b, "  access_log %s;\n", filepath.Join(s.Dir, "access.log"))
-	for _, kind := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
-		fmt.Fprintf(&b, "  %s_temp_path %s;\n", kind, filepath.Join(s.Dir, "tmp", kind))
+	fmt.Fprintf(&b, "  access_log %s;\n", filepath.Join(dir, "access.log"))
+	for _, k := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
+		fmt.Fprintf(&b, "  %s_temp_path %s;\n", k, filepath.Join(dir, "tmp", k))
 	}
-	fmt.Fprintf(&b, "  include %s;\n}\n", sitePath)
-	return b.String()
+	fmt.Fprintf(&b, "  include %s;\n}\n", site)
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		return "", err
+	}
+	conf := filepath.Join(dir, "nginx.conf")
+	return conf, os.WriteFile(conf, []byte(b.String()), 0o600)
 }
 
-// Log is nginx's error log so far (level warn and above): auth_request
-// failures such as "auth request unexpected status: 503" are written here.
-func (s *Server) Log() string {
-	b, _ := os.ReadFile(s.logPath)
-	return string(b)
-}
-
-func (s *Server) dumpLog() {
-	b := []byte(s.Log())
-	if len(b) == 0 {
-		return
+// command runs nginx with the config. Each start begins with an empty error
+// log, so an old bind error cannot be mistaken for a new one.
+func command(bin, dir, conf string) (*exec.Cmd, error) {
+	log := filepath.Join(dir, errorLog)
+	if err := os.WriteFile(log, nil, 0o600); err != nil {
+		return nil, err
 	}
-	if len(b) > 8192 {
-		b = b[len(b)-8192:]
-	}
-	s.t.Logf("nginx error log (%s), last part:\n%s", s.logPath, b)
+	return exec.Command(bin, "-p", dir+"/", "-e", log, "-c", conf), nil
 }
 
 // version asks the binary for its version; "nginx version: nginx/1.22.1"
@@ -177,23 +104,3 @@ func version(bin string) string {
 	}
 	return v
 }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("picking a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-// waitTimeout bounds how long Start waits for nginx to listen.
-const waitTimeout = 20 * time.Second
