@@ -14,26 +14,18 @@ import (
 	"github.com/realmd/realmd/internal/testenv/proxy"
 )
 
-// Params are what a Caddyfile template sees.
-type Params = proxy.Params
-
 // Server is a running Caddy. Dir holds the Caddyfiles, the log, Caddy's
 // storage and its HOME; Version is what `caddy version` prints, e.g.
 // "2.6.2"; Log returns what Caddy wrote (JSON lines on stderr).
 type Server = proxy.Server
 
-// Start installs Caddy if needed, renders tmpl (a text/template over Params)
-// as Caddyfile site blocks, starts Caddy with them and registers its
-// shutdown with t.Cleanup. The harness writes the global options (admin
+// Start runs Caddy as proxy.Start describes (install if missing, skip or
+// fail, cleanup) with tmpl, a text/template over proxy.Params, as Caddyfile
+// site blocks that must listen on Params.Listen (a site `http://:{{.Port}}`
+// with `bind {{.Host}}`). The harness writes the global options (admin
 // endpoint off, automatic HTTPS off, storage under Dir, a short grace
 // period) and imports the rendered sites, so the template has no global
-// options block. HOME and XDG_DATA_HOME/XDG_CONFIG_HOME point into Dir. The
-// template must make Caddy listen on Params.Listen (a site `http://:{{.Port}}`
-// with `bind {{.Host}}`).
-//
-// When Caddy cannot be installed the test is skipped, unless the CI
-// environment variable is "true", where it fails. In -short mode the test
-// is skipped: it is an integration test.
+// options block. HOME and XDG_DATA_HOME/XDG_CONFIG_HOME point into Dir.
 func Start(t testing.TB, tmpl, realmd, upstream string) *Server {
 	t.Helper()
 	return proxy.Start(t, kind, tmpl, realmd, upstream)

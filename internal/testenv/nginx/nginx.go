@@ -14,9 +14,6 @@ import (
 	"github.com/realmd/realmd/internal/testenv/proxy"
 )
 
-// Params are what a site config template sees.
-type Params = proxy.Params
-
 // Server is a running nginx. Dir holds nginx.conf, site.conf, the logs, the
 // pid file and the temp directories; Version is what `nginx -v` prints,
 // e.g. "nginx/1.22.1"; Log returns the error log (level warn and above):
@@ -24,17 +21,13 @@ type Params = proxy.Params
 // written there.
 type Server = proxy.Server
 
-// Start installs nginx if needed, renders tmpl (a text/template over
-// Params) as a config for nginx's http{} context, starts nginx with it and
-// registers its shutdown with t.Cleanup. The harness writes the main
-// config: a single nginx process in the foreground (master_process off;
-// auth_request and proxying behave as in a worker), `user root` when running
-// as root, the pid file, logs and every temp path under Dir. The template
-// must make nginx listen on Params.Listen.
-//
-// When nginx cannot be installed the test is skipped, unless the CI
-// environment variable is "true", where it fails. In -short mode the test
-// is skipped: it is an integration test.
+// Start runs nginx as proxy.Start describes (install if missing, skip or
+// fail, cleanup) with tmpl, a text/template over proxy.Params, as a config
+// for nginx's http{} context that must listen on Params.Listen. The harness
+// writes the main config: a single nginx process in the foreground
+// (master_process off; auth_request and proxying behave as in a worker),
+// `user root` when running as root, the pid file, logs and every temp path
+// under Dir.
 func Start(t testing.TB, tmpl, realmd, upstream string) *Server {
 	t.Helper()
 	return proxy.Start(t, kind, tmpl, realmd, upstream)
