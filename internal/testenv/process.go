@@ -44,8 +44,8 @@ const ReadyTimeout = 20 * time.Second
 const attempts = 3
 
 // Process runs a Command for one test: Launch starts it, Stop stops it,
-// Start restarts it, and the test's cleanup stops it. Its methods may be
-// called from several goroutines.
+// Start restarts it, and the test's cleanup stops it. Stop and Running may
+// be called from any goroutine; Launch and Start belong to the test's.
 type Process struct {
 	t   testing.TB
 	cmd Command
