@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,9 +18,6 @@ import (
 // TestE2E_BasicWithLDAPBackendAndAuthz runs the built realmd binary with a
 // basic authenticator, the LDAP authentication backend and an LDAP authz
 // domain against slapd, and maps the LDAP groups with roles_mapping.yml.
-//
-// realmd finds the realm as a built-in when it has one, otherwise as the
-// executable "ldap" in plugin_directory, built here from testdata/ldapplugin.
 func TestE2E_BasicWithLDAPBackendAndAuthz(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
@@ -92,14 +88,6 @@ func TestE2E_BasicWithLDAPBackendAndAuthz(t *testing.T) {
 func e2eConfig(t *testing.T, s *slapd.Server) string {
 	t.Helper()
 	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	if err := os.Mkdir(plugins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "ldap"), "github.com/realmd/realmd/plugins/ldap/testdata/ldapplugin")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the plugin: %v\n%s", err, out)
-	}
 	ca, err := os.ReadFile(s.CAFile)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +102,6 @@ func e2eConfig(t *testing.T, s *slapd.Server) string {
             usersearch: "(uid={0})"`)
 	files := map[string]string{
 		"ldap-ca.pem": string(ca),
-		"realmd.yml":  "plugin_directory: plugins\n",
 		"config.yml": `_meta:
   type: "config"
   config_version: 2
