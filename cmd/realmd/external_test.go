@@ -38,22 +38,30 @@ func buildApikey(t *testing.T, dir string) string {
 	return out
 }
 
-func TestE2E_ThirdPartyPluginFromPluginDirectory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
-	dir := t.TempDir()
+// apikeyDir writes a config dir whose one domain is served by the example
+// plugin, built into dir/plugins; realmdYML follows plugin_directory.
+func apikeyDir(t *testing.T, mapping, realmdYML string) (dir, bin string) {
+	t.Helper()
+	dir = t.TempDir()
 	plugins := filepath.Join(dir, "plugins")
 	if err := os.Mkdir(plugins, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	buildApikey(t, plugins)
+	bin = buildApikey(t, plugins)
 	e2e.WriteFiles(t, dir, map[string]string{
 		"config.yml":         apikeyConfig,
 		"internal_users.yml": "_meta: {type: internalusers, config_version: 2}\n",
-		"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\nreadall:\n  backend_roles: [service]\n",
-		"realmd.yml":         "plugin_directory: plugins\n",
+		"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\n" + mapping,
+		"realmd.yml":         "plugin_directory: plugins\n" + realmdYML,
 	})
+	return dir, bin
+}
+
+func TestE2E_ThirdPartyPluginFromPluginDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir, _ := apikeyDir(t, "readall:\n  backend_roles: [service]\n", "")
 	d := e2e.Start(t, dir)
 	code, h, _ := d.Do(t, "GET", "/auth", http.Header{"X-Api-Key": {"k-123"}})
 	if code != http.StatusOK || h.Get("X-Auth-User") != "ci-bot" || h.Get("X-Auth-Roles") != "readall" {
@@ -72,24 +80,14 @@ func TestE2E_PinnedPluginChecksumIsEnforced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	if err := os.Mkdir(plugins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildApikey(t, plugins)
+	dir, bin := apikeyDir(t, "", "")
 	body, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
 	files := func(sha string) map[string]string {
-		return map[string]string{
-			"config.yml":         apikeyConfig,
-			"internal_users.yml": "_meta: {type: internalusers, config_version: 2}\n",
-			"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\n",
-			"realmd.yml":         "plugin_directory: plugins\nplugins:\n  apikey: {command: apikey, sha256: " + sha + "}\n",
-		}
+		return map[string]string{"realmd.yml": "plugin_directory: plugins\nplugins:\n  apikey: {command: apikey, sha256: " + sha + "}\n"}
 	}
 	t.Run("the right checksum starts", func(t *testing.T) {
 		e2e.WriteFiles(t, dir, files(hex.EncodeToString(sum[:])))
@@ -112,18 +110,8 @@ func TestReload_AReplacedPluginExecutableRestartsItsInstance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	if err := os.Mkdir(plugins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildApikey(t, plugins)
-	e2e.WriteFiles(t, dir, map[string]string{
-		"config.yml":         apikeyConfig,
-		"internal_users.yml": "_meta: {type: internalusers, config_version: 2}\n",
-		"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\n",
-		"realmd.yml":         "plugin_directory: plugins\n",
-	})
+	dir, bin := apikeyDir(t, "", "")
+	plugins := filepath.Dir(bin)
 	d := e2e.Start(t, dir)
 	before := d.Status(t).Plugins[0].PID
 
