@@ -101,12 +101,12 @@ func matchGlob(p, s string) bool {
 	star, mark := -1, 0
 	for si < len(sr) {
 		switch {
+		case pi < len(pr) && pr[pi] == '*': // a star in the pattern is always a wildcard, even facing a '*' in s
+			star, mark = pi, si
+			pi++
 		case pi < len(pr) && (pr[pi] == '?' || pr[pi] == sr[si]):
 			pi++
 			si++
-		case pi < len(pr) && pr[pi] == '*':
-			star, mark = pi, si
-			pi++
 		case star >= 0:
 			pi = star + 1
 			mark++

@@ -21,6 +21,8 @@ func TestMatch_OpenSearchSemantics(t *testing.T) {
 		{"glob with inner star", "cn=*,ou=people", "cn=alice,ou=people", true},
 		{"glob backtracks", "a*b*c", "axxbyyc", true},
 		{"glob rejects", "a*b*c", "axxbyy", false},
+		{"glob star is a wildcard where the input has a literal star", "a*b", "a*xb", true},
+		{"glob question mark after a star in the input", "x*y?", "x*zy1", true},
 		{"regex is a full match", "/ab+/", "abbb", true},
 		{"regex does not match a substring", "/b+/", "abbb", false},
 		{"regex alternation is anchored as a whole", "/a|b/", "ab", false},
