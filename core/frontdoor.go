@@ -43,12 +43,25 @@ func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeli
 		return pipeline.Result{}, nil, false
 	}
 	g := f.d.current.Load()
-	req, caller, err := newRequest(r, g.xff)
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "status": 500})
-		return pipeline.Result{}, nil, false
+	var req *sdk.Request
+	var res pipeline.Result
+	for {
+		var caller pipeline.Caller
+		var err error
+		req, caller, err = newRequest(r, g.xff)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "status": 500})
+			return pipeline.Result{}, nil, false
+		}
+		res = g.Pipeline.Authenticate(r.Context(), req, caller)
+		// A reload closed g after this request picked it: the generation
+		// that replaced it answers instead.
+		next := f.d.current.Load()
+		if !res.Closed || next == nil || next == g {
+			break
+		}
+		g = next
 	}
-	res := g.Pipeline.Authenticate(r.Context(), req, caller)
 	if f.logger.IsDebug() {
 		f.logger.Debug("request answered", "path", req.Path, "outcome", res.Outcome.String(), "cached", res.Cached)
 	}

@@ -122,6 +122,10 @@ type Result struct {
 	Unavailable []string
 	// Cached reports that the identity came from the cache.
 	Cached bool
+	// Closed reports that the pipeline was closed before the request
+	// entered it (Outcome is Unavailable): a caller that holds a newer
+	// pipeline should ask that one instead.
+	Closed bool
 }
 
 // Identity is an authenticated user after authorization and role mapping.

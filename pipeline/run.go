@@ -77,7 +77,7 @@ func (p *Pipeline) CacheLen() int { return p.cache.len() }
 // It returns when the answer is known or ctx ends.
 func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Caller) Result {
 	if !p.enter() {
-		return Result{Outcome: Unavailable}
+		return Result{Outcome: Unavailable, Closed: true}
 	}
 	defer p.inflight.Done()
 	key, cacheable := p.inputs.key(r)

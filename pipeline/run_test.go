@@ -149,16 +149,16 @@ func TestClose_DrainsRequestsInFlight(t *testing.T) {
 	default:
 	}
 	g.open()
-	if r := receive(t, inFlight, "the request in flight"); r.Outcome != Authenticated || r.Identity.User.Name != "alice" {
-		t.Errorf("request in flight: outcome %v, want alice authenticated", r.Outcome)
+	if r := receive(t, inFlight, "the request in flight"); r.Outcome != Authenticated || r.Identity.User.Name != "alice" || r.Closed {
+		t.Errorf("request in flight: outcome %v closed %v, want alice authenticated", r.Outcome, r.Closed)
 	}
 	select {
 	case <-closed:
 	case <-time.After(guard):
 		t.Fatal("Close did not return after the drain")
 	}
-	if r := ask(t, p, request("Authorization: Basic alice:secret")); r.Outcome != Unavailable {
-		t.Errorf("request after Close: outcome %v, want unavailable", r.Outcome)
+	if r := ask(t, p, request("Authorization: Basic alice:secret")); r.Outcome != Unavailable || !r.Closed {
+		t.Errorf("request after Close: outcome %v closed %v, want unavailable and closed", r.Outcome, r.Closed)
 	}
 }
 

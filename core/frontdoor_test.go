@@ -1,0 +1,100 @@
+package core
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/pipeline"
+	"github.com/realmd/realmd/sdk"
+)
+
+// userFromHeader is an in-process authenticator: the user named in X-User.
+type userFromHeader struct{}
+
+func (userFromHeader) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentials, string, error) {
+	if u := r.HeaderValue("X-User"); u != "" {
+		return &sdk.Credentials{Username: u}, "", nil
+	}
+	return nil, "no X-User", nil
+}
+
+// inProcessGeneration is a generation without plugin processes: one domain
+// whose authenticator runs in this process, X-Forwarded-For trusted from
+// 127.0.0.1 and 10.x.
+func inProcessGeneration(t *testing.T, id uint64) *Generation {
+	t.Helper()
+	xff, err := newXFFResolver(config.XFF{Enabled: true, InternalProxies: `127\.0\.0\.1|10\.\d+\.\d+\.\d+`, RemoteIPHeader: "X-Forwarded-For"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &config.Settings{Realmd: config.Realmd{Headers: config.IdentityHeaders{User: "X-Auth-User", Roles: "X-Auth-Roles", BackendRoles: "X-Auth-Backend-Roles"}}}
+	p := pipeline.New(pipeline.Config{
+		Domains:   []pipeline.Domain{{Name: "test", Authenticator: userFromHeader{}, Inputs: sdk.Inputs{Headers: []string{"X-User"}}}},
+		QueueSize: 8,
+	})
+	return &Generation{ID: id, Settings: s, Pipeline: p, xff: xff, pool: newInstancePool()}
+}
+
+func TestFrontDoor_ARequestOverlappingAReloadIsAnsweredNot503(t *testing.T) {
+	d := New(Options{})
+	d.current.Store(inProcessGeneration(t, 1))
+	fd := &frontDoor{d: d, logger: d.logger}
+
+	// A long X-Forwarded-For chain of trusted proxies keeps each request
+	// between picking its generation and entering its pipeline for a while,
+	// so that reloads land in that window.
+	hops := make([]string, 500)
+	for i := range hops {
+		hops[i] = "10.0.0.1"
+	}
+	xff := "192.0.2.7, " + strings.Join(hops, ", ")
+
+	const clients, requestsEach = 4, 50
+	done := make(chan struct{})
+	var reloader sync.WaitGroup
+	reloader.Add(1)
+	go func() { // reload until the clients are done, as Daemon.Reload does: swap, then close the old generation
+		defer reloader.Done()
+		for i := uint64(2); ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			old := d.current.Swap(inProcessGeneration(t, i))
+			old.close()
+		}
+	}()
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range requestsEach {
+				r := httptest.NewRequest(http.MethodGet, "/auth", nil)
+				r.RemoteAddr = "127.0.0.1:4000"
+				r.Header.Set("X-User", "alice")
+				r.Header.Set("X-Forwarded-For", xff)
+				w := httptest.NewRecorder()
+				fd.forwardAuth(w, r)
+				mu.Lock()
+				codes[w.Code]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	reloader.Wait()
+	d.current.Load().close()
+	if codes[http.StatusOK] != clients*requestsEach {
+		t.Errorf("answers by status: %v; want all %d to be 200", codes, clients*requestsEach)
+	}
+}
