@@ -85,15 +85,21 @@ func (d *Daemon) build(ctx context.Context, s *config.Settings) (*Generation, er
 // Run loads the config, starts every plugin, serves until ctx ends, then
 // drains requests and stops every plugin.
 func (d *Daemon) Run(ctx context.Context) error {
+	// A reload (SIGHUP) during startup waits for the first generation, then
+	// compares against it.
+	d.reloadMu.Lock()
 	s, err := d.load()
 	if err != nil {
+		d.reloadMu.Unlock()
 		return err
 	}
 	g, err := d.build(ctx, s)
 	if err != nil {
+		d.reloadMu.Unlock()
 		return err
 	}
 	d.current.Store(g)
+	d.reloadMu.Unlock()
 	d.logger.Info("config loaded", "generation", g.ID, "dir", s.Dir, "domains", len(s.Security.Authc), "plugins", len(g.instances))
 
 	addr := firstNonEmpty(d.opts.Listen, s.Realmd.Listen)
@@ -168,8 +174,12 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 		return false, errors.New("realmd is shutting down")
 	}
 	old := d.current.Load()
+	if old == nil { // Run builds the first generation; one built here would never be closed
+		d.logger.Warn("reload ignored: realmd has not started serving")
+		return false, errors.New("realmd has not started serving")
+	}
 	s, err := d.load()
-	if err == nil && old != nil && s.Hash == old.Settings.Hash && !old.filesChanged() {
+	if err == nil && s.Hash == old.Settings.Hash && !old.filesChanged() {
 		d.lastErr.Store(nil)
 		return false, nil
 	}
@@ -185,13 +195,11 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 	d.current.Store(g)
 	d.lastErr.Store(nil)
 	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash)
-	if old != nil {
-		d.draining.Add(1)
-		go func() { // in-flight requests finish on the old generation
-			defer d.draining.Done()
-			old.close()
-		}()
-	}
+	d.draining.Add(1)
+	go func() { // in-flight requests finish on the old generation
+		defer d.draining.Done()
+		old.close()
+	}()
 	return true, nil
 }
 

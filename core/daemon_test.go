@@ -1,0 +1,124 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fakeConfigDir writes a config dir whose one domain is served by the fake
+// plugin, found in plugin_directory through a wrapper script.
+func fakeConfigDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ref := fakeRef(t)
+	plugins := filepath.Join(dir, "plugins")
+	if err := os.Mkdir(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("#!/bin/sh\nexec env %s %q %s\n", ref.Env[0], ref.Path, ref.Args[0])
+	files := map[string]string{
+		"plugins/fake": script,
+		"config.yml": `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      fake_domain:
+        order: 0
+        http_authenticator: {type: fake, challenge: true}
+        authentication_backend: {type: noop}
+`,
+		"internal_users.yml": "_meta: {type: internalusers, config_version: 2}\n",
+		"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\n",
+		"realmd.yml":         "plugin_directory: plugins\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// alive reports whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	for i := len(b) - 1; i > 0; i-- {
+		if b[i] == ')' {
+			return i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X'
+		}
+	}
+	return true
+}
+
+func TestDaemon_AReloadBeforeRunLeavesNoPluginBehind(t *testing.T) {
+	addr := freeAddr(t)
+	d := New(Options{Dir: fakeConfigDir(t), Listen: addr})
+	pids := map[int]bool{}
+	record := func() {
+		for _, p := range d.Status().Plugins {
+			if p.PID != 0 {
+				pids[p.PID] = true
+			}
+		}
+	}
+	t.Cleanup(func() { // never leave a process of this test behind
+		for pid := range pids {
+			if alive(pid) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+
+	// A SIGHUP that arrives while `realmd serve` is still starting.
+	_, _ = d.Reload(context.Background())
+	record()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
+	for {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("realmd did not start serving")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	record()
+	if len(pids) == 0 {
+		t.Fatal("no plugin process was started")
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for pid := range pids {
+		if alive(pid) {
+			t.Errorf("plugin process %d still runs after Run returned", pid)
+		}
+	}
+}
