@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -24,6 +25,11 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		j.firstChallenging = d
 	}
 	creds, reason, err := d.Authenticator.Extract(j.ctx, filterRequest(j.req, d.Inputs))
+	if err == nil && creds != nil && creds.Continue == "" && creds.Username == "" {
+		// OpenSearch's AuthCredentials refuses an empty user name, and the
+		// exception skips the domain.
+		err = fmt.Errorf("%w: credentials without a user name", sdk.ErrMalformed)
+	}
 	if err != nil {
 		p.skip(j, d, "extracting credentials", err)
 		next()
@@ -82,6 +88,10 @@ func (p *Pipeline) verify(j *job, d *Domain, creds *sdk.Credentials) (user sdk.U
 	}
 	if u == nil {
 		p.log.Debug("credentials rejected", "domain", d.Name, "user", creds.Username, "reason", reason)
+		return sdk.User{}, 0, false
+	}
+	if u.Name == "" { // OpenSearch's User refuses an empty name; the domain is skipped
+		p.log.Warn("backend answered a user without a name; credentials rejected", "domain", d.Name, "user", creds.Username)
 		return sdk.User{}, 0, false
 	}
 	if u.LoginName == "" {

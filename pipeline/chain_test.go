@@ -137,6 +137,26 @@ func TestChain(t *testing.T) {
 			wantDomain: "proxy",
 		},
 		{
+			name: "credentials without a user name are malformed: the domain is skipped, as OpenSearch's AuthCredentials refuses them",
+			domains: func() []Domain {
+				return []Domain{bearerDomain("jwt", false), basicDomain("basic", true, users())}
+			},
+			req:           request("Authorization: Bearer ;admins"),
+			want:          Challenged,
+			wantChallenge: basicChallenge,
+			wantExtracts:  []int{1, 1},
+		},
+		{
+			name: "a backend's user without a name rejects the credentials",
+			domains: func() []Domain {
+				nameless := &fakeVerifierFunc{fn: func(*sdk.Credentials) *sdk.User { return &sdk.User{CacheTTL: sdk.CacheForever} }}
+				return []Domain{basicDomain("basic", true, nameless)}
+			},
+			req:           request("Authorization: Basic alice:secret"),
+			want:          Challenged,
+			wantChallenge: basicChallenge,
+		},
+		{
 			name:          "wrong password gets the basic challenge",
 			domains:       func() []Domain { return []Domain{basicDomain("basic", true, users())} },
 			req:           request("Authorization: Basic alice:wrong"),

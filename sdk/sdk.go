@@ -52,6 +52,8 @@ func (r *Request) QueryValue(name string) string {
 
 // Credentials are what an authenticator found in a request.
 type Credentials struct {
+	// Username must not be empty (unless Continue is set): realmd treats
+	// credentials without one as malformed, as OpenSearch does.
 	Username string
 	// Password is set by password authenticators such as basic.
 	Password []byte
@@ -69,6 +71,7 @@ type Credentials struct {
 
 // User is an authenticated identity.
 type User struct {
+	// Name must not be empty: realmd rejects a user without one.
 	Name         string
 	BackendRoles []string
 	// SecurityRoles are roles granted directly (internal users'
