@@ -24,7 +24,7 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	if d.Challenge && j.firstChallenging == nil {
 		j.firstChallenging = d
 	}
-	creds, reason, err := d.Authenticator.Extract(j.ctx, filterRequest(j.req, d.Inputs))
+	creds, reason, err := d.Authenticator.Extract(j.ctx, j.req.Restrict(d.Inputs))
 	if err == nil && creds != nil && creds.Continue == "" && creds.Username == "" {
 		// OpenSearch's AuthCredentials refuses an empty user name, and the
 		// exception skips the domain.
@@ -197,30 +197,3 @@ func appendNew(dst, src []string) []string {
 	return out
 }
 
-// filterRequest returns the part of r an authenticator declared it reads.
-func filterRequest(r *sdk.Request, in sdk.Inputs) *sdk.Request {
-	f := &sdk.Request{}
-	if len(in.Headers) > 0 {
-		f.Header = make(map[string][]string, len(in.Headers))
-		for _, name := range canonicalHeaders(in.Headers) {
-			if v, ok := r.Header[name]; ok {
-				f.Header[name] = v
-			}
-		}
-	}
-	if len(in.Query) > 0 {
-		f.Query = make(map[string][]string, len(in.Query))
-		for _, name := range in.Query {
-			if v, ok := r.Query[name]; ok {
-				f.Query[name] = v
-			}
-		}
-	}
-	if in.PeerCertificates {
-		f.PeerCertificates = r.PeerCertificates
-	}
-	if in.ClientAddress {
-		f.SocketAddress, f.ClientAddress = r.SocketAddress, r.ClientAddress
-	}
-	return f
-}

@@ -50,6 +50,37 @@ func (r *Request) QueryValue(name string) string {
 	return ""
 }
 
+// Restrict returns the part of r that in declares: what realmd sends an
+// authenticator. Header names in r must be canonical, as in http.Header.
+// Method and Path are never sent; SocketAddress goes with ClientAddress.
+func (r *Request) Restrict(in Inputs) *Request {
+	f := &Request{}
+	if len(in.Headers) > 0 {
+		f.Header = make(map[string][]string, len(in.Headers))
+		for _, name := range in.Headers {
+			name = canonicalHeaderKey(name)
+			if v, ok := r.Header[name]; ok {
+				f.Header[name] = v
+			}
+		}
+	}
+	if len(in.Query) > 0 {
+		f.Query = make(map[string][]string, len(in.Query))
+		for _, name := range in.Query {
+			if v, ok := r.Query[name]; ok {
+				f.Query[name] = v
+			}
+		}
+	}
+	if in.PeerCertificates {
+		f.PeerCertificates = r.PeerCertificates
+	}
+	if in.ClientAddress {
+		f.SocketAddress, f.ClientAddress = r.SocketAddress, r.ClientAddress
+	}
+	return f
+}
+
 // Credentials are what an authenticator found in a request.
 type Credentials struct {
 	// Username must not be empty (unless Continue is set): realmd treats

@@ -107,7 +107,7 @@ func extractProbe(c ExtractCase) probe {
 	return probe{
 		name: c.Name,
 		call: func(ctx context.Context, cl *sdk.Client, in sdk.Inputs) (any, error) {
-			creds, _, err := cl.Extract(ctx, filterRequest(c.Request, in))
+			creds, _, err := cl.Extract(ctx, asRealmdSends(c.Request, in))
 			return creds, err
 		},
 		check: func(got any, err error) string {
@@ -152,35 +152,18 @@ func authorizeProbe(c AuthorizeCase) probe {
 	}
 }
 
-// filterRequest keeps the parts of r that in declares, as realmd does.
-func filterRequest(r sdk.Request, in sdk.Inputs) *sdk.Request {
-	out := &sdk.Request{Method: r.Method, Path: r.Path, SocketAddress: r.SocketAddress}
-	for _, name := range in.Headers {
-		name = textproto.CanonicalMIMEHeaderKey(name)
+// asRealmdSends cuts r down to what realmd sends an authenticator that
+// declared in: header names are made canonical, as net/http makes them.
+func asRealmdSends(r sdk.Request, in sdk.Inputs) *sdk.Request {
+	if r.Header != nil {
+		h := make(map[string][]string, len(r.Header))
 		for k, v := range r.Header {
-			if textproto.CanonicalMIMEHeaderKey(k) == name {
-				if out.Header == nil {
-					out.Header = map[string][]string{}
-				}
-				out.Header[name] = append(out.Header[name], v...)
-			}
+			k = textproto.CanonicalMIMEHeaderKey(k)
+			h[k] = append(h[k], v...)
 		}
+		r.Header = h
 	}
-	for _, name := range in.Query {
-		if v, ok := r.Query[name]; ok {
-			if out.Query == nil {
-				out.Query = map[string][]string{}
-			}
-			out.Query[name] = v
-		}
-	}
-	if in.PeerCertificates {
-		out.PeerCertificates = r.PeerCertificates
-	}
-	if in.ClientAddress {
-		out.ClientAddress = r.ClientAddress
-	}
-	return out
+	return r.Restrict(in)
 }
 
 // differ collects field differences; secrets are never printed.
