@@ -74,6 +74,8 @@ type Instance struct {
 
 	stopOnce sync.Once
 	stop     chan struct{}
+	stopCtx  context.Context // cancelled by Stop, so it never waits out a restart
+	cancel   context.CancelFunc
 	done     chan struct{}
 }
 
@@ -98,9 +100,11 @@ func StartInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger) 
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
+	in.stopCtx, in.cancel = context.WithCancel(context.Background())
 	in.state.Store(StateStarting)
 	c, conf, err := in.launch(ctx, false)
 	if err != nil {
+		in.cancel()
 		return nil, err
 	}
 	in.configured = conf
@@ -189,7 +193,7 @@ func (in *Instance) supervise() {
 			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, restartBackoffMax)
-			nc, _, err := in.launch(context.Background(), false)
+			nc, _, err := in.launch(in.stopCtx, false)
 			if err == nil {
 				in.restarts.Add(1)
 				in.setRunning(nc)
@@ -205,6 +209,7 @@ func (in *Instance) supervise() {
 func (in *Instance) Stop() {
 	in.stopOnce.Do(func() {
 		close(in.stop)
+		in.cancel()
 		<-in.done
 		if c := in.client.Swap(nil); c != nil {
 			c.Kill()

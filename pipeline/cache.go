@@ -88,6 +88,11 @@ func (k keyInputs) key(r *sdk.Request) (key cacheKey, ok bool) {
 	return key, true
 }
 
+// maxCacheEntries bounds the identity cache, so that a flood of distinct
+// credentials cannot grow it without limit (Elasticsearch's realm cache
+// uses the same number).
+const maxCacheEntries = 100_000
+
 type cacheEntry struct {
 	user   sdk.User
 	domain *Domain
@@ -132,7 +137,7 @@ func (c *identityCache) put(k cacheKey, e cacheEntry, ttl time.Duration) {
 	e.expires = now.Add(ttl)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[k] = e
+	_, replacing := c.entries[k]
 	if now.After(c.sweep) { // drop expired entries at most once a minute
 		c.sweep = now.Add(time.Minute)
 		for key, old := range c.entries {
@@ -141,6 +146,13 @@ func (c *identityCache) put(k cacheKey, e cacheEntry, ttl time.Duration) {
 			}
 		}
 	}
+	if !replacing && len(c.entries) >= maxCacheEntries {
+		for key := range c.entries { // full: evict one entry (the map's order is random)
+			delete(c.entries, key)
+			break
+		}
+	}
+	c.entries[k] = e
 }
 
 func (c *identityCache) len() int {

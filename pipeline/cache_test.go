@@ -307,3 +307,18 @@ func TestCache_AnonymousLoginIsPartOfTheKey(t *testing.T) {
 		t.Errorf("request with an Authorization header: outcome %v %+v, want 401 %q", r.Outcome, r.Identity, FinalFailureBody)
 	}
 }
+
+func TestIdentityCache_IsBounded(t *testing.T) {
+	c := newIdentityCache(time.Hour)
+	var k cacheKey
+	for i := range maxCacheEntries + 10 {
+		k[0], k[1], k[2] = byte(i), byte(i>>8), byte(i>>16)
+		c.put(k, cacheEntry{user: sdk.User{Name: "u"}}, time.Hour)
+	}
+	if n := c.len(); n != maxCacheEntries {
+		t.Fatalf("%d entries, want the bound %d", n, maxCacheEntries)
+	}
+	if _, ok := c.get(k); !ok {
+		t.Error("the newest entry was evicted")
+	}
+}

@@ -117,6 +117,9 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	if ps := cfg.Problems(); len(ps) > 0 {
 		return problemResponse(ps...), nil
 	}
+	if in.value() == nil {
+		return problemResponse(Problem{Message: fmt.Sprintf("plugin %q: the %s factory for type %q returned no instance and no problem", s.plugin.Name, in.role, req.GetType())}), nil
+	}
 	resp := &pb.ConfigureResponse{Files: cfg.Files()}
 	if in.role == RoleAuthenticator {
 		resp.Inputs = inputsToWire(in.authenticator.Inputs())

@@ -49,7 +49,10 @@ func serve(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := core.New(core.Options{Dir: *dir, Listen: *listen, Builtins: builtins(), Executable: exe, Logger: logger, Watch: *watch})
-	go reloadOnHUP(ctx, d)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP) // before anything else: an early SIGHUP must not kill realmd
+	defer signal.Stop(hup)
+	go reloadOnHUP(ctx, d, hup)
 	if err := d.Run(ctx); err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {
@@ -62,11 +65,8 @@ func serve(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// reloadOnHUP forces a reload on SIGHUP.
-func reloadOnHUP(ctx context.Context, d *core.Daemon) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// reloadOnHUP forces a reload on each SIGHUP.
+func reloadOnHUP(ctx context.Context, d *core.Daemon, hup <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -173,6 +173,7 @@ func (p *securityParser) listener(k, v *yaml.Node, path string) {
 		f.warnf(typeLine, join(path, "type"), "a username listener without authentication_backend has no effect "+
 			"(OpenSearch registers it as an IP listener whose blocks are never consulted); set authentication_backend, e.g. internal")
 	}
+	f.warnf(l.Pos.Line, path, "parsed but not enforced: this build of realmd does not block clients or users after failed logins")
 	p.sec.AuthFailureListeners = append(p.sec.AuthFailureListeners, l)
 }
 
