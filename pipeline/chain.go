@@ -196,4 +196,3 @@ func appendNew(dst, src []string) []string {
 	}
 	return out
 }
-
