@@ -16,7 +16,7 @@ var version = "dev"
 const usage = `realmd: authentication and authorization for reverse proxies and applications
 
 Usage:
-  realmd serve [--config DIR] [--listen ADDR] [--log-level LEVEL] [--log-json]
+  realmd serve [--config DIR] [--listen ADDR] [--log-level LEVEL] [--log-json] [--watch=false]
   realmd check --config DIR
   realmd hash [--algorithm bcrypt|pbkdf2|argon2] [--config DIR]   (password on stdin)
   realmd version
