@@ -27,6 +27,7 @@ type frontDoor struct {
 func (f *frontDoor) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/auth", f.forwardAuth)
+	mux.HandleFunc("/auth/", f.forwardAuth) // Envoy ext_authz appends the original path to path_prefix
 	for _, p := range []string{"/_authenticate", "/_plugins/_security/authinfo", "/_opendistro/_security/authinfo"} {
 		mux.HandleFunc(p, f.authinfo)
 	}

@@ -86,9 +86,12 @@ func TestE2E_OpenSearchSampleConfig(t *testing.T) {
 	})
 
 	t.Run("forward auth answers with identity headers", func(t *testing.T) {
-		code, h, _ := d.Do(t, "GET", "/auth", basicHeader("kibanaro", "kibanaro"))
-		if code != http.StatusOK || h.Get("X-Auth-User") != "kibanaro" || h.Get("X-Auth-Roles") != "kibana_user,readall" || h.Get("X-Auth-Backend-Roles") != "kibanauser,readall" {
-			t.Errorf("status %d headers %v", code, h)
+		// /auth/... is how Envoy's ext_authz asks (path_prefix + original path).
+		for _, path := range []string{"/auth", "/auth/app/index.html?x=1"} {
+			code, h, _ := d.Do(t, "GET", path, basicHeader("kibanaro", "kibanaro"))
+			if code != http.StatusOK || h.Get("X-Auth-User") != "kibanaro" || h.Get("X-Auth-Roles") != "kibana_user,readall" || h.Get("X-Auth-Backend-Roles") != "kibanauser,readall" {
+				t.Errorf("%s: status %d headers %v", path, code, h)
+			}
 		}
 	})
 
