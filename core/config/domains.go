@@ -38,13 +38,7 @@ func (p *securityParser) authcDomain(k, v *yaml.Node, path string) {
 		},
 	}
 	h := hints{"authorization_backend": "authorization_backend belongs in an authz domain (config.dynamic.authz)"}
-	if p.legacy {
-		fs["enabled"] = func(_, v *yaml.Node, path string) { enabled = f.boolean(v, path, true) }
-		h["description"] = legacyDomainHint
-	} else {
-		fs["description"] = func(_, v *yaml.Node, path string) { d.Description, _ = f.str(v, path) }
-		h["enabled"] = "enabled is a legacy v1 key; in the v2 format write http_enabled"
-	}
+	p.versionKeys(fs, h, &enabled, &d.Description)
 	f.object(v, path, fs, h)
 
 	on := httpEnabled && enabled
@@ -82,18 +76,25 @@ func (p *securityParser) authzDomain(k, v *yaml.Node, path string) {
 		"http_authenticator":     "http_authenticator belongs in an authc domain (config.dynamic.authc)",
 		"order":                  "authz domains have no order: every enabled one runs",
 	}
-	if p.legacy {
-		fs["enabled"] = func(_, v *yaml.Node, path string) { enabled = f.boolean(v, path, true) }
-		h["description"] = legacyDomainHint
-	} else {
-		fs["description"] = func(_, v *yaml.Node, path string) { d.Description, _ = f.str(v, path) }
-		h["enabled"] = "enabled is a legacy v1 key; in the v2 format write http_enabled"
-	}
+	p.versionKeys(fs, h, &enabled, &d.Description)
 	f.object(v, path, fs, h)
 	on := httpEnabled && enabled
 	f.canonicalize(&d.Backend, backendLine, authzBackendSlot, on)
 	if on {
 		p.sec.Authz = append(p.sec.Authz, d)
+	}
+}
+
+// versionKeys adds the keys that differ between the v1 and v2 domain
+// formats: v1 has enabled and no description, v2 the other way round.
+func (p *securityParser) versionKeys(fs fields, h hints, enabled *bool, description *string) {
+	f := p.f
+	if p.legacy {
+		fs["enabled"] = func(_, v *yaml.Node, path string) { *enabled = f.boolean(v, path, true) }
+		h["description"] = legacyDomainHint
+	} else {
+		fs["description"] = func(_, v *yaml.Node, path string) { *description, _ = f.str(v, path) }
+		h["enabled"] = "enabled is a legacy v1 key; in the v2 format write http_enabled"
 	}
 }
 

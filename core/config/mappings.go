@@ -17,23 +17,7 @@ var (
 // parseMappings reads roles_mapping.yml. Every pattern is compiled, so that
 // a bad /regex/ is reported at its line.
 func parseMappings(f *file, root *yaml.Node) []RoleMapping {
-	if root == nil {
-		f.errorf(0, "", "the file is empty; it needs at least _meta: {type: rolesmapping, config_version: 2}")
-		return nil
-	}
-	legacy := !hasKey(root, "_meta")
-	if legacy && root.Kind == yaml.MappingNode {
-		f.legacyWarning("rolesmapping")
-	}
-	var out []RoleMapping
-	f.pairs(root, "", func(k, v *yaml.Node, path string) {
-		if k.Value == "_meta" && !legacy {
-			f.meta(v, path, "rolesmapping")
-			return
-		}
-		out = append(out, f.mapping(k, v, path, legacy))
-	})
-	return out
+	return parseEntries(f, root, "rolesmapping", f.mapping)
 }
 
 func (f *file) mapping(k, v *yaml.Node, path string, legacy bool) RoleMapping {

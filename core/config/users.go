@@ -31,23 +31,30 @@ func legacyHints(metaType string, v2Keys ...string) hints {
 
 // parseUsers reads internal_users.yml.
 func parseUsers(f *file, root *yaml.Node) []InternalUser {
+	return parseEntries(f, root, "internalusers", f.user)
+}
+
+// parseEntries reads a file of named entries (internal_users.yml,
+// roles_mapping.yml): it requires content, detects the legacy v1 form by
+// the missing _meta, checks _meta, and parses every other key with entry.
+func parseEntries[T any](f *file, root *yaml.Node, metaType string, entry func(k, v *yaml.Node, path string, legacy bool) T) []T {
 	if root == nil {
-		f.errorf(0, "", "the file is empty; it needs at least _meta: {type: internalusers, config_version: 2}")
+		f.errorf(0, "", "the file is empty; it needs at least _meta: {type: %s, config_version: 2}", metaType)
 		return nil
 	}
 	legacy := !hasKey(root, "_meta")
 	if legacy && root.Kind == yaml.MappingNode {
-		f.legacyWarning("internalusers")
+		f.legacyWarning(metaType)
 	}
-	var users []InternalUser
+	var out []T
 	f.pairs(root, "", func(k, v *yaml.Node, path string) {
 		if k.Value == "_meta" && !legacy {
-			f.meta(v, path, "internalusers")
+			f.meta(v, path, metaType)
 			return
 		}
-		users = append(users, f.user(k, v, path, legacy))
+		out = append(out, entry(k, v, path, legacy))
 	})
-	return users
+	return out
 }
 
 func (f *file) user(k, v *yaml.Node, path string, legacy bool) InternalUser {
