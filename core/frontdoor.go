@@ -171,7 +171,7 @@ func (f *frontDoor) authinfo(w http.ResponseWriter, r *http.Request) {
 	if t := firstNonEmpty(r.Header.Get("securitytenant"), r.Header.Get("security_tenant")); t != "" {
 		tenant = &t
 	}
-	names := sortedKeys(u.Attributes)
+	names := keys(u.Attributes)
 	info := authInfo{
 		User:                 userString(u, tenant),
 		UserName:             u.Name,
@@ -230,7 +230,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-func sortedKeys(m map[string]string) []string { return keys(m) }
 
 func nonNil(s []string) []string {
 	if s == nil {
