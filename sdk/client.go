@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	pb "github.com/realmd/realmd/sdk/proto/realmv1"
 )
@@ -123,6 +124,7 @@ func Launch(cfg LaunchConfig) (*Client, error) {
 		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow)},
 		Logger:           cfg.Logger,
 		StartTimeout:     cfg.StartTimeout,
 	})
