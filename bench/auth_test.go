@@ -61,7 +61,8 @@ func bcryptBaseline() http.Handler {
 
 // BenchmarkForwardAuth measures GET /auth with HTTP Basic credentials:
 // cached, and uncached over both plugin transports, against a bare handler
-// and a handler doing the same bcrypt check in process.
+// (with Go's defaults and with realmd's heap floor; see BenchmarkJWT) and a
+// handler doing the same bcrypt check in process.
 func BenchmarkForwardAuth(b *testing.B) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(benchPassword), 4)
 	if err != nil {
@@ -70,6 +71,9 @@ func BenchmarkForwardAuth(b *testing.B) {
 	auth := []string{benchAuthorization}
 	b.Run("bare-handler", func(b *testing.B) {
 		load(b, startBaseline(b, "bare")+"/auth", auth)
+	})
+	b.Run("bare-handler-heap-floor", func(b *testing.B) {
+		load(b, startBaseline(b, "bare", heapFloorEnv+"=1")+"/auth", auth)
 	})
 	b.Run("bcrypt4-in-process", func(b *testing.B) {
 		load(b, startBaseline(b, "bcrypt", "REALMD_BENCH_HASH="+string(hash))+"/auth", auth)
@@ -86,6 +90,7 @@ func BenchmarkForwardAuth(b *testing.B) {
 		})
 	}
 	addRatio("cached /auth / bare handler", "BenchmarkForwardAuth/realmd-cached", "BenchmarkForwardAuth/bare-handler")
+	addRatio("cached /auth / bare handler, same heap floor", "BenchmarkForwardAuth/realmd-cached", "BenchmarkForwardAuth/bare-handler-heap-floor")
 	addRatio("uncached /auth (stream) / in-process bcrypt", "BenchmarkForwardAuth/realmd-uncached-stream", "BenchmarkForwardAuth/bcrypt4-in-process")
 	addRatio("uncached /auth (unary) / in-process bcrypt", "BenchmarkForwardAuth/realmd-uncached-unary", "BenchmarkForwardAuth/bcrypt4-in-process")
 	addRatio("uncached /auth: stream / unary", "BenchmarkForwardAuth/realmd-uncached-stream", "BenchmarkForwardAuth/realmd-uncached-unary")

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // loadDuration is how long wrk drives each case.
@@ -22,6 +24,10 @@ const loadDuration = 4 * time.Second
 // benchmarks: "plugin" (the echo backend for BenchmarkHop) or a baseline
 // HTTP handler named in baselines.
 const childEnv = "REALMD_BENCH_CHILD"
+
+// heapFloorEnv makes a baseline keep the same garbage collector headroom
+// as realmd's processes (sdk.KeepHeapFloor), for a like-for-like ratio.
+const heapFloorEnv = "REALMD_BENCH_HEAP_FLOOR"
 
 // baselines are HTTP handlers run in a child process, so that they and
 // realmd are measured the same way: a separate process driven by wrk.
@@ -40,6 +46,9 @@ var baselines = map[string]func() http.Handler{
 // serveBaseline runs in the child: it serves the named baseline on the
 // address in REALMD_BENCH_ADDR until killed.
 func serveBaseline(name string) {
+	if os.Getenv(heapFloorEnv) != "" {
+		sdk.KeepHeapFloor(sdk.HeapFloor)
+	}
 	ln, err := net.Listen("tcp", os.Getenv("REALMD_BENCH_ADDR"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

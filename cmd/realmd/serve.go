@@ -29,6 +29,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	logger := newLogger(*level, *logJSON, stderr)
 	servePprof(logger)
+	sdk.KeepHeapFloor(sdk.HeapFloor)
 	if *dir == "" {
 		tmp, err := quickstart.Extract()
 		if err != nil {
