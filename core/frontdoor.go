@@ -230,7 +230,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
