@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"os"
 	"strings"
@@ -22,14 +23,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// fakeAuthn finds the user named in X-User.
+// fakeAuthn finds the user named in X-User. X-Raw instead logs in user
+// "raw" with the header's bytes, in hex, as attribute raw.hex.
 type fakeAuthn struct{}
 
-func (fakeAuthn) Inputs() sdk.Inputs { return sdk.Inputs{Headers: []string{"X-User"}} }
+func (fakeAuthn) Inputs() sdk.Inputs { return sdk.Inputs{Headers: []string{"X-User", "X-Raw"}} }
 func (fakeAuthn) Challenge() sdk.Challenge {
 	return sdk.Challenge{WWWAuthenticate: `Fake realm="test"`}
 }
 func (fakeAuthn) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+	if raw := r.HeaderValue("X-Raw"); raw != "" {
+		return &sdk.Credentials{Username: "raw", Attributes: map[string]string{"raw.hex": hex.EncodeToString([]byte(raw))}}, nil
+	}
 	u := r.HeaderValue("X-User")
 	if u == "" {
 		return nil, nil

@@ -2,8 +2,11 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,6 +57,51 @@ func TestInstance_RestartsACrashedPlugin(t *testing.T) {
 	st := in.Status()
 	if st.Restarts != 1 || st.PID == first.PID || st.State != StateRunning {
 		t.Errorf("after restart: %+v (first pid %d)", st, first.PID)
+	}
+}
+
+// HTTP allows header bytes that are not UTF-8, and a realm may answer such
+// bytes by mistake. Neither may break the stream that other calls share.
+func TestInstance_TextThatIsNotUTF8BreaksNoOtherCall(t *testing.T) {
+	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Stop()
+	pid := in.Status().PID
+
+	raw := &sdk.Request{Header: map[string][]string{"X-Raw": {"\xff\xfe tail"}}}
+	c, _, err := in.Extract(context.Background(), raw)
+	if err != nil || c == nil || c.Attributes["raw.hex"] != "fffe207461696c" {
+		t.Fatalf("header bytes did not arrive intact: %+v, %v", c, err)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("user-%d", i)
+			if i%4 == 0 {
+				name = "bad-\xff" // the fake answers it as the user name
+			}
+			c, _, err := in.Extract(context.Background(), &sdk.Request{Header: map[string][]string{"X-User": {name}}})
+			switch {
+			case i%4 == 0 && !errors.Is(err, sdk.ErrInternal):
+				errs <- fmt.Errorf("%q: error %v, want ErrInternal", name, err)
+			case i%4 != 0 && (err != nil || c == nil || c.Username != name):
+				errs <- fmt.Errorf("%q: %+v, %v", name, c, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := in.Status(); st.PID != pid || st.Restarts != 0 {
+		t.Errorf("the plugin restarted: %+v (pid was %d)", st, pid)
 	}
 }
 

@@ -2,7 +2,10 @@ package sdk
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	pb "github.com/realmd/realmd/sdk/proto/realmv1"
 )
@@ -31,7 +34,7 @@ func errorToWire(err error) *pb.Error {
 			break
 		}
 	}
-	return &pb.Error{Code: code, Message: err.Error()}
+	return &pb.Error{Code: code, Message: strings.ToValidUTF8(err.Error(), "\uFFFD")}
 }
 
 // wireError is an error that came back from a plugin. errors.Is matches the
@@ -58,24 +61,66 @@ func errorFromWire(e *pb.Error) error {
 	return &wireError{sentinel: sentinel, msg: e.Message}
 }
 
-func valuesToWire(m map[string][]string) map[string]*pb.Values {
+// fieldsToWire and its kin allocate every entry of a message in one backing
+// array: one allocation per field instead of two per entry.
+func fieldsToWire(m map[string][]string) []*pb.Field {
 	if len(m) == 0 {
 		return nil
 	}
-	out := make(map[string]*pb.Values, len(m))
-	for k, v := range m {
-		out[k] = &pb.Values{Values: v}
+	fields := make([]pb.Field, len(m))
+	values := make([]pb.Values, len(m))
+	out := make([]*pb.Field, 0, len(m))
+	for k, vs := range m {
+		i := len(out)
+		values[i].Values = make([][]byte, len(vs))
+		for j, v := range vs {
+			values[i].Values[j] = []byte(v)
+		}
+		fields[i].Name, fields[i].Values = k, &values[i]
+		out = append(out, &fields[i])
 	}
 	return out
 }
 
-func valuesFromWire(m map[string]*pb.Values) map[string][]string {
+// fieldsFromWire keeps the last of repeated names, as a map entry would.
+func fieldsFromWire(fs []*pb.Field) map[string][]string {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(fs))
+	for _, f := range fs {
+		bs := f.GetValues().GetValues()
+		vs := make([]string, len(bs))
+		for j, b := range bs {
+			vs[j] = string(b)
+		}
+		out[f.GetName()] = vs
+	}
+	return out
+}
+
+func attributesToWire(m map[string]string) []*pb.Attribute {
 	if len(m) == 0 {
 		return nil
 	}
-	out := make(map[string][]string, len(m))
+	attrs := make([]pb.Attribute, len(m))
+	out := make([]*pb.Attribute, 0, len(m))
 	for k, v := range m {
-		out[k] = v.GetValues()
+		i := len(out)
+		attrs[i].Key, attrs[i].Value = k, v
+		out = append(out, &attrs[i])
+	}
+	return out
+}
+
+// attributesFromWire keeps the last of repeated keys, as a map entry would.
+func attributesFromWire(as []*pb.Attribute) map[string]string {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(as))
+	for _, a := range as {
+		out[a.GetKey()] = a.GetValue()
 	}
 	return out
 }
@@ -84,8 +129,8 @@ func requestToWire(r *Request) *pb.Request {
 	return &pb.Request{
 		Method:           r.Method,
 		Path:             r.Path,
-		Headers:          valuesToWire(r.Header),
-		Query:            valuesToWire(r.Query),
+		Headers:          fieldsToWire(r.Header),
+		Query:            fieldsToWire(r.Query),
 		SocketAddress:    r.SocketAddress,
 		ClientAddress:    r.ClientAddress,
 		PeerCertificates: r.PeerCertificates,
@@ -96,8 +141,8 @@ func requestFromWire(r *pb.Request) *Request {
 	return &Request{
 		Method:           r.GetMethod(),
 		Path:             r.GetPath(),
-		Header:           valuesFromWire(r.GetHeaders()),
-		Query:            valuesFromWire(r.GetQuery()),
+		Header:           fieldsFromWire(r.GetHeaders()),
+		Query:            fieldsFromWire(r.GetQuery()),
 		SocketAddress:    r.GetSocketAddress(),
 		ClientAddress:    r.GetClientAddress(),
 		PeerCertificates: r.GetPeerCertificates(),
@@ -123,7 +168,7 @@ func credentialsToWire(c *Credentials) *pb.Credentials {
 		Username:     c.Username,
 		Password:     c.Password,
 		BackendRoles: c.BackendRoles,
-		Attributes:   c.Attributes,
+		Attributes:   attributesToWire(c.Attributes),
 		Continue:     c.Continue,
 		CacheTtlMs:   ttlToWire(c.CacheTTL),
 	}
@@ -137,7 +182,7 @@ func credentialsFromWire(c *pb.Credentials) *Credentials {
 		Username:     c.GetUsername(),
 		Password:     c.GetPassword(),
 		BackendRoles: c.GetBackendRoles(),
-		Attributes:   c.GetAttributes(),
+		Attributes:   attributesFromWire(c.GetAttributes()),
 		Continue:     c.GetContinue(),
 		CacheTTL:     ttlFromWire(c.GetCacheTtlMs()),
 	}
@@ -151,7 +196,7 @@ func userToWire(u *User) *pb.User {
 		Name:          u.Name,
 		BackendRoles:  u.BackendRoles,
 		SecurityRoles: u.SecurityRoles,
-		Attributes:    u.Attributes,
+		Attributes:    attributesToWire(u.Attributes),
 		LoginName:     u.LoginName,
 		CacheTtlMs:    ttlToWire(u.CacheTTL),
 	}
@@ -165,7 +210,7 @@ func userFromWire(u *pb.User) *User {
 		Name:          u.GetName(),
 		BackendRoles:  u.GetBackendRoles(),
 		SecurityRoles: u.GetSecurityRoles(),
-		Attributes:    u.GetAttributes(),
+		Attributes:    attributesFromWire(u.GetAttributes()),
 		LoginName:     u.GetLoginName(),
 		CacheTTL:      ttlFromWire(u.GetCacheTtlMs()),
 	}
@@ -178,7 +223,7 @@ func grantToWire(g *Grant) *pb.Grant {
 	return &pb.Grant{
 		BackendRoles:  g.BackendRoles,
 		SecurityRoles: g.SecurityRoles,
-		Attributes:    g.Attributes,
+		Attributes:    attributesToWire(g.Attributes),
 		CacheTtlMs:    ttlToWire(g.CacheTTL),
 	}
 }
@@ -190,7 +235,7 @@ func grantFromWire(g *pb.Grant) *Grant {
 	return &Grant{
 		BackendRoles:  g.GetBackendRoles(),
 		SecurityRoles: g.GetSecurityRoles(),
-		Attributes:    g.GetAttributes(),
+		Attributes:    attributesFromWire(g.GetAttributes()),
 		CacheTTL:      ttlFromWire(g.GetCacheTtlMs()),
 	}
 }
@@ -234,3 +279,55 @@ func (r Role) String() string {
 
 func roleToWire(r Role) pb.Role   { return pb.Role(r) }
 func roleFromWire(r pb.Role) Role { return Role(r) }
+
+// checkText reports the first text of a reply that is not UTF-8. A proto3
+// string refuses such text, and a batch that cannot be encoded would break
+// the stream for every call in flight; the caller turns the reply into an
+// error for its own call instead. Replacing the bytes is not an option: two
+// different user names would become one.
+func checkText(r *pb.Reply) error {
+	var c textCheck
+	if cr := r.GetCredentials(); cr != nil {
+		c.str("user name", cr.GetUsername())
+		c.strs("backend role", cr.GetBackendRoles())
+		c.attrs(cr.GetAttributes())
+		c.str("continuation challenge", cr.GetContinue())
+	}
+	if u := r.GetUser(); u != nil {
+		c.str("user name", u.GetName())
+		c.str("login name", u.GetLoginName())
+		c.strs("backend role", u.GetBackendRoles())
+		c.strs("security role", u.GetSecurityRoles())
+		c.attrs(u.GetAttributes())
+	}
+	if g := r.GetGrant(); g != nil {
+		c.strs("backend role", g.GetBackendRoles())
+		c.strs("security role", g.GetSecurityRoles())
+		c.attrs(g.GetAttributes())
+	}
+	return c.err
+}
+
+type textCheck struct{ err error }
+
+func (c *textCheck) str(what, s string) {
+	if c.err == nil && !utf8.ValidString(s) {
+		c.err = fmt.Errorf("the realm answered a %s that is not valid UTF-8: %q", what, s)
+	}
+}
+
+func (c *textCheck) strs(what string, ss []string) {
+	for _, s := range ss {
+		c.str(what, s)
+	}
+}
+
+// attrs names the attribute, never its value: values may be sensitive.
+func (c *textCheck) attrs(as []*pb.Attribute) {
+	for _, a := range as {
+		c.str("attribute name", a.GetKey())
+		if c.err == nil && !utf8.ValidString(a.GetValue()) {
+			c.err = fmt.Errorf("the realm answered attribute %q with a value that is not valid UTF-8", a.GetKey())
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,10 +145,12 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	return resp, nil
 }
 
+// problemResponse makes problems sendable: a message may quote a config
+// value that is not UTF-8, which a proto3 string refuses.
 func problemResponse(ps ...Problem) *pb.ConfigureResponse {
 	resp := &pb.ConfigureResponse{}
 	for _, p := range ps {
-		resp.Problems = append(resp.Problems, &pb.Problem{Key: p.Key, Message: p.Message})
+		resp.Problems = append(resp.Problems, &pb.Problem{Key: strings.ToValidUTF8(p.Key, "\uFFFD"), Message: strings.ToValidUTF8(p.Message, "\uFFFD")})
 	}
 	return resp
 }
@@ -218,6 +221,13 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 		reply.Grant = grantToWire(g)
 	default:
 		err = fmt.Errorf("%w: empty call", ErrUnsupported)
+	}
+	if err == nil {
+		if bad := checkText(reply); bad != nil {
+			s.logger.Error("failing a call whose answer cannot be sent", "error", bad)
+			reply = &pb.Reply{Id: call.GetId()}
+			err = fmt.Errorf("%w: %w", ErrInternal, bad)
+		}
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrUnavailable) {

@@ -600,9 +600,13 @@ func (x *Challenge) GetContentType() string {
 	return ""
 }
 
+// Values are the values of one header or query parameter. They are bytes,
+// not strings: HTTP lets a client send octets that are not UTF-8, which a
+// proto3 string field refuses to carry. The layout is that of a repeated
+// string, so the change from one was not a wire change.
 type Values struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Values        []string               `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
+	Values        [][]byte               `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -637,19 +641,129 @@ func (*Values) Descriptor() ([]byte, []int) {
 	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{7}
 }
 
-func (x *Values) GetValues() []string {
+func (x *Values) GetValues() [][]byte {
 	if x != nil {
 		return x.Values
 	}
 	return nil
 }
 
+// Field is one header or query parameter: its name and its values in order.
+// Its layout is that of a map<string, Values> entry, which it replaced
+// without a wire change, because a repeated field costs less to encode and
+// decode than a map. Names are unique within a request.
+type Field struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Values        *Values                `protobuf:"bytes,2,opt,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Field) Reset() {
+	*x = Field{}
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Field) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Field) ProtoMessage() {}
+
+func (x *Field) ProtoReflect() protoreflect.Message {
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Field.ProtoReflect.Descriptor instead.
+func (*Field) Descriptor() ([]byte, []int) {
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Field) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Field) GetValues() *Values {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// Attribute is one attribute of a user: the layout of a map<string, string>
+// entry, like Field. Keys are unique.
+type Attribute struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attribute) Reset() {
+	*x = Attribute{}
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attribute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attribute) ProtoMessage() {}
+
+func (x *Attribute) ProtoReflect() protoreflect.Message {
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attribute.ProtoReflect.Descriptor instead.
+func (*Attribute) Descriptor() ([]byte, []int) {
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Attribute) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Attribute) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 type Request struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Method  string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
 	Path    string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	Headers map[string]*Values     `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Query   map[string]*Values     `protobuf:"bytes,4,rep,name=query,proto3" json:"query,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Headers []*Field               `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
+	Query   []*Field               `protobuf:"bytes,4,rep,name=query,proto3" json:"query,omitempty"`
 	// The TCP peer, ip:port.
 	SocketAddress string `protobuf:"bytes,5,opt,name=socket_address,json=socketAddress,proto3" json:"socket_address,omitempty"`
 	// The client after X-Forwarded-For resolution, ip:port.
@@ -662,7 +776,7 @@ type Request struct {
 
 func (x *Request) Reset() {
 	*x = Request{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[8]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -674,7 +788,7 @@ func (x *Request) String() string {
 func (*Request) ProtoMessage() {}
 
 func (x *Request) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[8]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -687,7 +801,7 @@ func (x *Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Request.ProtoReflect.Descriptor instead.
 func (*Request) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{8}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Request) GetMethod() string {
@@ -704,14 +818,14 @@ func (x *Request) GetPath() string {
 	return ""
 }
 
-func (x *Request) GetHeaders() map[string]*Values {
+func (x *Request) GetHeaders() []*Field {
 	if x != nil {
 		return x.Headers
 	}
 	return nil
 }
 
-func (x *Request) GetQuery() map[string]*Values {
+func (x *Request) GetQuery() []*Field {
 	if x != nil {
 		return x.Query
 	}
@@ -744,7 +858,7 @@ type Credentials struct {
 	Username     string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
 	Password     []byte                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
 	BackendRoles []string               `protobuf:"bytes,3,rep,name=backend_roles,json=backendRoles,proto3" json:"backend_roles,omitempty"`
-	Attributes   map[string]string      `protobuf:"bytes,4,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Attributes   []*Attribute           `protobuf:"bytes,4,rep,name=attributes,proto3" json:"attributes,omitempty"`
 	// Non-empty: the handshake needs another round (SPNEGO); answer 401 with
 	// this WWW-Authenticate value.
 	Continue      string `protobuf:"bytes,5,opt,name=continue,proto3" json:"continue,omitempty"`
@@ -755,7 +869,7 @@ type Credentials struct {
 
 func (x *Credentials) Reset() {
 	*x = Credentials{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[9]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +881,7 @@ func (x *Credentials) String() string {
 func (*Credentials) ProtoMessage() {}
 
 func (x *Credentials) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[9]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,7 +894,7 @@ func (x *Credentials) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Credentials.ProtoReflect.Descriptor instead.
 func (*Credentials) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{9}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Credentials) GetUsername() string {
@@ -804,7 +918,7 @@ func (x *Credentials) GetBackendRoles() []string {
 	return nil
 }
 
-func (x *Credentials) GetAttributes() map[string]string {
+func (x *Credentials) GetAttributes() []*Attribute {
 	if x != nil {
 		return x.Attributes
 	}
@@ -830,7 +944,7 @@ type User struct {
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	BackendRoles  []string               `protobuf:"bytes,2,rep,name=backend_roles,json=backendRoles,proto3" json:"backend_roles,omitempty"`
 	SecurityRoles []string               `protobuf:"bytes,3,rep,name=security_roles,json=securityRoles,proto3" json:"security_roles,omitempty"`
-	Attributes    map[string]string      `protobuf:"bytes,4,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Attributes    []*Attribute           `protobuf:"bytes,4,rep,name=attributes,proto3" json:"attributes,omitempty"`
 	// The name the client presented, before a backend renamed the user.
 	LoginName     string `protobuf:"bytes,5,opt,name=login_name,json=loginName,proto3" json:"login_name,omitempty"`
 	CacheTtlMs    int64  `protobuf:"varint,6,opt,name=cache_ttl_ms,json=cacheTtlMs,proto3" json:"cache_ttl_ms,omitempty"`
@@ -840,7 +954,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[10]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +966,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[10]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +979,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{10}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *User) GetName() string {
@@ -889,7 +1003,7 @@ func (x *User) GetSecurityRoles() []string {
 	return nil
 }
 
-func (x *User) GetAttributes() map[string]string {
+func (x *User) GetAttributes() []*Attribute {
 	if x != nil {
 		return x.Attributes
 	}
@@ -914,7 +1028,7 @@ type Grant struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BackendRoles  []string               `protobuf:"bytes,1,rep,name=backend_roles,json=backendRoles,proto3" json:"backend_roles,omitempty"`
 	SecurityRoles []string               `protobuf:"bytes,2,rep,name=security_roles,json=securityRoles,proto3" json:"security_roles,omitempty"`
-	Attributes    map[string]string      `protobuf:"bytes,3,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Attributes    []*Attribute           `protobuf:"bytes,3,rep,name=attributes,proto3" json:"attributes,omitempty"`
 	CacheTtlMs    int64                  `protobuf:"varint,4,opt,name=cache_ttl_ms,json=cacheTtlMs,proto3" json:"cache_ttl_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -922,7 +1036,7 @@ type Grant struct {
 
 func (x *Grant) Reset() {
 	*x = Grant{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[11]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +1048,7 @@ func (x *Grant) String() string {
 func (*Grant) ProtoMessage() {}
 
 func (x *Grant) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[11]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -947,7 +1061,7 @@ func (x *Grant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Grant.ProtoReflect.Descriptor instead.
 func (*Grant) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{11}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Grant) GetBackendRoles() []string {
@@ -964,7 +1078,7 @@ func (x *Grant) GetSecurityRoles() []string {
 	return nil
 }
 
-func (x *Grant) GetAttributes() map[string]string {
+func (x *Grant) GetAttributes() []*Attribute {
 	if x != nil {
 		return x.Attributes
 	}
@@ -988,7 +1102,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[12]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1114,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[12]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1127,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{12}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Error) GetCode() Code {
@@ -1047,7 +1161,7 @@ type Call struct {
 
 func (x *Call) Reset() {
 	*x = Call{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[13]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1173,7 @@ func (x *Call) String() string {
 func (*Call) ProtoMessage() {}
 
 func (x *Call) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[13]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1186,7 @@ func (x *Call) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Call.ProtoReflect.Descriptor instead.
 func (*Call) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{13}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Call) GetId() uint64 {
@@ -1157,7 +1271,7 @@ type Calls struct {
 
 func (x *Calls) Reset() {
 	*x = Calls{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[14]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1283,7 @@ func (x *Calls) String() string {
 func (*Calls) ProtoMessage() {}
 
 func (x *Calls) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[14]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1296,7 @@ func (x *Calls) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Calls.ProtoReflect.Descriptor instead.
 func (*Calls) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{14}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Calls) GetCalls() []*Call {
@@ -1201,7 +1315,7 @@ type Replies struct {
 
 func (x *Replies) Reset() {
 	*x = Replies{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[15]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1213,7 +1327,7 @@ func (x *Replies) String() string {
 func (*Replies) ProtoMessage() {}
 
 func (x *Replies) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[15]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1226,7 +1340,7 @@ func (x *Replies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Replies.ProtoReflect.Descriptor instead.
 func (*Replies) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{15}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Replies) GetReplies() []*Reply {
@@ -1253,7 +1367,7 @@ type Reply struct {
 
 func (x *Reply) Reset() {
 	*x = Reply{}
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[16]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1379,7 @@ func (x *Reply) String() string {
 func (*Reply) ProtoMessage() {}
 
 func (x *Reply) ProtoReflect() protoreflect.Message {
-	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[16]
+	mi := &file_sdk_proto_realmv1_realm_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1392,7 @@ func (x *Reply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reply.ProtoReflect.Descriptor instead.
 func (*Reply) Descriptor() ([]byte, []int) {
-	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{16}
+	return file_sdk_proto_realmv1_realm_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Reply) GetId() uint64 {
@@ -1369,60 +1483,50 @@ const file_sdk_proto_realmv1_realm_proto_rawDesc = "" +
 	"\x04body\x18\x02 \x01(\tR\x04body\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\" \n" +
 	"\x06Values\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\xd4\x03\n" +
+	"\x06values\x18\x01 \x03(\fR\x06values\"L\n" +
+	"\x05Field\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12/\n" +
+	"\x06values\x18\x02 \x01(\v2\x17.realmd.realm.v1.ValuesR\x06values\"3\n" +
+	"\tAttribute\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x90\x02\n" +
 	"\aRequest\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
-	"\x04path\x18\x02 \x01(\tR\x04path\x12?\n" +
-	"\aheaders\x18\x03 \x03(\v2%.realmd.realm.v1.Request.HeadersEntryR\aheaders\x129\n" +
-	"\x05query\x18\x04 \x03(\v2#.realmd.realm.v1.Request.QueryEntryR\x05query\x12%\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x120\n" +
+	"\aheaders\x18\x03 \x03(\v2\x16.realmd.realm.v1.FieldR\aheaders\x12,\n" +
+	"\x05query\x18\x04 \x03(\v2\x16.realmd.realm.v1.FieldR\x05query\x12%\n" +
 	"\x0esocket_address\x18\x05 \x01(\tR\rsocketAddress\x12%\n" +
 	"\x0eclient_address\x18\x06 \x01(\tR\rclientAddress\x12+\n" +
-	"\x11peer_certificates\x18\a \x03(\fR\x10peerCertificates\x1aS\n" +
-	"\fHeadersEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12-\n" +
-	"\x05value\x18\x02 \x01(\v2\x17.realmd.realm.v1.ValuesR\x05value:\x028\x01\x1aQ\n" +
-	"\n" +
-	"QueryEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12-\n" +
-	"\x05value\x18\x02 \x01(\v2\x17.realmd.realm.v1.ValuesR\x05value:\x028\x01\"\xb5\x02\n" +
+	"\x11peer_certificates\x18\a \x03(\fR\x10peerCertificates\"\xe4\x01\n" +
 	"\vCredentials\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x1a\n" +
 	"\bpassword\x18\x02 \x01(\fR\bpassword\x12#\n" +
-	"\rbackend_roles\x18\x03 \x03(\tR\fbackendRoles\x12L\n" +
+	"\rbackend_roles\x18\x03 \x03(\tR\fbackendRoles\x12:\n" +
 	"\n" +
-	"attributes\x18\x04 \x03(\v2,.realmd.realm.v1.Credentials.AttributesEntryR\n" +
+	"attributes\x18\x04 \x03(\v2\x1a.realmd.realm.v1.AttributeR\n" +
 	"attributes\x12\x1a\n" +
 	"\bcontinue\x18\x05 \x01(\tR\bcontinue\x12 \n" +
 	"\fcache_ttl_ms\x18\x06 \x01(\x03R\n" +
-	"cacheTtlMs\x1a=\n" +
-	"\x0fAttributesEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xad\x02\n" +
+	"cacheTtlMs\"\xe3\x01\n" +
 	"\x04User\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
 	"\rbackend_roles\x18\x02 \x03(\tR\fbackendRoles\x12%\n" +
-	"\x0esecurity_roles\x18\x03 \x03(\tR\rsecurityRoles\x12E\n" +
+	"\x0esecurity_roles\x18\x03 \x03(\tR\rsecurityRoles\x12:\n" +
 	"\n" +
-	"attributes\x18\x04 \x03(\v2%.realmd.realm.v1.User.AttributesEntryR\n" +
+	"attributes\x18\x04 \x03(\v2\x1a.realmd.realm.v1.AttributeR\n" +
 	"attributes\x12\x1d\n" +
 	"\n" +
 	"login_name\x18\x05 \x01(\tR\tloginName\x12 \n" +
 	"\fcache_ttl_ms\x18\x06 \x01(\x03R\n" +
-	"cacheTtlMs\x1a=\n" +
-	"\x0fAttributesEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfc\x01\n" +
+	"cacheTtlMs\"\xb1\x01\n" +
 	"\x05Grant\x12#\n" +
 	"\rbackend_roles\x18\x01 \x03(\tR\fbackendRoles\x12%\n" +
-	"\x0esecurity_roles\x18\x02 \x03(\tR\rsecurityRoles\x12F\n" +
+	"\x0esecurity_roles\x18\x02 \x03(\tR\rsecurityRoles\x12:\n" +
 	"\n" +
-	"attributes\x18\x03 \x03(\v2&.realmd.realm.v1.Grant.AttributesEntryR\n" +
+	"attributes\x18\x03 \x03(\v2\x1a.realmd.realm.v1.AttributeR\n" +
 	"attributes\x12 \n" +
 	"\fcache_ttl_ms\x18\x04 \x01(\x03R\n" +
-	"cacheTtlMs\x1a=\n" +
-	"\x0fAttributesEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"L\n" +
+	"cacheTtlMs\"L\n" +
 	"\x05Error\x12)\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x15.realmd.realm.v1.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"\xee\x01\n" +
@@ -1477,7 +1581,7 @@ func file_sdk_proto_realmv1_realm_proto_rawDescGZIP() []byte {
 }
 
 var file_sdk_proto_realmv1_realm_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sdk_proto_realmv1_realm_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_sdk_proto_realmv1_realm_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_sdk_proto_realmv1_realm_proto_goTypes = []any{
 	(Role)(0),                 // 0: realmd.realm.v1.Role
 	(Code)(0),                 // 1: realmd.realm.v1.Code
@@ -1489,56 +1593,52 @@ var file_sdk_proto_realmv1_realm_proto_goTypes = []any{
 	(*Inputs)(nil),            // 7: realmd.realm.v1.Inputs
 	(*Challenge)(nil),         // 8: realmd.realm.v1.Challenge
 	(*Values)(nil),            // 9: realmd.realm.v1.Values
-	(*Request)(nil),           // 10: realmd.realm.v1.Request
-	(*Credentials)(nil),       // 11: realmd.realm.v1.Credentials
-	(*User)(nil),              // 12: realmd.realm.v1.User
-	(*Grant)(nil),             // 13: realmd.realm.v1.Grant
-	(*Error)(nil),             // 14: realmd.realm.v1.Error
-	(*Call)(nil),              // 15: realmd.realm.v1.Call
-	(*Calls)(nil),             // 16: realmd.realm.v1.Calls
-	(*Replies)(nil),           // 17: realmd.realm.v1.Replies
-	(*Reply)(nil),             // 18: realmd.realm.v1.Reply
-	nil,                       // 19: realmd.realm.v1.Request.HeadersEntry
-	nil,                       // 20: realmd.realm.v1.Request.QueryEntry
-	nil,                       // 21: realmd.realm.v1.Credentials.AttributesEntry
-	nil,                       // 22: realmd.realm.v1.User.AttributesEntry
-	nil,                       // 23: realmd.realm.v1.Grant.AttributesEntry
+	(*Field)(nil),             // 10: realmd.realm.v1.Field
+	(*Attribute)(nil),         // 11: realmd.realm.v1.Attribute
+	(*Request)(nil),           // 12: realmd.realm.v1.Request
+	(*Credentials)(nil),       // 13: realmd.realm.v1.Credentials
+	(*User)(nil),              // 14: realmd.realm.v1.User
+	(*Grant)(nil),             // 15: realmd.realm.v1.Grant
+	(*Error)(nil),             // 16: realmd.realm.v1.Error
+	(*Call)(nil),              // 17: realmd.realm.v1.Call
+	(*Calls)(nil),             // 18: realmd.realm.v1.Calls
+	(*Replies)(nil),           // 19: realmd.realm.v1.Replies
+	(*Reply)(nil),             // 20: realmd.realm.v1.Reply
 }
 var file_sdk_proto_realmv1_realm_proto_depIdxs = []int32{
 	0,  // 0: realmd.realm.v1.ConfigureRequest.role:type_name -> realmd.realm.v1.Role
 	5,  // 1: realmd.realm.v1.ConfigureResponse.problems:type_name -> realmd.realm.v1.Problem
 	7,  // 2: realmd.realm.v1.ConfigureResponse.inputs:type_name -> realmd.realm.v1.Inputs
 	8,  // 3: realmd.realm.v1.ConfigureResponse.challenge:type_name -> realmd.realm.v1.Challenge
-	19, // 4: realmd.realm.v1.Request.headers:type_name -> realmd.realm.v1.Request.HeadersEntry
-	20, // 5: realmd.realm.v1.Request.query:type_name -> realmd.realm.v1.Request.QueryEntry
-	21, // 6: realmd.realm.v1.Credentials.attributes:type_name -> realmd.realm.v1.Credentials.AttributesEntry
-	22, // 7: realmd.realm.v1.User.attributes:type_name -> realmd.realm.v1.User.AttributesEntry
-	23, // 8: realmd.realm.v1.Grant.attributes:type_name -> realmd.realm.v1.Grant.AttributesEntry
-	1,  // 9: realmd.realm.v1.Error.code:type_name -> realmd.realm.v1.Code
-	10, // 10: realmd.realm.v1.Call.extract:type_name -> realmd.realm.v1.Request
-	11, // 11: realmd.realm.v1.Call.authenticate:type_name -> realmd.realm.v1.Credentials
-	12, // 12: realmd.realm.v1.Call.authorize:type_name -> realmd.realm.v1.User
-	15, // 13: realmd.realm.v1.Calls.calls:type_name -> realmd.realm.v1.Call
-	18, // 14: realmd.realm.v1.Replies.replies:type_name -> realmd.realm.v1.Reply
-	14, // 15: realmd.realm.v1.Reply.error:type_name -> realmd.realm.v1.Error
-	11, // 16: realmd.realm.v1.Reply.credentials:type_name -> realmd.realm.v1.Credentials
-	12, // 17: realmd.realm.v1.Reply.user:type_name -> realmd.realm.v1.User
-	13, // 18: realmd.realm.v1.Reply.grant:type_name -> realmd.realm.v1.Grant
-	9,  // 19: realmd.realm.v1.Request.HeadersEntry.value:type_name -> realmd.realm.v1.Values
-	9,  // 20: realmd.realm.v1.Request.QueryEntry.value:type_name -> realmd.realm.v1.Values
-	2,  // 21: realmd.realm.v1.Realm.Describe:input_type -> realmd.realm.v1.DescribeRequest
-	4,  // 22: realmd.realm.v1.Realm.Configure:input_type -> realmd.realm.v1.ConfigureRequest
-	16, // 23: realmd.realm.v1.Realm.Exchange:input_type -> realmd.realm.v1.Calls
-	15, // 24: realmd.realm.v1.Realm.Invoke:input_type -> realmd.realm.v1.Call
-	3,  // 25: realmd.realm.v1.Realm.Describe:output_type -> realmd.realm.v1.DescribeResponse
-	6,  // 26: realmd.realm.v1.Realm.Configure:output_type -> realmd.realm.v1.ConfigureResponse
-	17, // 27: realmd.realm.v1.Realm.Exchange:output_type -> realmd.realm.v1.Replies
-	18, // 28: realmd.realm.v1.Realm.Invoke:output_type -> realmd.realm.v1.Reply
-	25, // [25:29] is the sub-list for method output_type
-	21, // [21:25] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	9,  // 4: realmd.realm.v1.Field.values:type_name -> realmd.realm.v1.Values
+	10, // 5: realmd.realm.v1.Request.headers:type_name -> realmd.realm.v1.Field
+	10, // 6: realmd.realm.v1.Request.query:type_name -> realmd.realm.v1.Field
+	11, // 7: realmd.realm.v1.Credentials.attributes:type_name -> realmd.realm.v1.Attribute
+	11, // 8: realmd.realm.v1.User.attributes:type_name -> realmd.realm.v1.Attribute
+	11, // 9: realmd.realm.v1.Grant.attributes:type_name -> realmd.realm.v1.Attribute
+	1,  // 10: realmd.realm.v1.Error.code:type_name -> realmd.realm.v1.Code
+	12, // 11: realmd.realm.v1.Call.extract:type_name -> realmd.realm.v1.Request
+	13, // 12: realmd.realm.v1.Call.authenticate:type_name -> realmd.realm.v1.Credentials
+	14, // 13: realmd.realm.v1.Call.authorize:type_name -> realmd.realm.v1.User
+	17, // 14: realmd.realm.v1.Calls.calls:type_name -> realmd.realm.v1.Call
+	20, // 15: realmd.realm.v1.Replies.replies:type_name -> realmd.realm.v1.Reply
+	16, // 16: realmd.realm.v1.Reply.error:type_name -> realmd.realm.v1.Error
+	13, // 17: realmd.realm.v1.Reply.credentials:type_name -> realmd.realm.v1.Credentials
+	14, // 18: realmd.realm.v1.Reply.user:type_name -> realmd.realm.v1.User
+	15, // 19: realmd.realm.v1.Reply.grant:type_name -> realmd.realm.v1.Grant
+	2,  // 20: realmd.realm.v1.Realm.Describe:input_type -> realmd.realm.v1.DescribeRequest
+	4,  // 21: realmd.realm.v1.Realm.Configure:input_type -> realmd.realm.v1.ConfigureRequest
+	18, // 22: realmd.realm.v1.Realm.Exchange:input_type -> realmd.realm.v1.Calls
+	17, // 23: realmd.realm.v1.Realm.Invoke:input_type -> realmd.realm.v1.Call
+	3,  // 24: realmd.realm.v1.Realm.Describe:output_type -> realmd.realm.v1.DescribeResponse
+	6,  // 25: realmd.realm.v1.Realm.Configure:output_type -> realmd.realm.v1.ConfigureResponse
+	19, // 26: realmd.realm.v1.Realm.Exchange:output_type -> realmd.realm.v1.Replies
+	20, // 27: realmd.realm.v1.Realm.Invoke:output_type -> realmd.realm.v1.Reply
+	24, // [24:28] is the sub-list for method output_type
+	20, // [20:24] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_sdk_proto_realmv1_realm_proto_init() }
@@ -1546,7 +1646,7 @@ func file_sdk_proto_realmv1_realm_proto_init() {
 	if File_sdk_proto_realmv1_realm_proto != nil {
 		return
 	}
-	file_sdk_proto_realmv1_realm_proto_msgTypes[13].OneofWrappers = []any{
+	file_sdk_proto_realmv1_realm_proto_msgTypes[15].OneofWrappers = []any{
 		(*Call_Extract)(nil),
 		(*Call_Authenticate)(nil),
 		(*Call_Authorize)(nil),
@@ -1557,7 +1657,7 @@ func file_sdk_proto_realmv1_realm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sdk_proto_realmv1_realm_proto_rawDesc), len(file_sdk_proto_realmv1_realm_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   22,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
