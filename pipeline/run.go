@@ -80,8 +80,11 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 		return Result{Outcome: Unavailable, Closed: true}
 	}
 	defer p.inflight.Done()
-	key, cacheable := p.inputs.key(r)
-	cacheable = cacheable && p.cfg.CacheTTL > 0
+	var key cacheKey
+	cacheable := false
+	if p.cfg.CacheTTL > 0 {
+		key, cacheable = p.inputs.key(r)
+	}
 	if cacheable {
 		if e, ok := p.cache.get(key); ok {
 			return p.mapped(ctx, e, caller, true)
