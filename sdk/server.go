@@ -170,8 +170,9 @@ func (s *server) stop() {
 	}
 }
 
-// handle answers one call. It never panics the process: a panicking realm
-// answers ErrInternal for that call.
+// handle answers one call within ctx, which carries the call's deadline. It
+// never panics the process: a panicking realm answers ErrInternal for that
+// call.
 func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 	reply = &pb.Reply{Id: call.GetId()}
 	defer func() {
@@ -180,11 +181,6 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 			reply = &pb.Reply{Id: call.GetId(), Error: errorToWire(fmt.Errorf("%w: realm panicked: %v", ErrInternal, r))}
 		}
 	}()
-	if ms := call.GetTimeoutMs(); ms > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
-		defer cancel()
-	}
 	in := s.instance.Load()
 	if in == nil {
 		reply.Error = errorToWire(ErrNotConfigured)
@@ -239,12 +235,62 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 }
 
 func (s *server) Invoke(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
+	ctx, cancel := withTimeoutMs(ctx, call.GetTimeoutMs())
+	defer cancel()
 	return s.handle(ctx, call), nil
+}
+
+// withTimeoutMs bounds ctx by a call's timeout_ms; 0 is no bound.
+func withTimeoutMs(ctx context.Context, ms int64) (context.Context, context.CancelFunc) {
+	if ms <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
+}
+
+// batchContext is the context of every call in one Exchange message: one
+// deadline, the latest of theirs, and one timer instead of one per call. The
+// calls of a message left the host together with the same budget, so none
+// gets more than a few microseconds of extra time, and the host gives up on
+// each call at its own deadline anyway. The last call to finish releases it.
+type batchContext struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	pending atomic.Int32
+}
+
+func newBatchContext(ctx context.Context, calls []*pb.Call) *batchContext {
+	var latest int64
+	for _, c := range calls {
+		if ms := c.GetTimeoutMs(); ms <= 0 {
+			latest = 0 // one call without a bound: the batch has none
+			break
+		} else if ms > latest {
+			latest = ms
+		}
+	}
+	b := &batchContext{}
+	b.ctx, b.cancel = withTimeoutMs(ctx, latest)
+	b.pending.Store(int32(len(calls)))
+	return b
+}
+
+// done marks one call answered.
+func (b *batchContext) done() {
+	if b.pending.Add(-1) == 0 {
+		b.cancel()
+	}
+}
+
+// batchCall is one call of an Exchange message with its batch.
+type batchCall struct {
+	call  *pb.Call
+	batch *batchContext
 }
 
 func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 	ctx := stream.Context()
-	calls := make(chan *pb.Call, maxQueued)
+	calls := make(chan batchCall, maxQueued)
 	replies := &batcher[*pb.Reply]{send: func(batch []*pb.Reply) error {
 		return stream.Send(&pb.Replies{Replies: batch})
 	}}
@@ -253,8 +299,10 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for call := range calls {
-				_ = replies.add(s.handle(ctx, call)) // a failed send ends the stream
+			for c := range calls {
+				reply := s.handle(c.batch.ctx, c.call)
+				c.batch.done()
+				_ = replies.add(reply) // a failed send ends the stream
 			}
 		}()
 	}
@@ -265,10 +313,12 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 		if err != nil {
 			return nil // the host closed the stream or went away
 		}
+		bc := newBatchContext(ctx, batch.GetCalls())
 		for _, call := range batch.GetCalls() {
 			select {
-			case calls <- call:
+			case calls <- batchCall{call, bc}:
 			case <-ctx.Done():
+				bc.cancel()
 				return nil
 			}
 		}
