@@ -22,6 +22,8 @@ type Pipeline struct {
 	inputs keyInputs
 	cache  *identityCache
 	flight singleflight.Group
+	// deadlines bound each request's trip through the stages (Timeout).
+	deadlines deadlines
 
 	stages []*stage // one per domain, in order
 	authz  *stage
@@ -51,6 +53,7 @@ func New(cfg Config) *Pipeline {
 	}
 	p.inputs.anonymous = cfg.Anonymous
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.deadlines.base = p.ctx
 	for i := range cfg.Domains {
 		p.stages = append(p.stages, p.startStage(func(j *job) { p.authenticate(j, i) }))
 	}
@@ -67,6 +70,7 @@ func (p *Pipeline) Close() {
 	p.mu.Unlock()
 	p.inflight.Wait()
 	p.cancel()
+	p.deadlines.stop()
 	p.actors.Wait()
 }
 
@@ -178,13 +182,12 @@ func (p *Pipeline) mapped(ctx context.Context, e cacheEntry, caller Caller, cach
 
 // run sends r through the stages and waits for the answer.
 func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry, time.Duration) {
+	jctx := ctx
 	if p.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
-		defer cancel()
+		jctx = p.deadlines.after(p.cfg.Timeout)
 	}
 	j := &job{
-		ctx:       ctx,
+		ctx:       jctx,
 		req:       r,
 		anonLogin: p.cfg.Anonymous && isAnonymousLogin(r),
 		done:      make(chan struct{}),
@@ -201,6 +204,8 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 	select {
 	case <-j.done:
 	case <-ctx.Done():
+		return timedOut(), cacheEntry{}, 0
+	case <-jctx.Done():
 		return timedOut(), cacheEntry{}, 0
 	}
 	return j.result, cacheEntry{user: j.user, domain: j.domain}, j.ttl

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -232,5 +234,36 @@ func TestClose_LeavesNoGoroutines(t *testing.T) {
 			p.Close()
 			waitFor(t, fmt.Sprintf("goroutines back to %d", before), func() bool { return runtime.NumGoroutine() <= before })
 		})
+	}
+}
+
+// Config.Timeout ends a request held in a stage: the caller gets a timeout,
+// and the stage's call sees a deadline no later than one tick past it.
+func TestPipeline_TimeoutEndsAHeldRequest(t *testing.T) {
+	const timeout = 50 * time.Millisecond
+	var deadline, calledAt atomic.Pointer[time.Time]
+	v := users()
+	v.block = func(ctx context.Context) error {
+		now := time.Now()
+		calledAt.Store(&now)
+		if dl, ok := ctx.Deadline(); ok {
+			deadline.Store(&dl)
+		}
+		<-ctx.Done()
+		return fmt.Errorf("held: %w", errors.Join(sdk.ErrUnavailable, ctx.Err()))
+	}
+	p := start(t, Config{Domains: []Domain{basicDomain("basic", true, v)}, Timeout: timeout})
+	began := time.Now()
+	res := ask(t, p, request("Authorization: Basic alice:secret"))
+	if res.Outcome != Unavailable || !slices.Contains(res.Unavailable, "timeout") {
+		t.Fatalf("result %+v, want Unavailable with timeout", res)
+	}
+	dl := deadline.Load()
+	if dl == nil {
+		t.Fatal("the stage's call had no deadline")
+	}
+	// The deadline was set between began and the call, then rounded up.
+	if earliest, latest := began.Add(timeout), calledAt.Load().Add(timeout+deadlineTick); dl.Before(earliest) || dl.After(latest) {
+		t.Errorf("deadline %v after start, want between %v and %v", dl.Sub(began), earliest.Sub(began), latest.Sub(began))
 	}
 }
