@@ -29,10 +29,11 @@ build: ## build bin/realmd
 run: build ## build and serve the quickstart config on 127.0.0.1:9200
 	./$(BIN) serve --config examples/quickstart
 
-test: ## run every test (unit, integration, end-to-end) with -race, and the token fuzzer for 80,000 inputs
+test: ## run every test (unit, integration, end-to-end) with -race, and the token and wire fuzzers for 80,000 inputs each
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(TEST_FUZZ_EXECS) ./plugins/jwt
+	$(GO) test -run '^$$' -fuzz '^FuzzWire$$' -fuzztime $(TEST_FUZZ_EXECS) ./sdk
 
 test-short: ## unit tests only
 	$(GO) test -race -short -count=1 ./...
@@ -55,7 +56,8 @@ proto: tools ## regenerate the committed protobuf code
 	PATH="$(GOBIN):$$PATH" protoc --go_out=. --go_opt=paths=source_relative \
 	  --go-grpc_out=. --go-grpc_opt=paths=source_relative sdk/proto/realmv1/realm.proto
 
-lint: ## go vet and staticcheck
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l .)" || (echo "not gofmt-ed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
 	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck ./...

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -43,4 +44,41 @@ func roundTrip(b *testing.B, m, into proto.Message) {
 	if err := proto.Unmarshal(raw, into); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// FuzzWire checks the two promises that keep one request from breaking a
+// stream that others share: header and query values arrive byte for byte,
+// whatever they hold, and a reply that checkText accepts always encodes.
+func FuzzWire(f *testing.F) {
+	f.Add("Bearer eyJ0", "alice", "admins", "attr.x", "v")
+	f.Add("Basic \xff\xfe", "bob\xff", "r\xc3", "k\x80", "\xed\xa0\x80")
+	f.Fuzz(func(t *testing.T, value, name, role, attrKey, attrValue string) {
+		req := &Request{Header: map[string][]string{"Authorization": {value, name}}, Query: map[string][]string{"token": {value}}}
+		raw, err := proto.Marshal(&pb.Calls{Calls: []*pb.Call{{Id: 1, Kind: &pb.Call_Extract{Extract: requestToWire(req)}}}})
+		if err != nil {
+			t.Fatalf("a request did not encode: %v", err)
+		}
+		var calls pb.Calls
+		if err := proto.Unmarshal(raw, &calls); err != nil {
+			t.Fatal(err)
+		}
+		got := requestFromWire(calls.Calls[0].GetExtract())
+		if !slices.Equal(got.Header["Authorization"], req.Header["Authorization"]) || !slices.Equal(got.Query["token"], req.Query["token"]) {
+			t.Fatalf("request changed on the wire: %q %q", got.Header, got.Query)
+		}
+
+		attrs := map[string]string{attrKey: attrValue}
+		for _, reply := range []*pb.Reply{
+			{Id: 1, Credentials: credentialsToWire(&Credentials{Username: name, BackendRoles: []string{role}, Attributes: attrs, Continue: value})},
+			{Id: 2, User: userToWire(&User{Name: name, LoginName: value, BackendRoles: []string{role}, SecurityRoles: []string{role}, Attributes: attrs})},
+			{Id: 3, Grant: grantToWire(&Grant{BackendRoles: []string{role}, SecurityRoles: []string{role}, Attributes: attrs})},
+		} {
+			_, err := proto.Marshal(&pb.Replies{Replies: []*pb.Reply{reply}})
+			if bad := checkText(reply); bad == nil && err != nil {
+				t.Fatalf("checkText passed a reply that does not encode: %v", err)
+			} else if bad != nil && err == nil {
+				t.Fatalf("checkText refused a reply that encodes: %v", bad)
+			}
+		}
+	})
 }
