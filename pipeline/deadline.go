@@ -19,7 +19,8 @@ const deadlineTick = 10 * time.Millisecond
 // sooner, so they carry no request's cancellation: the request's own
 // goroutine watches its context besides (see run).
 type deadlines struct {
-	base context.Context
+	base  context.Context
+	start time.Time // ticks count from here, on the monotonic clock
 
 	mu     sync.Mutex
 	end    time.Time
@@ -28,7 +29,10 @@ type deadlines struct {
 }
 
 func (d *deadlines) after(timeout time.Duration) context.Context {
-	end := time.Now().Add(timeout).Truncate(deadlineTick).Add(deadlineTick)
+	// Round on the monotonic clock: time.Truncate would drop it, and a
+	// wall-clock step would then move every deadline.
+	ticks := (time.Since(d.start) + timeout + deadlineTick - 1) / deadlineTick
+	end := d.start.Add(ticks * deadlineTick)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !end.Equal(d.end) {

@@ -53,7 +53,7 @@ func New(cfg Config) *Pipeline {
 	}
 	p.inputs.anonymous = cfg.Anonymous
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	p.deadlines.base = p.ctx
+	p.deadlines.base, p.deadlines.start = p.ctx, time.Now()
 	for i := range cfg.Domains {
 		p.stages = append(p.stages, p.startStage(func(j *job) { p.authenticate(j, i) }))
 	}
