@@ -232,6 +232,7 @@ func newPipeline(s *config.Settings, comps []component, ins []*Instance, logger 
 		CacheTTL:  s.Realmd.CacheTTL,
 		QueueSize: s.Realmd.QueueSize,
 		Timeout:   s.Realmd.RequestTimeout,
+		Limits:    failureLimits(s),
 		Logger:    logger.Named("pipeline"),
 	}
 	for _, d := range s.Security.Authc {
@@ -239,6 +240,7 @@ func newPipeline(s *config.Settings, comps []component, ins []*Instance, logger 
 		pd := pipeline.Domain{
 			Name: d.Name, Order: d.Order, Challenge: d.Challenge, AuthenticatorType: d.Authenticator.Type,
 			Authenticator: authn, Inputs: authn.Configured().Inputs, ChallengeResponse: authn.Configured().Challenge,
+			BackendType: d.Backend.Type,
 		}
 		if b, ok := byName["authc."+d.Name+".authentication_backend"]; ok {
 			pd.Backend = b

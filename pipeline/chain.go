@@ -36,6 +36,11 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		return
 	}
 	j.sawCredentials = j.sawCredentials || creds != nil // bad credentials never become anonymous
+	if creds != nil && p.limits.userBlocked(d, creds.Username) {
+		p.log.Debug("user name blocked; domain skipped", "domain", d.Name, "user", creds.Username)
+		next()
+		return
+	}
 	if creds == nil {
 		p.log.Debug("no credentials", "domain", d.Name, "reason", reason)
 		if !j.anonLogin && d.Challenge && d.ChallengeResponse.WWWAuthenticate != "" {
@@ -88,6 +93,7 @@ func (p *Pipeline) verify(j *job, d *Domain, creds *sdk.Credentials) (user sdk.U
 	}
 	if u == nil {
 		p.log.Debug("credentials rejected", "domain", d.Name, "user", creds.Username, "reason", reason)
+		p.limits.userFailed(d, creds.Username)
 		return sdk.User{}, 0, false
 	}
 	if u.Name == "" { // OpenSearch's User refuses an empty name; the domain is skipped
@@ -132,8 +138,11 @@ func (p *Pipeline) conclude(j *job) {
 		j.finish(Result{Outcome: Challenged, Challenge: d.ChallengeResponse})
 		return
 	}
-	j.finish(Result{Outcome: Challenged, Challenge: sdk.Challenge{Body: FinalFailureBody, ContentType: "text/plain; charset=UTF-8"}})
+	j.finish(Result{Outcome: Challenged, Challenge: finalChallenge})
 }
+
+// finalChallenge is OpenSearch's 401 when no domain can challenge.
+var finalChallenge = sdk.Challenge{Body: FinalFailureBody, ContentType: "text/plain; charset=UTF-8"}
 
 // authorize is the authz stage: every authorization backend in parallel,
 // merged in declared order. A failing backend is logged and skipped, as in

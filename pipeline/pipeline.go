@@ -47,6 +47,9 @@ type Domain struct {
 	// Backend verifies the credentials; nil is the noop backend, which
 	// accepts the credentials as they are.
 	Backend Verifier
+	// BackendType is the authentication_backend type, which user name
+	// failure limits (FailureLimit.Backend) name.
+	BackendType string
 }
 
 // AuthzDomain is one enabled authz domain.
@@ -70,6 +73,8 @@ type Config struct {
 	// Timeout bounds a request's trip through the stages (not a cache
 	// hit); 0 means only the caller's context bounds it.
 	Timeout time.Duration
+	// Limits are the auth failure listeners, in config order.
+	Limits []FailureLimit
 	// Logger receives debug lines about each decision; nil discards them.
 	Logger Logger
 }
@@ -122,6 +127,9 @@ type Result struct {
 	Unavailable []string
 	// Cached reports that the identity came from the cache.
 	Cached bool
+	// Blocked reports a client address blocked by a failure limit
+	// (Outcome is Challenged with the final failure).
+	Blocked bool
 	// Closed reports that the pipeline was closed before the request
 	// entered it (Outcome is Unavailable): a caller that holds a newer
 	// pipeline should ask that one instead.

@@ -24,6 +24,7 @@ type Pipeline struct {
 	flight singleflight.Group
 	// deadlines bound each request's trip through the stages (Timeout).
 	deadlines deadlines
+	limits    *limits
 
 	stages []*stage // one per domain, in order
 	authz  *stage
@@ -52,6 +53,7 @@ func New(cfg Config) *Pipeline {
 		p.log = nopLogger{}
 	}
 	p.inputs.anonymous = cfg.Anonymous
+	p.limits = newLimits(cfg.Limits, p.log)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.deadlines.base, p.deadlines.start = p.ctx, time.Now()
 	for i := range cfg.Domains {
@@ -84,13 +86,29 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 		return Result{Outcome: Unavailable, Closed: true}
 	}
 	defer p.inflight.Done()
+	ip := socketIP(r.SocketAddress)
+	if p.limits.addressBlocked(ctx, ip) {
+		p.log.Debug("client address blocked", "address", ip)
+		return Result{Outcome: Challenged, Challenge: finalChallenge, Blocked: true}
+	}
+	res := p.answer(ctx, r, caller)
+	if res.Outcome == Challenged {
+		p.limits.addressFailed(ip)
+	}
+	return res
+}
+
+// answer is Authenticate for a client that is not blocked.
+func (p *Pipeline) answer(ctx context.Context, r *sdk.Request, caller Caller) Result {
 	var key cacheKey
 	cacheable := false
 	if p.cfg.CacheTTL > 0 {
 		key, cacheable = p.inputs.key(r)
 	}
 	if cacheable {
-		if e, ok := p.cache.get(key); ok {
+		// A user name blocked since it was cached must not log in from
+		// the cache: the chain runs and its domain skips the name.
+		if e, ok := p.cache.get(key); ok && (e.domain == nil || !p.limits.userBlocked(e.domain, e.user.LoginName)) {
 			return p.mapped(ctx, e, caller, true)
 		}
 	}

@@ -233,3 +233,58 @@ func TestE2E_PluginsAreSupervisedProcesses(t *testing.T) {
 		}
 	}
 }
+
+// auth_failure_listeners through the built binary: OpenSearch's
+// IpBruteForceAttacksPreventionTests and UserBruteForceAttacksPreventionTests
+// in one config. Every request comes from 127.0.0.1, so the address count
+// runs through both halves.
+func TestE2E_FailedLoginsBlock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := e2e.CopyDir(t, "testdata/opensearch-sample")
+	e2e.WriteFiles(t, dir, map[string]string{"config.yml": `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      basic_internal_auth_domain:
+        order: 0
+        http_authenticator: {type: basic, challenge: true}
+        authentication_backend: {type: intern}
+    auth_failure_listeners:
+      ip_rate_limiting:
+        type: ip
+        allowed_tries: 5
+        time_window_seconds: 3600
+        block_expiry_seconds: 600
+      internal_authentication_backend_limiting:
+        type: username
+        authentication_backend: intern
+        allowed_tries: 2
+        time_window_seconds: 3600
+        block_expiry_seconds: 600
+`})
+	d := e2e.Start(t, dir)
+	expect := func(what string, h http.Header, wantCode int, wantChallenge string) {
+		t.Helper()
+		code, hdr, body := d.Do(t, "GET", "/_plugins/_security/authinfo", h)
+		if code != wantCode || hdr.Get("WWW-Authenticate") != wantChallenge {
+			t.Fatalf("%s: %d %q %q, want %d with challenge %q", what, code, hdr.Get("WWW-Authenticate"), body, wantCode, wantChallenge)
+		}
+	}
+	const basic = `Basic realm="OpenSearch Security"`
+
+	// The user name limit: two wrong passwords block kibanaro, not admin.
+	expect("kibanaro, wrong password", basicHeader("kibanaro", "wrong"), 401, basic)    // address failures: 1
+	expect("kibanaro, wrong password", basicHeader("kibanaro", "wrong"), 401, basic)    // 2
+	expect("kibanaro, right password", basicHeader("kibanaro", "kibanaro"), 401, basic) // 3
+	expect("admin", basicHeader("admin", "admin"), 200, "")
+
+	// The address limit: its fifth 401 blocks 127.0.0.1 for everyone.
+	expect("admin, wrong password", basicHeader("admin", "wrong"), 401, basic) // 4
+	expect("admin, wrong password", basicHeader("admin", "wrong"), 401, basic) // 5: blocked
+	code, hdr, body := d.Do(t, "GET", "/_plugins/_security/authinfo", basicHeader("admin", "admin"))
+	if code != 401 || hdr.Get("WWW-Authenticate") != "" || body != "Authentication finally failed" {
+		t.Fatalf("a blocked address with the right password: %d %q %q, want 401 with OpenSearch's final failure", code, hdr.Get("WWW-Authenticate"), body)
+	}
+}

@@ -126,7 +126,7 @@ func (p *securityParser) listener(k, v *yaml.Node, path string) {
 			*dst = time.Duration(f.integer(v, path, int64(*dst/time.Second), 1, maxInt32)) * time.Second
 		}
 	}
-	typeLine := k.Line
+	typeLine, backendLine := k.Line, k.Line
 	fs := fields{
 		"type": func(_, v *yaml.Node, path string) {
 			typeLine = v.Line
@@ -135,6 +135,7 @@ func (p *securityParser) listener(k, v *yaml.Node, path string) {
 			}
 		},
 		"authentication_backend": func(_, v *yaml.Node, path string) {
+			backendLine = v.Line
 			s, ok := f.str(v, path)
 			if !ok || s == "" {
 				return
@@ -174,7 +175,10 @@ func (p *securityParser) listener(k, v *yaml.Node, path string) {
 		f.warnf(typeLine, join(path, "type"), "a username listener without authentication_backend has no effect "+
 			"(OpenSearch registers it as an IP listener whose blocks are never consulted); set authentication_backend, e.g. internal")
 	}
-	f.warnf(l.Pos.Line, path, "parsed but not enforced: this build of realmd does not block clients or users after failed logins")
+	if l.Type == "ip" && l.AuthenticationBackend != "" {
+		f.warnf(backendLine, join(path, "authentication_backend"), "an ip listener with authentication_backend has no effect "+
+			"(OpenSearch logs an error and never consults its blocks); remove authentication_backend to block addresses")
+	}
 	p.sec.AuthFailureListeners = append(p.sec.AuthFailureListeners, l)
 }
 

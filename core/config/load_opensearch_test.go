@@ -119,10 +119,7 @@ func TestLoad_OpenSearchTestResources(t *testing.T) {
 				t.Error("anonymous auth not enabled")
 			}
 		}},
-		{name: "rate limiting", config: "config_auth_ratelimiting.yml", want: []string{
-			"config.yml:21: warning: config.dynamic.auth_failure_listeners.ip_rate_limiting: parsed but not enforced: this build of realmd does not block clients or users after failed logins",
-			"config.yml:24: warning: config.dynamic.auth_failure_listeners.internal_authentication_backend_limiting: parsed but not enforced: this build of realmd does not block clients or users after failed logins",
-		}, check: func(t *testing.T, s *Settings) {
+		{name: "rate limiting", config: "config_auth_ratelimiting.yml", check: func(t *testing.T, s *Settings) {
 			ls := s.Security.AuthFailureListeners
 			if len(ls) != 2 || ls[0].Name != "ip_rate_limiting" || ls[0].Type != "ip" || ls[0].AllowedTries != 10 ||
 				ls[1].Type != "username" || ls[1].AuthenticationBackend != TypeInternal || ls[1].AllowedTries != 3 {

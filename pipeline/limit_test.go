@@ -1,0 +1,221 @@
+package pipeline
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The cases of OpenSearch's HeapBasedRateTrackerTest: a 100 ms window, a
+// clock that moves 1 ms per failure, and no reset after a block (the tracker
+// alone).
+func TestSlide_OpenSearchTrackerCases(t *testing.T) {
+	type step struct {
+		key     string
+		advance time.Duration // before this failure
+		want    bool
+	}
+	five := func(key string) []step {
+		return []step{{key, 0, false}, {key, 0, false}, {key, 0, false}, {key, 0, false}, {key, 0, true}}
+	}
+	tests := []struct {
+		name    string
+		allowed int
+		steps   []step
+	}{
+		{"fifth failure blocks", 5, five("a")},
+		{"failures expire", 5, append(append(five("a"), five("b")...),
+			step{"c", 0, false}, step{"c", 50 * time.Millisecond, false}, step{"c", 0, false}, step{"c", 0, false},
+			step{"c", 55 * time.Millisecond, false}, step{"c", 0, true},
+			step{"a", 0, false},
+			step{"c", 55 * time.Millisecond, false}, step{"c", 0, false}, step{"c", 0, true},
+		)},
+		{"two tries", 2, []step{
+			{"a", 0, false}, {"a", 0, true},
+			{"b", 0, false}, {"b", 50 * time.Millisecond, true}, {"b", 55 * time.Millisecond, true},
+			{"b", 105 * time.Millisecond, false}, {"b", 0, true},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := time.Unix(0, 0)
+			held := map[string][]time.Time{}
+			for i, s := range tt.steps {
+				now = now.Add(time.Millisecond + s.advance)
+				var got bool
+				held[s.key], got = slide(held[s.key], now, 100*time.Millisecond, tt.allowed)
+				if got != s.want {
+					t.Fatalf("step %d (%s): blocked %v, want %v", i, s.key, got, s.want)
+				}
+			}
+		})
+	}
+}
+
+// clock is a settable time for a pipeline's limits.
+type clock struct{ ns atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+func limited(t *testing.T, cfg Config) (*Pipeline, *clock) {
+	t.Helper()
+	p := start(t, cfg)
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	p.limits.now = c.now
+	return p, c
+}
+
+func askFrom(t *testing.T, p *Pipeline, ip string, header string) Result {
+	t.Helper()
+	r := request(header)
+	r.SocketAddress = ip + ":40000"
+	return ask(t, p, r)
+}
+
+const (
+	goodLogin = "Authorization: Basic alice:secret"
+	badLogin  = "Authorization: Basic alice:wrong"
+)
+
+func addressLimit() FailureLimit {
+	return FailureLimit{Name: "ip", AllowedTries: 3, Window: 3 * time.Second, BlockFor: 5 * time.Second, MaxTracked: 100, MaxBlocked: 100}
+}
+
+// OpenSearch's IpBruteForceAttacksPreventionTests, on a fake clock.
+func TestLimits_AddressIsBlockedAtTheAllowedFailure(t *testing.T) {
+	p, c := limited(t, Config{Domains: []Domain{basicDomain("basic", true, users())}, Limits: []FailureLimit{addressLimit()}})
+
+	for range 2 {
+		if r := askFrom(t, p, "10.0.0.9", badLogin); r.Outcome != Challenged || r.Blocked {
+			t.Fatalf("bad login: %+v", r)
+		}
+	}
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("two failures must not block: %+v", r)
+	}
+
+	for range 3 {
+		askFrom(t, p, "10.0.0.9", badLogin)
+	}
+	r := askFrom(t, p, "10.0.0.9", goodLogin)
+	if r.Outcome != Challenged || !r.Blocked || r.Challenge != finalFailure {
+		t.Fatalf("the right password from a blocked address: %+v, want the final failure", r)
+	}
+	if r := askFrom(t, p, "10.0.0.10", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("another address: %+v", r)
+	}
+	c.advance(5 * time.Second)
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("after the block expired: %+v", r)
+	}
+}
+
+// Every 401 counts for an address, a missing credential's challenge too.
+func TestLimits_ChallengesCountForTheAddress(t *testing.T) {
+	p, _ := limited(t, Config{Domains: []Domain{basicDomain("basic", true, users())}, Limits: []FailureLimit{addressLimit()}})
+	for range 3 {
+		if r := askFrom(t, p, "10.0.0.9", "X-Other: 1"); r.Outcome != Challenged {
+			t.Fatalf("no credentials: %+v", r)
+		}
+	}
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); !r.Blocked {
+		t.Fatalf("after three challenges: %+v, want blocked", r)
+	}
+}
+
+func TestLimits_IgnoredHostsAreNeverBlocked(t *testing.T) {
+	l := addressLimit()
+	l.Ignore = func(_ context.Context, ip string) bool { return ip == "10.0.0.9" }
+	p, _ := limited(t, Config{Domains: []Domain{basicDomain("basic", true, users())}, Limits: []FailureLimit{l}})
+	for range 5 {
+		askFrom(t, p, "10.0.0.9", badLogin)
+	}
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("an ignored host: %+v", r)
+	}
+}
+
+// OpenSearch's UserBruteForceAttacksPreventionTests: a blocked name is
+// refused even with the right password, and not from the cache either.
+func TestLimits_BlockedUserNameSkipsItsDomains(t *testing.T) {
+	d := basicDomain("basic", true, users())
+	d.BackendType = "internal"
+	l := FailureLimit{Name: "users", Backend: "internal", AllowedTries: 2, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
+	p, c := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{l}, CacheTTL: time.Hour})
+
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("first login: %+v", r)
+	}
+	for range 2 {
+		askFrom(t, p, "10.0.0.10", badLogin)
+	}
+	r := askFrom(t, p, "10.0.0.9", goodLogin)
+	if r.Outcome != Challenged || r.Challenge != basicChallenge || r.Blocked {
+		t.Fatalf("a blocked user with the right password: %+v, want the domain's challenge", r)
+	}
+	if r := askFrom(t, p, "10.0.0.9", "Authorization: Basic bob:hunter2"); r.Outcome != Authenticated {
+		t.Fatalf("another user: %+v", r)
+	}
+	c.advance(time.Minute)
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("after the block expired: %+v", r)
+	}
+}
+
+// A user name limit watches only the backends of its type.
+func TestLimits_UserLimitOfAnotherBackendTypeDoesNotApply(t *testing.T) {
+	d := basicDomain("basic", true, users())
+	d.BackendType = "internal"
+	l := FailureLimit{Name: "users", Backend: "ldap", AllowedTries: 1, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
+	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{l}})
+	askFrom(t, p, "10.0.0.9", badLogin)
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// realmd differs from OpenSearch here: a backend that is down is no failed
+// login, for the user or for the address.
+func TestLimits_UnavailableIsNoFailure(t *testing.T) {
+	v := users()
+	v.err = errDirectoryDown
+	d := basicDomain("basic", true, v)
+	d.BackendType = "ldap"
+	user := FailureLimit{Name: "users", Backend: "ldap", AllowedTries: 1, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
+	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{addressLimit(), user}})
+	for range 5 {
+		if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Unavailable {
+			t.Fatalf("directory down: %+v", r)
+		}
+	}
+	v.err = nil
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("directory back: %+v", r)
+	}
+}
+
+func TestExpiring_BoundedAndTimed(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	e := newExpiring[int](time.Second, 2)
+	e.put("a", 1, t0)
+	e.put("b", 2, t0)
+	e.put("c", 3, t0) // evicts a, the least recent
+	if _, ok := e.get("a", t0, false); ok {
+		t.Fatal("a survived a full map")
+	}
+	if _, ok := e.get("b", t0.Add(500*time.Millisecond), true); !ok {
+		t.Fatal("b is gone too early")
+	}
+	if _, ok := e.get("c", t0.Add(time.Second), false); ok {
+		t.Fatal("c outlived its ttl")
+	}
+	if _, ok := e.get("b", t0.Add(1400*time.Millisecond), false); !ok {
+		t.Fatal("touching b did not renew it")
+	}
+	if len(e.items) != e.order.Len() || len(e.items) != 1 {
+		t.Fatalf("map and list disagree: %d items, %d in order", len(e.items), e.order.Len())
+	}
+}
