@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -94,6 +95,39 @@ func TestInstance_TextThatIsNotUTF8BreaksNoOtherCall(t *testing.T) {
 				errs <- fmt.Errorf("%q: %+v, %v", name, c, err)
 			}
 		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := in.Status(); st.PID != pid || st.Restarts != 0 {
+		t.Errorf("the plugin restarted: %+v (pid was %d)", st, pid)
+	}
+}
+
+// Large headers from many clients at once (each within max_header_bytes)
+// must not add up to a stream message a plugin refuses: that broke the
+// stream for every call in flight and restarted the plugin.
+func TestInstance_ManyLargeCallsBreakNothing(t *testing.T) {
+	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Stop()
+	pid := in.Status().PID
+	big := strings.Repeat("A", 60<<10)
+	var wg sync.WaitGroup
+	errs := make(chan error, 300)
+	for range 300 {
+		wg.Go(func() {
+			// The fake answers with the header's bytes in hex: replies are
+			// twice as large as the calls.
+			c, _, err := in.Extract(context.Background(), &sdk.Request{Header: map[string][]string{"X-Raw": {big}}})
+			if err != nil || c == nil || len(c.Attributes["raw.hex"]) != 2*len(big) {
+				errs <- fmt.Errorf("%v, %v", c != nil, err)
+			}
+		})
 	}
 	wg.Wait()
 	close(errs)

@@ -5,8 +5,12 @@ import (
 	"sync"
 )
 
-// maxBatch bounds how many calls or replies share one stream message.
-const maxBatch = 256
+// maxBatch bounds how many calls or replies share one stream message, and
+// maxBatchBytes their encoded size (a single larger item goes alone).
+const (
+	maxBatch      = 256
+	maxBatchBytes = 1 << 20
+)
 
 // batcher sends items queued by many goroutines as few stream messages as
 // possible, without a goroutine of its own: the caller that finds no send in
@@ -17,9 +21,12 @@ const maxBatch = 256
 // an item is sent at once.
 type batcher[T any] struct {
 	send func([]T) error
+	// size is an item's encoded size, for maxBatchBytes; nil counts items only.
+	size func(T) int
 
 	mu      sync.Mutex
 	queue   []T
+	sizes   []int // of queue's items, when size is set
 	sending bool
 	err     error // the first send error; every later add returns it
 }
@@ -27,12 +34,19 @@ type batcher[T any] struct {
 // add queues item and, unless another goroutine is sending, sends the queue.
 // It returns a send error seen by this goroutine or an earlier one.
 func (b *batcher[T]) add(item T) error {
+	n := 0
+	if b.size != nil {
+		n = b.size(item) // outside the lock: other adders need not wait
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.err != nil {
 		return b.err
 	}
 	b.queue = append(b.queue, item)
+	if b.size != nil {
+		b.sizes = append(b.sizes, n)
+	}
 	if b.sending {
 		return nil
 	}
@@ -45,19 +59,39 @@ func (b *batcher[T]) add(item T) error {
 	runtime.Gosched()
 	b.mu.Lock()
 	for len(b.queue) > 0 && b.err == nil {
-		n := min(len(b.queue), maxBatch)
+		n := b.next()
 		batch := b.queue[:n:n]
 		b.queue = b.queue[n:]
+		if b.size != nil {
+			b.sizes = b.sizes[n:]
+		}
 		if len(b.queue) == 0 {
-			b.queue = nil
+			b.queue, b.sizes = nil, nil
 		}
 		b.mu.Unlock()
 		err := b.send(batch)
 		b.mu.Lock()
 		if err != nil {
-			b.err, b.queue = err, nil
+			b.err, b.queue, b.sizes = err, nil, nil
 		}
 	}
 	b.sending = false
 	return b.err
+}
+
+// next is how many queued items the next message carries: at most maxBatch,
+// and no more than maxBatchBytes unless the first item alone is larger.
+func (b *batcher[T]) next() int {
+	n := min(len(b.queue), maxBatch)
+	if b.size == nil {
+		return n
+	}
+	total := 0
+	for i, sz := range b.sizes[:n] {
+		total += sz
+		if total > maxBatchBytes && i > 0 {
+			return i
+		}
+	}
+	return n
 }

@@ -57,3 +57,40 @@ func TestBatcher_ASendErrorIsReturnedFromThenOn(t *testing.T) {
 		t.Errorf("send called %d times after it failed", calls)
 	}
 }
+
+func TestBatcher_BatchesStayUnderTheByteBound(t *testing.T) {
+	const itemSize = maxBatchBytes / 3 // three fit, a fourth does not
+	sizeOf := func(i int) int {
+		if i == 0 {
+			return 3 * maxBatchBytes // larger than a batch: goes alone
+		}
+		return itemSize
+	}
+	var mu sync.Mutex
+	seen := 0
+	b := &batcher[int]{size: sizeOf, send: func(batch []int) error {
+		total := 0
+		for _, i := range batch {
+			total += sizeOf(i)
+		}
+		if total > maxBatchBytes && len(batch) > 1 {
+			t.Errorf("batch %v of %d bytes", batch, total)
+		}
+		mu.Lock()
+		seen += len(batch)
+		mu.Unlock()
+		return nil
+	}}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			if err := b.add(i); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if seen != 200 {
+		t.Fatalf("%d items sent, want 200", seen)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/realmd/realmd/sdk/proto/realmv1"
 )
@@ -124,9 +125,12 @@ func Launch(cfg LaunchConfig) (*Client, error) {
 		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		GRPCDialOptions:  []grpc.DialOption{grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow)},
-		Logger:           cfg.Logger,
-		StartTimeout:     cfg.StartTimeout,
+		GRPCDialOptions: []grpc.DialOption{
+			grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow),
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage)),
+		},
+		Logger:       cfg.Logger,
+		StartTimeout: cfg.StartTimeout,
 	})
 	c, err := connect(gp, cfg.Unary)
 	if err != nil {
@@ -137,11 +141,11 @@ func Launch(cfg LaunchConfig) (*Client, error) {
 }
 
 func connect(gp *plugin.Client, unary bool) (*Client, error) {
-	proto, err := gp.Client()
+	protocol, err := gp.Client()
 	if err != nil {
 		return nil, fmt.Errorf("%w: starting plugin: %w", ErrUnavailable, err)
 	}
-	raw, err := proto.Dispense(pluginName)
+	raw, err := protocol.Dispense(pluginName)
 	if err != nil {
 		return nil, fmt.Errorf("%w: dispensing plugin: %w", ErrUnavailable, err)
 	}
@@ -162,7 +166,7 @@ func connect(gp *plugin.Client, unary bool) (*Client, error) {
 	}
 	c.calls = &batcher[*pb.Call]{send: func(batch []*pb.Call) error {
 		return c.stream.Send(&pb.Calls{Calls: batch})
-	}}
+	}, size: func(c *pb.Call) int { return proto.Size(c) }}
 	go c.receive()
 	return c, nil
 }

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,6 +45,13 @@ const parentPollInterval = 250 * time.Millisecond
 // per request by about 15%.
 const flowWindow = 16 << 20
 
+// maxMessage is the largest message either end accepts. gRPC's default of
+// 4 MiB is smaller than what realmd may have to send: one header can be as
+// large as max_header_bytes allows, and a refused message breaks the stream
+// for every call in flight. Both ends are realmd's own, and the batcher
+// keeps messages near maxBatchBytes.
+const maxMessage = math.MaxInt32
+
 // grpcPlugin binds the Realm service into go-plugin.
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
@@ -80,7 +88,8 @@ func Serve(p Plugin) {
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{pluginName: &grpcPlugin{server: srv}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, grpc.InitialWindowSize(flowWindow), grpc.InitialConnWindowSize(flowWindow))...)
+			return grpc.NewServer(append(opts, grpc.InitialWindowSize(flowWindow), grpc.InitialConnWindowSize(flowWindow),
+				grpc.MaxRecvMsgSize(maxMessage))...)
 		},
 		Logger: logger,
 	})
