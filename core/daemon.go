@@ -44,6 +44,7 @@ type Daemon struct {
 	nextID   atomic.Uint64
 	lastErr  atomic.Pointer[ReloadError]
 	draining sync.WaitGroup
+	metrics  *metrics
 }
 
 // New returns a daemon; Run starts it.
@@ -51,7 +52,9 @@ func New(opts Options) *Daemon {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	return &Daemon{opts: opts, logger: opts.Logger, pool: newInstancePool()}
+	d := &Daemon{opts: opts, logger: opts.Logger, pool: newInstancePool()}
+	d.metrics = newMetrics(d)
+	return d
 }
 
 // load reads and validates the config directory.
@@ -181,6 +184,7 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 	s, err := d.load()
 	if err == nil && s.Hash == old.Settings.Hash && !old.filesChanged() {
 		d.lastErr.Store(nil)
+		d.metrics.reloaded("unchanged")
 		return false, nil
 	}
 	var g *Generation
@@ -189,11 +193,13 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 	}
 	if err != nil {
 		d.lastErr.Store(newReloadError(err))
+		d.metrics.reloaded("refused")
 		d.logger.Error("reload refused; the previous config keeps serving", "error", err)
 		return false, err
 	}
 	d.current.Store(g)
 	d.lastErr.Store(nil)
+	d.metrics.reloaded("applied")
 	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash)
 	d.draining.Add(1)
 	go func() { // in-flight requests finish on the old generation
@@ -228,7 +234,9 @@ type StatusReport struct {
 	Hash       string       `json:"hash"`
 	LoadedAt   time.Time    `json:"loaded_at"`
 	LastError  *ReloadError `json:"last_error"`
-	Plugins    []Status     `json:"plugins"`
+	// CacheEntries are the identities in the serving generation's cache.
+	CacheEntries int      `json:"identity_cache_entries"`
+	Plugins      []Status `json:"plugins"`
 }
 
 // Status reports the current generation and its plugins.
@@ -236,6 +244,7 @@ func (d *Daemon) Status() StatusReport {
 	rep := StatusReport{LastError: d.lastErr.Load(), Plugins: []Status{}}
 	if g := d.current.Load(); g != nil {
 		rep.Generation, rep.Hash, rep.LoadedAt = g.ID, g.Settings.Hash, g.LoadedAt
+		rep.CacheEntries = g.Pipeline.CacheLen()
 		for _, in := range g.instances {
 			rep.Plugins = append(rep.Plugins, in.Status())
 		}

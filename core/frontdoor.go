@@ -34,12 +34,15 @@ func (f *frontDoor) routes() http.Handler {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
 	mux.HandleFunc("/readyz", f.readyz)
 	mux.HandleFunc("/_realmd/status", f.status)
+	mux.Handle("/metrics", f.d.metrics.handler())
 	return mux
 }
 
 // authenticate runs r through the current generation.
 func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeline.Result, *sdk.Request, bool) {
+	start := time.Now()
 	if name, bad := forbiddenHeader(r.Header); bad {
+		f.d.metrics.answered(outcomeForbidden, false, start)
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": fmt.Sprintf("header %q is not allowed", name), "status": 403})
 		return pipeline.Result{}, nil, false
 	}
@@ -51,6 +54,7 @@ func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeli
 		var err error
 		req, caller, err = newRequest(r, g.xff)
 		if err != nil {
+			f.d.metrics.answered(outcomeError, false, start)
 			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "status": 500})
 			return pipeline.Result{}, nil, false
 		}
@@ -63,8 +67,9 @@ func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeli
 		}
 		g = next
 	}
+	f.d.metrics.answered(outcomeOf(res), res.Cached, start)
 	if f.logger.IsDebug() {
-		f.logger.Debug("request answered", "path", req.Path, "outcome", res.Outcome.String(), "cached", res.Cached)
+		f.logger.Debug("request answered", "path", req.Path, "outcome", outcomeOf(res), "cached", res.Cached)
 	}
 	return res, req, true
 }

@@ -98,3 +98,42 @@ func TestFrontDoor_ARequestOverlappingAReloadIsAnsweredNot503(t *testing.T) {
 		t.Errorf("answers by status: %v; want all %d to be 200", codes, clients*requestsEach)
 	}
 }
+
+func TestFrontDoor_MetricsCountAnswersByOutcome(t *testing.T) {
+	d := New(Options{})
+	d.current.Store(inProcessGeneration(t, 7))
+	fd := &frontDoor{d: d, logger: d.logger}
+	h := fd.routes()
+	ask := func(header http.Header) {
+		r := httptest.NewRequest("GET", "/auth", nil)
+		r.RemoteAddr = "192.0.2.1:1234"
+		r.Header = header
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	ask(http.Header{"X-User": {"alice"}})
+	ask(http.Header{"X-User": {"bob"}})
+	ask(http.Header{})                                            // no domain challenges: the final failure
+	ask(http.Header{"_opendistro_security_user": {"x"}})          // reserved
+	ask(http.Header{"X-Forwarded-For": {"no-such-host.invalid"}}) // an untrusted peer: XFF is ignored, so 401
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	body := w.Body.String()
+	for _, want := range []string{
+		`realmd_requests_total{outcome="authenticated"} 2`,
+		`realmd_requests_total{outcome="challenged"} 2`,
+		`realmd_requests_total{outcome="forbidden"} 1`,
+		`realmd_requests_total{outcome="unavailable"} 0`,
+		`realmd_request_duration_seconds_count 5`,
+		`realmd_config_generation 7`,
+		`realmd_config_last_reload_refused 0`,
+		`realmd_identity_cache_entries 0`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", body)
+	}
+}

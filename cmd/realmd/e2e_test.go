@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -216,6 +217,18 @@ func TestE2E_PluginsAreSupervisedProcesses(t *testing.T) {
 	after := pluginPIDs(t, d)
 	if len(after) != 2 || slices.Contains(after, backend) {
 		t.Errorf("plugins after restart %v (killed %d)", after, backend)
+	}
+	_, _, metrics := d.Do(t, "GET", "/metrics", nil)
+	for _, want := range []string{
+		`realmd_plugin_restarts_total{instance="authc.basic_internal_auth_domain.authentication_backend",plugin="basic"} 1`,
+		`realmd_plugin_up{instance="authc.basic_internal_auth_domain.authentication_backend",plugin="basic"} 1`,
+	} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^realmd_requests_total\{outcome="unavailable"\} [1-9]`).MatchString(metrics) {
+		t.Error("/metrics counts no 503 while the backend was down")
 	}
 
 	// SIGKILL realmd: no plugin may outlive it.
