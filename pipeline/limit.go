@@ -12,10 +12,14 @@ import (
 // auth_failure_listeners), OpenSearch's rate limiters: a client that fails
 // AllowedTries times within Window is blocked for BlockFor.
 //
-// An address limit (Backend empty) keys on the TCP peer's IP and counts every
-// request answered 401: a challenge because no credentials were found, a
-// continuation challenge (SPNEGO) and the final failure. A blocked address
-// gets 401 "Authentication finally failed" before any domain runs.
+// An address limit (Backend empty) keys on the caller's IP (Caller.IP: the
+// client X-Forwarded-For names when a trusted proxy sent it, else the TCP
+// peer) and counts every request answered 401: a challenge because no
+// credentials were found, a continuation challenge (SPNEGO) and the final
+// failure. A blocked address gets 401 "Authentication finally failed"
+// before any domain runs. OpenSearch keys on the TCP peer alone; behind a
+// reverse proxy, where realmd always sits, that is the proxy, and one
+// client's failures would block everyone.
 //
 // A user name limit (Backend set) keys on the user name a client presented
 // and counts rejections by the backends of that type. While a name is
@@ -189,8 +193,7 @@ func (ls *limits) userFailed(d *Domain, user string) {
 	}
 }
 
-// socketIP is the TCP peer's IP, which address limits key on (never the
-// X-Forwarded-For client: a client could name anyone there).
+// socketIP is the IP of an ip:port address, for a caller with no IP.
 func socketIP(addr string) string {
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		return host

@@ -68,11 +68,15 @@ func limited(t *testing.T, cfg Config) (*Pipeline, *clock) {
 	return p, c
 }
 
+// askFrom asks as the client ip, through a proxy at 10.0.0.1: address
+// limits key on the client, not on the proxy.
 func askFrom(t *testing.T, p *Pipeline, ip string, header string) Result {
 	t.Helper()
 	r := request(header)
-	r.SocketAddress = ip + ":40000"
-	return ask(t, p, r)
+	r.SocketAddress, r.ClientAddress = "10.0.0.1:40000", ip+":40000"
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	return p.Authenticate(ctx, r, Caller{IP: ip})
 }
 
 const (

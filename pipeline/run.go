@@ -86,7 +86,10 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 		return Result{Outcome: Unavailable, Closed: true}
 	}
 	defer p.inflight.Done()
-	ip := socketIP(r.SocketAddress)
+	ip := caller.IP
+	if ip == "" {
+		ip = socketIP(r.SocketAddress)
+	}
 	if p.limits.addressBlocked(ctx, ip) {
 		p.log.Debug("client address blocked", "address", ip)
 		return Result{Outcome: Challenged, Challenge: finalChallenge, Blocked: true}

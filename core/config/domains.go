@@ -201,6 +201,13 @@ func (p *securityParser) finish() {
 	for i, e := range p.authc {
 		p.sec.Authc[i] = e.d
 	}
+	for _, l := range p.sec.AuthFailureListeners {
+		if l.Type == "ip" && l.AuthenticationBackend == "" && !p.sec.XFF.Enabled {
+			p.f.warnf(l.Pos.Line, fmt.Sprintf("%s.auth_failure_listeners.%s", p.prefix, l.Name),
+				"blocks the TCP peer's address, and behind a reverse proxy every request comes from the proxy's, so one client's failures "+
+					"would block everyone; enable %s.http.xff with internalProxies matching the proxy, so that realmd blocks the client it names", p.prefix)
+		}
+	}
 	if len(p.sec.Authc) == 0 && !p.sec.AnonymousAuthEnabled && !p.sec.DisableRestAuth {
 		p.f.warnf(0, "", "no enabled authc domain and anonymous auth is off: every request will be refused "+
 			"(OpenSearch answers 503 Security not initialized); enable a domain in %s.authc", p.prefix)

@@ -119,7 +119,9 @@ func TestLoad_OpenSearchTestResources(t *testing.T) {
 				t.Error("anonymous auth not enabled")
 			}
 		}},
-		{name: "rate limiting", config: "config_auth_ratelimiting.yml", check: func(t *testing.T, s *Settings) {
+		{name: "rate limiting", config: "config_auth_ratelimiting.yml", want: []string{
+			"config.yml:21: warning: config.dynamic.auth_failure_listeners.ip_rate_limiting: blocks the TCP peer's address, and behind a reverse proxy every request comes from the proxy's, so one client's failures would block everyone; enable config.dynamic.http.xff with internalProxies matching the proxy, so that realmd blocks the client it names",
+		}, check: func(t *testing.T, s *Settings) {
 			ls := s.Security.AuthFailureListeners
 			if len(ls) != 2 || ls[0].Name != "ip_rate_limiting" || ls[0].Type != "ip" || ls[0].AllowedTries != 10 ||
 				ls[1].Type != "username" || ls[1].AuthenticationBackend != TypeInternal || ls[1].AllowedTries != 3 {
