@@ -56,6 +56,9 @@ func newMetrics(d *Daemon) *metrics {
 		Name: "realmd_config_reloads_total",
 		Help: "Config reloads by result: applied, unchanged (same content) or refused (the previous config kept serving).",
 	}, []string{"result"})
+	for _, r := range []string{"applied", "unchanged", "refused"} {
+		m.reloads.WithLabelValues(r) // shown at 0 before the first reload
+	}
 	m.registry.MustRegister(requests, m.duration, m.cacheHits, m.reloads, &stateCollector{d: d},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
