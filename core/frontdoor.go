@@ -69,7 +69,9 @@ func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeli
 	}
 	f.d.metrics.answered(outcomeOf(res), res.Cached, start)
 	if f.logger.IsDebug() {
-		f.logger.Debug("request answered", "path", req.Path, "outcome", outcomeOf(res), "cached", res.Cached)
+		// Without the query: it may carry a token (jwt_url_parameter).
+		path, _, _ := strings.Cut(req.Path, "?")
+		f.logger.Debug("request answered", "path", path, "outcome", outcomeOf(res), "cached", res.Cached)
 	}
 	return res, req, true
 }

@@ -2,11 +2,14 @@ package core
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/realmd/realmd/core/config"
 	"github.com/realmd/realmd/pipeline"
@@ -137,4 +140,49 @@ func TestFrontDoor_MetricsCountAnswersByOutcome(t *testing.T) {
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", body)
 	}
+}
+
+// An IPv6 zone in X-Forwarded-For is any bytes a client chose: it is
+// dropped, so that the client address is the address alone.
+func TestXFF_ZoneIsDropped(t *testing.T) {
+	xff, err := newXFFResolver(config.XFF{Enabled: true, InternalProxies: `127\.0\.0\.1`, RemoteIPHeader: "X-Forwarded-For"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/auth", nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	r.Header.Set("X-Forwarded-For", "fe80::1%\xff\xfe")
+	client, caller, err := xff.resolve(r)
+	if err != nil || client != "[fe80::1]:5000" || caller.IP != "fe80::1" {
+		t.Fatalf("resolve = %q, %+v, %v; want [fe80::1]:5000 without the zone", client, caller, err)
+	}
+}
+
+// The debug log names the path, never the query: it may carry a token.
+func TestFrontDoor_DebugLogLeavesOutTheQuery(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &lockedWriter{w: &buf, mu: &mu}})
+	d := New(Options{Logger: logger})
+	d.current.Store(inProcessGeneration(t, 1))
+	fd := &frontDoor{d: d, logger: logger}
+	r := httptest.NewRequest("GET", "/auth?access_token=SECRET-TOKEN", nil)
+	r.Header.Set("X-User", "alice")
+	fd.routes().ServeHTTP(httptest.NewRecorder(), r)
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(buf.String(), "request answered") || strings.Contains(buf.String(), "SECRET-TOKEN") {
+		t.Fatalf("debug log:\n%s", buf.String())
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -106,7 +106,9 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 	}
 	ip := client
 	if addr, err := netip.ParseAddr(client); err == nil {
-		ip = addr.String()
+		// A zone (fe80::1%eth0) names the sender's interface, means nothing
+		// here, and may hold any bytes a client chose.
+		ip = addr.WithZone("").String()
 		caller = pipeline.Caller{IP: ip}
 	} else {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

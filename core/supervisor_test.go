@@ -77,6 +77,12 @@ func TestInstance_TextThatIsNotUTF8BreaksNoOtherCall(t *testing.T) {
 		t.Fatalf("header bytes did not arrive intact: %+v, %v", c, err)
 	}
 
+	// A client address is host text: it is checked before it is queued.
+	bad := &sdk.Request{Header: map[string][]string{"X-User": {"alice"}}, ClientAddress: "fe80::1%\xff"}
+	if _, _, err := in.Extract(context.Background(), bad); !errors.Is(err, sdk.ErrMalformed) {
+		t.Fatalf("a client address that is not UTF-8: error %v, want ErrMalformed", err)
+	}
+
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for i := range 40 {

@@ -72,6 +72,14 @@ func TestAnonymous(t *testing.T) {
 			wantChallenge: basicChallenge,
 		},
 		{
+			name:          "malformed credentials with auth_type=anonymous are never downgraded to anonymous",
+			domains:       basicOnly,
+			anonymous:     true,
+			req:           request("Authorization: Basic no-colon", "?auth_type=anonymous"),
+			want:          Challenged,
+			wantChallenge: basicChallenge,
+		},
+		{
 			name: "rejected credentials outside the Authorization header are never downgraded to anonymous",
 			domains: func() []Domain {
 				return []Domain{proxyDomain("proxy", false, users()), basicDomain("basic", true, users())}

@@ -31,6 +31,9 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		err = fmt.Errorf("%w: credentials without a user name", sdk.ErrMalformed)
 	}
 	if err != nil {
+		// Credentials present but unreadable are still credentials: they
+		// never become the anonymous user.
+		j.sawCredentials = j.sawCredentials || errors.Is(err, sdk.ErrMalformed)
 		p.skip(j, d, "extracting credentials", err)
 		next()
 		return

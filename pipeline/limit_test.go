@@ -169,6 +169,21 @@ func TestLimits_BlockedUserNameSkipsItsDomains(t *testing.T) {
 	}
 }
 
+// A directory matches names without regard to case or extra spaces, so a
+// user name limit counts those spellings as one name.
+func TestLimits_UserNameSpellingsShareOneCount(t *testing.T) {
+	d := basicDomain("basic", true, users())
+	d.BackendType = "internal"
+	l := FailureLimit{Name: "users", Backend: "internal", AllowedTries: 3, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
+	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{l}})
+	for _, name := range []string{"Alice", " alice", "ALICE  "} {
+		askFrom(t, p, "10.0.0.9", "Authorization: Basic "+name+":wrong")
+	}
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome == Authenticated {
+		t.Fatal("three spellings of alice did not block alice")
+	}
+}
+
 // A user name limit watches only the backends of its type.
 func TestLimits_UserLimitOfAnotherBackendTypeDoesNotApply(t *testing.T) {
 	d := basicDomain("basic", true, users())

@@ -269,6 +269,9 @@ func (c *Client) Authorize(ctx context.Context, u *User) (*Grant, error) {
 
 // call sends one call and waits for its reply.
 func (c *Client) call(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
+	if err := checkCall(call); err != nil {
+		return nil, fmt.Errorf("%w: cannot send the call: %w", ErrMalformed, err)
+	}
 	if err := ctx.Err(); err != nil {
 		// Sending would race the plugin's answer against ctx.Done.
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)

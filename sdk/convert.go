@@ -280,26 +280,15 @@ func (r Role) String() string {
 func roleToWire(r Role) pb.Role   { return pb.Role(r) }
 func roleFromWire(r pb.Role) Role { return Role(r) }
 
-// checkText reports the first text of a reply that is not UTF-8. A proto3
-// string refuses such text, and a batch that cannot be encoded would break
-// the stream for every call in flight; the caller turns the reply into an
-// error for its own call instead. Replacing the bytes is not an option: two
-// different user names would become one.
-func checkText(r *pb.Reply) error {
+// checkReply and checkCall report the first text of a message that is not
+// UTF-8. A proto3 string refuses such text, and a batch that cannot be
+// encoded would break the stream for every call in flight, so the message
+// becomes an error for its own call instead. Replacing the bytes is not an
+// option: two different user names would become one.
+func checkReply(r *pb.Reply) error {
 	var c textCheck
-	if cr := r.GetCredentials(); cr != nil {
-		c.str("user name", cr.GetUsername())
-		c.strs("backend role", cr.GetBackendRoles())
-		c.attrs(cr.GetAttributes())
-		c.str("continuation challenge", cr.GetContinue())
-	}
-	if u := r.GetUser(); u != nil {
-		c.str("user name", u.GetName())
-		c.str("login name", u.GetLoginName())
-		c.strs("backend role", u.GetBackendRoles())
-		c.strs("security role", u.GetSecurityRoles())
-		c.attrs(u.GetAttributes())
-	}
+	c.credentials(r.GetCredentials())
+	c.user(r.GetUser())
 	if g := r.GetGrant(); g != nil {
 		c.strs("backend role", g.GetBackendRoles())
 		c.strs("security role", g.GetSecurityRoles())
@@ -308,11 +297,52 @@ func checkText(r *pb.Reply) error {
 	return c.err
 }
 
+// checkCall is checkReply for the host's side. Header and query values are
+// bytes on the wire; everything else in a request is checked here (an
+// address comes from X-Forwarded-For, for one).
+func checkCall(call *pb.Call) error {
+	var c textCheck
+	if r := call.GetExtract(); r != nil {
+		c.str("method", r.GetMethod())
+		c.str("path", r.GetPath())
+		c.str("socket address", r.GetSocketAddress())
+		c.str("client address", r.GetClientAddress())
+		for _, f := range r.GetHeaders() {
+			c.str("header name", f.GetName())
+		}
+		for _, f := range r.GetQuery() {
+			c.str("query parameter name", f.GetName())
+		}
+	}
+	c.credentials(call.GetAuthenticate())
+	c.user(call.GetAuthorize())
+	return c.err
+}
+
 type textCheck struct{ err error }
+
+func (c *textCheck) credentials(cr *pb.Credentials) {
+	if cr != nil {
+		c.str("user name", cr.GetUsername())
+		c.strs("backend role", cr.GetBackendRoles())
+		c.attrs(cr.GetAttributes())
+		c.str("continuation challenge", cr.GetContinue())
+	}
+}
+
+func (c *textCheck) user(u *pb.User) {
+	if u != nil {
+		c.str("user name", u.GetName())
+		c.str("login name", u.GetLoginName())
+		c.strs("backend role", u.GetBackendRoles())
+		c.strs("security role", u.GetSecurityRoles())
+		c.attrs(u.GetAttributes())
+	}
+}
 
 func (c *textCheck) str(what, s string) {
 	if c.err == nil && !utf8.ValidString(s) {
-		c.err = fmt.Errorf("the realm answered a %s that is not valid UTF-8: %q", what, s)
+		c.err = fmt.Errorf("%s %q is not valid UTF-8", what, s)
 	}
 }
 
@@ -327,7 +357,7 @@ func (c *textCheck) attrs(as []*pb.Attribute) {
 	for _, a := range as {
 		c.str("attribute name", a.GetKey())
 		if c.err == nil && !utf8.ValidString(a.GetValue()) {
-			c.err = fmt.Errorf("the realm answered attribute %q with a value that is not valid UTF-8", a.GetKey())
+			c.err = fmt.Errorf("attribute %q has a value that is not valid UTF-8", a.GetKey())
 		}
 	}
 }

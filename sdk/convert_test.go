@@ -46,9 +46,10 @@ func roundTrip(b *testing.B, m, into proto.Message) {
 	}
 }
 
-// FuzzWire checks the two promises that keep one request from breaking a
-// stream that others share: header and query values arrive byte for byte,
-// whatever they hold, and a reply that checkText accepts always encodes.
+// FuzzWire checks the promises that keep one request from breaking a stream
+// that others share: header and query values arrive byte for byte, whatever
+// they hold, and a reply or call that checkReply or checkCall accepts always
+// encodes.
 func FuzzWire(f *testing.F) {
 	f.Add("Bearer eyJ0", "alice", "admins", "attr.x", "v")
 	f.Add("Basic \xff\xfe", "bob\xff", "r\xc3", "k\x80", "\xed\xa0\x80")
@@ -74,10 +75,24 @@ func FuzzWire(f *testing.F) {
 			{Id: 3, Grant: grantToWire(&Grant{BackendRoles: []string{role}, SecurityRoles: []string{role}, Attributes: attrs})},
 		} {
 			_, err := proto.Marshal(&pb.Replies{Replies: []*pb.Reply{reply}})
-			if bad := checkText(reply); bad == nil && err != nil {
-				t.Fatalf("checkText passed a reply that does not encode: %v", err)
+			if bad := checkReply(reply); bad == nil && err != nil {
+				t.Fatalf("checkReply passed a reply that does not encode: %v", err)
 			} else if bad != nil && err == nil {
-				t.Fatalf("checkText refused a reply that encodes: %v", bad)
+				t.Fatalf("checkReply refused a reply that encodes: %v", bad)
+			}
+		}
+
+		req.ClientAddress, req.SocketAddress, req.Method, req.Path = name, role, attrKey, attrValue
+		for _, call := range []*pb.Call{
+			{Id: 1, Kind: &pb.Call_Extract{Extract: requestToWire(req)}},
+			{Id: 2, Kind: &pb.Call_Authenticate{Authenticate: credentialsToWire(&Credentials{Username: name, BackendRoles: []string{role}, Attributes: attrs})}},
+			{Id: 3, Kind: &pb.Call_Authorize{Authorize: userToWire(&User{Name: name, LoginName: value, SecurityRoles: []string{role}, Attributes: attrs})}},
+		} {
+			_, err := proto.Marshal(&pb.Calls{Calls: []*pb.Call{call}})
+			if bad := checkCall(call); bad == nil && err != nil {
+				t.Fatalf("checkCall passed a call that does not encode: %v", err)
+			} else if bad != nil && err == nil {
+				t.Fatalf("checkCall refused a call that encodes: %v", bad)
 			}
 		}
 	})

@@ -221,10 +221,10 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 		err = fmt.Errorf("%w: empty call", ErrUnsupported)
 	}
 	if err == nil {
-		if bad := checkText(reply); bad != nil {
+		if bad := checkReply(reply); bad != nil {
 			s.logger.Error("failing a call whose answer cannot be sent", "error", bad)
 			reply = &pb.Reply{Id: call.GetId()}
-			err = fmt.Errorf("%w: %w", ErrInternal, bad)
+			err = fmt.Errorf("%w: the realm's answer cannot be sent: %w", ErrInternal, bad)
 		}
 	}
 	if err != nil {
