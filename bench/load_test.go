@@ -17,8 +17,11 @@ import (
 	"github.com/realmd/realmd/sdk"
 )
 
-// loadDuration is how long wrk drives each case.
-const loadDuration = 4 * time.Second
+// loadDuration is how long wrk drives each case, after warmUp.
+const (
+	loadDuration = 4 * time.Second
+	warmUp       = time.Second
+)
 
 // childEnv makes the test binary serve something instead of running
 // benchmarks: "plugin" (the echo backend for BenchmarkHop) or a baseline
@@ -117,8 +120,13 @@ func load(b *testing.B, url string, authorization []string) {
 	if err := os.WriteFile(script, []byte(lua.String()), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), loadDuration+30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), warmUp+loadDuration+30*time.Second)
 	defer cancel()
+	// Warm up first, baselines and realmd alike: the first second of a
+	// fresh process (stacks, heap, connection pools) is not its pace.
+	if out, err := exec.CommandContext(ctx, wrk, "-t2", "-c64", "-d"+warmUp.String(), "-s", script, url).CombinedOutput(); err != nil {
+		b.Fatalf("wrk warm-up: %v\n%s", err, out)
+	}
 	b.ResetTimer()
 	out, err := exec.CommandContext(ctx, wrk, "-t2", "-c64", "-d"+loadDuration.String(), "-s", script, url).CombinedOutput()
 	b.StopTimer()
