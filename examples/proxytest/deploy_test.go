@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,9 +25,15 @@ func TestKubernetesSample_ServesTheMountedConfig(t *testing.T) {
 		Kind string `yaml:"kind"`
 		Spec struct {
 			Template struct {
+				Metadata struct {
+					Annotations map[string]string `yaml:"annotations"`
+				} `yaml:"metadata"`
 				Spec struct {
 					Containers []struct {
-						Args           []string `yaml:"args"`
+						Args  []string `yaml:"args"`
+						Ports []struct {
+							ContainerPort int `yaml:"containerPort"`
+						} `yaml:"ports"`
 						ReadinessProbe struct {
 							HTTPGet struct{ Path string } `yaml:"httpGet"`
 						} `yaml:"readinessProbe"`
@@ -62,6 +69,10 @@ func TestKubernetesSample_ServesTheMountedConfig(t *testing.T) {
 	}
 	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" {
 		t.Errorf("probes %q and %q, want /readyz and /healthz", c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path)
+	}
+	a := deployment.Spec.Template.Metadata.Annotations
+	if a["prometheus.io/path"] != "/metrics" || len(c.Ports) != 1 || a["prometheus.io/port"] != strconv.Itoa(c.Ports[0].ContainerPort) {
+		t.Errorf("prometheus annotations %v for ports %+v, want /metrics on the container's port", a, c.Ports)
 	}
 }
 
