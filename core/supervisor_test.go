@@ -18,11 +18,7 @@ import (
 )
 
 func TestInstance_RestartsACrashedPlugin(t *testing.T) {
-	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Stop()
+	in := startFake(t)
 	req := &sdk.Request{Header: map[string][]string{"X-User": {"alice"}}}
 	if c, _, err := in.Extract(context.Background(), req); err != nil || c == nil || c.Username != "alice" {
 		t.Fatalf("Extract = %v, %v", c, err)
@@ -64,13 +60,7 @@ func TestInstance_RestartsACrashedPlugin(t *testing.T) {
 // HTTP allows header bytes that are not UTF-8, and a realm may answer such
 // bytes by mistake. Neither may break the stream that other calls share.
 func TestInstance_TextThatIsNotUTF8BreaksNoOtherCall(t *testing.T) {
-	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Stop()
-	pid := in.Status().PID
-
+	in := startFake(t)
 	raw := &sdk.Request{Header: map[string][]string{"X-Raw": {"\xff\xfe tail"}}}
 	c, _, err := in.Extract(context.Background(), raw)
 	if err != nil || c == nil || c.Attributes["raw.hex"] != "fffe207461696c" {
@@ -83,55 +73,61 @@ func TestInstance_TextThatIsNotUTF8BreaksNoOtherCall(t *testing.T) {
 		t.Fatalf("a client address that is not UTF-8: error %v, want ErrMalformed", err)
 	}
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 40)
-	for i := range 40 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			name := fmt.Sprintf("user-%d", i)
-			if i%4 == 0 {
-				name = "bad-\xff" // the fake answers it as the user name
-			}
-			c, _, err := in.Extract(context.Background(), &sdk.Request{Header: map[string][]string{"X-User": {name}}})
-			switch {
-			case i%4 == 0 && !errors.Is(err, sdk.ErrInternal):
-				errs <- fmt.Errorf("%q: error %v, want ErrInternal", name, err)
-			case i%4 != 0 && (err != nil || c == nil || c.Username != name):
-				errs <- fmt.Errorf("%q: %+v, %v", name, c, err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if st := in.Status(); st.PID != pid || st.Restarts != 0 {
-		t.Errorf("the plugin restarted: %+v (pid was %d)", st, pid)
-	}
+	callsShareTheStream(t, in, 40, func(i int) error {
+		name := fmt.Sprintf("user-%d", i)
+		if i%4 == 0 {
+			name = "bad-\xff" // the fake answers it as the user name
+		}
+		c, _, err := in.Extract(context.Background(), &sdk.Request{Header: map[string][]string{"X-User": {name}}})
+		switch {
+		case i%4 == 0 && !errors.Is(err, sdk.ErrInternal):
+			return fmt.Errorf("%q: error %v, want ErrInternal", name, err)
+		case i%4 != 0 && (err != nil || c == nil || c.Username != name):
+			return fmt.Errorf("%q: %+v, %v", name, c, err)
+		}
+		return nil
+	})
 }
 
 // Large headers from many clients at once (each within max_header_bytes)
 // must not add up to a stream message a plugin refuses: that broke the
 // stream for every call in flight and restarted the plugin.
 func TestInstance_ManyLargeCallsBreakNothing(t *testing.T) {
+	in := startFake(t)
+	big := strings.Repeat("A", 60<<10)
+	callsShareTheStream(t, in, 300, func(int) error {
+		// The fake answers with the header's bytes in hex: replies are
+		// twice as large as the calls.
+		c, _, err := in.Extract(context.Background(), &sdk.Request{Header: map[string][]string{"X-Raw": {big}}})
+		if err != nil || c == nil || len(c.Attributes["raw.hex"]) != 2*len(big) {
+			return fmt.Errorf("answered %v, error %v", c != nil, err)
+		}
+		return nil
+	})
+}
+
+// startFake starts the fake plugin as an instance the test stops.
+func startFake(t *testing.T) *Instance {
+	t.Helper()
 	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Stop()
+	t.Cleanup(in.Stop)
+	return in
+}
+
+// callsShareTheStream makes n calls at once, reports each one's error, and
+// fails the test if the plugin restarted meanwhile.
+func callsShareTheStream(t *testing.T, in *Instance, n int, call func(i int) error) {
+	t.Helper()
 	pid := in.Status().PID
-	big := strings.Repeat("A", 60<<10)
 	var wg sync.WaitGroup
-	errs := make(chan error, 300)
-	for range 300 {
+	errs := make(chan error, n)
+	for i := range n {
 		wg.Go(func() {
-			// The fake answers with the header's bytes in hex: replies are
-			// twice as large as the calls.
-			c, _, err := in.Extract(context.Background(), &sdk.Request{Header: map[string][]string{"X-Raw": {big}}})
-			if err != nil || c == nil || len(c.Attributes["raw.hex"]) != 2*len(big) {
-				errs <- fmt.Errorf("%v, %v", c != nil, err)
+			if err := call(i); err != nil {
+				errs <- err
 			}
 		})
 	}

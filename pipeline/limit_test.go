@@ -88,6 +88,18 @@ func addressLimit() FailureLimit {
 	return FailureLimit{Name: "ip", AllowedTries: 3, Window: 3 * time.Second, BlockFor: 5 * time.Second, MaxTracked: 100, MaxBlocked: 100}
 }
 
+// userLimit is a user name limit on a backend type.
+func userLimit(backend string, tries int) FailureLimit {
+	return FailureLimit{Name: "users", Backend: backend, AllowedTries: tries, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
+}
+
+// internalDomain is a basic domain whose backend is of type internal.
+func internalDomain() Domain {
+	d := basicDomain("basic", true, users())
+	d.BackendType = "internal"
+	return d
+}
+
 // OpenSearch's IpBruteForceAttacksPreventionTests, on a fake clock.
 func TestLimits_AddressIsBlockedAtTheAllowedFailure(t *testing.T) {
 	p, c := limited(t, Config{Domains: []Domain{basicDomain("basic", true, users())}, Limits: []FailureLimit{addressLimit()}})
@@ -145,10 +157,7 @@ func TestLimits_IgnoredHostsAreNeverBlocked(t *testing.T) {
 // OpenSearch's UserBruteForceAttacksPreventionTests: a blocked name is
 // refused even with the right password, and not from the cache either.
 func TestLimits_BlockedUserNameSkipsItsDomains(t *testing.T) {
-	d := basicDomain("basic", true, users())
-	d.BackendType = "internal"
-	l := FailureLimit{Name: "users", Backend: "internal", AllowedTries: 2, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
-	p, c := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{l}, CacheTTL: time.Hour})
+	p, c := limited(t, Config{Domains: []Domain{internalDomain()}, Limits: []FailureLimit{userLimit("internal", 2)}, CacheTTL: time.Hour})
 
 	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
 		t.Fatalf("first login: %+v", r)
@@ -172,10 +181,7 @@ func TestLimits_BlockedUserNameSkipsItsDomains(t *testing.T) {
 // A directory matches names without regard to case or extra spaces, so a
 // user name limit counts those spellings as one name.
 func TestLimits_UserNameSpellingsShareOneCount(t *testing.T) {
-	d := basicDomain("basic", true, users())
-	d.BackendType = "internal"
-	l := FailureLimit{Name: "users", Backend: "internal", AllowedTries: 3, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
-	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{l}})
+	p, _ := limited(t, Config{Domains: []Domain{internalDomain()}, Limits: []FailureLimit{userLimit("internal", 3)}})
 	for _, name := range []string{"Alice", " alice", "ALICE  "} {
 		askFrom(t, p, "10.0.0.9", "Authorization: Basic "+name+":wrong")
 	}
@@ -186,10 +192,7 @@ func TestLimits_UserNameSpellingsShareOneCount(t *testing.T) {
 
 // A user name limit watches only the backends of its type.
 func TestLimits_UserLimitOfAnotherBackendTypeDoesNotApply(t *testing.T) {
-	d := basicDomain("basic", true, users())
-	d.BackendType = "internal"
-	l := FailureLimit{Name: "users", Backend: "ldap", AllowedTries: 1, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
-	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{l}})
+	p, _ := limited(t, Config{Domains: []Domain{internalDomain()}, Limits: []FailureLimit{userLimit("ldap", 1)}})
 	askFrom(t, p, "10.0.0.9", badLogin)
 	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
 		t.Fatalf("%+v", r)
@@ -203,8 +206,7 @@ func TestLimits_UnavailableIsNoFailure(t *testing.T) {
 	v.err = errDirectoryDown
 	d := basicDomain("basic", true, v)
 	d.BackendType = "ldap"
-	user := FailureLimit{Name: "users", Backend: "ldap", AllowedTries: 1, Window: time.Hour, BlockFor: time.Minute, MaxTracked: 100, MaxBlocked: 100}
-	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{addressLimit(), user}})
+	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{addressLimit(), userLimit("ldap", 1)}})
 	for range 5 {
 		if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Unavailable {
 			t.Fatalf("directory down: %+v", r)
