@@ -70,29 +70,40 @@ func (f *file) configMap(n *yaml.Node, path string) (map[string]any, map[string]
 		f.errorf(n.Line, path, "must be a mapping of settings, not %s", describe(n))
 		return m, lines
 	}
-	f.decodeMap(n, path, "", m, lines)
+	f.decodeMap(n, path, "", m, lines, 1)
 	return m, lines
 }
 
-func (f *file) decodeMap(n *yaml.Node, path, flat string, out map[string]any, lines map[string]int) {
+// maxConfigDepth bounds how deeply a `config:` map nests. Every level
+// records its full flattened key, so without a bound a small file nested
+// thousands deep cost memory quadratic in its depth (a 540 KB config.yml
+// ran realmd out of memory). No realm reads settings more than a few levels
+// down.
+const maxConfigDepth = 32
+
+func (f *file) decodeMap(n *yaml.Node, path, flat string, out map[string]any, lines map[string]int, depth int) {
 	f.pairs(n, path, func(k, v *yaml.Node, kp string) {
 		fk := k.Value
 		if flat != "" {
 			fk = flat + "." + k.Value
 		}
 		lines[fk] = k.Line
-		out[k.Value] = f.decodeValue(v, kp, fk, lines)
+		out[k.Value] = f.decodeValue(v, kp, fk, lines, depth+1)
 	})
 }
 
-func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int) any {
+func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int, depth int) any {
 	if !f.tick(n, path) {
+		return nil
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && depth > maxConfigDepth {
+		f.errorf(n.Line, path, "nested more than %d levels deep; no setting is that deep", maxConfigDepth)
 		return nil
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := map[string]any{}
-		f.decodeMap(n, path, flat, m, lines)
+		f.decodeMap(n, path, flat, m, lines, depth)
 		return m
 	case yaml.SequenceNode:
 		l := make([]any, len(n.Content))
@@ -100,7 +111,7 @@ func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int
 			fk := fmt.Sprintf("%s[%d]", flat, i)
 			e = deref(e)
 			lines[fk] = e.Line
-			l[i] = f.decodeValue(e, fmt.Sprintf("%s[%d]", path, i), fk, lines)
+			l[i] = f.decodeValue(e, fmt.Sprintf("%s[%d]", path, i), fk, lines, depth+1)
 		}
 		return l
 	}

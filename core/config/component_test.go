@@ -2,7 +2,9 @@ package config
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -208,5 +210,28 @@ func TestLoad_AliasBombIsStopped(t *testing.T) {
 	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: bomb}), nil)
 	if s != nil || len(ps) == 0 || !strings.Contains(ps.Error(), "the file expands to more values than it has bytes") {
 		t.Errorf("problems = %v", ps)
+	}
+}
+
+// A small file nested thousands deep once cost memory quadratic in its
+// depth (a 540 KB config.yml took realmd down on reload); the loader now
+// stops at maxConfigDepth.
+func TestComponent_DeepNestingIsRefusedCheaply(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("_meta: {type: config, config_version: 2}\nconfig:\n  dynamic:\n    authc:\n      basic:\n" +
+		"        http_authenticator: {type: basic}\n        authentication_backend:\n          type: internal\n          config:\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, "            x%d: %s%s\n", i, strings.Repeat("[", 9000), strings.Repeat("]", 9000))
+	}
+	dir := writeDir(t, map[string]string{ConfigFile: b.String()})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, ps := loadDir(dir, nil)
+	runtime.ReadMemStats(&after)
+	if !strings.Contains(ps.Error(), "nested more than 32 levels deep") {
+		t.Fatalf("problems: %v", ps)
+	}
+	if used := after.TotalAlloc - before.TotalAlloc; used > 256<<20 {
+		t.Errorf("loading a %d KB file allocated %d MB", b.Len()>>10, used>>20)
 	}
 }

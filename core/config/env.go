@@ -95,30 +95,38 @@ func decodeBase64(s string) ([]byte, error) {
 // substituteTree applies substitute to every scalar value below n (keys are
 // left alone) and reports each issue at the value's line.
 func (f *file) substituteTree(n *yaml.Node, path string, lookup func(string) (string, bool)) {
+	f.substituteNode(n, func() string { return path }, lookup)
+}
+
+// substituteNode builds a node's key path only when it reports a problem:
+// built eagerly, the paths of a file nested thousands deep cost memory
+// quadratic in its depth.
+func (f *file) substituteNode(n *yaml.Node, path func() string, lookup func(string) (string, bool)) {
 	if n == nil {
 		return
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			f.substituteTree(c, path, lookup)
+			f.substituteNode(c, path, lookup)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			f.substituteTree(n.Content[i+1], join(path, n.Content[i].Value), lookup)
+			key := n.Content[i].Value
+			f.substituteNode(n.Content[i+1], func() string { return join(path(), key) }, lookup)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			f.substituteTree(c, fmt.Sprintf("%s[%d]", path, i), lookup)
+			f.substituteNode(c, func() string { return fmt.Sprintf("%s[%d]", path(), i) }, lookup)
 		}
 	case yaml.ScalarNode:
 		v, issues := substitute(n.Value, lookup)
 		n.Value = v
 		for _, is := range issues {
 			if is.warning {
-				f.warnf(n.Line, path, "%s", is.msg)
+				f.warnf(n.Line, path(), "%s", is.msg)
 			} else {
-				f.errorf(n.Line, path, "%s", is.msg)
+				f.errorf(n.Line, path(), "%s", is.msg)
 			}
 		}
 	}
