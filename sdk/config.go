@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,24 +57,47 @@ func NewConfigMap(m map[string]any, dir string, logger hclog.Logger) *Config {
 		logger = hclog.NewNullLogger()
 	}
 	c := &Config{values: map[string]any{}, used: map[string]bool{}, dir: dir, logger: logger}
-	flatten("", m, c.values)
+	c.flatten(m)
 	return c
 }
 
-func flatten(prefix string, m map[string]any, out map[string]any) {
-	for k, v := range m {
-		key := k
-		if prefix != "" {
-			key = prefix + "." + k
+// flatten copies m into c.values under dotted keys. Keys are visited in
+// sorted order and a setting written twice (`a.b: 1` beside `a: {b: 2}`)
+// is a problem: OpenSearch's Settings refuses duplicate keys, and keeping
+// either value would depend on Go's random map order, so the same config
+// would pass on one run and fail on the next.
+func (c *Config) flatten(m map[string]any) {
+	c.flattenUnder(nil, m, map[string][]string{})
+}
+
+// flattenUnder flattens m, found under the written keys parents. written
+// maps each dotted key seen so far to the keys that spelled it.
+func (c *Config) flattenUnder(parents []string, m map[string]any, written map[string][]string) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		spelled := append(slices.Clip(parents), k)
+		if sub, ok := m[k].(map[string]any); ok {
+			c.flattenUnder(spelled, sub, written)
+			continue
 		}
-		switch v := v.(type) {
-		case nil:
-		case map[string]any:
-			flatten(key, v, out)
-		default:
-			out[key] = v
+		key := strings.Join(spelled, ".")
+		if first, dup := written[key]; dup {
+			c.Problem(key, "set both %s and %s; keep one", spelling(first), spelling(spelled))
+			continue
+		}
+		written[key] = spelled
+		if m[k] != nil {
+			c.values[key] = m[k]
 		}
 	}
+}
+
+// spelling says how a dotted key was written, for a duplicate-key problem:
+// "as `a.b`" for one key, "nested under `a`" for `a: {b: ...}`.
+func spelling(keys []string) string {
+	if len(keys) == 1 {
+		return "as `" + keys[0] + "`"
+	}
+	return "nested under `" + strings.Join(keys[:len(keys)-1], ": ") + "`"
 }
 
 // Logger is the plugin's logger, named after the instance.
