@@ -5,12 +5,18 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
+	"syscall"
 )
 
 // fileSum is the SHA-256 of a file's content, or "" when it cannot be read
 // (a missing file differs from every present one).
 func fileSum(path string) string {
-	f, err := os.Open(path)
+	// Only a regular file, opened without blocking: opening a named pipe
+	// waits for a writer, and this runs under the instance pool's lock.
+	if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
+		return ""
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return ""
 	}

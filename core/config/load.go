@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -104,7 +106,7 @@ func load(fsys fs.FS, dir string, lookup func(string) (string, bool)) (*Settings
 // optional file is a problem. subst applies ${env.X} substitution.
 func (l *loader) read(name string, required, subst bool) (*file, *yaml.Node, bool) {
 	f := &file{name: name, problems: &l.problems}
-	data, err := fs.ReadFile(l.fsys, name)
+	data, err := readRegular(l.fsys, name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if required {
@@ -114,9 +116,6 @@ func (l *loader) read(name string, required, subst bool) (*file, *yaml.Node, boo
 	case err != nil:
 		f.errorf(0, "", "cannot read the file: %v", err)
 		return f, nil, false
-	case len(data) > maxFileBytes:
-		f.errorf(0, "", "the file is %d bytes, more than the limit of %d", len(data), maxFileBytes)
-		return f, nil, false
 	}
 	l.contents[name] = data
 	root, ok := f.parse(data)
@@ -124,6 +123,52 @@ func (l *loader) read(name string, required, subst bool) (*file, *yaml.Node, boo
 		f.substituteTree(root, "", l.lookup)
 	}
 	return f, root, ok
+}
+
+// readRegular reads a regular file of at most maxFileBytes. Anything else
+// is refused before it is opened: opening a named pipe blocks until someone
+// writes to it (a reload hung, holding the reload lock, and so did SIGTERM),
+// and a link to /dev/zero never ends. The size is checked before reading,
+// and again while reading in case the file grew.
+func readRegular(fsys fs.FS, name string) ([]byte, error) {
+	info, err := fs.Stat(fsys, name) // follows a symlink: a link to a regular file is fine
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("it is %s; realmd reads only regular files (or symlinks to them)", kindOf(info.Mode()))
+	}
+	if info.Size() > maxFileBytes {
+		return nil, fmt.Errorf("the file is %d bytes, more than the limit of %d", info.Size(), maxFileBytes)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileBytes {
+		return nil, fmt.Errorf("the file grew past the limit of %d bytes while it was read", maxFileBytes)
+	}
+	return data, nil
+}
+
+// kindOf names a file mode that is not a regular file's.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // lookalike names a present file whose name is close to name, as a hint.

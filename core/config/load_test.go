@@ -1,12 +1,16 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func TestLoad_UsesTheProcessEnvironment(t *testing.T) {
@@ -203,5 +207,51 @@ Admin: {hash: ""}
 	}
 	if !reflect.DeepEqual(names, []string{"admin", "Admin"}) {
 		t.Errorf("users = %v", names)
+	}
+}
+
+// Only regular files are read: a named pipe blocked the loader (and with it
+// reloads and SIGTERM), a link to /dev/zero never ended, and a huge file was
+// read whole before its size was checked.
+func TestLoad_OnlyRegularFilesOfBoundedSize(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, path string)
+		want  string
+	}{
+		{"a named pipe", func(t *testing.T, path string) {
+			if err := syscall.Mkfifo(path, 0o644); err != nil {
+				t.Skip("no named pipes here:", err)
+			}
+		}, "roles.yml: cannot read the file: it is a named pipe; realmd reads only regular files (or symlinks to them)"},
+		{"a link to a device", func(t *testing.T, path string) {
+			if err := os.Symlink("/dev/zero", path); err != nil {
+				t.Fatal(err)
+			}
+		}, "roles.yml: cannot read the file: it is a device; realmd reads only regular files (or symlinks to them)"},
+		{"a huge file", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, 2<<30); err != nil { // sparse: no disk used
+				t.Fatal(err)
+			}
+		}, fmt.Sprintf("roles.yml: cannot read the file: the file is %d bytes, more than the limit of %d", 2<<30, maxFileBytes)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeDir(t, map[string]string{RolesFile: "-"})
+			tt.setup(t, filepath.Join(dir, RolesFile))
+			done := make(chan Problems, 1)
+			go func() { _, ps := loadDir(dir, nil); done <- ps }()
+			select {
+			case ps := <-done:
+				if !slices.Contains(lines(ps), tt.want) {
+					t.Fatalf("problems %q, want %q", lines(ps), tt.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the loader hung")
+			}
+		})
 	}
 }
