@@ -125,6 +125,48 @@ func TestReadConfig_Problems(t *testing.T) {
 	}
 }
 
+// The pool runs tickers with these periods, and time.NewTicker panics on a
+// non-positive interval: every spelling of each period must be checked.
+func TestReadConfig_PeriodsMustBePositive(t *testing.T) {
+	tests := []struct {
+		name    string
+		config  map[string]any
+		want    []string
+		pruning time.Duration
+	}{
+		{name: "legacy pruning period 0", config: map[string]any{"pool.enabled": true, "pruning.period": 0}, want: []string{"pruning.period"}},
+		{name: "legacy pruning period negative", config: map[string]any{"pruning": map[string]any{"period": -1}}, want: []string{"pruning.period"}},
+		{name: "pruning period 0", config: map[string]any{"pool.pruning_period": 0}, want: []string{"pool.pruning_period"}},
+		{name: "pruning period negative", config: map[string]any{"pool.pruning_period": "-3"}, want: []string{"pool.pruning_period"}},
+		{name: "pruning period too long for a duration", config: map[string]any{"pool.pruning_period": 1 << 50}, want: []string{"pool.pruning_period"}},
+		{name: "bad current name beside a good legacy one", config: map[string]any{"pool.pruning_period": 0, "pruning.period": 2},
+			want: []string{"pool.pruning_period"}},
+		{name: "validation period 0", config: map[string]any{"validation.period": 0}, want: []string{"validation.period"}},
+		{name: "validation period negative", config: map[string]any{"validation": map[string]any{"enabled": true, "period": -5}},
+			want: []string{"validation.period"}},
+		{name: "wrong type is one problem", config: map[string]any{"pruning.period": "soon"}, want: []string{"pruning.period"}},
+		{name: "legacy pruning period", config: map[string]any{"pruning.period": 7}, pruning: 7 * time.Minute},
+		{name: "current name wins over legacy", config: map[string]any{"pool.pruning_period": 2, "pruning.period": 7}, pruning: 2 * time.Minute},
+		{name: "null is the default", config: map[string]any{"pruning.period": nil}, pruning: DefaultPruningPeriod},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := readTestConfig(t, tt.config, nil)
+			c := ReadConfig(cfg)
+			if got := problemKeys(cfg); !slices.Equal(got, tt.want) {
+				t.Fatalf("problem keys %q, want %q (%v)", got, tt.want, cfg.Problems())
+			}
+			p := c.Conn.Pool
+			if p.PruningPeriod <= 0 || p.Validation.Period <= 0 {
+				t.Fatalf("periods pruning %v, validation %v; both must stay positive", p.PruningPeriod, p.Validation.Period)
+			}
+			if tt.pruning != 0 && p.PruningPeriod != tt.pruning {
+				t.Fatalf("pruning period %v, want %v", p.PruningPeriod, tt.pruning)
+			}
+		})
+	}
+}
+
 func TestReadConfig_KeysAndUnits(t *testing.T) {
 	cfg := readTestConfig(t, map[string]any{
 		"users":                    map[string]any{"b": map[string]any{"base": "o=b", "search": "(uid={0})"}, "a": map[string]any{"base": "o=a", "order": 2}, "c": map[string]any{"base": "o=c", "order": 1}},

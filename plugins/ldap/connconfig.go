@@ -2,8 +2,10 @@ package ldap
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -174,14 +176,14 @@ func readPoolConfig(cfg *sdk.Config) PoolConfig {
 		MinSize:       cfg.Int("pool.min_size", 3),
 		MaxSize:       cfg.Int("pool.max_size", 10),
 		Blocking:      cfg.String("pool.type", "") == "blocking",
-		PruningPeriod: minutes(cfg, "pool.pruning_period", minutes(cfg, "pruning.period", 5*time.Minute)),
+		PruningPeriod: period(cfg, DefaultPruningPeriod, "pool.pruning_period", "pruning.period"),
 		IdleTime:      minutes(cfg, "pool.idle_time", minutes(cfg, "pruning.idleTime", 10*time.Minute)),
 		Validation: ValidationConfig{
 			Enabled:          cfg.Bool("validation.enabled", false),
 			OnCheckin:        cfg.Bool("validation.on_checkin", false),
 			OnCheckout:       cfg.Bool("validation.on_checkout", false),
 			Periodically:     cfg.Bool("validation.periodically", true),
-			Period:           minutes(cfg, "validation.period", 30*time.Minute),
+			Period:           period(cfg, DefaultValidationPeriod, "validation.period"),
 			Timeout:          time.Duration(cfg.Int("validation.timeout", 5)) * time.Second,
 			SearchBaseDN:     cfg.String("validation.search.base_dn", ""),
 			SearchFilter:     cfg.String("validation.search.filter", "(objectClass=*)"),
@@ -203,14 +205,40 @@ func readPoolConfig(cfg *sdk.Config) PoolConfig {
 	if p.MinSize < 0 || p.MinSize > p.MaxSize {
 		cfg.Problem("pool.min_size", "must be between 0 and pool.max_size (%d)", p.MaxSize)
 	}
-	for key, d := range map[string]time.Duration{
-		"pool.pruning_period": p.PruningPeriod, "validation.period": p.Validation.Period,
-	} {
-		if d <= 0 && cfg.Has(key) {
-			cfg.Problem(key, "must be positive")
+	return p
+}
+
+// Defaults of the pool's periods, which run tickers.
+const (
+	DefaultPruningPeriod    = 5 * time.Minute
+	DefaultValidationPeriod = 30 * time.Minute
+	// maxPeriodMinutes is the longest period a time.Duration holds.
+	maxPeriodMinutes = math.MaxInt64 / int64(time.Minute)
+)
+
+// period reads a period in whole minutes from keys, the current name first
+// and then any legacy names; the first one set wins, def when none is. The
+// pool runs a ticker with it and time.NewTicker panics on a non-positive
+// interval, so the value is checked whichever key set it, and the problem
+// names the key the user wrote: a check of only the current name let
+// `pruning.period: 0` pass and the plugin crash-loop.
+func period(cfg *sdk.Config, def time.Duration, keys ...string) time.Duration {
+	d := def
+	for _, key := range slices.Backward(keys) {
+		if !cfg.Has(key) {
+			continue
+		}
+		n := cfg.Int(key, int(def/time.Minute))
+		switch {
+		case n < 1:
+			cfg.Problem(key, "must be at least 1 (minutes), not %d; remove it for the default of %d", n, def/time.Minute)
+		case int64(n) > maxPeriodMinutes:
+			cfg.Problem(key, "must be at most %d (minutes), not %d", maxPeriodMinutes, n)
+		default:
+			d = time.Duration(n) * time.Minute
 		}
 	}
-	return p
+	return d
 }
 
 // millis reads a duration in milliseconds; negative means 0, as in OpenSearch.

@@ -43,11 +43,29 @@ type pool struct {
 }
 
 func newPool(cfg PoolConfig, open func(context.Context) (*conn, error), check func(context.Context, *conn) error, logger hclog.Logger) *pool {
+	if cfg.Enabled { // only an enabled pool runs tickers
+		cfg.PruningPeriod = tickerPeriod(cfg.PruningPeriod, DefaultPruningPeriod, "pruning", logger)
+		if v := cfg.Validation; v.Enabled && v.Periodically {
+			cfg.Validation.Period = tickerPeriod(v.Period, DefaultValidationPeriod, "validation", logger)
+		}
+	}
 	p := &pool{cfg: cfg, open: open, check: check, logger: logger, stop: make(chan struct{})}
 	if cfg.Enabled && cfg.Blocking {
 		p.slots = make(chan struct{}, cfg.MaxSize)
 	}
 	return p
+}
+
+// tickerPeriod returns d, or def when d is not positive. time.NewTicker
+// panics on a non-positive interval, and a panic in the maintenance
+// goroutine kills the plugin again after every restart. The config reader
+// refuses such periods; this keeps any other path from crash-looping.
+func tickerPeriod(d, def time.Duration, what string, logger hclog.Logger) time.Duration {
+	if d > 0 {
+		return d
+	}
+	logger.Warn("ldap pool period is not positive; using the default", "period", what, "got", d, "default", def)
+	return def
 }
 
 // start fills the pool to MinSize and runs pruning and periodic validation

@@ -215,3 +215,31 @@ func TestPool_CloseClosesIdleAndRefusesGets(t *testing.T) {
 		t.Fatalf("get after close: %v", err)
 	}
 }
+
+// A pool handed a non-positive period must not start a ticker with it:
+// time.NewTicker panics, and the plugin would crash on every restart.
+func TestPool_NonPositivePeriodsFallBackToDefaults(t *testing.T) {
+	tests := []struct {
+		name       string
+		pruning    time.Duration
+		validation time.Duration
+	}{
+		{name: "zero pruning period", pruning: 0, validation: time.Hour},
+		{name: "negative pruning period", pruning: -time.Minute, validation: time.Hour},
+		{name: "zero validation period", pruning: time.Hour, validation: 0},
+		{name: "negative validation period", pruning: time.Hour, validation: -time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := enabledPool(2, false)
+			cfg.PruningPeriod = tt.pruning
+			cfg.Validation = ValidationConfig{Enabled: true, Periodically: true, Period: tt.validation}
+			p, _ := newFakePool(t, cfg)
+			if p.cfg.PruningPeriod <= 0 || p.cfg.Validation.Period <= 0 {
+				t.Fatalf("pool periods pruning %v, validation %v; want both positive", p.cfg.PruningPeriod, p.cfg.Validation.Period)
+			}
+			p.start() // panicked in the maintenance goroutine before
+			p.close()
+		})
+	}
+}
