@@ -45,6 +45,16 @@ type Daemon struct {
 	lastErr  atomic.Pointer[ReloadError]
 	draining sync.WaitGroup
 	metrics  *metrics
+	// served is what the listener was started with: settings a reload
+	// cannot change without a restart.
+	served        atomic.Pointer[listenSettings]
+	restartNeeded atomic.Pointer[[]string]
+}
+
+// listenSettings are the realmd.yml settings the listener is built from.
+type listenSettings struct {
+	addr           string
+	maxHeaderBytes int
 }
 
 // New returns a daemon; Run starts it.
@@ -106,6 +116,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.logger.Info("config loaded", "generation", g.ID, "dir", s.Dir, "domains", len(s.Security.Authc), "plugins", len(g.instances))
 
 	addr := firstNonEmpty(d.opts.Listen, s.Realmd.Listen)
+	d.served.Store(&listenSettings{addr: addr, maxHeaderBytes: s.Realmd.MaxHeaderBytes})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		d.shutdown()
@@ -200,6 +211,7 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 	d.current.Store(g)
 	d.lastErr.Store(nil)
 	d.metrics.reloaded("applied")
+	d.noteRestartNeeded(s)
 	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash)
 	d.draining.Add(1)
 	go func() { // in-flight requests finish on the old generation
@@ -207,6 +219,27 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 		old.close()
 	}()
 	return true, nil
+}
+
+// noteRestartNeeded warns when a reload changed a setting that only a
+// restart applies (the listener is built once), and keeps the list for
+// /_realmd/status, so that an edit that did not take effect is never silent.
+func (d *Daemon) noteRestartNeeded(s *config.Settings) {
+	served := d.served.Load()
+	if served == nil {
+		return
+	}
+	var pending []string
+	if addr := firstNonEmpty(d.opts.Listen, s.Realmd.Listen); addr != served.addr {
+		pending = append(pending, fmt.Sprintf("listen is %s in %s, but realmd keeps serving on %s until it restarts", addr, config.RealmdFile, served.addr))
+	}
+	if s.Realmd.MaxHeaderBytes != served.maxHeaderBytes {
+		pending = append(pending, fmt.Sprintf("max_header_bytes is %d in %s, but realmd keeps %d until it restarts", s.Realmd.MaxHeaderBytes, config.RealmdFile, served.maxHeaderBytes))
+	}
+	for _, p := range pending {
+		d.logger.Warn("setting needs a restart", "setting", p)
+	}
+	d.restartNeeded.Store(&pending)
 }
 
 func newReloadError(err error) *ReloadError {
@@ -235,13 +268,19 @@ type StatusReport struct {
 	LoadedAt   time.Time    `json:"loaded_at"`
 	LastError  *ReloadError `json:"last_error"`
 	// CacheEntries are the identities in the serving generation's cache.
-	CacheEntries int      `json:"identity_cache_entries"`
-	Plugins      []Status `json:"plugins"`
+	CacheEntries int `json:"identity_cache_entries"`
+	// RestartNeeded lists reloaded settings that take effect only when
+	// realmd restarts (listen, max_header_bytes).
+	RestartNeeded []string `json:"restart_needed"`
+	Plugins       []Status `json:"plugins"`
 }
 
 // Status reports the current generation and its plugins.
 func (d *Daemon) Status() StatusReport {
-	rep := StatusReport{LastError: d.lastErr.Load(), Plugins: []Status{}}
+	rep := StatusReport{LastError: d.lastErr.Load(), Plugins: []Status{}, RestartNeeded: []string{}}
+	if p := d.restartNeeded.Load(); p != nil {
+		rep.RestartNeeded = *p
+	}
 	if g := d.current.Load(); g != nil {
 		rep.Generation, rep.Hash, rep.LoadedAt = g.ID, g.Settings.Hash, g.LoadedAt
 		rep.CacheEntries = g.Pipeline.CacheLen()

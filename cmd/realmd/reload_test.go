@@ -357,3 +357,24 @@ func TestReload_SIGHUPForcesAReload(t *testing.T) {
 		return h.Get("X-Auth-Roles") == "kibana_user"
 	})
 }
+
+// A reload cannot rebuild the listener: an edit of max_header_bytes (or of
+// listen) is reported, in the log and at /_realmd/status, never silent.
+func TestReload_ListenerSettingsNeedARestartAndSaySo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := reloadDir(t)
+	d := e2e.Start(t, dir)
+	if st := d.Status(t); len(st.RestartNeeded) != 0 {
+		t.Fatalf("restart_needed %q before any edit", st.RestartNeeded)
+	}
+	e2e.WriteFiles(t, dir, map[string]string{"realmd.yml": "max_header_bytes: 32768\n"})
+	eventually(t, time.Now(), reloadBound, "the edit is reported", func() bool {
+		st := d.Status(t)
+		return len(st.RestartNeeded) == 1 && strings.Contains(st.RestartNeeded[0], "max_header_bytes is 32768 in realmd.yml, but realmd keeps 65536 until it restarts")
+	})
+	if !strings.Contains(d.Log(), "setting needs a restart") {
+		t.Errorf("no warning in the log:\n%s", d.Log())
+	}
+}

@@ -284,7 +284,8 @@ type Status struct {
 		Key     string `json:"key"`
 		Message string `json:"message"`
 	} `json:"last_error"`
-	Plugins []struct {
+	RestartNeeded []string `json:"restart_needed"`
+	Plugins       []struct {
 		Name     string `json:"name"`
 		Type     string `json:"type"`
 		PID      int    `json:"pid"`
