@@ -71,6 +71,9 @@ func (f *file) configMap(n *yaml.Node, path string) (map[string]any, map[string]
 		return m, lines
 	}
 	f.decodeMap(n, path, "", m, lines, 1)
+	if !f.overflow {
+		f.flatDuplicates(n, path)
+	}
 	return m, lines
 }
 
