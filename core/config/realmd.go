@@ -122,6 +122,10 @@ func (p *realmdParser) node(k, v *yaml.Node, name string) {
 func (p *realmdParser) set(s *realmdSetting, key string, k, v *yaml.Node, path string) {
 	id := s.id()
 	if prev, ok := p.seen[id]; ok {
+		if p.seenKey[id] == key { // the same name, once dotted and once nested
+			p.f.errorf(k.Line, path, "is set twice (also at %s:%d, written the other way: dotted or nested); keep only one", prev.File, prev.Line)
+			return
+		}
 		p.f.errorf(k.Line, path, "is the same setting as %s (%s:%d); keep only one of them", p.seenKey[id], prev.File, prev.Line)
 		return
 	}
