@@ -97,6 +97,10 @@ func (c *Catalog) Resolve(role sdk.Role, typ string) (PluginRef, error) {
 		if len(sum) == 0 {
 			sum = nil
 		}
+		if link := symlinkIn(c.realmd.PluginDir, e.Command); link != "" {
+			return PluginRef{}, fmt.Errorf("catalog entry %q: plugins.%s.command in realmd.yml names %s, which is a symlink: "+
+				"point command at the real file in plugin_directory, or copy the file in (a pinned plugin must not be a symlink)", typ, typ, link)
+		}
 		return PluginRef{Name: typ, Path: filepath.Join(c.realmd.PluginDir, e.Command), Args: e.Args, Env: e.Env, Checksum: sum}, nil
 	}
 	if c.realmd.PluginDir != "" && !strings.ContainsAny(typ, `/\`) && typ != "." && typ != ".." {
@@ -121,6 +125,25 @@ func (c *Catalog) Resolve(role sdk.Role, typ string) (PluginRef, error) {
 		hint += fmt.Sprintf(", or put an executable named %q in %s", typ, c.realmd.PluginDir)
 	}
 	return PluginRef{}, fmt.Errorf("unknown %s type %q: %s", role, typ, hint)
+}
+
+// symlinkIn returns the first element of the relative path rel, below dir,
+// that is a symlink, or "". A pinned plugin must not be reached through one:
+// the link could be pointed elsewhere after the checksum was written. A
+// missing element ends the walk; starting the plugin reports it.
+func symlinkIn(dir, rel string) string {
+	path := dir
+	for _, part := range strings.Split(filepath.ToSlash(rel), "/") {
+		path = filepath.Join(path, part)
+		fi, err := os.Lstat(path)
+		if err != nil {
+			return ""
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return path
+		}
+	}
+	return ""
 }
 
 func (c *Catalog) servesOtherRole(role sdk.Role, typ string) bool {

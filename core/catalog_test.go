@@ -29,8 +29,23 @@ func TestCatalog_Resolve(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notexec"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(exe, filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "real", "ldap-plugin"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(dir, "sub")); err != nil {
+		t.Fatal(err)
+	}
 	withDir := testCatalog(t, config.Realmd{PluginDir: dir, Catalog: map[string]config.CatalogEntry{
-		"radius": {Command: "radius-plugin", SHA256: "00ff"},
+		"radius":     {Command: "radius-plugin", SHA256: "00ff"},
+		"ldap":       {Command: "real/ldap-plugin", SHA256: "00ff"},
+		"linked":     {Command: "linked", SHA256: "00ff"},
+		"linked-dir": {Command: "sub/ldap-plugin", SHA256: "00ff"},
 	}})
 	noDir := testCatalog(t, config.Realmd{})
 	tests := []struct {
@@ -46,6 +61,11 @@ func TestCatalog_Resolve(t *testing.T) {
 		{name: "built-in backend", cat: noDir, role: sdk.RoleBackend, typ: "internal", wantPath: "/usr/bin/realmd", wantArgs: []string{"plugin", "basic"}},
 		{name: "executable in the plugin directory", cat: withDir, role: sdk.RoleAuthenticator, typ: "apikey", wantPath: exe},
 		{name: "pinned catalog entry", cat: withDir, role: sdk.RoleBackend, typ: "radius", wantPath: filepath.Join(dir, "radius-plugin")},
+		{name: "pinned catalog entry in a subdirectory", cat: withDir, role: sdk.RoleBackend, typ: "ldap", wantPath: filepath.Join(dir, "real", "ldap-plugin")},
+		{name: "a pinned catalog entry that is a symlink is refused", cat: withDir, role: sdk.RoleBackend, typ: "linked",
+			wantErr: `catalog entry "linked": plugins.linked.command in realmd.yml names ` + filepath.Join(dir, "linked") + `, which is a symlink: point command at the real file in plugin_directory, or copy the file in (a pinned plugin must not be a symlink)`},
+		{name: "a pinned catalog entry reached through a symlinked directory is refused", cat: withDir, role: sdk.RoleBackend, typ: "linked-dir",
+			wantErr: `catalog entry "linked-dir": plugins.linked-dir.command in realmd.yml names ` + filepath.Join(dir, "sub") + `, which is a symlink`},
 		{name: "a file that is not executable is no plugin", cat: withDir, role: sdk.RoleBackend, typ: "notexec", wantErr: `unknown authentication_backend type "notexec": name a built-in type (internal), or put an executable named "notexec" in ` + dir},
 		{name: "no plugin directory", cat: noDir, role: sdk.RoleAuthenticator, typ: "apikey", wantErr: `unknown http_authenticator type "apikey": name a built-in type (basic), or set plugin_directory in realmd.yml for third-party plugins`},
 		{name: "saml says why", cat: noDir, role: sdk.RoleAuthenticator, typ: "saml", wantErr: `type "saml" is not supported: SAML is a browser redirect flow between OpenSearch Dashboards and the identity provider; realmd answers per request and does not run that flow. Use an openid domain for SSO tokens`},

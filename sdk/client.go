@@ -3,9 +3,13 @@ package sdk
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +29,9 @@ import (
 type LaunchConfig struct {
 	// Cmd is the plugin command. Launch sets its environment for the handshake.
 	Cmd *exec.Cmd
-	// Checksum, when set, is the SHA-256 the executable must have.
+	// Checksum, when set, is the SHA-256 the executable must have. The
+	// executable must then be a regular file, not a symlink; on Linux the
+	// process runs from the very descriptor that was hashed.
 	Checksum []byte
 	// Logger receives the plugin's log lines.
 	Logger hclog.Logger
@@ -106,6 +112,11 @@ type Client struct {
 
 // Launch starts a plugin process, completes the handshake (with AutoMTLS) and
 // opens the call stream. On any failure the process is killed.
+//
+// With a Checksum, the executable is opened once, hashed from that open file
+// and, where the platform allows (see runPinned), run from that same file:
+// checking a path and then starting the path would run whatever was renamed
+// or symlinked over it in between.
 func Launch(cfg LaunchConfig) (*Client, error) {
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 10 * time.Second
@@ -114,10 +125,31 @@ func Launch(cfg LaunchConfig) (*Client, error) {
 		cfg.Logger = hclog.NewNullLogger()
 	}
 	configureChild(cfg.Cmd)
-	var secure *plugin.SecureConfig
-	if cfg.Checksum != nil {
-		secure = &plugin.SecureConfig{Checksum: cfg.Checksum, Hash: sha256.New()}
+	if cfg.Checksum == nil {
+		return start(cfg, nil)
 	}
+	exe, err := openPinned(executablePath(cfg.Cmd), cfg.Checksum)
+	if err != nil {
+		return nil, fmt.Errorf("%w: starting plugin: %w", ErrUnavailable, err)
+	}
+	return startPinned(cfg, exe)
+}
+
+// startPinned starts exe, which openPinned opened and checked, and closes
+// the parent's copy of it: the child holds its own once started, and start
+// returns only after the start or its failure.
+func startPinned(cfg LaunchConfig, exe *os.File) (*Client, error) {
+	defer exe.Close()
+	secure, err := runPinned(&cfg, exe)
+	if err != nil {
+		return nil, fmt.Errorf("%w: starting plugin: %w", ErrUnavailable, err)
+	}
+	return start(cfg, secure)
+}
+
+// start runs cfg.Cmd under go-plugin and connects to it. secure is go-plugin's
+// own (path-based) checksum check, for platforms that cannot run an open file.
+func start(cfg LaunchConfig, secure *plugin.SecureConfig) (*Client, error) {
 	gp := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          plugin.PluginSet{pluginName: &grpcPlugin{}},
@@ -138,6 +170,74 @@ func Launch(cfg LaunchConfig) (*Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// executablePath is the file cmd would run: a relative Path is relative to
+// cmd.Dir when that is set.
+func executablePath(cmd *exec.Cmd) string {
+	if cmd.Dir != "" && !filepath.IsAbs(cmd.Path) {
+		return filepath.Join(cmd.Dir, cmd.Path)
+	}
+	return cmd.Path
+}
+
+// openPinned opens the executable at path without following a symlink,
+// checks that it is a regular file and that its SHA-256, read from the open
+// file, is want. The caller runs and closes the returned file; on a mismatch
+// nothing has been started.
+func openPinned(path string, want []byte) (*os.File, error) {
+	f, err := openNoFollow(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the pinned executable: %w", err)
+	}
+	if err := checkPinned(f, path, want); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// checkPinned hashes f itself, never its path, so the verdict is about the
+// bytes the caller goes on to run.
+func checkPinned(f *os.File, path string, want []byte) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("reading the pinned executable: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("the pinned executable %s is a %s, not a regular file: point the plugin's command in realmd.yml at the executable itself", path, fileKind(fi.Mode()))
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("hashing the pinned executable %s: %w", path, err)
+	}
+	if got := h.Sum(nil); subtle.ConstantTimeCompare(got, want) != 1 {
+		return fmt.Errorf("%w: %s has SHA-256 %x, but the plugin is pinned to %x; "+
+			"if this build is the one you trust, set the plugin's sha256 in realmd.yml to the new value, otherwise put the pinned build back",
+			plugin.ErrChecksumsDoNotMatch, path, got, want)
+	}
+	return nil
+}
+
+// symlinkError refuses a pinned executable that is a symlink: the link could
+// be pointed elsewhere between any check and the start.
+func symlinkError(path string) error {
+	return fmt.Errorf("the pinned executable %s is a symlink: point the plugin's command in realmd.yml at the real file, or copy the file into plugin_directory", path)
+}
+
+// fileKind names what a non-regular file is, for error messages.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeDevice != 0:
+		return "device"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
 }
 
 func connect(gp *plugin.Client, unary bool) (*Client, error) {

@@ -1,8 +1,15 @@
 package sdk
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
 )
 
 // configureChild asks the kernel to kill the plugin when realmd dies, and
@@ -15,4 +22,74 @@ func configureChild(cmd *exec.Cmd) {
 	}
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	cmd.SysProcAttr.Setpgid = true
+}
+
+// openNoFollow opens path for reading, refusing a symlink as the last
+// element. O_NONBLOCK keeps a named pipe put in the executable's place from
+// blocking the open; it does nothing to a regular file.
+func openNoFollow(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, symlinkError(path)
+	}
+	return f, err
+}
+
+// procFD is where a child finds its own descriptors.
+const procFD = "/proc/self/fd"
+
+// runPinned makes cfg.Cmd run exe itself rather than whatever its path names
+// by the time the child starts: exe is passed to the child as an extra
+// descriptor, and the child executes /proc/self/fd/N, which the kernel
+// resolves after the descriptors are in place. It returns no go-plugin
+// SecureConfig: that would hash the parent's /proc/self/fd/N, another file.
+func runPinned(cfg *LaunchConfig, exe *os.File) (*plugin.SecureConfig, error) {
+	if _, err := os.Stat(procFD); err != nil {
+		return nil, fmt.Errorf("a pinned plugin runs from %s, which is missing: mount /proc: %w", procFD, err)
+	}
+	cmd := cfg.Cmd
+	if len(cmd.Args) == 0 {
+		cmd.Args = []string{cmd.Path}
+	}
+	// ExtraFiles[i] is descriptor 3+i in the child.
+	fdPath := fmt.Sprintf("%s/%d", procFD, 3+len(cmd.ExtraFiles))
+	cmd.ExtraFiles = append(cmd.ExtraFiles, exe)
+	cfg.Logger = fdLogger{Logger: cfg.Logger, fdPath: fdPath, path: cmd.Path}
+	cmd.Path = fdPath // Args[0] keeps the real path, for ps and the plugin's own messages
+	return nil, nil
+}
+
+// fdLogger shows the executable's path where go-plugin, which knows only
+// cmd.Path, would show the descriptor the plugin runs from: in the name of
+// the plugin's log lines and in its start and exit messages.
+type fdLogger struct {
+	hclog.Logger
+	fdPath, path string
+}
+
+func (l fdLogger) Named(name string) hclog.Logger {
+	if name == filepath.Base(l.fdPath) {
+		name = filepath.Base(l.path)
+	}
+	return l.Logger.Named(name)
+}
+
+func (l fdLogger) Log(level hclog.Level, msg string, args ...any) {
+	l.Logger.Log(level, msg, l.rename(args)...)
+}
+func (l fdLogger) Trace(msg string, args ...any) { l.Logger.Trace(msg, l.rename(args)...) }
+func (l fdLogger) Debug(msg string, args ...any) { l.Logger.Debug(msg, l.rename(args)...) }
+func (l fdLogger) Info(msg string, args ...any)  { l.Logger.Info(msg, l.rename(args)...) }
+func (l fdLogger) Warn(msg string, args ...any)  { l.Logger.Warn(msg, l.rename(args)...) }
+func (l fdLogger) Error(msg string, args ...any) { l.Logger.Error(msg, l.rename(args)...) }
+
+func (l fdLogger) rename(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if a == any(l.fdPath) {
+			a = l.path
+		}
+		out[i] = a
+	}
+	return out
 }
