@@ -204,8 +204,8 @@ func checkPinned(f *os.File, path string, want []byte) error {
 	if err != nil {
 		return fmt.Errorf("reading the pinned executable: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("the pinned executable %s is a %s, not a regular file: point the plugin's command in realmd.yml at the executable itself", path, fileKind(fi.Mode()))
+	if err := NotRegular(fi.Mode()); err != nil {
+		return fmt.Errorf("the pinned executable %s: %w; point the plugin's command in realmd.yml at the executable itself", path, err)
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
@@ -223,21 +223,6 @@ func checkPinned(f *os.File, path string, want []byte) error {
 // be pointed elsewhere between any check and the start.
 func symlinkError(path string) error {
 	return fmt.Errorf("the pinned executable %s is a symlink: point the plugin's command in realmd.yml at the real file, or copy the file into plugin_directory", path)
-}
-
-// fileKind names what a non-regular file is, for error messages.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&os.ModeDevice != 0:
-		return "device"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
 }
 
 func connect(gp *plugin.Client, unary bool) (*Client, error) {

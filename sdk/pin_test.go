@@ -133,8 +133,8 @@ func TestLaunch_PinnedExecutable(t *testing.T) {
 			wantErr: []string{"checksums did not match", other, fmt.Sprintf("SHA-256 %x", otherSum), fmt.Sprintf("pinned to %x", goodSum), "sha256 in realmd.yml"}},
 		{name: "a symlink to the pinned file is refused", path: link, sum: goodSum,
 			wantErr: []string{link + " is a symlink", "point the plugin's command in realmd.yml at the real file"}},
-		{name: "a directory is refused", path: dir, sum: goodSum, wantErr: []string{dir + " is a directory, not a regular file"}},
-		{name: "a named pipe is refused without blocking", path: fifo, sum: goodSum, wantErr: []string{fifo + " is a named pipe, not a regular file"}},
+		{name: "a directory is refused", path: dir, sum: goodSum, wantErr: []string{dir + ": it is a directory; only regular files"}},
+		{name: "a named pipe is refused without blocking", path: fifo, sum: goodSum, wantErr: []string{fifo + ": it is a named pipe; only regular files"}},
 		{name: "a missing file is refused", path: filepath.Join(dir, "missing"), sum: goodSum, wantErr: []string{"opening the pinned executable", "no such file"}},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // Load reads the config directory dir: config.yml, internal_users.yml,
@@ -135,8 +137,8 @@ func readRegular(fsys fs.FS, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("it is %s; realmd reads only regular files (or symlinks to them)", kindOf(info.Mode()))
+	if err := sdk.NotRegular(info.Mode()); err != nil {
+		return nil, err
 	}
 	if info.Size() > maxFileBytes {
 		return nil, fmt.Errorf("the file is %d bytes, more than the limit of %d", info.Size(), maxFileBytes)
@@ -154,21 +156,6 @@ func readRegular(fsys fs.FS, name string) ([]byte, error) {
 		return nil, fmt.Errorf("the file grew past the limit of %d bytes while it was read", maxFileBytes)
 	}
 	return data, nil
-}
-
-// kindOf names a file mode that is not a regular file's.
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
 }
 
 // lookalike names a present file whose name is close to name, as a hint.

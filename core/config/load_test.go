@@ -223,12 +223,12 @@ func TestLoad_OnlyRegularFilesOfBoundedSize(t *testing.T) {
 			if err := syscall.Mkfifo(path, 0o644); err != nil {
 				t.Skip("no named pipes here:", err)
 			}
-		}, "roles.yml: cannot read the file: it is a named pipe; realmd reads only regular files (or symlinks to them)"},
+		}, "roles.yml: cannot read the file: it is a named pipe; only regular files (or symlinks to them) are read"},
 		{"a link to a device", func(t *testing.T, path string) {
 			if err := os.Symlink("/dev/zero", path); err != nil {
 				t.Fatal(err)
 			}
-		}, "roles.yml: cannot read the file: it is a device; realmd reads only regular files (or symlinks to them)"},
+		}, "roles.yml: cannot read the file: it is a device; only regular files (or symlinks to them) are read"},
 		{"a huge file", func(t *testing.T, path string) {
 			if err := os.WriteFile(path, nil, 0o644); err != nil {
 				t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/realmd/realmd/sdk"
@@ -173,7 +172,7 @@ func (o TLSOptions) Config() (*tls.Config, error) {
 func (o TLSOptions) roots() (*x509.CertPool, error) {
 	pem, src := []byte(o.TrustedCAsPEM), "pemtrustedcas_content"
 	if len(pem) == 0 && o.TrustedCAsFile != "" {
-		b, err := os.ReadFile(o.TrustedCAsFile)
+		b, err := sdk.ReadFile(o.TrustedCAsFile)
 		if err != nil {
 			return nil, fmt.Errorf("reading trusted CAs: %w", err)
 		}
@@ -193,12 +192,12 @@ func (o TLSOptions) clientCert() (tls.Certificate, error) {
 	certPEM, keyPEM := []byte(o.CertPEM), []byte(o.KeyPEM)
 	var err error
 	if len(certPEM) == 0 {
-		if certPEM, err = os.ReadFile(o.CertFile); err != nil {
+		if certPEM, err = sdk.ReadFile(o.CertFile); err != nil {
 			return tls.Certificate{}, fmt.Errorf("reading client certificate: %w", err)
 		}
 	}
 	if len(keyPEM) == 0 {
-		if keyPEM, err = os.ReadFile(o.KeyFile); err != nil {
+		if keyPEM, err = sdk.ReadFile(o.KeyFile); err != nil {
 			return tls.Certificate{}, fmt.Errorf("reading client key: %w", err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -154,7 +153,7 @@ func (t *TLSConfig) build(clientAuth bool) (*tls.Config, *x509.CertPool, error) 
 	var roots *x509.CertPool
 	caPEM := t.CAPEM
 	if t.CAFile != "" {
-		b, err := os.ReadFile(t.CAFile)
+		b, err := sdk.ReadFile(t.CAFile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading pemtrustedcas_filepath: %w", err)
 		}
@@ -177,7 +176,7 @@ func (t *TLSConfig) build(clientAuth bool) (*tls.Config, *x509.CertPool, error) 
 			if f.path == "" {
 				continue
 			}
-			b, err := os.ReadFile(f.path)
+			b, err := sdk.ReadFile(f.path)
 			if err != nil {
 				return nil, nil, fmt.Errorf("reading %s: %w", f.key, err)
 			}
