@@ -126,7 +126,9 @@ func TestReadConfig_Problems(t *testing.T) {
 }
 
 // The pool runs tickers with these periods, and time.NewTicker panics on a
-// non-positive interval: every spelling of each period must be checked.
+// non-positive interval: every spelling of each period must be checked. The
+// validation timeout and idle time must be positive too: zero meant no
+// deadline, or closing every idle connection at once.
 func TestReadConfig_PeriodsMustBePositive(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -145,6 +147,10 @@ func TestReadConfig_PeriodsMustBePositive(t *testing.T) {
 		{name: "validation period negative", config: map[string]any{"validation": map[string]any{"enabled": true, "period": -5}},
 			want: []string{"validation.period"}},
 		{name: "wrong type is one problem", config: map[string]any{"pruning.period": "soon"}, want: []string{"pruning.period"}},
+		{name: "validation timeout 0 would wait forever", config: map[string]any{"validation.timeout": 0}, want: []string{"validation.timeout"}},
+		{name: "validation timeout too long for a duration", config: map[string]any{"validation.timeout": 1 << 50}, want: []string{"validation.timeout"}},
+		{name: "idle time 0", config: map[string]any{"pool.idle_time": 0}, want: []string{"pool.idle_time"}},
+		{name: "legacy idle time negative", config: map[string]any{"pruning.idleTime": -1}, want: []string{"pruning.idleTime"}},
 		{name: "legacy pruning period", config: map[string]any{"pruning.period": 7}, pruning: 7 * time.Minute},
 		{name: "current name wins over legacy", config: map[string]any{"pool.pruning_period": 2, "pruning.period": 7}, pruning: 2 * time.Minute},
 		{name: "null is the default", config: map[string]any{"pruning.period": nil}, pruning: DefaultPruningPeriod},
@@ -157,8 +163,9 @@ func TestReadConfig_PeriodsMustBePositive(t *testing.T) {
 				t.Fatalf("problem keys %q, want %q (%v)", got, tt.want, cfg.Problems())
 			}
 			p := c.Conn.Pool
-			if p.PruningPeriod <= 0 || p.Validation.Period <= 0 {
-				t.Fatalf("periods pruning %v, validation %v; both must stay positive", p.PruningPeriod, p.Validation.Period)
+			if p.PruningPeriod <= 0 || p.Validation.Period <= 0 || p.Validation.Timeout <= 0 || p.IdleTime <= 0 {
+				t.Fatalf("pruning period %v, validation period %v, validation timeout %v, idle time %v; all must stay positive",
+					p.PruningPeriod, p.Validation.Period, p.Validation.Timeout, p.IdleTime)
 			}
 			if tt.pruning != 0 && p.PruningPeriod != tt.pruning {
 				t.Fatalf("pruning period %v, want %v", p.PruningPeriod, tt.pruning)

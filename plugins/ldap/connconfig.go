@@ -177,14 +177,14 @@ func readPoolConfig(cfg *sdk.Config) PoolConfig {
 		MaxSize:       cfg.Int("pool.max_size", 10),
 		Blocking:      cfg.String("pool.type", "") == "blocking",
 		PruningPeriod: period(cfg, DefaultPruningPeriod, "pool.pruning_period", "pruning.period"),
-		IdleTime:      minutes(cfg, "pool.idle_time", minutes(cfg, "pruning.idleTime", 10*time.Minute)),
+		IdleTime:      positive(cfg, "pool.idle_time", positive(cfg, "pruning.idleTime", 10*time.Minute, time.Minute, "minutes"), time.Minute, "minutes"),
 		Validation: ValidationConfig{
 			Enabled:          cfg.Bool("validation.enabled", false),
 			OnCheckin:        cfg.Bool("validation.on_checkin", false),
 			OnCheckout:       cfg.Bool("validation.on_checkout", false),
 			Periodically:     cfg.Bool("validation.periodically", true),
 			Period:           period(cfg, DefaultValidationPeriod, "validation.period"),
-			Timeout:          time.Duration(cfg.Int("validation.timeout", 5)) * time.Second,
+			Timeout:          positive(cfg, "validation.timeout", 5*time.Second, time.Second, "seconds"),
 			SearchBaseDN:     cfg.String("validation.search.base_dn", ""),
 			SearchFilter:     cfg.String("validation.search.filter", "(objectClass=*)"),
 			CompareDN:        cfg.String("validation.compare.dn", ""),
@@ -250,6 +250,19 @@ func millis(cfg *sdk.Config, key string, def time.Duration) time.Duration {
 	return time.Duration(n) * time.Millisecond
 }
 
-func minutes(cfg *sdk.Config, key string, def time.Duration) time.Duration {
-	return time.Duration(cfg.Int(key, int(def/time.Minute))) * time.Minute
+// positive reads a whole number of unit from key, which must be at least 1
+// and fit a time.Duration; a refused value leaves def. Zero or less made
+// idle connections close at once (pool.idle_time) or pool validation wait
+// without a deadline (validation.timeout), and a huge value overflowed into
+// a negative duration.
+func positive(cfg *sdk.Config, key string, def, unit time.Duration, unitName string) time.Duration {
+	if !cfg.Has(key) {
+		return def
+	}
+	n, most := cfg.Int(key, int(def/unit)), int(math.MaxInt64/int64(unit))
+	if n < 1 || n > most {
+		cfg.Problem(key, "must be between 1 and %d (%s), not %d; remove it for the default of %d", most, unitName, n, def/unit)
+		return def
+	}
+	return time.Duration(n) * unit
 }
