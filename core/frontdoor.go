@@ -38,13 +38,15 @@ func (f *frontDoor) routes() http.Handler {
 	return mux
 }
 
-// authenticate runs r through the current generation.
-func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeline.Result, *sdk.Request, bool) {
+// authenticate runs r through the current generation. Unless r is
+// authenticated it writes the answer (403, 500, 401 or 503) itself and
+// reports false; otherwise it returns the identity for the caller to write.
+func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (*pipeline.Identity, *sdk.Request, bool) {
 	start := time.Now()
 	if name, bad := forbiddenHeader(r.Header); bad {
 		f.d.metrics.answered(outcomeForbidden, false, start)
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": fmt.Sprintf("header %q is not allowed", name), "status": 403})
-		return pipeline.Result{}, nil, false
+		return nil, nil, false
 	}
 	g := f.d.current.Load()
 	var req *sdk.Request
@@ -56,7 +58,7 @@ func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeli
 		if err != nil {
 			f.d.metrics.answered(outcomeError, false, start)
 			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "status": 500})
-			return pipeline.Result{}, nil, false
+			return nil, nil, false
 		}
 		res = g.Pipeline.Authenticate(r.Context(), req, caller)
 		// A reload closed g after this request picked it: the generation
@@ -73,7 +75,11 @@ func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (pipeli
 		path, _, _ := strings.Cut(req.Path, "?")
 		f.logger.Debug("request answered", "path", path, "outcome", outcomeOf(res), "cached", res.Cached)
 	}
-	return res, req, true
+	if res.Outcome != pipeline.Authenticated {
+		writeFailure(w, res)
+		return nil, nil, false
+	}
+	return res.Identity, req, true
 }
 
 // forbiddenHeader finds a header OpenSearch reserves for itself (spec 2.1).
@@ -100,15 +106,10 @@ func (f *frontDoor) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	// Always set every identity header, empty unless authenticated, so a
 	// proxy that copies them overwrites whatever the client sent.
 	setIdentity("", "", "")
-	res, _, ok := f.authenticate(w, r)
+	id, _, ok := f.authenticate(w, r)
 	if !ok {
 		return
 	}
-	if res.Outcome != pipeline.Authenticated {
-		writeFailure(w, res)
-		return
-	}
-	id := res.Identity
 	setIdentity(id.User.Name, strings.Join(id.Roles, ","), strings.Join(id.User.BackendRoles, ","))
 	w.WriteHeader(http.StatusOK)
 }
@@ -164,15 +165,10 @@ func (f *frontDoor) authinfo(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusMethodNotAllowed, "method not allowed\n")
 		return
 	}
-	res, req, ok := f.authenticate(w, r)
+	id, req, ok := f.authenticate(w, r)
 	if !ok {
 		return
 	}
-	if res.Outcome != pipeline.Authenticated {
-		writeFailure(w, res)
-		return
-	}
-	id := res.Identity
 	u := id.User
 	var tenant *string
 	if t := firstNonEmpty(r.Header.Get("securitytenant"), r.Header.Get("security_tenant")); t != "" {
