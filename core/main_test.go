@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/realmd/realmd/sdk"
@@ -71,3 +73,15 @@ func fakeSpec(t *testing.T, config string) InstanceSpec {
 func isUnavailable(err error) bool { return errors.Is(err, sdk.ErrUnavailable) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// lockedWriter serialises writes to w, for a log that goroutines share.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
