@@ -42,22 +42,33 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	data, err := ReadRegular(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// ReadRegular reads an open file that must be regular and at most
+// MaxFileBytes: its size is checked before reading, and again while reading
+// in case it grew. realmd's config loader reads through it too.
+func ReadRegular(f fs.File) ([]byte, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
 	if err := NotRegular(info.Mode()); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
 	if info.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("reading %s: %d bytes, more than the limit of %d", path, info.Size(), MaxFileBytes)
+		return nil, fmt.Errorf("the file is %d bytes, more than the limit of %d", info.Size(), MaxFileBytes)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("reading %s: it grew past the limit of %d bytes while it was read", path, MaxFileBytes)
+		return nil, fmt.Errorf("the file grew past the limit of %d bytes while it was read", MaxFileBytes)
 	}
 	return data, nil
 }

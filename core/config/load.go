@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -127,11 +125,10 @@ func (l *loader) read(name string, required, subst bool) (*file, *yaml.Node, boo
 	return f, root, ok
 }
 
-// readRegular reads a regular file of at most maxFileBytes. Anything else
-// is refused before it is opened: opening a named pipe blocks until someone
-// writes to it (a reload hung, holding the reload lock, and so did SIGTERM),
-// and a link to /dev/zero never ends. The size is checked before reading,
-// and again while reading in case the file grew.
+// readRegular reads a regular file of at most sdk.MaxFileBytes (sdk.ReadRegular).
+// It checks the file's type before opening it too: opening a named pipe
+// blocks until someone writes to it (a reload hung, holding the reload lock,
+// and so did SIGTERM), and fs.FS has no non-blocking open.
 func readRegular(fsys fs.FS, name string) ([]byte, error) {
 	info, err := fs.Stat(fsys, name) // follows a symlink: a link to a regular file is fine
 	if err != nil {
@@ -140,22 +137,12 @@ func readRegular(fsys fs.FS, name string) ([]byte, error) {
 	if err := sdk.NotRegular(info.Mode()); err != nil {
 		return nil, err
 	}
-	if info.Size() > maxFileBytes {
-		return nil, fmt.Errorf("the file is %d bytes, more than the limit of %d", info.Size(), maxFileBytes)
-	}
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileBytes {
-		return nil, fmt.Errorf("the file grew past the limit of %d bytes while it was read", maxFileBytes)
-	}
-	return data, nil
+	return sdk.ReadRegular(f)
 }
 
 // lookalike names a present file whose name is close to name, as a hint.

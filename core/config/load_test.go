@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 func TestLoad_UsesTheProcessEnvironment(t *testing.T) {
@@ -236,7 +238,7 @@ func TestLoad_OnlyRegularFilesOfBoundedSize(t *testing.T) {
 			if err := os.Truncate(path, 2<<30); err != nil { // sparse: no disk used
 				t.Fatal(err)
 			}
-		}, fmt.Sprintf("roles.yml: cannot read the file: the file is %d bytes, more than the limit of %d", 2<<30, maxFileBytes)},
+		}, fmt.Sprintf("roles.yml: cannot read the file: the file is %d bytes, more than the limit of %d", 2<<30, sdk.MaxFileBytes)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

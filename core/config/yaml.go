@@ -11,12 +11,7 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/realmd/realmd/sdk"
 )
-
-// maxFileBytes bounds the size of one config file.
-const maxFileBytes = sdk.MaxFileBytes
 
 // nodeSlack is added to a file's size to bound how many YAML nodes it may
 // expand to through aliases: a file without aliases has fewer nodes than
