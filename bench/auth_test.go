@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -37,11 +36,7 @@ config:
 		"roles.yml":          "_meta: {type: roles, config_version: 2}\n",
 		"realmd.yml":         fmt.Sprintf("cache: {ttl_minutes: %d}\n", ttlMinutes),
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			b.Fatal(err)
-		}
-	}
+	e2e.WriteFiles(b, dir, files)
 	return dir
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,11 +39,7 @@ config:
 		"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\nreadall:\n  backend_roles: [dev]\n",
 		"realmd.yml":         fmt.Sprintf("cache: {ttl_minutes: %d}\n", ttlMinutes),
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			b.Fatal(err)
-		}
-	}
+	e2e.WriteFiles(b, dir, files)
 	return dir
 }
 

@@ -3,8 +3,6 @@ package bench
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/realmd/realmd/internal/e2e"
@@ -58,11 +56,7 @@ config:
 		"roles.yml":          "_meta: {type: roles, config_version: 2}\n",
 		"realmd.yml":         fmt.Sprintf("cache: {ttl_minutes: %d}\n", ttlMinutes),
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			b.Fatal(err)
-		}
-	}
+	e2e.WriteFiles(b, dir, files)
 	return dir
 }
 
