@@ -122,3 +122,40 @@ func TestDaemon_AReloadBeforeRunLeavesNoPluginBehind(t *testing.T) {
 		}
 	}
 }
+
+// A depended-on file edited while its plugin is being configured may
+// change before realmd starts watching it, so no file event announces the
+// edit: realmd must reload by itself, once, and then settle.
+func TestDaemon_AFileEditedDuringConfigureReloadsByItself(t *testing.T) {
+	dir := fakeConfigDir(t)
+	writeFile(t, filepath.Join(dir, "ca.pem"), "one")
+	writeFile(t, filepath.Join(dir, "config.yml"), `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      fake_domain:
+        order: 0
+        http_authenticator: {type: fake, challenge: true, config: {ca_file: ca.pem, edit_ca_to: two}}
+        authentication_backend: {type: noop}
+`)
+	d := New(Options{Dir: dir, Listen: freeAddr(t), Watch: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(watchGuard) // a guard, not the assertion
+	for d.Status().Generation < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload after the edit made during Configure; status %+v", d.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := d.current.Load(); g.filesChanged() {
+		t.Error("the reloaded generation still reports a changed file")
+	}
+}

@@ -44,13 +44,31 @@ func (fakeAuthn) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentials, e
 	return &sdk.Credentials{Username: u, BackendRoles: []string{"fake"}, CacheTTL: sdk.CacheForever}, nil
 }
 
+// editingAuthn loads its CA file in Provision, as realms do, and then
+// writes next into it: an edit that lands after the plugin read the file
+// but before Configure has returned to realmd.
+type editingAuthn struct {
+	fakeAuthn
+	ca, next string
+}
+
+func (a *editingAuthn) Provision(context.Context) error {
+	if _, err := sdk.ReadFile(a.ca); err != nil {
+		return err
+	}
+	return os.WriteFile(a.ca, []byte(a.next), 0o600)
+}
+
 func fakePlugin() sdk.Plugin {
 	return sdk.Plugin{Name: "fake", Version: "0", Authenticators: map[string]sdk.Factory[sdk.Authenticator]{
 		"fake": func(cfg *sdk.Config) (sdk.Authenticator, error) {
 			if cfg.Bool("refuse", false) {
 				cfg.Problem("refuse", "refused on purpose")
 			}
-			cfg.Path("ca_file", "") // a file the instance depends on
+			ca := cfg.Path("ca_file", "") // a file the instance depends on
+			if next := cfg.String("edit_ca_to", ""); next != "" {
+				return &editingAuthn{ca: ca, next: next}, nil
+			}
 			return fakeAuthn{}, nil
 		},
 	}}

@@ -102,13 +102,13 @@ func StartInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger) 
 	}
 	in.stopCtx, in.cancel = context.WithCancel(context.Background())
 	in.state.Store(StateStarting)
-	c, conf, err := in.launch(ctx, false)
+	c, conf, sums, err := in.launch(ctx, false, true)
 	if err != nil {
 		in.cancel()
 		return nil, err
 	}
 	in.configured = conf
-	in.fileSums = sumFiles(conf.Files)
+	in.fileSums = sums
 	in.setRunning(c)
 	go in.supervise()
 	return in, nil
@@ -117,7 +117,7 @@ func StartInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger) 
 // Validate starts the plugin only to check a configuration, then stops it.
 func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) ([]sdk.Problem, error) {
 	in := &Instance{spec: spec, logger: logger.Named(spec.Name)}
-	c, _, err := in.launch(ctx, true)
+	c, _, _, err := in.launch(ctx, true, false)
 	if c != nil {
 		c.Kill()
 	}
@@ -127,12 +127,14 @@ func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) ([]sd
 	return nil, err
 }
 
-// launch starts one process and configures it. On error the process is gone.
-func (in *Instance) launch(ctx context.Context, validateOnly bool) (*sdk.Client, sdk.Configured, error) {
+// launch starts one process and configures it. With withSums it also
+// returns the checksums of the files the instance depends on (see
+// configureSummed); otherwise sums is nil. On error the process is gone.
+func (in *Instance) launch(ctx context.Context, validateOnly, withSums bool) (c *sdk.Client, conf sdk.Configured, sums map[string]string, err error) {
 	s := in.spec
-	c, err := sdk.Launch(sdk.LaunchConfig{Cmd: s.Plugin.Command(), Checksum: s.Plugin.Checksum, Logger: in.logger, Unary: unaryTransport})
+	c, err = sdk.Launch(sdk.LaunchConfig{Cmd: s.Plugin.Command(), Checksum: s.Plugin.Checksum, Logger: in.logger, Unary: unaryTransport})
 	if err != nil {
-		return nil, sdk.Configured{}, fmt.Errorf("%s: starting plugin %q (%s): %w", s.Name, s.Plugin.Name, s.Plugin.Path, err)
+		return nil, sdk.Configured{}, nil, fmt.Errorf("%s: starting plugin %q (%s): %w", s.Name, s.Plugin.Name, s.Plugin.Path, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, configureTimeout)
 	defer cancel()
@@ -140,26 +142,73 @@ func (in *Instance) launch(ctx context.Context, validateOnly bool) (*sdk.Client,
 	if err == nil && !d.Serves(s.Role, s.Type) {
 		err = fmt.Errorf("plugin %q does not serve %s type %q", d.Name, s.Role, s.Type)
 	}
-	var conf sdk.Configured
 	if err == nil {
-		conf, err = c.Configure(ctx, sdk.Configuration{
-			Role: s.Role, Type: s.Type, Instance: s.Name, JSON: s.Config, Dir: s.Dir, ValidateOnly: validateOnly,
-		})
+		cfg := sdk.Configuration{Role: s.Role, Type: s.Type, Instance: s.Name, JSON: s.Config, Dir: s.Dir, ValidateOnly: validateOnly}
+		if withSums {
+			conf, sums, err = configureSummed(ctx, c, cfg)
+		} else {
+			conf, err = c.Configure(ctx, cfg)
+		}
 	}
 	if err == nil && len(conf.Problems) > 0 {
 		err = &ConfigProblems{Spec: s, Problems: conf.Problems}
 	}
 	if err != nil {
 		if validateOnly {
-			return c, conf, err
+			return c, conf, nil, err
 		}
 		c.Kill()
 		if _, ok := err.(*ConfigProblems); ok {
-			return nil, conf, err
+			return nil, conf, nil, err
 		}
-		return nil, conf, fmt.Errorf("%s: %w", s.Name, err)
+		return nil, conf, nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
-	return c, conf, nil
+	return c, conf, sums, nil
+}
+
+// changedWhileRead stands for the checksum of a file that changed while the
+// plugin was configured: it matches no content, so FilesChanged reports the
+// file and the next reload starts a fresh instance.
+const changedWhileRead = "changed while the plugin read it"
+
+// configureSummed configures c and checksums the files the instance depends
+// on, in an order that never records content newer than what the plugin
+// read. The plugin reads its files during Configure, but only it knows
+// which ones, so:
+//
+//  1. a validation pass (factories do no I/O and Provision is skipped)
+//     names the files;
+//  2. they are checksummed: "before", older than anything the plugin reads;
+//  3. the real Configure reads them;
+//  4. they are checksummed again: "after".
+//
+// A file whose two sums differ was edited while the plugin read it: the
+// plugin may serve either content, so it is recorded as changedWhileRead
+// and a reload replaces the instance (the watcher checks every new
+// generation for this, as no file event may be left to announce the edit).
+// Checksumming only after Configure, as realmd once did, recorded the new
+// content while the plugin served the old, and no reload ever came.
+// A file only the real Configure names keeps its after-sum, so that a
+// plugin whose file list varies cannot make realmd reload for ever.
+func configureSummed(ctx context.Context, c *sdk.Client, cfg sdk.Configuration) (sdk.Configured, map[string]string, error) {
+	cfg.ValidateOnly = true
+	pre, err := c.Configure(ctx, cfg)
+	if err != nil || len(pre.Problems) > 0 {
+		return pre, nil, err
+	}
+	before := sumFiles(pre.Files)
+	cfg.ValidateOnly = false
+	conf, err := c.Configure(ctx, cfg)
+	if err != nil || len(conf.Problems) > 0 {
+		return conf, nil, err
+	}
+	sums := sumFiles(conf.Files)
+	for path, sum := range sums {
+		if b, ok := before[path]; ok && b != sum {
+			sums[path] = changedWhileRead
+		}
+	}
+	return conf, sums, nil
 }
 
 func (in *Instance) setRunning(c *sdk.Client) {
@@ -193,7 +242,9 @@ func (in *Instance) supervise() {
 			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, restartBackoffMax)
-			nc, _, err := in.launch(in.stopCtx, false)
+			// The sums stay those of the first start: a file changed
+			// since then keeps FilesChanged true until a reload.
+			nc, _, _, err := in.launch(in.stopCtx, false, false)
 			if err == nil {
 				in.restarts.Add(1)
 				in.setRunning(nc)

@@ -268,3 +268,36 @@ func TestPool_AChangedFileRestartsItsInstance(t *testing.T) {
 		t.Error("the old instance stopped while its generation still holds it")
 	}
 }
+
+// The plugin serves the file's content from when it read it. An edit made
+// after that read, while Configure is still running, must count as a
+// change, or no reload would ever pick it up.
+func TestInstance_AFileEditedDuringConfigureCountsAsChanged(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spec := fakeSpec(t, `{"ca_file": "ca.pem", "edit_ca_to": "two"}`)
+	spec.Dir = dir
+	in, err := StartInstance(context.Background(), spec, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Stop)
+	if b, _ := os.ReadFile(ca); string(b) != "two" {
+		t.Fatalf("the fake did not edit the file: %q", b)
+	}
+	if !in.FilesChanged() {
+		t.Fatal("the instance read \"one\", the file holds \"two\", and FilesChanged is false")
+	}
+	// A second start, with nothing edited while it configures, is clean.
+	again, err := StartInstance(context.Background(), spec, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(again.Stop)
+	if again.FilesChanged() {
+		t.Error("an instance that read the current content reports a change")
+	}
+}

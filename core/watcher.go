@@ -41,7 +41,19 @@ func (d *Daemon) Watch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	w.stale = d.staleGeneration
 	return w.run(ctx)
+}
+
+// staleGeneration reports the current generation and whether a file it
+// depends on has already changed: edited while a plugin read it, or after
+// realmd checksummed it but before the watcher watched it.
+func (d *Daemon) staleGeneration() (id uint64, changed bool) {
+	g := d.current.Load()
+	if g == nil {
+		return 0, false
+	}
+	return g.ID, g.filesChanged()
 }
 
 // watchDeps lists the files the current generation depends on, and the
@@ -104,7 +116,11 @@ type watcher struct {
 	dir    string // absolute config directory, as given: it may be a symlink
 	deps   func() (files, anyName []string)
 	reload func(context.Context)
-	logger hclog.Logger
+	// stale, when set, reports the current generation and whether a file
+	// it depends on changed before the watcher could see the edit.
+	stale   func() (generation uint64, changed bool)
+	checked uint64 // the last generation stale was asked about
+	logger  hclog.Logger
 
 	fs      *fsnotify.Watcher
 	plan    watchPlan
@@ -147,6 +163,25 @@ func (w *watcher) loop(ctx context.Context) error {
 		}
 		timer.Reset(debounce(time.Since(first)))
 	}
+	// recheck reloads once more when a new generation, now that its files
+	// are watched, already depends on a changed file: that edit happened
+	// while its plugin read the file, or before the watch, and no event is
+	// left to announce it. Each generation is asked once, so a reload that
+	// is refused, and leaves the stale generation serving, is not retried
+	// in a loop.
+	recheck := func() {
+		if w.stale == nil {
+			return
+		}
+		if id, changed := w.stale(); id != w.checked {
+			w.checked = id
+			if changed {
+				w.logger.Info("a depended-on file changed before realmd watched it; reloading", "generation", id)
+				schedule()
+			}
+		}
+	}
+	recheck()
 	for {
 		select {
 		case <-ctx.Done():
@@ -169,6 +204,7 @@ func (w *watcher) loop(ctx context.Context) error {
 			w.sync() // a re-created or re-pointed directory is watched before it is read
 			w.reload(ctx)
 			w.sync() // the new generation's files
+			recheck()
 		}
 	}
 }
