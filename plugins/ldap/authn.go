@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -67,6 +68,10 @@ func (b *backend) Authenticate(ctx context.Context, c *sdk.Credentials) (*sdk.Us
 	}, nil
 }
 
+// userSearchLimit is the size limit of a user search: findUser only needs
+// to know whether a base holds zero, one or several entries.
+const userSearchLimit = 2
+
 // findUser searches the user bases for a login name (spec 4.3). In
 // all-bases mode more than one distinct hit means not found; otherwise the
 // first base with a hit wins and its first entry is taken.
@@ -76,8 +81,10 @@ func (s *session) findUser(name string, attrs []string) (*goldap.Entry, error) {
 	distinct := map[string]bool{}
 	for _, b := range cfg.UserBases {
 		// Only {0} is a parameter of a user search; {1} and {2} stay as written.
-		entries, err := s.search(b.Base, fillFilter(b.Filter, name, "{1}", "{2}"), attrs)
-		if err != nil {
+		// Two entries are enough to tell a user from an ambiguous name; a
+		// search cut there (errSizeLimit) still holds the first entry.
+		entries, err := s.search(b.Base, fillFilter(b.Filter, name, "{1}", "{2}"), attrs, userSearchLimit)
+		if err != nil && !errors.Is(err, errSizeLimit) {
 			return nil, err
 		}
 		for _, e := range entries {

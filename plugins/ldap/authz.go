@@ -2,6 +2,8 @@ package ldap
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -127,7 +129,7 @@ func (s *session) roles(name, dn, login string) ([]string, error) {
 	roleAttrs := s.d.attributes(append([]string{cfg.RoleName}, cfg.UserRoleNames...)...)
 	if cfg.RoleSearchEnabled {
 		for i, b := range cfg.RoleBases {
-			hits, err := s.search(b.Base, fillFilter(b.Filter, entry.DN, login, two), roleAttrs)
+			hits, err := s.roleSearch(b.Base, fillFilter(b.Filter, entry.DN, login, two), roleAttrs)
 			if err != nil {
 				return nil, err
 			}
@@ -135,6 +137,9 @@ func (s *session) roles(name, dn, login string) ([]string, error) {
 				found.add(h.DN, 1<<i, h)
 			}
 		}
+	}
+	if err := s.capRoles(found); err != nil {
+		return nil, err
 	}
 	if cfg.ResolveNestedRoles {
 		if err := s.resolveNested(found, all, two, roleAttrs); err != nil {
@@ -191,6 +196,9 @@ func (s *session) resolveNested(found *roleSet, all uint64, two string, attrs []
 						}
 					}
 				}
+				if err := s.capRoles(found); err != nil {
+					return err
+				}
 			}
 			todo := r.bases &^ searched[r]
 			searched[r] |= todo
@@ -201,16 +209,41 @@ func (s *session) resolveNested(found *roleSet, all uint64, two string, attrs []
 				if todo&(1<<i) == 0 {
 					continue
 				}
-				hits, err := s.search(b.Base, fillFilter(b.Filter, r.dn, r.dn, two), attrs)
+				hits, err := s.roleSearch(b.Base, fillFilter(b.Filter, r.dn, r.dn, two), attrs)
 				if err != nil {
 					return err
 				}
 				for _, h := range hits {
 					grow(h.DN, 1<<i, h)
 				}
+				if err := s.capRoles(found); err != nil {
+					return err
+				}
 			}
 		}
 		frontier = next
+	}
+	return nil
+}
+
+// roleSearch is one role search, for at most MaxRoleEntries entries. More
+// is errTooManyRoles: a list cut at the limit would grant or drop roles by
+// the directory's order, so the user gets no LDAP roles and the error is
+// logged (as any authorizer error is) instead.
+func (s *session) roleSearch(base, filter string, attrs []string) ([]*goldap.Entry, error) {
+	n := s.d.cfg.MaxRoleEntries
+	hits, err := s.search(base, filter, attrs, n)
+	if errors.Is(err, errSizeLimit) {
+		return nil, fmt.Errorf("%w: more than %d entries for one role search (%v); no ldap roles rather than a partial list", errTooManyRoles, n, err)
+	}
+	return hits, err
+}
+
+// capRoles fails with errTooManyRoles once the role DNs found for one user,
+// over every search and nesting level, are more than MaxRoleEntries.
+func (s *session) capRoles(found *roleSet) error {
+	if n := s.d.cfg.MaxRoleEntries; n > 0 && len(found.list) > n {
+		return fmt.Errorf("%w: more than %d role entries for one user; no ldap roles rather than a partial list", errTooManyRoles, n)
 	}
 	return nil
 }

@@ -25,6 +25,9 @@ const (
 	DefaultCustomAttrMaxLen  = 36
 	DefaultConnectTimeout    = 5000 * time.Millisecond
 	DefaultFakeLoginPassword = "fakeLoginPwd123"
+	// DefaultMaxRoleEntries bounds the role entries one user's roles are
+	// built from (see Config.MaxRoleEntries).
+	DefaultMaxRoleEntries = 5000
 	// DefaultOrder sorts users.* and roles.* bases without an order last.
 	DefaultOrder = math.MaxInt32
 	// maxRoleBases bounds roles.*: each role remembers its bases in a bit set.
@@ -63,6 +66,10 @@ type Config struct {
 	MaxNestedDepth     int
 	ExcludeRoles       pattern.Set
 	SkipUsers          pattern.Set
+	// MaxRoleEntries bounds one user's role lookup: the entries one role
+	// search may return, and the role DNs found in all. More is an error,
+	// never a partial list. It is not a config key: DefaultMaxRoleEntries.
+	MaxRoleEntries int
 }
 
 // SearchBase is one named search: the base DN and the filter with its
@@ -90,6 +97,7 @@ func ReadConfig(cfg *sdk.Config) *Config {
 		UserRoleNames:     nonEmpty(cfg.List("userrolename", []string{DefaultUserRoleName})),
 		RoleName:          strings.TrimSpace(cfg.String("rolename", DefaultRoleName)),
 		MaxNestedDepth:    cfg.Int("max_nested_depth", DefaultMaxNestedDepth),
+		MaxRoleEntries:    DefaultMaxRoleEntries,
 	}
 	fakeLogin := cfg.Bool("fakelogin_enabled", false)
 	c.SearchAllBases = cfg.Bool("search_all_bases", false) || fakeLogin || cfg.Has("userbase")

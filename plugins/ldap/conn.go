@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -34,14 +35,7 @@ func (c *conn) close() { _ = c.l.Close() }
 // do runs fn with a deadline from the response timeout and ctx; cancelling
 // ctx aborts fn. A deadline that fires breaks the connection.
 func (c *conn) do(ctx context.Context, responseTimeout time.Duration, fn func(*goldap.Conn) error) error {
-	var deadline time.Time
-	if responseTimeout > 0 {
-		deadline = time.Now().Add(responseTimeout)
-	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
-	}
-	_ = c.raw.SetDeadline(deadline)
+	_ = c.raw.SetDeadline(deadline(ctx, responseTimeout))
 	stop := context.AfterFunc(ctx, func() { _ = c.raw.SetDeadline(time.Unix(1, 0)) })
 	err := fn(c.l)
 	if !stop() {
@@ -50,6 +44,29 @@ func (c *conn) do(ctx context.Context, responseTimeout time.Duration, fn func(*g
 	}
 	_ = c.raw.SetDeadline(time.Time{})
 	return err
+}
+
+// deadline is when an operation must end: response_timeout from now or
+// ctx's deadline, whichever comes first; zero for neither.
+func deadline(ctx context.Context, responseTimeout time.Duration) time.Time {
+	var d time.Time
+	if responseTimeout > 0 {
+		d = time.Now().Add(responseTimeout)
+	}
+	if cd, ok := ctx.Deadline(); ok && (d.IsZero() || cd.Before(d)) {
+		d = cd
+	}
+	return d
+}
+
+// timeLimit is a search's LDAP time limit for deadline: the whole seconds
+// left, rounded up and at least 1 (0 asks for no limit), so the directory
+// stops working on a search realmd has given up on. 0 without a deadline.
+func timeLimit(deadline time.Time) int {
+	if deadline.IsZero() {
+		return 0
+	}
+	return max(1, int(math.Ceil(time.Until(deadline).Seconds())))
 }
 
 // broken reports whether err (or the connection's state) means the

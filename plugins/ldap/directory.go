@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -91,16 +92,18 @@ func (d *directory) withSession(ctx context.Context, fn func(*session) error) er
 		broken := s.broken || c.broken(nil)
 		reused := c.reused
 		d.search.put(c, broken)
-		if err != nil && broken && reused && attempt == 0 && ctx.Err() == nil {
+		if err != nil && broken && reused && attempt == 0 && ctx.Err() == nil && !errors.Is(err, errSizeLimit) {
 			continue
 		}
 		return err
 	}
 }
 
-// search runs a subtree search (base "" means every naming context). A
-// missing base is an empty result; any other failure wraps ErrUnavailable.
-func (s *session) search(base, filter string, attrs []string) ([]*goldap.Entry, error) {
+// search runs a subtree search (base "" means every naming context) for at
+// most limit entries per request. A missing base is an empty result. More
+// entries than limit in one request return those found so far with an error
+// wrapping errSizeLimit; any other failure wraps ErrUnavailable.
+func (s *session) search(base, filter string, attrs []string, limit int) ([]*goldap.Entry, error) {
 	bases := []string{base}
 	if strings.TrimSpace(base) == "" {
 		var err error
@@ -110,41 +113,55 @@ func (s *session) search(base, filter string, attrs []string) ([]*goldap.Entry, 
 	}
 	var out []*goldap.Entry
 	for _, b := range bases {
-		entries, err := s.run(b, goldap.ScopeWholeSubtree, filter, attrs)
-		if err != nil {
-			return nil, err
-		}
+		entries, err := s.run(b, goldap.ScopeWholeSubtree, filter, attrs, limit)
 		out = append(out, entries...)
+		if err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }
 
 // lookup reads one entry; nil when it does not exist.
 func (s *session) lookup(dn string, attrs []string) (*goldap.Entry, error) {
-	entries, err := s.run(dn, goldap.ScopeBaseObject, "(objectClass=*)", attrs)
-	if err != nil || len(entries) == 0 {
+	entries, err := s.run(dn, goldap.ScopeBaseObject, "(objectClass=*)", attrs, 1)
+	if err != nil && !errors.Is(err, errSizeLimit) || len(entries) == 0 {
 		return nil, err
 	}
 	return entries[0], nil
 }
 
-// run is one search request. Search result references are not chased and
-// a referral answer counts as no result (see README, follow_referrals).
-func (s *session) run(base string, scope int, filter string, attrs []string) ([]*goldap.Entry, error) {
+// run is one search request for at most limit entries (0: no limit) and
+// the time left until the call's deadline. Search result references are
+// not chased and a referral answer counts as no result (see README,
+// follow_referrals).
+func (s *session) run(base string, scope int, filter string, attrs []string, limit int) ([]*goldap.Entry, error) {
+	rt := s.d.cfg.Conn.ResponseTimeout
+	req := goldap.NewSearchRequest(base, scope, goldap.DerefAlways, limit, timeLimit(deadline(s.ctx, rt)), false, filter, attrs, nil)
+	// Against a directory that ignores the size limit, go-ldap stops
+	// reading entries after it (ErrSizeLimitExceeded), so a huge answer
+	// never piles up in memory.
+	req.EnforceSizeLimit = true
 	var res *goldap.SearchResult
-	err := s.c.do(s.ctx, s.d.cfg.Conn.ResponseTimeout, func(l *goldap.Conn) error {
+	err := s.c.do(s.ctx, rt, func(l *goldap.Conn) error {
 		var err error
-		res, err = l.Search(goldap.NewSearchRequest(base, scope, goldap.DerefAlways, 0, 0, false, filter, attrs, nil))
+		res, err = l.Search(req)
 		return err
 	})
+	if s.c.broken(err) {
+		s.broken = true // also after go-ldap's own cut: entries are still in flight
+	}
 	switch {
 	case err == nil:
 		return res.Entries, nil
 	case goldap.IsErrorAnyOf(err, goldap.LDAPResultNoSuchObject, goldap.LDAPResultReferral):
 		return nil, nil
-	}
-	if s.c.broken(err) {
-		s.broken = true
+	case goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) || errors.Is(err, goldap.ErrSizeLimitExceeded):
+		var entries []*goldap.Entry
+		if res != nil {
+			entries = res.Entries[:min(len(res.Entries), limit)]
+		}
+		return entries, fmt.Errorf("ldap search %s in %q on %s: %w", filter, base, s.c.host.Raw, errSizeLimit)
 	}
 	return nil, fmt.Errorf("%w: ldap search %s in %q on %s: %w", sdk.ErrUnavailable, filter, base, s.c.host.Raw, err)
 }

@@ -1,0 +1,223 @@
+package ldap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// floodServer is a directory that ignores size limits: it answers every
+// search with n entries and every bind with invalidCredentials, and
+// records the limits each search asked for.
+type floodServer struct {
+	n int
+
+	mu       sync.Mutex
+	searches []searchLimits
+}
+
+type searchLimits struct {
+	base              string
+	sizeLimit, tLimit int64
+}
+
+func startFloodServer(t *testing.T, n int) (*floodServer, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &floodServer{n: n}
+	var wg sync.WaitGroup
+	var conns sync.Map
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Store(c, true)
+			wg.Go(func() { f.serve(c) })
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
+		wg.Wait()
+	})
+	return f, l.Addr().String()
+}
+
+func (f *floodServer) serve(c net.Conn) {
+	defer c.Close()
+	for {
+		p, err := ber.ReadPacket(c)
+		if err != nil || len(p.Children) < 2 {
+			return
+		}
+		id, op := p.Children[0].Value, p.Children[1]
+		switch op.Tag {
+		case goldap.ApplicationBindRequest:
+			if _, err := c.Write(response(id, goldap.ApplicationBindResponse, goldap.LDAPResultInvalidCredentials).Bytes()); err != nil {
+				return
+			}
+		case goldap.ApplicationSearchRequest:
+			base, _ := op.Children[0].Value.(string)
+			size, _ := op.Children[3].Value.(int64)
+			limit, _ := op.Children[4].Value.(int64)
+			f.mu.Lock()
+			f.searches = append(f.searches, searchLimits{base: base, sizeLimit: size, tLimit: limit})
+			f.mu.Unlock()
+			for i := range f.n {
+				if _, err := c.Write(searchEntry(id, fmt.Sprintf("cn=e%d,%s", i, base)).Bytes()); err != nil {
+					return
+				}
+			}
+			if _, err := c.Write(response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess).Bytes()); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (f *floodServer) recorded() []searchLimits {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.searches)
+}
+
+func envelope(id any) *ber.Packet {
+	env := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAP Response")
+	env.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, "MessageID"))
+	return env
+}
+
+func response(id any, tag ber.Tag, code uint16) *ber.Packet {
+	env := envelope(id)
+	r := ber.Encode(ber.ClassApplication, ber.TypeConstructed, tag, nil, "Response")
+	r.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, uint64(code), "resultCode"))
+	r.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", "matchedDN"))
+	r.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", "diagnosticMessage"))
+	env.AppendChild(r)
+	return env
+}
+
+func searchEntry(id any, dn string) *ber.Packet {
+	env := envelope(id)
+	e := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "Entry")
+	e.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "objectName"))
+	attrs := ber.NewSequence("attributes")
+	a := ber.NewSequence("attribute")
+	a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "cn", "type"))
+	vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "vals")
+	vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, strings.TrimPrefix(strings.SplitN(dn, ",", 2)[0], "cn="), "value"))
+	a.AppendChild(vals)
+	attrs.AppendChild(a)
+	e.AppendChild(attrs)
+	env.AppendChild(e)
+	return env
+}
+
+// The user search needs two entries to tell one user from an ambiguous
+// name, and every search tells the directory how long realmd will wait.
+func TestSearch_UserSearchAsksForTwoEntriesAndATimeLimit(t *testing.T) {
+	f, addr := startFloodServer(t, 500)
+	b := newTestBackend(t, map[string]any{"hosts": addr, "userbase": "ou=people,o=TEST", "usersearch": "(uid={0})"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	u, err := b.Authenticate(ctx, creds("jacksonm", "secret"))
+	if err != nil || u != nil {
+		t.Fatalf("an ambiguous name: %v, %v; want a rejection", u, err)
+	}
+	got := f.recorded()
+	if len(got) != 1 {
+		t.Fatalf("searches %+v, want the one user search", got)
+	}
+	if got[0].sizeLimit != 2 {
+		t.Errorf("user search size limit %d, want 2", got[0].sizeLimit)
+	}
+	if got[0].tLimit < 1 || got[0].tLimit > int64(generous.Seconds()) {
+		t.Errorf("user search time limit %ds, want 1..%.0f from the call's deadline", got[0].tLimit, generous.Seconds())
+	}
+}
+
+// A directory that ignores the size limit must not make realmd read every
+// entry it sends, and a role list cut short is an error, never a grant.
+func TestSearch_RoleSearchOverTheCapIsAnError(t *testing.T) {
+	f, addr := startFloodServer(t, 50)
+	a := newTestAuthorizer(t, map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST", "rolename": "dn"}, nil)
+	a.cfg.MaxRoleEntries = 10
+	g, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN})
+	if err == nil || !strings.Contains(err.Error(), "more than 10") {
+		t.Fatalf("got %v, %v; want an error naming the cap of 10", g, err)
+	}
+	if errors.Is(err, sdk.ErrUnavailable) {
+		t.Errorf("a directory answering too much is not down: %v", err)
+	}
+	var role *searchLimits
+	for _, s := range f.recorded() {
+		if s.base == "ou=groups,o=TEST" {
+			role = &s
+		}
+	}
+	if role == nil || role.sizeLimit != 10 {
+		t.Fatalf("role search limits %+v, want size limit 10", role)
+	}
+}
+
+// With a real directory: the cap holds for one search (slapd stops at the
+// size limit realmd sends) and for roles gathered over nested searches
+// that each stay under it; a user search that slapd cuts at two entries is
+// still an ambiguous name, not a failure.
+func TestSearch_LimitsWithSlapd(t *testing.T) {
+	s := startDirectory(t)
+	search := map[string]any{
+		"hosts": s.LDAPAddr(), "usersearch": "(uid={0})", "rolename": "cn", "userrolename": "none",
+		"rolebase": "ou=groups," + exampleSuffix, "rolesearch": "(member={0})", "resolve_nested_roles": true,
+	}
+	alice := sdk.User{Name: "alice"}
+	for _, tt := range []struct {
+		name    string
+		config  map[string]any
+		cap     int
+		want    []string
+		wantErr string
+	}{
+		{name: "nested roles at the cap", config: search, cap: 3, want: []string{"all", "devs", "staff"}},
+		{name: "nested roles past the cap", config: search, cap: 2, wantErr: "more than 2"},
+		{name: "one search past the cap", cap: 2, wantErr: "more than 2",
+			config: merge(search, map[string]any{"rolesearch": "(objectClass=groupOfNames)", "resolve_nested_roles": false})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newTestAuthorizer(t, tt.config, nil)
+			a.cfg.MaxRoleEntries = tt.cap
+			g, err := a.Authorize(context.Background(), &alice)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, %v; want an error with %q", g, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(g.BackendRoles, tt.want) {
+				t.Fatalf("got %v, %v; want %q", g, err, tt.want)
+			}
+		})
+	}
+	t.Run("an ambiguous user search cut at two entries is a rejection", func(t *testing.T) {
+		b := newTestBackend(t, map[string]any{"hosts": s.LDAPAddr(), "search_all_bases": true,
+			"usersearch": "(|(uid={0})(objectClass=inetOrgPerson))"}, nil)
+		if u, err := b.Authenticate(context.Background(), creds("jacksonm", "secret")); err != nil || u != nil {
+			t.Fatalf("got %v, %v; want a rejection", u, err)
+		}
+	})
+}
