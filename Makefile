@@ -7,6 +7,8 @@ LDFLAGS := -X main.version=$(VERSION)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+# The same version as the vtprotobuf runtime in go.mod.
+PROTOC_GEN_GO_VTPROTO_VERSION := v0.6.1-0.20240319094008-0393e58bdf10
 STATICCHECK_VERSION := v0.8.2
 # Every test, integration tests included, with the race detector.
 TEST_TIMEOUT ?= 20m
@@ -54,7 +56,9 @@ fuzz: ## run every fuzz target for FUZZTIME each
 proto: tools ## regenerate the committed protobuf code
 	command -v protoc >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends protobuf-compiler)
 	PATH="$(GOBIN):$$PATH" protoc --go_out=. --go_opt=paths=source_relative \
-	  --go-grpc_out=. --go-grpc_opt=paths=source_relative sdk/proto/realmv1/realm.proto
+	  --go-grpc_out=. --go-grpc_opt=paths=source_relative \
+	  --go-vtproto_out=. --go-vtproto_opt=paths=source_relative --go-vtproto_opt=features=marshal+unmarshal+size \
+	  sdk/proto/realmv1/realm.proto
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || (echo "not gofmt-ed:"; gofmt -l .; exit 1)
@@ -65,6 +69,7 @@ lint: ## gofmt, go vet and staticcheck
 tools: ## install the code generators
 	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	$(GO) install github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@$(PROTOC_GEN_GO_VTPROTO_VERSION)
 
 clean: ## remove build output
 	rm -rf bin bench.out

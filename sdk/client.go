@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 
 	pb "github.com/realmd/realmd/sdk/proto/realmv1"
 )
@@ -159,7 +158,7 @@ func start(cfg LaunchConfig, secure *plugin.SecureConfig) (*Client, error) {
 		AutoMTLS:         true,
 		GRPCDialOptions: []grpc.DialOption{
 			grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage)),
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.ForceCodecV2(newWireCodec())),
 		},
 		Logger:       cfg.Logger,
 		StartTimeout: cfg.StartTimeout,
@@ -251,7 +250,7 @@ func connect(gp *plugin.Client, unary bool) (*Client, error) {
 	}
 	c.calls = &batcher[*pb.Call]{send: func(batch []*pb.Call) error {
 		return c.stream.Send(&pb.Calls{Calls: batch})
-	}, size: func(c *pb.Call) int { return proto.Size(c) }}
+	}, size: (*pb.Call).SizeVT}
 	go c.receive()
 	return c, nil
 }

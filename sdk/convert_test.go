@@ -1,9 +1,12 @@
 package sdk
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/realmd/realmd/sdk/proto/realmv1"
@@ -11,37 +14,44 @@ import (
 
 // BenchmarkWire is one batch of typical Exchange traffic, both ways: six
 // extract calls carrying a bearer token, and their replies with claims as
-// attributes. It is what one stream message costs to encode and decode.
+// attributes. It is what one stream message costs to encode and decode,
+// with gRPC's reflective proto codec and with the plugin connection's
+// generated one (wireCodec).
 func BenchmarkWire(b *testing.B) {
 	req := &Request{Header: map[string][]string{"Authorization": {"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEiLCJyb2xlcyI6ImFkbWluLGRldiIsImV4cCI6MTc5NTM2OTM0N30.TUrsmJEXx3y5Rk5P4k1M7fYYRU5vnyw01d0noAzxybE"}}}
 	creds := &Credentials{Username: "user-1", BackendRoles: []string{"admin", "dev"}, Attributes: map[string]string{
 		"attr.jwt.sub": "user-1", "attr.jwt.roles": "admin,dev", "attr.jwt.exp": "1795369347",
 	}}
-	for b.Loop() {
-		calls := &pb.Calls{}
-		replies := &pb.Replies{}
-		for i := range 6 {
-			calls.Calls = append(calls.Calls, &pb.Call{Id: uint64(i), TimeoutMs: 5000, Kind: &pb.Call_Extract{Extract: requestToWire(req)}})
-			replies.Replies = append(replies.Replies, &pb.Reply{Id: uint64(i), Found: true, Credentials: credentialsToWire(creds)})
-		}
-		gotCalls, gotReplies := &pb.Calls{}, &pb.Replies{}
-		roundTrip(b, calls, gotCalls)
-		roundTrip(b, replies, gotReplies)
-		for _, c := range gotCalls.Calls {
-			_ = requestFromWire(c.GetExtract())
-		}
-		for _, r := range gotReplies.Replies {
-			_ = credentialsFromWire(r.GetCredentials())
-		}
+	for _, codec := range []encoding.CodecV2{encoding.GetCodecV2("proto"), newWireCodec()} {
+		b.Run(fmt.Sprintf("%T", codec), func(b *testing.B) {
+			for b.Loop() {
+				calls := &pb.Calls{}
+				replies := &pb.Replies{}
+				for i := range 6 {
+					calls.Calls = append(calls.Calls, &pb.Call{Id: uint64(i), TimeoutMs: 5000, Kind: &pb.Call_Extract{Extract: requestToWire(req)}})
+					replies.Replies = append(replies.Replies, &pb.Reply{Id: uint64(i), Found: true, Credentials: credentialsToWire(creds)})
+				}
+				gotCalls, gotReplies := &pb.Calls{}, &pb.Replies{}
+				roundTrip(b, codec, calls, gotCalls)
+				roundTrip(b, codec, replies, gotReplies)
+				for _, c := range gotCalls.Calls {
+					_ = requestFromWire(c.GetExtract())
+				}
+				for _, r := range gotReplies.Replies {
+					_ = credentialsFromWire(r.GetCredentials())
+				}
+			}
+		})
 	}
 }
 
-func roundTrip(b *testing.B, m, into proto.Message) {
-	raw, err := proto.Marshal(m)
+func roundTrip(b *testing.B, codec encoding.CodecV2, m, into proto.Message) {
+	raw, err := codec.Marshal(m)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := proto.Unmarshal(raw, into); err != nil {
+	defer raw.Free()
+	if err := codec.Unmarshal(raw, into); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -49,20 +59,24 @@ func roundTrip(b *testing.B, m, into proto.Message) {
 // FuzzWire checks the promises that keep one request from breaking a stream
 // that others share: header and query values arrive byte for byte, whatever
 // they hold, and a reply or call that checkReply or checkCall accepts always
-// encodes.
+// encodes. It also checks that the plugin connection's codec and protobuf's
+// own read each other's bytes, so SDKs with and without wireCodec interoperate.
 func FuzzWire(f *testing.F) {
 	f.Add("Bearer eyJ0", "alice", "admins", "attr.x", "v")
 	f.Add("Basic \xff\xfe", "bob\xff", "r\xc3", "k\x80", "\xed\xa0\x80")
 	f.Fuzz(func(t *testing.T, value, name, role, attrKey, attrValue string) {
 		req := &Request{Header: map[string][]string{"Authorization": {value, name}}, Query: map[string][]string{"token": {value}}}
-		raw, err := proto.Marshal(&pb.Calls{Calls: []*pb.Call{{Id: 1, Kind: &pb.Call_Extract{Extract: requestToWire(req)}}}})
+		codec := newWireCodec()
+		raw, err := codec.Marshal(&pb.Calls{Calls: []*pb.Call{{Id: 1, Kind: &pb.Call_Extract{Extract: requestToWire(req)}}}})
 		if err != nil {
 			t.Fatalf("a request did not encode: %v", err)
 		}
 		var calls pb.Calls
-		if err := proto.Unmarshal(raw, &calls); err != nil {
+		if err := codec.Unmarshal(raw, &calls); err != nil {
 			t.Fatal(err)
 		}
+		raw.Free()
+		sameOnWire(t, &calls, &pb.Calls{})
 		got := requestFromWire(calls.Calls[0].GetExtract())
 		if !slices.Equal(got.Header["Authorization"], req.Header["Authorization"]) || !slices.Equal(got.Query["token"], req.Query["token"]) {
 			t.Fatalf("request changed on the wire: %q %q", got.Header, got.Query)
@@ -80,6 +94,9 @@ func FuzzWire(f *testing.F) {
 			} else if bad != nil && err == nil {
 				t.Fatalf("checkReply refused a reply that encodes: %v", bad)
 			}
+			if err == nil {
+				sameOnWire(t, &pb.Replies{Replies: []*pb.Reply{reply}}, &pb.Replies{})
+			}
 		}
 
 		req.ClientAddress, req.SocketAddress, req.Method, req.Path = name, role, attrKey, attrValue
@@ -94,6 +111,34 @@ func FuzzWire(f *testing.F) {
 			} else if bad != nil && err == nil {
 				t.Fatalf("checkCall refused a call that encodes: %v", bad)
 			}
+			if err == nil {
+				sameOnWire(t, &pb.Calls{Calls: []*pb.Call{call}}, &pb.Calls{})
+			}
 		}
 	})
+}
+
+// sameOnWire checks that m survives protobuf's encoder with wireCodec's
+// decoder, and wireCodec's encoder with protobuf's decoder; blank is an
+// empty message of m's type.
+func sameOnWire(t *testing.T, m, blank proto.Message) {
+	t.Helper()
+	codec := newWireCodec()
+	raw, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatalf("protobuf cannot encode %v: %v", m, err)
+	}
+	fromProto := proto.Clone(blank)
+	if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(raw)}, fromProto); err != nil || !proto.Equal(fromProto, m) {
+		t.Fatalf("wireCodec read protobuf's bytes as %v (error %v), want %v", fromProto, err, m)
+	}
+	fast, err := codec.Marshal(m)
+	if err != nil {
+		t.Fatalf("wireCodec cannot encode %v: %v", m, err)
+	}
+	defer fast.Free()
+	fromFast := proto.Clone(blank)
+	if err := proto.Unmarshal(fast.Materialize(), fromFast); err != nil || !proto.Equal(fromFast, m) {
+		t.Fatalf("protobuf read wireCodec's bytes as %v (error %v), want %v", fromFast, err, m)
+	}
 }

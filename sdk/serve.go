@@ -89,7 +89,7 @@ func Serve(p Plugin) {
 		Plugins:         plugin.PluginSet{pluginName: &grpcPlugin{server: srv}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, grpc.InitialWindowSize(flowWindow), grpc.InitialConnWindowSize(flowWindow),
-				grpc.MaxRecvMsgSize(maxMessage))...)
+				grpc.MaxRecvMsgSize(maxMessage), grpc.ForceServerCodecV2(newWireCodec()))...)
 		},
 		Logger: logger,
 	})

@@ -12,8 +12,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"google.golang.org/protobuf/proto"
-
 	pb "github.com/realmd/realmd/sdk/proto/realmv1"
 )
 
@@ -295,7 +293,7 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 	calls := make(chan batchCall, maxQueued)
 	replies := &batcher[*pb.Reply]{send: func(batch []*pb.Reply) error {
 		return stream.Send(&pb.Replies{Replies: batch})
-	}, size: func(r *pb.Reply) int { return proto.Size(r) }}
+	}, size: (*pb.Reply).SizeVT}
 	var wg sync.WaitGroup
 	for range exchangeWorkers {
 		wg.Add(1)
