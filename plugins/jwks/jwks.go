@@ -1,5 +1,6 @@
 // Package jwks keeps a JSON Web Key Set fetched from an identity provider and
-// refreshes it, rate-limited, when a token names a key it does not know.
+// refreshes it, rate-limited and shared, when a token names a key it does not
+// know.
 package jwks
 
 import (
@@ -56,35 +57,41 @@ func (ks *keySet) lookup(kid string) (*Key, bool) {
 	return k, ok
 }
 
-// flight is one refresh in progress; done is closed when it ends.
+// flight is one refresh, pending or running; done is closed when it ends.
 type flight struct {
-	done chan struct{}
-	err  error
+	start time.Time // when it is due
+	gen   uint64    // Set.gen once the request is sent, 0 before
+	done  chan struct{}
+	err   error
 }
 
 // Set is a lazily loaded, self-refreshing key set. It is safe for concurrent
 // use. The first lookup fetches the set; a lookup for an unknown kid
-// refreshes it, at most Options.RefreshLimit times per RefreshWindow;
-// concurrent lookups share one refresh.
+// refreshes it. Refreshes are spaced at least Options.RefreshWindow /
+// Options.RefreshLimit apart and shared by every caller that needs one, so
+// no sequence of lookups makes it fetch more often than that, and none can
+// push the next refresh further away than one interval.
 type Set struct {
-	opts   Options
-	logger hclog.Logger
-	fetch  func(ctx context.Context) (*keySet, error)
-	client *http.Client
-	now    func() time.Time
+	opts     Options
+	interval time.Duration // minimum spacing of refresh starts
+	logger   hclog.Logger
+	fetch    func(ctx context.Context) (*keySet, error)
+	client   *http.Client
+	now      func() time.Time
+	after    func(time.Duration) <-chan time.Time
 
 	keys atomic.Pointer[keySet]
+	gen  atomic.Uint64 // refreshes whose request has been sent
 
 	base   context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu          sync.Mutex
-	flight      *flight
-	windowStart time.Time // last refresh outside the rate-limit window
-	recent      int       // refreshes inside the current window
-	waiting     int       // callers waiting on another caller's refresh
-	fetches     int       // refreshes started, for tests and logs
+	mu      sync.Mutex
+	flight  *flight   // the pending or running refresh, nil when none
+	last    *flight   // the last refresh that ended
+	next    time.Time // earliest send of the next refresh: one interval after the last
+	waiting int       // callers waiting for a refresh, for tests
 }
 
 // New returns a Set for opts. It does no I/O: the set is fetched on first use.
@@ -95,11 +102,13 @@ func New(opts Options) (*Set, error) {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s := &Set{
-		opts:   opts,
-		logger: opts.Logger,
-		now:    time.Now,
-		base:   base,
-		cancel: cancel,
+		opts:     opts,
+		interval: opts.refreshInterval(),
+		logger:   opts.Logger,
+		now:      time.Now,
+		after:    time.After,
+		base:     base,
+		cancel:   cancel,
 	}
 	s.keys.Store(&keySet{})
 	f := newFetcher(opts)
@@ -109,28 +118,32 @@ func New(opts Options) (*Set, error) {
 
 // Key returns the key a token with this kid is verified with. kid is used as
 // given (see UnescapeKID). An empty kid selects the only key of the set.
-// A kid not in the set triggers a refresh. Errors: ErrUnknownKID and
-// ErrKIDRequired for tokens that cannot match; errors wrapping
-// sdk.ErrUnavailable when the set cannot be fetched or the refresh rate
-// limit is exceeded.
+// A kid not in the set waits for a refresh that starts after the call (at
+// most one refresh interval away, see Set). Errors: ErrUnknownKID and
+// ErrKIDRequired when that refresh succeeded and the token still cannot
+// match; errors wrapping sdk.ErrUnavailable when the refresh failed, or
+// could not be waited for (QueueTimeout, ctx).
 func (s *Set) Key(ctx context.Context, kid string) (*Key, error) {
+	arrived := s.gen.Load()
 	if k, ok := s.keys.Load().lookup(kid); ok {
 		return k, nil
 	}
-	return s.KeyAfterRefresh(ctx, kid)
+	return s.keyAfter(ctx, kid, arrived, false)
 }
 
-// KeyAfterRefresh refreshes the set (rate-limited, shared with concurrent
-// callers) and then looks kid up. The JWT verifier calls it once when a
-// token without kid fails to verify with the only key, in case the provider
-// rotated it.
+// KeyAfterRefresh waits for a refresh that starts after the call (shared
+// and spaced as for Key) and then looks kid up, even when kid is in the
+// current set. The JWT verifier calls it once when a token without kid
+// fails to verify with the only key, in case the provider rotated it.
 func (s *Set) KeyAfterRefresh(ctx context.Context, kid string) (*Key, error) {
-	if err := s.refresh(ctx); err != nil {
-		// Another caller's refresh may have brought the key even if ours
-		// was limited.
-		if k, ok := s.keys.Load().lookup(kid); ok {
-			return k, nil
-		}
+	return s.keyAfter(ctx, kid, s.gen.Load(), true)
+}
+
+// keyAfter looks kid up once the set holds it or a refresh sent after the
+// caller read arrived from s.gen has succeeded. With force, only the latter
+// will do.
+func (s *Set) keyAfter(ctx context.Context, kid string, arrived uint64, force bool) (*Key, error) {
+	if err := s.refreshAfter(ctx, kid, arrived, force); err != nil {
 		return nil, err
 	}
 	ks := s.keys.Load()
@@ -147,61 +160,113 @@ func (s *Set) KeyAfterRefresh(ctx context.Context, kid string) (*Key, error) {
 	}
 }
 
-// refresh fetches the set again, or waits for a refresh already running.
-func (s *Set) refresh(ctx context.Context) error {
-	s.mu.Lock()
-	if f := s.flight; f != nil {
+// refreshAfter returns nil when the set holds kid (unless force) or a
+// refresh sent after the caller's arrival (its gen above arrived) has
+// succeeded; the error of that refresh when it failed; or unavailability
+// when the caller cannot wait for it.
+//
+// A refresh sent before the caller arrived cannot vouch that kid is unknown:
+// the caller waits for it (the key may come with it) and then for the next
+// one. The next refresh is due one interval after the previous one; all
+// callers that arrive before it share it, so it is the same refresh for a
+// genuine token and for any number of forged ones.
+func (s *Set) refreshAfter(ctx context.Context, kid string, arrived uint64, force bool) error {
+	for {
+		s.mu.Lock()
+		if !force {
+			if _, ok := s.keys.Load().lookup(kid); ok {
+				s.mu.Unlock()
+				return nil
+			}
+		}
+		if l := s.last; l != nil && l.gen > arrived {
+			s.mu.Unlock()
+			return l.err
+		}
+		f, own := s.flight, false
+		if f == nil {
+			f, own = s.schedule(), true
+		}
+		now := s.now()
+		due := f.start.Sub(now)
+		if due > s.opts.QueueTimeout {
+			s.mu.Unlock()
+			return fmt.Errorf("%w: key set refresh rate limit: next refresh in %s", sdk.ErrUnavailable, due.Round(time.Millisecond))
+		}
+		// The caller whose need scheduled the refresh waits for its end
+		// (the refresh ends within RequestTimeout of its start); others wait
+		// at most QueueTimeout once it has started.
+		var timeout time.Duration
+		if !own {
+			timeout = max(due, 0) + s.opts.QueueTimeout
+		}
 		s.waiting++
 		s.mu.Unlock()
-		err := s.wait(ctx, f, s.opts.QueueTimeout)
+		err := s.wait(ctx, f, timeout)
 		s.mu.Lock()
 		s.waiting--
 		s.mu.Unlock()
-		return err
-	}
-	recent := !s.windowStart.IsZero() && s.now().Sub(s.windowStart) < s.opts.RefreshWindow
-	if recent {
-		s.recent++
-		if s.recent > s.opts.RefreshLimit {
-			n := s.recent
-			s.mu.Unlock()
-			return fmt.Errorf("%w: too many unknown kids recently: %d", sdk.ErrUnavailable, n)
+		if err != nil || f.gen > arrived {
+			return err
 		}
+		// f was sent before the caller's lookup; its answer does not count.
 	}
-	f := &flight{done: make(chan struct{})}
-	s.flight = f
-	s.fetches++
-	n := s.fetches
-	s.mu.Unlock()
-
-	s.logger.Debug("refreshing key set", "refresh", n)
-	s.wg.Add(1)
-	go s.run(f, recent)
-	// No timer of our own: the refresh ends within RequestTimeout.
-	return s.wait(ctx, f, 0)
 }
 
-// run performs one refresh. It is owned by the Set: Close cancels it and
-// waits for it.
-func (s *Set) run(f *flight, recent bool) {
+// schedule creates the next refresh, due at once or one interval after the
+// previous one was sent, and starts the goroutine that performs it. s.mu is
+// held.
+func (s *Set) schedule() *flight {
+	now := s.now()
+	start := now
+	var due <-chan time.Time
+	if s.next.After(now) {
+		start = s.next
+		due = s.after(s.next.Sub(now))
+	}
+	f := &flight{start: start, done: make(chan struct{})}
+	s.flight = f
+	s.logger.Debug("key set refresh scheduled", "in", start.Sub(now))
+	s.wg.Add(1)
+	go s.run(f, due)
+	return f
+}
+
+// run performs one refresh when due fires (nil: at once). It is owned by
+// the Set: Close cancels it and waits for it.
+func (s *Set) run(f *flight, due <-chan time.Time) {
 	defer s.wg.Done()
-	ctx, cancel := context.WithTimeout(s.base, s.opts.RequestTimeout)
-	ks, err := s.fetch(ctx)
-	cancel()
+	var ks *keySet
+	var err error
+	if due != nil {
+		select {
+		case <-due:
+		case <-s.base.Done():
+			err = s.base.Err()
+		}
+	}
+	if err == nil {
+		s.mu.Lock()
+		f.gen = s.gen.Add(1)
+		s.next = s.now().Add(s.interval) // timers fire late, never early
+		s.mu.Unlock()
+		s.logger.Debug("refreshing key set", "refresh", f.gen)
+		ctx, cancel := context.WithTimeout(s.base, s.opts.RequestTimeout)
+		ks, err = s.fetch(ctx)
+		cancel()
+	}
 	if err != nil {
-		s.logger.Warn("key set refresh failed", "error", err)
+		if s.base.Err() == nil {
+			s.logger.Warn("key set refresh failed", "error", err)
+		}
 		err = fmt.Errorf("%w: %w", sdk.ErrUnavailable, err)
 	}
 	s.mu.Lock()
 	if err == nil && ks != nil {
 		s.keys.Store(ks)
 	}
-	if !recent {
-		s.recent = 0
-		s.windowStart = s.now()
-	}
 	f.err = err
-	s.flight = nil
+	s.flight, s.last = nil, f
 	s.mu.Unlock()
 	close(f.done)
 }

@@ -3,7 +3,10 @@ package jwks
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,17 +17,22 @@ import (
 
 // fakeProvider is a key-set source under the test's control.
 type fakeProvider struct {
+	clock   *fakeClock
 	mu      sync.Mutex
 	keys    *keySet
 	err     error
 	calls   int
+	starts  []time.Time   // the clock at each fetch
 	release chan struct{} // when non-nil, fetch blocks until it is closed
 }
 
+// fetch answers the keys set when the request is sent, as a server would,
+// even when release holds the answer back.
 func (p *fakeProvider) fetch(ctx context.Context) (*keySet, error) {
 	p.mu.Lock()
 	p.calls++
-	release := p.release
+	p.starts = append(p.starts, p.clock.now())
+	keys, err, release := p.keys, p.err, p.release
 	p.mu.Unlock()
 	if release != nil {
 		select {
@@ -33,9 +41,7 @@ func (p *fakeProvider) fetch(ctx context.Context) (*keySet, error) {
 			return nil, ctx.Err()
 		}
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.keys, p.err
+	return keys, err
 }
 
 func (p *fakeProvider) set(ids ...string) {
@@ -64,10 +70,27 @@ func (p *fakeProvider) count() int {
 	return p.calls
 }
 
-// fakeClock is a settable time source.
+// fetchTimes are the clock readings at each fetch.
+func (p *fakeProvider) fetchTimes() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.starts)
+}
+
+// fakeClock is a settable time source. With auto, a timer moves the clock
+// to its deadline and fires at once (a caller that waits for a scheduled
+// refresh sees it start without real sleeping); otherwise timers fire only
+// when advance passes their deadline.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	auto   bool
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	c  chan time.Time
 }
 
 func (c *fakeClock) now() time.Time {
@@ -76,12 +99,44 @@ func (c *fakeClock) now() time.Time {
 	return c.t
 }
 
-func (c *fakeClock) advance(d time.Duration) {
+func (c *fakeClock) after(d time.Duration) <-chan time.Time {
 	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if c.auto && d > 0 {
+		c.t = c.t.Add(d)
+	}
+	if c.auto || d <= 0 {
+		ch <- c.t
+		return ch
+	}
+	c.timers = append(c.timers, fakeTimer{at: c.t.Add(d), c: ch})
+	return ch
 }
 
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	kept := c.timers[:0]
+	for _, tm := range c.timers {
+		if tm.at.After(c.t) {
+			kept = append(kept, tm)
+			continue
+		}
+		tm.c <- c.t
+	}
+	c.timers = kept
+}
+
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
+// newTestSet returns a Set on a fake provider and an auto-advancing fake
+// clock.
 func newTestSet(t *testing.T, opts Options) (*Set, *fakeProvider, *fakeClock) {
 	t.Helper()
 	if opts.URL == "" {
@@ -92,10 +147,30 @@ func newTestSet(t *testing.T, opts Options) (*Set, *fakeProvider, *fakeClock) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	p := &fakeProvider{}
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	s.fetch, s.now = p.fetch, clock.now
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0), auto: true}
+	p := &fakeProvider{clock: clock}
+	s.fetch, s.now, s.after = p.fetch, clock.now, clock.after
 	return s, p, clock
+}
+
+// waitUntil polls cond, failing the test if it does not hold within a
+// generous bound (a safety net against hangs, not a timing assertion).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting until %s", what)
+		}
+		runtime.Gosched()
+	}
+}
+
+// waiters reports how many callers wait for a refresh.
+func (s *Set) waiters() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
 }
 
 func TestSet_LoadsLazilyOnFirstLookup(t *testing.T) {
@@ -166,35 +241,168 @@ func TestSet_UnknownKIDRefreshesAndFindsRotatedKey(t *testing.T) {
 	}
 }
 
-func TestSet_RateLimitsUnknownKIDs(t *testing.T) {
-	s, p, clock := newTestSet(t, Options{RefreshWindow: 10 * time.Second, RefreshLimit: 3})
-	p.set("a")
-	ctx := context.Background()
-	if _, err := s.Key(ctx, "a"); err != nil { // initial load, outside any window
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		if _, err := s.Key(ctx, "unknown"); !errors.Is(err, ErrUnknownKID) {
-			t.Fatalf("refresh %d: err = %v, want ErrUnknownKID", i+1, err)
+// checkSpacing fails when two fetches started closer than interval.
+func checkSpacing(t *testing.T, p *fakeProvider, interval time.Duration) {
+	t.Helper()
+	starts := p.fetchTimes()
+	for i := 1; i < len(starts); i++ {
+		if gap := starts[i].Sub(starts[i-1]); gap < interval {
+			t.Fatalf("fetches %d and %d started %s apart, less than the interval %s", i, i+1, gap, interval)
 		}
 	}
-	_, err := s.Key(ctx, "unknown")
-	if !errors.Is(err, sdk.ErrUnavailable) || !strings.Contains(err.Error(), "too many unknown kids recently") {
-		t.Fatalf("4th refresh in window: err = %v, want unavailable (too many unknown kids)", err)
+}
+
+func TestSet_UnknownKIDFloodDoesNotHideRotation(t *testing.T) {
+	const window, limit = 10 * time.Second, 10
+	s, p, _ := newTestSet(t, Options{RefreshWindow: window, RefreshLimit: limit})
+	p.set("old")
+	ctx := context.Background()
+	if _, err := s.Key(ctx, "old"); err != nil {
+		t.Fatal(err)
 	}
-	if p.count() != 4 {
-		t.Fatalf("fetches = %d, want 4 (the limited one must not fetch)", p.count())
+	const forged = 3 * limit
+	for i := range forged {
+		kid := fmt.Sprintf("forged-%d-%d", i, rand.Int64())
+		if _, err := s.Key(ctx, kid); !errors.Is(err, ErrUnknownKID) {
+			t.Fatalf("forged token %d: err = %v, want ErrUnknownKID (a rejection, not unavailable)", i+1, err)
+		}
 	}
-	if _, err := s.Key(ctx, "a"); err != nil {
-		t.Fatalf("known kid while limited: %v", err)
+	p.set("old", "new")
+	if k, err := s.Key(ctx, "new"); err != nil || k.ID != "new" {
+		t.Fatalf("genuine kid after the rotation: %v, %v", k, err)
 	}
-	clock.advance(11 * time.Second)
-	if _, err := s.Key(ctx, "unknown"); !errors.Is(err, ErrUnknownKID) {
-		t.Fatalf("after the window: err = %v, want ErrUnknownKID", err)
+	if got, want := p.count(), 1+forged+1; got != want {
+		t.Fatalf("fetches = %d, want %d", got, want)
 	}
-	if p.count() != 5 {
-		t.Fatalf("fetches = %d, want 5", p.count())
+	checkSpacing(t, p, window/limit)
+	if _, err := s.Key(ctx, "old"); err != nil {
+		t.Fatalf("known kid: %v", err)
 	}
+}
+
+func TestSet_ConcurrentFloodSharesTheNextRefresh(t *testing.T) {
+	s, p, clock := newTestSet(t, Options{RefreshWindow: 10 * time.Second, RefreshLimit: 10})
+	clock.auto = false
+	p.set("old")
+	ctx := context.Background()
+	if _, err := s.Key(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	const attackers = 50
+	var wg sync.WaitGroup
+	errs := make([]error, attackers)
+	for i := range attackers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.Key(ctx, fmt.Sprintf("forged-%d-%d", i, rand.Int64()))
+		}()
+	}
+	waitUntil(t, "every attacker waits for the next refresh", func() bool { return s.waiters() == attackers })
+	p.set("old", "new")
+	genuine := make(chan error, 1)
+	go func() {
+		k, err := s.Key(ctx, "new")
+		if err == nil && k.ID != "new" {
+			err = fmt.Errorf("got key %q", k.ID)
+		}
+		genuine <- err
+	}()
+	waitUntil(t, "the genuine caller waits too", func() bool { return s.waiters() == attackers+1 })
+	if n := clock.pending(); n != 1 {
+		t.Fatalf("%d refreshes pending, want 1 shared by everyone", n)
+	}
+	clock.advance(time.Second)
+	wg.Wait()
+	if err := <-genuine; err != nil {
+		t.Fatalf("genuine kid: %v", err)
+	}
+	for i, err := range errs {
+		if !errors.Is(err, ErrUnknownKID) {
+			t.Errorf("attacker %d: err = %v, want ErrUnknownKID", i, err)
+		}
+	}
+	if p.count() != 2 {
+		t.Fatalf("fetches = %d, want 2 (the load and one shared refresh)", p.count())
+	}
+}
+
+func TestSet_RefreshStartedBeforeTheLookupDoesNotCount(t *testing.T) {
+	s, p, clock := newTestSet(t, Options{RefreshWindow: 10 * time.Second, RefreshLimit: 10, RequestTimeout: time.Minute, QueueTimeout: time.Minute})
+	ctx := context.Background()
+	p.set("old")
+	if _, err := s.Key(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	p.mu.Lock()
+	p.release = release
+	p.mu.Unlock()
+	first := make(chan error, 1)
+	go func() { _, err := s.Key(ctx, "forged"); first <- err }()
+	waitUntil(t, "a refresh is running", func() bool { return p.count() == 2 })
+	// The provider rotates while that refresh's answer is on its way.
+	clock.advance(time.Millisecond)
+	p.set("old", "new")
+	genuine := make(chan error, 1)
+	go func() { _, err := s.Key(ctx, "new"); genuine <- err }()
+	waitUntil(t, "the genuine caller waits", func() bool { return s.waiters() == 2 })
+	close(release)
+	if err := <-first; !errors.Is(err, ErrUnknownKID) {
+		t.Fatalf("forged kid: err = %v, want ErrUnknownKID", err)
+	}
+	if err := <-genuine; err != nil {
+		t.Fatalf("genuine kid that arrived during an older refresh: %v", err)
+	}
+	if p.count() != 3 {
+		t.Fatalf("fetches = %d, want 3", p.count())
+	}
+	checkSpacing(t, p, time.Second)
+}
+
+func TestSet_RefreshTooFarAwayIsUnavailableAndStillHappens(t *testing.T) {
+	// One refresh per 20 minutes; nobody waits that long.
+	s, p, clock := newTestSet(t, Options{RefreshWindow: time.Hour, RefreshLimit: 3})
+	clock.auto = false
+	ctx := context.Background()
+	p.set("old")
+	if _, err := s.Key(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		_, err := s.Key(ctx, "new")
+		if !errors.Is(err, sdk.ErrUnavailable) || !strings.Contains(err.Error(), "next refresh in 20m0s") {
+			t.Fatalf("err = %v, want unavailable (next refresh in 20m0s)", err)
+		}
+	}
+	if p.count() != 1 {
+		t.Fatalf("fetches = %d, want 1", p.count())
+	}
+	p.set("old", "new")
+	clock.advance(20 * time.Minute)
+	waitUntil(t, "the scheduled refresh ends", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.flight == nil && s.last != nil && p.count() == 2
+	})
+	if _, err := s.Key(ctx, "new"); err != nil {
+		t.Fatalf("after the scheduled refresh: %v", err)
+	}
+	if p.count() != 2 {
+		t.Fatalf("fetches = %d, want 2", p.count())
+	}
+}
+
+func TestSet_RefreshLimitZeroMeansOnePerWindow(t *testing.T) {
+	s, p, _ := newTestSet(t, Options{RefreshWindow: 2 * time.Second, RefreshLimit: -1})
+	p.set("a")
+	ctx := context.Background()
+	for range 4 {
+		if _, err := s.Key(ctx, "unknown"); !errors.Is(err, ErrUnknownKID) {
+			t.Fatalf("err = %v, want ErrUnknownKID", err)
+		}
+	}
+	checkSpacing(t, p, 2*time.Second)
 }
 
 func TestSet_ConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
@@ -211,11 +419,11 @@ func TestSet_ConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
 			_, errs[i] = s.Key(context.Background(), "a")
 		}()
 	}
-	for { // until one caller fetches and the others queue behind it
+	for { // until one caller fetches and every caller waits for it
 		s.mu.Lock()
 		queued := s.waiting
 		s.mu.Unlock()
-		if queued == n-1 && p.count() == 1 {
+		if queued == n && p.count() == 1 {
 			break
 		}
 		runtime.Gosched()

@@ -39,9 +39,10 @@ type Options struct {
 	// QueueTimeout bounds how long a lookup waits for a refresh that another
 	// lookup started.
 	QueueTimeout time.Duration
-	// RefreshWindow and RefreshLimit: more than RefreshLimit refreshes within
-	// RefreshWindow of the last unlimited one are refused as unavailable.
-	// A negative RefreshLimit allows none (refresh_rate_limit_count: 0).
+	// RefreshWindow and RefreshLimit bound how often the set is fetched:
+	// refreshes start at least RefreshWindow/RefreshLimit apart, so at most
+	// RefreshLimit start within any RefreshWindow. A negative RefreshLimit
+	// (refresh_rate_limit_count: 0) means one refresh per RefreshWindow.
 	RefreshWindow time.Duration
 	RefreshLimit  int
 	// MaxKeys refuses a set with more keys; 0 or less means no limit.
@@ -93,6 +94,12 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// refreshInterval is the minimum spacing of refresh starts; o has its
+// defaults.
+func (o Options) refreshInterval() time.Duration {
+	return o.RefreshWindow / time.Duration(max(o.RefreshLimit, 1))
+}
+
 // checkURL accepts absolute http and https URLs.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
@@ -142,7 +149,7 @@ func ReadOptions(cfg *sdk.Config, names Keys, cacheDefault bool) Options {
 		cfg.Problem("refresh_rate_limit_count", "must not be negative, not %d", o.RefreshLimit)
 		o.RefreshLimit = DefaultRefreshLimit
 	case o.RefreshLimit == 0:
-		o.RefreshLimit = -1 // no refresh inside the window
+		o.RefreshLimit = -1 // one refresh per window
 	}
 	size := cfg.Int("max_jwks_response_size_bytes", DefaultMaxResponseBytes)
 	if size <= 0 {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -247,14 +250,15 @@ func TestJWKS_HostileKIDs(t *testing.T) {
 			unavailable++
 		}
 	}
-	// The first lookup loads the set; three refreshes are allowed in the
-	// window; later unknown kids are refused without any request. The kid
-	// with a broken \u escape never reaches the key set.
-	if got := p.hits.Load(); got != 4 {
-		t.Fatalf("key set fetched %d times, want 4", got)
+	// The first lookup loads the set, which answers the first kid. Three
+	// refreshes an hour means one every 20 minutes: too far away to wait
+	// for, so later unknown kids are unavailable without any request. The
+	// kid with a broken \u escape never reaches the key set.
+	if got := p.hits.Load(); got != 1 {
+		t.Fatalf("key set fetched %d times, want 1", got)
 	}
-	if unavailable != len(kids)-1-4 {
-		t.Fatalf("unavailable answers = %d, want %d", unavailable, len(kids)-5)
+	if unavailable != len(kids)-2 {
+		t.Fatalf("unavailable answers = %d, want %d", unavailable, len(kids)-2)
 	}
 	if c, err := a.Extract(ctx, bearer(rsa1.Sign(mccoy(), map[string]any{"kid": "kid/1"}))); c == nil || err != nil {
 		t.Fatalf("the real kid after the flood: %v, %v", c, err)
@@ -278,5 +282,68 @@ func TestJWKS_DiscoveryOptionForOIDC(t *testing.T) {
 	defer a.Cleanup()
 	if cr, err := a.Extract(context.Background(), bearer(rsa1.Sign(mccoy(), map[string]any{"kid": "kid/1"}))); cr == nil || err != nil {
 		t.Fatalf("%v, %v", cr, err)
+	}
+}
+
+// An attacker's tokens with made-up kids must not keep a real key rotation
+// out: refreshes are spaced and shared, so the rotated key is found by the
+// next one, and kids a fresh set does not hold are refused as no
+// credentials, not reported as an unavailable provider.
+func TestJWKS_UnknownKIDFloodDoesNotHideRotation(t *testing.T) {
+	oldKey, newKey := jwttest.Shared("RS256", "rsa1"), jwttest.Shared("RS256", "rsa2")
+	forger := jwttest.Shared("RS256", "forger")
+	p := newIDP(t, oldKey.JWK("old", true))
+	const window, limit = time.Second, 10
+	a := p.auth(t, map[string]any{"refresh_rate_limit_time_window_ms": window.Milliseconds(), "refresh_rate_limit_count": limit})
+	ctx := context.Background()
+	start := time.Now()
+	if c, err := a.Extract(ctx, bearer(oldKey.Sign(mccoy(), map[string]any{"kid": "old"}))); c == nil || err != nil {
+		t.Fatalf("before the flood: %v, %v", c, err)
+	}
+	forge := func(who string) error {
+		kid := fmt.Sprintf("forged-%s-%d", who, rand.Int64())
+		c, err := a.Extract(ctx, bearer(forger.Sign(mccoy(), map[string]any{"kid": kid})))
+		if c != nil || err != nil {
+			return fmt.Errorf("forged kid %s: credentials %v, err %v; want no credentials", kid, c, err)
+		}
+		return nil
+	}
+	// More forged tokens one after the other than the limit allows
+	// refreshes in the window, then a concurrent burst.
+	for i := range limit + 2 {
+		if err := forge(fmt.Sprint(i)); err != nil {
+			t.Error(err)
+		}
+	}
+	const attackers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, attackers)
+	for i := range attackers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := forge(fmt.Sprint("burst-", i)); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	// The provider rotates; the first genuine token with the new kid must
+	// get in, not 503.
+	p.serve(newKey.JWK("new", true))
+	if c, err := a.Extract(ctx, bearer(newKey.Sign(mccoy(), map[string]any{"kid": "new"}))); c == nil || err != nil {
+		t.Fatalf("genuine token with the rotated kid after the flood: credentials %v, err %v", c, err)
+	}
+
+	// Never more often than the limit: fetches are spaced window/limit
+	// apart (elapsed time only loosens this bound on a slow machine).
+	interval := window / limit
+	if max := 1 + int32(time.Since(start)/interval) + 1; p.hits.Load() > max {
+		t.Fatalf("key set fetched %d times in %s, more than the limit allows (%d)", p.hits.Load(), time.Since(start), max)
 	}
 }
