@@ -57,20 +57,20 @@ func (ks *keySet) lookup(kid string) (*Key, bool) {
 	return k, ok
 }
 
-// flight is one refresh, pending or running; done is closed when it ends.
+// flight is one refresh in progress; done is closed when it ends.
 type flight struct {
-	start time.Time // when it is due
-	gen   uint64    // Set.gen once the request is sent, 0 before
-	done  chan struct{}
-	err   error
+	done chan struct{}
+	err  error
 }
 
 // Set is a lazily loaded, self-refreshing key set. It is safe for concurrent
 // use. The first lookup fetches the set; a lookup for an unknown kid
-// refreshes it. Refreshes are spaced at least Options.RefreshWindow /
-// Options.RefreshLimit apart and shared by every caller that needs one, so
-// no sequence of lookups makes it fetch more often than that, and none can
-// push the next refresh further away than one interval.
+// refreshes it, unless a refresh was sent within the last interval
+// (Options.RefreshWindow / Options.RefreshLimit): then the set is as fresh
+// as the rate limit allows and the kid is refused at once. Refreshes are
+// shared by every caller that arrives while one is in flight, so no
+// sequence of lookups makes the set fetch more often than once per
+// interval, and no lookup waits for more than the one refresh in flight.
 type Set struct {
 	opts     Options
 	interval time.Duration // minimum spacing of refresh starts
@@ -78,19 +78,18 @@ type Set struct {
 	fetch    func(ctx context.Context) (*keySet, error)
 	client   *http.Client
 	now      func() time.Time
-	after    func(time.Duration) <-chan time.Time
 
 	keys atomic.Pointer[keySet]
-	gen  atomic.Uint64 // refreshes whose request has been sent
 
 	base   context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	flight  *flight   // the pending or running refresh, nil when none
-	last    *flight   // the last refresh that ended
-	next    time.Time // earliest send of the next refresh: one interval after the last
+	flight  *flight   // the refresh in flight, nil when none
+	sent    time.Time // when the last refresh was started; zero before the first
+	lastErr error     // the error of the last refresh that ended
+	fetches uint64    // refreshes started, for logs
 	waiting int       // callers waiting for a refresh, for tests
 }
 
@@ -106,7 +105,6 @@ func New(opts Options) (*Set, error) {
 		interval: opts.refreshInterval(),
 		logger:   opts.Logger,
 		now:      time.Now,
-		after:    time.After,
 		base:     base,
 		cancel:   cancel,
 	}
@@ -118,32 +116,36 @@ func New(opts Options) (*Set, error) {
 
 // Key returns the key a token with this kid is verified with. kid is used as
 // given (see UnescapeKID). An empty kid selects the only key of the set.
-// A kid not in the set waits for a refresh that starts after the call (at
-// most one refresh interval away, see Set). Errors: ErrUnknownKID and
-// ErrKIDRequired when that refresh succeeded and the token still cannot
-// match; errors wrapping sdk.ErrUnavailable when the refresh failed, or
-// could not be waited for (QueueTimeout, ctx).
+// A kid in the set is answered at once. For a kid not in the set, Key waits
+// for the refresh in flight, if any, or starts one when none was started
+// within the last refresh interval, and then looks kid up once; when a
+// refresh was started within the interval and has ended, it looks kid up at
+// once without waiting or fetching. Errors: ErrUnknownKID and
+// ErrKIDRequired when the token cannot match the set so refreshed; errors
+// wrapping sdk.ErrUnavailable when that refresh failed, or could not be
+// waited for (QueueTimeout, ctx).
 func (s *Set) Key(ctx context.Context, kid string) (*Key, error) {
-	arrived := s.gen.Load()
 	if k, ok := s.keys.Load().lookup(kid); ok {
 		return k, nil
 	}
-	return s.keyAfter(ctx, kid, arrived, false)
+	return s.keyAfter(ctx, kid, false)
 }
 
-// KeyAfterRefresh waits for a refresh that starts after the call (shared
-// and spaced as for Key) and then looks kid up, even when kid is in the
-// current set. The JWT verifier calls it once when a token without kid
-// fails to verify with the only key, in case the provider rotated it.
+// KeyAfterRefresh looks kid up after a refresh, by the rule of Key, even
+// when kid is in the current set: it waits for the refresh in flight or
+// starts one, except when a refresh was started within the last interval
+// and has ended, in which case it answers from the current set at once (no
+// newer set can be had yet). The JWT verifier calls it once when a token
+// without kid fails to verify with the only key, in case the provider
+// rotated it.
 func (s *Set) KeyAfterRefresh(ctx context.Context, kid string) (*Key, error) {
-	return s.keyAfter(ctx, kid, s.gen.Load(), true)
+	return s.keyAfter(ctx, kid, true)
 }
 
-// keyAfter looks kid up once the set holds it or a refresh sent after the
-// caller read arrived from s.gen has succeeded. With force, only the latter
-// will do.
-func (s *Set) keyAfter(ctx context.Context, kid string, arrived uint64, force bool) (*Key, error) {
-	if err := s.refreshAfter(ctx, kid, arrived, force); err != nil {
+// keyAfter refreshes the set as refresh allows and then looks kid up. With
+// force, the set is refreshed even when it holds kid.
+func (s *Set) keyAfter(ctx context.Context, kid string, force bool) (*Key, error) {
+	if err := s.refresh(ctx, kid, force); err != nil {
 		return nil, err
 	}
 	ks := s.keys.Load()
@@ -160,101 +162,66 @@ func (s *Set) keyAfter(ctx context.Context, kid string, arrived uint64, force bo
 	}
 }
 
-// refreshAfter returns nil when the set holds kid (unless force) or a
-// refresh sent after the caller's arrival (its gen above arrived) has
-// succeeded; the error of that refresh when it failed; or unavailability
-// when the caller cannot wait for it.
-//
-// A refresh sent before the caller arrived cannot vouch that kid is unknown:
-// the caller waits for it (the key may come with it) and then for the next
-// one. The next refresh is due one interval after the previous one; all
-// callers that arrive before it share it, so it is the same refresh for a
-// genuine token and for any number of forged ones.
-func (s *Set) refreshAfter(ctx context.Context, kid string, arrived uint64, force bool) error {
-	for {
-		s.mu.Lock()
-		if !force {
-			if _, ok := s.keys.Load().lookup(kid); ok {
-				s.mu.Unlock()
-				return nil
-			}
-		}
-		if l := s.last; l != nil && l.gen > arrived {
+// refresh returns once the set is as fresh as the rate limit allows: at
+// once when the set holds kid (unless force), or when a refresh was started
+// less than one interval ago and has ended (nil, or that refresh's error
+// when it failed); otherwise after the refresh in flight, or a new one,
+// has ended (its error), or when the caller cannot wait for it
+// (unavailable). It never waits for more than one refresh, and starts one
+// at most once per interval.
+func (s *Set) refresh(ctx context.Context, kid string, force bool) error {
+	s.mu.Lock()
+	if !force {
+		// A refresh may have brought kid since the caller looked.
+		if _, ok := s.keys.Load().lookup(kid); ok {
 			s.mu.Unlock()
-			return l.err
+			return nil
 		}
-		f, own := s.flight, false
-		if f == nil {
-			f, own = s.schedule(), true
-		}
-		now := s.now()
-		due := f.start.Sub(now)
-		if due > s.opts.QueueTimeout {
+	}
+	f, own := s.flight, false
+	if f == nil {
+		if !s.sent.IsZero() && s.now().Sub(s.sent) < s.interval {
+			err := s.lastErr
 			s.mu.Unlock()
-			return fmt.Errorf("%w: key set refresh rate limit: next refresh in %s", sdk.ErrUnavailable, due.Round(time.Millisecond))
-		}
-		// The caller whose need scheduled the refresh waits for its end
-		// (the refresh ends within RequestTimeout of its start); others wait
-		// at most QueueTimeout once it has started.
-		var timeout time.Duration
-		if !own {
-			timeout = max(due, 0) + s.opts.QueueTimeout
-		}
-		s.waiting++
-		s.mu.Unlock()
-		err := s.wait(ctx, f, timeout)
-		s.mu.Lock()
-		s.waiting--
-		s.mu.Unlock()
-		if err != nil || f.gen > arrived {
 			return err
 		}
-		// f was sent before the caller's lookup; its answer does not count.
+		f, own = s.start(), true
 	}
+	// The caller that started the refresh waits for its end (it ends within
+	// RequestTimeout); callers that joined it wait at most QueueTimeout.
+	var timeout time.Duration
+	if !own {
+		timeout = s.opts.QueueTimeout
+	}
+	s.waiting++
+	s.mu.Unlock()
+	err := s.wait(ctx, f, timeout)
+	s.mu.Lock()
+	s.waiting--
+	s.mu.Unlock()
+	return err
 }
 
-// schedule creates the next refresh, due at once or one interval after the
-// previous one was sent, and starts the goroutine that performs it. s.mu is
-// held.
-func (s *Set) schedule() *flight {
-	now := s.now()
-	start := now
-	var due <-chan time.Time
-	if s.next.After(now) {
-		start = s.next
-		due = s.after(s.next.Sub(now))
-	}
-	f := &flight{start: start, done: make(chan struct{})}
+// start records a refresh as sent now and starts the goroutine that
+// performs it. s.mu is held and no refresh is in flight.
+func (s *Set) start() *flight {
+	f := &flight{done: make(chan struct{})}
 	s.flight = f
-	s.logger.Debug("key set refresh scheduled", "in", start.Sub(now))
+	s.sent = s.now()
+	s.fetches++
 	s.wg.Add(1)
-	go s.run(f, due)
+	go s.run(f, s.fetches)
 	return f
 }
 
-// run performs one refresh when due fires (nil: at once). It is owned by
-// the Set: Close cancels it and waits for it.
-func (s *Set) run(f *flight, due <-chan time.Time) {
+// run performs refresh number n. It is owned by the Set: Close cancels it
+// and waits for it.
+func (s *Set) run(f *flight, n uint64) {
 	defer s.wg.Done()
-	var ks *keySet
-	var err error
-	if due != nil {
-		select {
-		case <-due:
-		case <-s.base.Done():
-			err = s.base.Err()
-		}
-	}
-	if err == nil {
-		s.mu.Lock()
-		f.gen = s.gen.Add(1)
-		s.next = s.now().Add(s.interval) // timers fire late, never early
-		s.mu.Unlock()
-		s.logger.Debug("refreshing key set", "refresh", f.gen)
-		ctx, cancel := context.WithTimeout(s.base, s.opts.RequestTimeout)
-		ks, err = s.fetch(ctx)
-		cancel()
-	}
+	s.logger.Debug("refreshing key set", "refresh", n)
+	ctx, cancel := context.WithTimeout(s.base, s.opts.RequestTimeout)
+	ks, err := s.fetch(ctx)
+	cancel()
 	if err != nil {
 		if s.base.Err() == nil {
 			s.logger.Warn("key set refresh failed", "error", err)
@@ -265,8 +232,8 @@ func (s *Set) run(f *flight, due <-chan time.Time) {
 	if err == nil && ks != nil {
 		s.keys.Store(ks)
 	}
-	f.err = err
-	s.flight, s.last = nil, f
+	f.err, s.lastErr = err, err
+	s.flight = nil
 	s.mu.Unlock()
 	close(f.done)
 }

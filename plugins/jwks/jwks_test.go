@@ -77,20 +77,10 @@ func (p *fakeProvider) fetchTimes() []time.Time {
 	return slices.Clone(p.starts)
 }
 
-// fakeClock is a settable time source. With auto, a timer moves the clock
-// to its deadline and fires at once (a caller that waits for a scheduled
-// refresh sees it start without real sleeping); otherwise timers fire only
-// when advance passes their deadline.
+// fakeClock is a time source that moves only when the test advances it.
 type fakeClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	auto   bool
-	timers []fakeTimer
-}
-
-type fakeTimer struct {
-	at time.Time
-	c  chan time.Time
+	mu sync.Mutex
+	t  time.Time
 }
 
 func (c *fakeClock) now() time.Time {
@@ -99,44 +89,13 @@ func (c *fakeClock) now() time.Time {
 	return c.t
 }
 
-func (c *fakeClock) after(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if c.auto && d > 0 {
-		c.t = c.t.Add(d)
-	}
-	if c.auto || d <= 0 {
-		ch <- c.t
-		return ch
-	}
-	c.timers = append(c.timers, fakeTimer{at: c.t.Add(d), c: ch})
-	return ch
-}
-
 func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-	kept := c.timers[:0]
-	for _, tm := range c.timers {
-		if tm.at.After(c.t) {
-			kept = append(kept, tm)
-			continue
-		}
-		tm.c <- c.t
-	}
-	c.timers = kept
 }
 
-func (c *fakeClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-// newTestSet returns a Set on a fake provider and an auto-advancing fake
-// clock.
+// newTestSet returns a Set on a fake provider and a fake clock.
 func newTestSet(t *testing.T, opts Options) (*Set, *fakeProvider, *fakeClock) {
 	t.Helper()
 	if opts.URL == "" {
@@ -147,9 +106,9 @@ func newTestSet(t *testing.T, opts Options) (*Set, *fakeProvider, *fakeClock) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0), auto: true}
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	p := &fakeProvider{clock: clock}
-	s.fetch, s.now, s.after = p.fetch, clock.now, clock.after
+	s.fetch, s.now = p.fetch, clock.now
 	return s, p, clock
 }
 
@@ -226,13 +185,15 @@ func TestSet_Lookup(t *testing.T) {
 }
 
 func TestSet_UnknownKIDRefreshesAndFindsRotatedKey(t *testing.T) {
-	s, p, _ := newTestSet(t, Options{})
+	s, p, clock := newTestSet(t, Options{})
 	p.set("old")
-	if _, err := s.Key(context.Background(), "old"); err != nil {
+	ctx := context.Background()
+	if _, err := s.Key(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
 	p.set("new")
-	k, err := s.Key(context.Background(), "new")
+	clock.advance(time.Second)
+	k, err := s.Key(ctx, "new")
 	if err != nil || k.ID != "new" {
 		t.Fatalf("Key(new) = %v, %v", k, err)
 	}
@@ -252,42 +213,147 @@ func checkSpacing(t *testing.T, p *fakeProvider, interval time.Duration) {
 	}
 }
 
+// forgedKID is a kid no provider holds.
+func forgedKID(who any) string { return fmt.Sprintf("forged-%v-%d", who, rand.Int64()) }
+
+// Right after a refresh, an unknown kid is refused at once: it neither
+// waits (which would hold the caller's plugin and pipeline workers) nor
+// fetches.
+func TestSet_UnknownKIDRightAfterARefreshIsRefusedAtOnce(t *testing.T) {
+	s, p, _ := newTestSet(t, Options{RequestTimeout: time.Minute, QueueTimeout: time.Minute})
+	p.set("a")
+	if _, err := s.Key(context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	// From here a fetch would block until the test ends, the clock does not
+	// move, and the lookups' context is already done: a lookup that waited
+	// for anything would return unavailable instead of ErrUnknownKID.
+	release := make(chan struct{})
+	p.mu.Lock()
+	p.release = release
+	p.mu.Unlock()
+	t.Cleanup(func() { close(release) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	const attackers, each = 8, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, attackers*each)
+	for i := range attackers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				kid := forgedKID(fmt.Sprint(i, "-", j))
+				if _, err := s.Key(ctx, kid); !errors.Is(err, ErrUnknownKID) {
+					errs <- fmt.Errorf("forged kid %s: err = %v, want ErrUnknownKID at once", kid, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if p.count() != 1 {
+		t.Fatalf("fetches = %d, want 1 (the load only)", p.count())
+	}
+	if n := s.waiters(); n != 0 {
+		t.Fatalf("%d callers wait for a refresh, want none", n)
+	}
+}
+
+// However dense a flood of forged kids, the set is fetched at most once
+// per interval.
+func TestSet_UnknownKIDFloodStaysWithinTheRateLimit(t *testing.T) {
+	const window, limit = 10 * time.Second, 10
+	interval := window / limit
+	s, p, clock := newTestSet(t, Options{RefreshWindow: window, RefreshLimit: limit})
+	p.set("a")
+	ctx := context.Background()
+	if _, err := s.Key(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	const steps, perStep = 40, 25 // ten intervals in quarter steps
+	for i := range steps {
+		clock.advance(interval / 4)
+		for j := range perStep {
+			kid := forgedKID(fmt.Sprint(i, "-", j))
+			if _, err := s.Key(ctx, kid); !errors.Is(err, ErrUnknownKID) {
+				t.Fatalf("forged kid %s: err = %v, want ErrUnknownKID", kid, err)
+			}
+		}
+	}
+	// The load, then one refresh per elapsed interval.
+	if got, want := p.count(), 1+steps/4; got != want {
+		t.Fatalf("fetches = %d, want %d", got, want)
+	}
+	checkSpacing(t, p, interval)
+}
+
 func TestSet_UnknownKIDFloodDoesNotHideRotation(t *testing.T) {
 	const window, limit = 10 * time.Second, 10
-	s, p, _ := newTestSet(t, Options{RefreshWindow: window, RefreshLimit: limit})
+	interval, step := window/limit, window/limit/10
+	s, p, clock := newTestSet(t, Options{RefreshWindow: window, RefreshLimit: limit})
 	p.set("old")
 	ctx := context.Background()
+	start := clock.now()
 	if _, err := s.Key(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
-	const forged = 3 * limit
-	for i := range forged {
-		kid := fmt.Sprintf("forged-%d-%d", i, rand.Int64())
-		if _, err := s.Key(ctx, kid); !errors.Is(err, ErrUnknownKID) {
-			t.Fatalf("forged token %d: err = %v, want ErrUnknownKID (a rejection, not unavailable)", i+1, err)
+	forge := func() {
+		t.Helper()
+		for range 5 {
+			if _, err := s.Key(ctx, forgedKID("x")); !errors.Is(err, ErrUnknownKID) {
+				t.Fatalf("forged token: err = %v, want ErrUnknownKID (a rejection, not unavailable)", err)
+			}
 		}
 	}
+	for range 25 {
+		clock.advance(step)
+		forge()
+	}
 	p.set("old", "new")
-	if k, err := s.Key(ctx, "new"); err != nil || k.ID != "new" {
-		t.Fatalf("genuine kid after the rotation: %v, %v", k, err)
+	rotated := clock.now()
+	for {
+		forge()
+		k, err := s.Key(ctx, "new")
+		if err == nil {
+			if k.ID != "new" {
+				t.Fatalf("genuine kid: got key %q", k.ID)
+			}
+			break
+		}
+		if !errors.Is(err, ErrUnknownKID) {
+			t.Fatalf("genuine kid after the rotation: err = %v, want the key or ErrUnknownKID, never unavailable", err)
+		}
+		if late := clock.now().Sub(rotated); late >= interval {
+			t.Fatalf("genuine kid still refused %s after the rotation, interval %s", late, interval)
+		}
+		clock.advance(step)
 	}
-	if got, want := p.count(), 1+forged+1; got != want {
-		t.Fatalf("fetches = %d, want %d", got, want)
+	if got, want := p.count(), 1+int(clock.now().Sub(start)/interval); got != want {
+		t.Fatalf("fetches = %d, want %d (the load and one per interval)", got, want)
 	}
-	checkSpacing(t, p, window/limit)
+	checkSpacing(t, p, interval)
 	if _, err := s.Key(ctx, "old"); err != nil {
 		t.Fatalf("known kid: %v", err)
 	}
 }
 
-func TestSet_ConcurrentFloodSharesTheNextRefresh(t *testing.T) {
-	s, p, clock := newTestSet(t, Options{RefreshWindow: 10 * time.Second, RefreshLimit: 10})
-	clock.auto = false
+func TestSet_ConcurrentLookupsShareTheRefreshInFlight(t *testing.T) {
+	s, p, clock := newTestSet(t, Options{RequestTimeout: time.Minute, QueueTimeout: time.Minute})
 	p.set("old")
 	ctx := context.Background()
 	if _, err := s.Key(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
+	clock.advance(time.Second)
+	p.set("old", "new")
+	release := make(chan struct{})
+	p.mu.Lock()
+	p.release = release
+	p.mu.Unlock()
 	const attackers = 50
 	var wg sync.WaitGroup
 	errs := make([]error, attackers)
@@ -295,11 +361,10 @@ func TestSet_ConcurrentFloodSharesTheNextRefresh(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.Key(ctx, fmt.Sprintf("forged-%d-%d", i, rand.Int64()))
+			_, errs[i] = s.Key(ctx, forgedKID(i))
 		}()
 	}
-	waitUntil(t, "every attacker waits for the next refresh", func() bool { return s.waiters() == attackers })
-	p.set("old", "new")
+	waitUntil(t, "every attacker waits for one refresh", func() bool { return s.waiters() == attackers && p.count() == 2 })
 	genuine := make(chan error, 1)
 	go func() {
 		k, err := s.Key(ctx, "new")
@@ -309,10 +374,7 @@ func TestSet_ConcurrentFloodSharesTheNextRefresh(t *testing.T) {
 		genuine <- err
 	}()
 	waitUntil(t, "the genuine caller waits too", func() bool { return s.waiters() == attackers+1 })
-	if n := clock.pending(); n != 1 {
-		t.Fatalf("%d refreshes pending, want 1 shared by everyone", n)
-	}
-	clock.advance(time.Second)
+	close(release)
 	wg.Wait()
 	if err := <-genuine; err != nil {
 		t.Fatalf("genuine kid: %v", err)
@@ -327,13 +389,14 @@ func TestSet_ConcurrentFloodSharesTheNextRefresh(t *testing.T) {
 	}
 }
 
-func TestSet_RefreshStartedBeforeTheLookupDoesNotCount(t *testing.T) {
-	s, p, clock := newTestSet(t, Options{RefreshWindow: 10 * time.Second, RefreshLimit: 10, RequestTimeout: time.Minute, QueueTimeout: time.Minute})
+func TestSet_LookupDuringARefreshWaitsForThatRefreshOnly(t *testing.T) {
+	s, p, clock := newTestSet(t, Options{RequestTimeout: time.Minute, QueueTimeout: time.Minute})
 	ctx := context.Background()
 	p.set("old")
 	if _, err := s.Key(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
+	clock.advance(time.Second)
 	release := make(chan struct{})
 	p.mu.Lock()
 	p.release = release
@@ -342,7 +405,6 @@ func TestSet_RefreshStartedBeforeTheLookupDoesNotCount(t *testing.T) {
 	go func() { _, err := s.Key(ctx, "forged"); first <- err }()
 	waitUntil(t, "a refresh is running", func() bool { return p.count() == 2 })
 	// The provider rotates while that refresh's answer is on its way.
-	clock.advance(time.Millisecond)
 	p.set("old", "new")
 	genuine := make(chan error, 1)
 	go func() { _, err := s.Key(ctx, "new"); genuine <- err }()
@@ -351,8 +413,15 @@ func TestSet_RefreshStartedBeforeTheLookupDoesNotCount(t *testing.T) {
 	if err := <-first; !errors.Is(err, ErrUnknownKID) {
 		t.Fatalf("forged kid: err = %v, want ErrUnknownKID", err)
 	}
-	if err := <-genuine; err != nil {
-		t.Fatalf("genuine kid that arrived during an older refresh: %v", err)
+	if err := <-genuine; !errors.Is(err, ErrUnknownKID) {
+		t.Fatalf("genuine kid that arrived during a refresh sent before the rotation: err = %v, want ErrUnknownKID after that refresh, without waiting for another", err)
+	}
+	if p.count() != 2 {
+		t.Fatalf("fetches = %d, want 2", p.count())
+	}
+	clock.advance(time.Second)
+	if _, err := s.Key(ctx, "new"); err != nil {
+		t.Fatalf("genuine kid one interval later: %v", err)
 	}
 	if p.count() != 3 {
 		t.Fatalf("fetches = %d, want 3", p.count())
@@ -360,33 +429,30 @@ func TestSet_RefreshStartedBeforeTheLookupDoesNotCount(t *testing.T) {
 	checkSpacing(t, p, time.Second)
 }
 
-func TestSet_RefreshTooFarAwayIsUnavailableAndStillHappens(t *testing.T) {
-	// One refresh per 20 minutes; nobody waits that long.
+func TestSet_LongIntervalRefusesUnknownKIDsUntilTheNextRefreshIsDue(t *testing.T) {
+	// One refresh per 20 minutes.
 	s, p, clock := newTestSet(t, Options{RefreshWindow: time.Hour, RefreshLimit: 3})
-	clock.auto = false
 	ctx := context.Background()
 	p.set("old")
 	if _, err := s.Key(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
+	p.set("old", "new")
 	for range 5 {
-		_, err := s.Key(ctx, "new")
-		if !errors.Is(err, sdk.ErrUnavailable) || !strings.Contains(err.Error(), "next refresh in 20m0s") {
-			t.Fatalf("err = %v, want unavailable (next refresh in 20m0s)", err)
+		if _, err := s.Key(ctx, "new"); !errors.Is(err, ErrUnknownKID) {
+			t.Fatalf("err = %v, want ErrUnknownKID", err)
 		}
+	}
+	clock.advance(20*time.Minute - time.Nanosecond)
+	if _, err := s.Key(ctx, "new"); !errors.Is(err, ErrUnknownKID) {
+		t.Fatalf("just before the next refresh is due: err = %v, want ErrUnknownKID", err)
 	}
 	if p.count() != 1 {
 		t.Fatalf("fetches = %d, want 1", p.count())
 	}
-	p.set("old", "new")
-	clock.advance(20 * time.Minute)
-	waitUntil(t, "the scheduled refresh ends", func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.flight == nil && s.last != nil && p.count() == 2
-	})
+	clock.advance(time.Nanosecond)
 	if _, err := s.Key(ctx, "new"); err != nil {
-		t.Fatalf("after the scheduled refresh: %v", err)
+		t.Fatalf("once the next refresh is due: %v", err)
 	}
 	if p.count() != 2 {
 		t.Fatalf("fetches = %d, want 2", p.count())
@@ -394,15 +460,50 @@ func TestSet_RefreshTooFarAwayIsUnavailableAndStillHappens(t *testing.T) {
 }
 
 func TestSet_RefreshLimitZeroMeansOnePerWindow(t *testing.T) {
-	s, p, _ := newTestSet(t, Options{RefreshWindow: 2 * time.Second, RefreshLimit: -1})
+	s, p, clock := newTestSet(t, Options{RefreshWindow: 2 * time.Second, RefreshLimit: -1})
 	p.set("a")
 	ctx := context.Background()
-	for range 4 {
+	for i := range 9 {
+		if i > 0 {
+			clock.advance(500 * time.Millisecond)
+		}
 		if _, err := s.Key(ctx, "unknown"); !errors.Is(err, ErrUnknownKID) {
 			t.Fatalf("err = %v, want ErrUnknownKID", err)
 		}
 	}
+	// Lookups over 4 s: the load, then one refresh per 2 s window.
+	if p.count() != 3 {
+		t.Fatalf("fetches = %d, want 3", p.count())
+	}
 	checkSpacing(t, p, 2*time.Second)
+}
+
+func TestSet_KeyAfterRefreshFollowsTheSameRule(t *testing.T) {
+	s, p, clock := newTestSet(t, Options{})
+	p.set("")
+	first, err := s.Key(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.set("") // the provider rotates its only key
+	// Right after the load no newer set can be had: the current key comes
+	// back at once (the context is done, so a wait would fail).
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if k, err := s.KeyAfterRefresh(done, ""); err != nil || k != first {
+		t.Fatalf("KeyAfterRefresh right after the load = %p, %v; want the current key %p at once", k, err, first)
+	}
+	if p.count() != 1 {
+		t.Fatalf("fetches = %d, want 1", p.count())
+	}
+	clock.advance(time.Second)
+	k, err := s.KeyAfterRefresh(context.Background(), "")
+	if err != nil || k == first {
+		t.Fatalf("KeyAfterRefresh one interval later = %p, %v; want the rotated key", k, err)
+	}
+	if p.count() != 2 {
+		t.Fatalf("fetches = %d, want 2", p.count())
+	}
 }
 
 func TestSet_ConcurrentUnknownKIDsShareOneFetch(t *testing.T) {
@@ -457,15 +558,23 @@ func TestSet_QueuedCallerTimesOutAsUnavailable(t *testing.T) {
 }
 
 func TestSet_FetchFailureIsUnavailableAndKeepsOldKeys(t *testing.T) {
-	s, p, _ := newTestSet(t, Options{})
+	s, p, clock := newTestSet(t, Options{})
 	p.set("a")
 	ctx := context.Background()
 	if _, err := s.Key(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
 	p.fail(errors.New("connection refused"))
+	clock.advance(time.Second)
 	if _, err := s.Key(ctx, "b"); !errors.Is(err, sdk.ErrUnavailable) {
 		t.Fatalf("err = %v, want unavailable", err)
+	}
+	// Within the interval after the failure: unavailable at once, no fetch.
+	if _, err := s.Key(ctx, "c"); !errors.Is(err, sdk.ErrUnavailable) {
+		t.Fatalf("right after the failed refresh: err = %v, want unavailable", err)
+	}
+	if p.count() != 2 {
+		t.Fatalf("fetches = %d, want 2", p.count())
 	}
 	if _, err := s.Key(ctx, "a"); err != nil {
 		t.Fatalf("old key after failed refresh: %v", err)

@@ -106,6 +106,9 @@ func TestE2E_EveryAlgorithm(t *testing.T) {
 
 	t.Run("JWKS endpoint down gives 503", func(t *testing.T) {
 		p.srv.Close()
+		// An unknown kid is answered from the set fetched less than an
+		// interval ago (10 ms here); after that, the next one fetches.
+		time.Sleep(10 * time.Millisecond)
 		h := http.Header{"Authorization": {"Bearer " + token(jwttest.Shared("ES256", "e2e-jwks"), "x", "kid-rotated", time.Hour)}}
 		if code, hdr, body, _ := get(t, "/_plugins/_security/authinfo", h); code != http.StatusServiceUnavailable {
 			t.Fatalf("status %d (Retry-After %q), body %q, want 503\nlog:\n%s", code, hdr.Get("Retry-After"), body, d.Log())
@@ -152,6 +155,8 @@ config:
           challenge: true
           config:
             jwks_uri: "` + jwksURI + `"
+            refresh_rate_limit_time_window_ms: 10
+            refresh_rate_limit_count: 1
             roles_key: roles
             signing_key: "ignored in JWKS mode"
         authentication_backend:

@@ -113,8 +113,9 @@ func (a *Authenticator) Challenge() sdk.Challenge {
 // Extract returns the identity of a valid token in r. A missing token and
 // a refused one (bad signature, expired, wrong audience or issuer,
 // malformed, no subject) are "no credentials", as in OpenSearch; the reason
-// is logged at debug level. An unreachable key set, or a key-set refresh due
-// too far away to wait for, is an error wrapping sdk.ErrUnavailable.
+// is logged at debug level. An unreachable or broken key set, or a key-set
+// refresh that cannot be waited for (queue timeout, ctx), is an error
+// wrapping sdk.ErrUnavailable.
 func (a *Authenticator) Extract(ctx context.Context, r *sdk.Request) (*sdk.Credentials, error) {
 	token := ExtractToken(r, a.cfg.Header, a.cfg.URLParameter)
 	if token == "" {
