@@ -65,12 +65,11 @@ type flight struct {
 
 // Set is a lazily loaded, self-refreshing key set. It is safe for concurrent
 // use. The first lookup fetches the set; a lookup for an unknown kid
-// refreshes it, unless a refresh was sent within the last interval
-// (Options.RefreshWindow / Options.RefreshLimit): then the set is as fresh
-// as the rate limit allows and the kid is refused at once. Refreshes are
-// shared by every caller that arrives while one is in flight, so no
-// sequence of lookups makes the set fetch more often than once per
-// interval, and no lookup waits for more than the one refresh in flight.
+// refreshes it, unless a refresh is in flight or was sent within the last
+// interval (Options.RefreshWindow / Options.RefreshLimit): then the kid is
+// refused at once from the current set. So no sequence of lookups makes the
+// set fetch more often than once per interval, and once a set has loaded
+// only the lookup that started a refresh waits for it.
 type Set struct {
 	opts     Options
 	interval time.Duration // minimum spacing of refresh starts
@@ -89,6 +88,7 @@ type Set struct {
 	flight  *flight   // the refresh in flight, nil when none
 	sent    time.Time // when the last refresh was started; zero before the first
 	lastErr error     // the error of the last refresh that ended
+	loaded  bool      // a refresh has succeeded: there is a set to answer from
 	fetches uint64    // refreshes started, for logs
 	waiting int       // callers waiting for a refresh, for tests
 }
@@ -116,14 +116,15 @@ func New(opts Options) (*Set, error) {
 
 // Key returns the key a token with this kid is verified with. kid is used as
 // given (see UnescapeKID). An empty kid selects the only key of the set.
-// A kid in the set is answered at once. For a kid not in the set, Key waits
-// for the refresh in flight, if any, or starts one when none was started
-// within the last refresh interval, and then looks kid up once; when a
-// refresh was started within the interval and has ended, it looks kid up at
-// once without waiting or fetching. Errors: ErrUnknownKID and
-// ErrKIDRequired when the token cannot match the set so refreshed; errors
-// wrapping sdk.ErrUnavailable when that refresh failed, or could not be
-// waited for (QueueTimeout, ctx).
+// A kid in the set is answered at once. For a kid not in the set, Key starts
+// a refresh when none was started within the last refresh interval, waits
+// for it and looks kid up once; when a refresh is in flight or was started
+// within the interval, it looks kid up at once without waiting or fetching
+// (before the first set has loaded, it waits for the fetch in flight
+// instead). Errors: ErrUnknownKID and ErrKIDRequired when the token cannot
+// match the set so refreshed; errors wrapping sdk.ErrUnavailable when that
+// refresh failed, or could not be waited for (ctx; QueueTimeout for the
+// first set).
 func (s *Set) Key(ctx context.Context, kid string) (*Key, error) {
 	if k, ok := s.keys.Load().lookup(kid); ok {
 		return k, nil
@@ -163,12 +164,12 @@ func (s *Set) keyAfter(ctx context.Context, kid string, force bool) (*Key, error
 }
 
 // refresh returns once the set is as fresh as the rate limit allows: at
-// once when the set holds kid (unless force), or when a refresh was started
-// less than one interval ago and has ended (nil, or that refresh's error
-// when it failed); otherwise after the refresh in flight, or a new one,
-// has ended (its error), or when the caller cannot wait for it
-// (unavailable). It never waits for more than one refresh, and starts one
-// at most once per interval.
+// once when the set holds kid (unless force), when a refresh is in flight
+// and a set has loaded (nil), or when a refresh was started less than one
+// interval ago and has ended (nil, or that refresh's error when it
+// failed); otherwise after the refresh it starts, or the first fetch in
+// flight, has ended (its error), or when the caller cannot wait for it
+// (unavailable). It starts a refresh at most once per interval.
 func (s *Set) refresh(ctx context.Context, kid string, force bool) error {
 	s.mu.Lock()
 	if !force {
@@ -179,6 +180,15 @@ func (s *Set) refresh(ctx context.Context, kid string, force bool) error {
 		}
 	}
 	f, own := s.flight, false
+	if f != nil && s.loaded {
+		// Only the caller that started a refresh waits for it. Any number of
+		// forged kids can arrive meanwhile, and a provider that answers
+		// slowly would otherwise hold one plugin worker per forged token.
+		// They are answered from the current set; a genuine key the
+		// refresh brings is found on the client's next try.
+		s.mu.Unlock()
+		return nil
+	}
 	if f == nil {
 		if !s.sent.IsZero() && s.now().Sub(s.sent) < s.interval {
 			err := s.lastErr
@@ -188,7 +198,8 @@ func (s *Set) refresh(ctx context.Context, kid string, force bool) error {
 		f, own = s.start(), true
 	}
 	// The caller that started the refresh waits for its end (it ends within
-	// RequestTimeout); callers that joined it wait at most QueueTimeout.
+	// RequestTimeout); before the first set has arrived, callers that
+	// joined it wait at most QueueTimeout.
 	var timeout time.Duration
 	if !own {
 		timeout = s.opts.QueueTimeout
@@ -231,6 +242,7 @@ func (s *Set) run(f *flight, n uint64) {
 	s.mu.Lock()
 	if err == nil && ks != nil {
 		s.keys.Store(ks)
+		s.loaded = true
 	}
 	f.err, s.lastErr = err, err
 	s.flight = nil

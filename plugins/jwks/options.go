@@ -36,8 +36,9 @@ type Options struct {
 	Client *http.Client
 	// RequestTimeout bounds one refresh: discovery plus key set request.
 	RequestTimeout time.Duration
-	// QueueTimeout bounds how long a lookup waits for a refresh that another
-	// lookup started.
+	// QueueTimeout bounds how long a lookup waits for the first key set
+	// while another lookup fetches it. Once a set has loaded, lookups never
+	// wait for a refresh another lookup started.
 	QueueTimeout time.Duration
 	// RefreshWindow and RefreshLimit bound how often the set is fetched:
 	// refreshes start at least RefreshWindow/RefreshLimit apart, so at most
