@@ -19,6 +19,9 @@ FUZZTIME ?= 60s
 # fixed in Go 1.27). make fuzz keeps durations; a bare deadline failure
 # there without a "Failing input written" line is that bug.
 TEST_FUZZ_EXECS ?= 80000x
+# make bench measures each wrk case this many times, in interleaved rounds,
+# and prints median ratios with their range.
+BENCH_ROUNDS ?= 3
 
 .PHONY: help build run test test-short bench fuzz proto lint tools clean
 
@@ -43,7 +46,7 @@ test-short: ## unit tests only
 bench: build ## benchmarks with same-run baselines and ratios (installs wrk)
 	command -v wrk >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk || \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk))
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 30m ./bench/ | tee bench.out
+	REALMD_BENCH_ROUNDS=$(BENCH_ROUNDS) $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 30m ./bench/ | tee bench.out
 	$(GO) test -run '^$$' -bench PoolVsFresh -benchtime 2s -count 1 ./plugins/ldap/ | tee -a bench.out
 
 fuzz: ## run every fuzz target for FUZZTIME each

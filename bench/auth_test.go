@@ -64,26 +64,28 @@ func BenchmarkForwardAuth(b *testing.B) {
 		b.Fatal(err)
 	}
 	auth := []string{benchAuthorization}
-	b.Run("bare-handler", func(b *testing.B) {
-		load(b, startBaseline(b, "bare")+"/auth", auth)
-	})
-	b.Run("bare-handler-heap-floor", func(b *testing.B) {
-		load(b, startBaseline(b, "bare", heapFloorEnv+"=1")+"/auth", auth)
-	})
-	b.Run("bcrypt4-in-process", func(b *testing.B) {
-		load(b, startBaseline(b, "bcrypt", "REALMD_BENCH_HASH="+string(hash))+"/auth", auth)
-	})
-	b.Run("realmd-cached", func(b *testing.B) {
-		d := e2e.Start(b, writeConfig(b, string(hash), 60), "--log-level", "warn")
-		load(b, d.URL+"/auth", auth)
-	})
-	for _, transport := range []string{"stream", "unary"} {
-		b.Run("realmd-uncached-"+transport, func(b *testing.B) {
-			b.Setenv("REALMD_PLUGIN_TRANSPORT", transport)
-			d := e2e.Start(b, writeConfig(b, string(hash), 0), "--log-level", "warn")
+	eachRound(func() {
+		b.Run("bare-handler", func(b *testing.B) {
+			load(b, startBaseline(b, "bare")+"/auth", auth)
+		})
+		b.Run("bare-handler-heap-floor", func(b *testing.B) {
+			load(b, startBaseline(b, "bare", heapFloorEnv+"=1")+"/auth", auth)
+		})
+		b.Run("bcrypt4-in-process", func(b *testing.B) {
+			load(b, startBaseline(b, "bcrypt", "REALMD_BENCH_HASH="+string(hash))+"/auth", auth)
+		})
+		b.Run("realmd-cached", func(b *testing.B) {
+			d := e2e.Start(b, writeConfig(b, string(hash), 60), "--log-level", "warn")
 			load(b, d.URL+"/auth", auth)
 		})
-	}
+		for _, transport := range []string{"stream", "unary"} {
+			b.Run("realmd-uncached-"+transport, func(b *testing.B) {
+				b.Setenv("REALMD_PLUGIN_TRANSPORT", transport)
+				d := e2e.Start(b, writeConfig(b, string(hash), 0), "--log-level", "warn")
+				load(b, d.URL+"/auth", auth)
+			})
+		}
+	})
 	addRatio("cached /auth / bare handler", "BenchmarkForwardAuth/realmd-cached", "BenchmarkForwardAuth/bare-handler")
 	addRatio("cached /auth / bare handler, same heap floor", "BenchmarkForwardAuth/realmd-cached", "BenchmarkForwardAuth/bare-handler-heap-floor")
 	addRatio("uncached /auth (stream) / in-process bcrypt", "BenchmarkForwardAuth/realmd-uncached-stream", "BenchmarkForwardAuth/bcrypt4-in-process")

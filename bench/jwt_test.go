@@ -89,29 +89,39 @@ func jwtBaseline() http.Handler {
 // operator gains over verifying in their own default-tuned process, the
 // second is the cost of the plugin hop alone.
 func BenchmarkJWT(b *testing.B) {
-	b.Run("bare-handler", func(b *testing.B) {
-		load(b, startBaseline(b, "bare")+"/auth", []string{"Bearer x"})
+	algs := []string{"HS256", "RS256", "ES256"}
+	keys := map[string]*jwttest.Key{}
+	distinct := map[string][]string{}
+	for _, alg := range algs {
+		keys[alg] = jwttest.Shared(alg, "bench")
+		distinct[alg] = tokens(keys[alg], 512)
+	}
+	eachRound(func() {
+		b.Run("bare-handler", func(b *testing.B) {
+			load(b, startBaseline(b, "bare")+"/auth", []string{"Bearer x"})
+		})
+		b.Run("bare-handler-heap-floor", func(b *testing.B) {
+			load(b, startBaseline(b, "bare", heapFloorEnv+"=1")+"/auth", []string{"Bearer x"})
+		})
+		for _, alg := range algs {
+			key, distinct := keys[alg], distinct[alg]
+			b.Run(alg+"/in-process", func(b *testing.B) {
+				load(b, startBaseline(b, "jwt", "REALMD_BENCH_SIGNING_KEY="+key.SigningKey())+"/auth", distinct)
+			})
+			b.Run(alg+"/in-process-heap-floor", func(b *testing.B) {
+				load(b, startBaseline(b, "jwt", "REALMD_BENCH_SIGNING_KEY="+key.SigningKey(), heapFloorEnv+"=1")+"/auth", distinct)
+			})
+			b.Run(alg+"/uncached", func(b *testing.B) {
+				d := e2e.Start(b, jwtConfig(b, key, 0), "--log-level", "warn")
+				load(b, d.URL+"/auth", distinct)
+			})
+			b.Run(alg+"/cached", func(b *testing.B) {
+				d := e2e.Start(b, jwtConfig(b, key, 60), "--log-level", "warn")
+				load(b, d.URL+"/auth", distinct[:1])
+			})
+		}
 	})
-	b.Run("bare-handler-heap-floor", func(b *testing.B) {
-		load(b, startBaseline(b, "bare", heapFloorEnv+"=1")+"/auth", []string{"Bearer x"})
-	})
-	for _, alg := range []string{"HS256", "RS256", "ES256"} {
-		key := jwttest.Shared(alg, "bench")
-		distinct := tokens(key, 512)
-		b.Run(alg+"/in-process", func(b *testing.B) {
-			load(b, startBaseline(b, "jwt", "REALMD_BENCH_SIGNING_KEY="+key.SigningKey())+"/auth", distinct)
-		})
-		b.Run(alg+"/in-process-heap-floor", func(b *testing.B) {
-			load(b, startBaseline(b, "jwt", "REALMD_BENCH_SIGNING_KEY="+key.SigningKey(), heapFloorEnv+"=1")+"/auth", distinct)
-		})
-		b.Run(alg+"/uncached", func(b *testing.B) {
-			d := e2e.Start(b, jwtConfig(b, key, 0), "--log-level", "warn")
-			load(b, d.URL+"/auth", distinct)
-		})
-		b.Run(alg+"/cached", func(b *testing.B) {
-			d := e2e.Start(b, jwtConfig(b, key, 60), "--log-level", "warn")
-			load(b, d.URL+"/auth", distinct[:1])
-		})
+	for _, alg := range algs {
 		name := "BenchmarkJWT/" + alg
 		addRatio(alg+" uncached /auth / in-process verifier", name+"/uncached", name+"/in-process")
 		addRatio(alg+" uncached /auth / in-process verifier, same heap floor", name+"/uncached", name+"/in-process-heap-floor")
