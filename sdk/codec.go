@@ -29,6 +29,11 @@ func newWireCodec() wireCodec {
 	return wireCodec{fallback: encoding.GetCodecV2("proto")}
 }
 
+// Marshal encodes v. The generated encoder writes backwards from the end of
+// a buffer of SizeVT bytes; when it writes fewer (vtprotobuf sizes a oneof
+// whose message is nil one byte too large, which would leave a zero byte in
+// front: "illegal tag 0" at the other end, and a broken stream), protobuf's
+// encoder does the message instead.
 func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	m, ok := v.(fastMessage)
 	if !ok {
@@ -37,16 +42,24 @@ func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	size := m.SizeVT()
 	if mem.IsBelowBufferPoolingThreshold(size) {
 		buf := make([]byte, size)
-		if _, err := m.MarshalToSizedBufferVT(buf); err != nil {
+		n, err := m.MarshalToSizedBufferVT(buf)
+		if err != nil {
 			return nil, err
+		}
+		if n != size {
+			return c.fallback.Marshal(v)
 		}
 		return mem.BufferSlice{mem.SliceBuffer(buf)}, nil
 	}
 	pool := mem.DefaultBufferPool()
 	buf := pool.Get(size)
-	if _, err := m.MarshalToSizedBufferVT(*buf); err != nil {
+	n, err := m.MarshalToSizedBufferVT(*buf)
+	if err != nil || n != size {
 		pool.Put(buf)
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		return c.fallback.Marshal(v)
 	}
 	return mem.BufferSlice{mem.NewBuffer(buf, pool)}, nil
 }
