@@ -159,3 +159,45 @@ config:
 		t.Error("the reloaded generation still reports a changed file")
 	}
 }
+
+// TestDaemon_APluginThatRewritesItsOwnFileSettles: a plugin that writes new
+// content into a file it depends on, on every start, looks like an edit made
+// while it read the file. realmd reloads once for it and then keeps what
+// the file holds; before, every reload marked the file again and realmd
+// reloaded for ever, several times a second.
+func TestDaemon_APluginThatRewritesItsOwnFileSettles(t *testing.T) {
+	dir := fakeConfigDir(t)
+	writeFile(t, filepath.Join(dir, "ca.pem"), "one")
+	writeFile(t, filepath.Join(dir, "config.yml"), `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      fake_domain:
+        order: 0
+        http_authenticator: {type: fake, challenge: true, config: {ca_file: ca.pem, edit_ca_to: unique}}
+        authentication_backend: {type: noop}
+`)
+	d := New(Options{Dir: dir, Listen: freeAddr(t), Watch: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(watchGuard) // a guard, not the assertion
+	for d.Status().Generation < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload for the file changed during Configure; status %+v", d.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A reload takes a fraction of a second here: a loop would show
+	// several more generations within the next three seconds.
+	time.Sleep(3 * time.Second)
+	if g := d.Status().Generation; g != 2 {
+		t.Errorf("generation %d three seconds after the first reload, want 2: realmd keeps reloading for the plugin's own writes", g)
+	}
+}

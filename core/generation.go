@@ -307,9 +307,11 @@ func newInstancePool() *instancePool {
 func (p *instancePool) acquire(ctx context.Context, spec InstanceSpec, logger hclog.Logger) (*Instance, error) {
 	key := spec.Name + "|" + spec.key()
 	p.mu.Lock()
+	var volatile map[string]bool
 	if e, ok := p.entries[key]; ok && e.inst != nil && e.inst.FilesChanged() {
 		// A CA bundle or key file changed under the running process: leave
 		// it to its current users and start a fresh one.
+		volatile = e.inst.unsettled()
 		delete(p.entries, key)
 	} else if ok {
 		e.refs++
@@ -327,7 +329,7 @@ func (p *instancePool) acquire(ctx context.Context, spec InstanceSpec, logger hc
 	p.entries[key] = e
 	p.mu.Unlock()
 
-	inst, err := StartInstance(ctx, spec, logger)
+	inst, err := startInstance(ctx, spec, logger, volatile)
 	p.mu.Lock()
 	e.inst, e.err = inst, err
 	if e.err != nil {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/realmd/realmd/sdk"
 )
@@ -46,7 +48,8 @@ func (fakeAuthn) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentials, e
 
 // editingAuthn loads its CA file in Provision, as realms do, and then
 // writes next into it: an edit that lands after the plugin read the file
-// but before Configure has returned to realmd.
+// but before Configure has returned to realmd. next "unique" writes new
+// content every time: a plugin that rewrites a file it depends on.
 type editingAuthn struct {
 	fakeAuthn
 	ca, next string
@@ -56,7 +59,11 @@ func (a *editingAuthn) Provision(context.Context) error {
 	if _, err := sdk.ReadFile(a.ca); err != nil {
 		return err
 	}
-	return os.WriteFile(a.ca, []byte(a.next), 0o600)
+	next := a.next
+	if next == "unique" {
+		next = strconv.FormatInt(time.Now().UnixNano(), 10)
+	}
+	return os.WriteFile(a.ca, []byte(next), 0o600)
 }
 
 func fakePlugin() sdk.Plugin {

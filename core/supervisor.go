@@ -68,6 +68,7 @@ type Instance struct {
 	client     atomic.Pointer[sdk.Client]
 	configured sdk.Configured    // from the first start; fixed for the spec
 	fileSums   map[string]string // content hash of each file the instance read
+	volatile   map[string]bool   // files the replaced instance saw change while it was configured
 	state      atomic.Value      // string
 	restarts   atomic.Int64
 	startedAt  atomic.Value // time.Time
@@ -94,11 +95,20 @@ func (e *ConfigProblems) Error() string {
 // until Stop. It fails when the process does not start, does not serve the
 // spec's role and type, or refuses the configuration (*ConfigProblems).
 func StartInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger) (*Instance, error) {
+	return startInstance(ctx, spec, logger, nil)
+}
+
+// startInstance is StartInstance for an instance that replaces one whose
+// files came back changedWhileRead (replaced.unsettled()): if they change
+// again while this one is configured, the plugin itself most likely
+// writes them, and their after-sums are kept (see configureSummed).
+func startInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger, volatile map[string]bool) (*Instance, error) {
 	in := &Instance{
-		spec:   spec,
-		logger: logger.Named(spec.Name),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		spec:     spec,
+		logger:   logger.Named(spec.Name),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		volatile: volatile,
 	}
 	in.stopCtx, in.cancel = context.WithCancel(context.Background())
 	in.state.Store(StateStarting)
@@ -145,7 +155,7 @@ func (in *Instance) launch(ctx context.Context, validateOnly, withSums bool) (c 
 	if err == nil {
 		cfg := sdk.Configuration{Role: s.Role, Type: s.Type, Instance: s.Name, JSON: s.Config, Dir: s.Dir, ValidateOnly: validateOnly}
 		if withSums {
-			conf, sums, err = configureSummed(ctx, c, cfg)
+			conf, sums, err = in.configureSummed(ctx, c, cfg)
 		} else {
 			conf, err = c.Configure(ctx, cfg)
 		}
@@ -189,8 +199,11 @@ const changedWhileRead = "changed while the plugin read it"
 // Checksumming only after Configure, as realmd once did, recorded the new
 // content while the plugin served the old, and no reload ever came.
 // A file only the real Configure names keeps its after-sum, so that a
-// plugin whose file list varies cannot make realmd reload for ever.
-func configureSummed(ctx context.Context, c *sdk.Client, cfg sdk.Configuration) (sdk.Configured, map[string]string, error) {
+// plugin whose file list varies cannot make realmd reload for ever. So does
+// a file in in.volatile that changes again: the instance this one replaces
+// saw it change while it was configured too, so the plugin most likely
+// writes it itself, and marking it again would reload for ever.
+func (in *Instance) configureSummed(ctx context.Context, c *sdk.Client, cfg sdk.Configuration) (sdk.Configured, map[string]string, error) {
 	cfg.ValidateOnly = true
 	pre, err := c.Configure(ctx, cfg)
 	if err != nil || len(pre.Problems) > 0 {
@@ -204,9 +217,15 @@ func configureSummed(ctx context.Context, c *sdk.Client, cfg sdk.Configuration) 
 	}
 	sums := sumFiles(conf.Files)
 	for path, sum := range sums {
-		if b, ok := before[path]; ok && b != sum {
-			sums[path] = changedWhileRead
+		if b, ok := before[path]; !ok || b == sum {
+			continue
 		}
+		if in.volatile[path] {
+			in.logger.Warn("a file changed while the plugin read it, again; keeping what it holds now. "+
+				"If the plugin writes this file itself, realmd cannot tell its writes from yours: an edit made while the plugin starts may go unnoticed", "file", path)
+			continue
+		}
+		sums[path] = changedWhileRead
 	}
 	return conf, sums, nil
 }
@@ -296,6 +315,21 @@ func (in *Instance) Status() Status {
 func (in *Instance) StartedAt() time.Time {
 	t, _ := in.startedAt.Load().(time.Time)
 	return t
+}
+
+// unsettled lists the files that changed while the instance was configured
+// (changedWhileRead): a replacement instance treats them as volatile.
+func (in *Instance) unsettled() map[string]bool {
+	var out map[string]bool
+	for path, sum := range in.fileSums {
+		if sum == changedWhileRead {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[path] = true
+		}
+	}
+	return out
 }
 
 // FilesChanged reports whether a file the instance read has changed since it
