@@ -234,7 +234,7 @@ func (s *session) roleSearch(base, filter string, attrs []string) ([]*goldap.Ent
 	n := s.d.cfg.MaxRoleEntries
 	hits, err := s.search(base, filter, attrs, n)
 	if errors.Is(err, errSizeLimit) {
-		return nil, fmt.Errorf("%w: more than %d entries for one role search (%v); no ldap roles rather than a partial list", errTooManyRoles, n, err)
+		return nil, fmt.Errorf("%w: more than %d entries for one role search; no ldap roles rather than a partial list: %w", errTooManyRoles, n, err)
 	}
 	return hits, err
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -220,4 +221,93 @@ func TestSearch_LimitsWithSlapd(t *testing.T) {
 			t.Fatalf("got %v, %v; want a rejection", u, err)
 		}
 	})
+}
+
+// roleFlood is a directory that answers a search under ou=groups with as
+// many entries as roles holds, ignoring the size limit, and any other
+// search (the user's own entry) with one entry; it counts role searches.
+type roleFlood struct {
+	roles    atomic.Int64
+	searches atomic.Int64
+}
+
+func startRoleFlood(t *testing.T) (*roleFlood, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &roleFlood{}
+	var wg sync.WaitGroup
+	var conns sync.Map
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Store(c, true)
+			wg.Go(func() { f.serve(c) })
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
+		wg.Wait()
+	})
+	return f, l.Addr().String()
+}
+
+func (f *roleFlood) serve(c net.Conn) {
+	defer c.Close()
+	for {
+		p, err := ber.ReadPacket(c)
+		if err != nil || len(p.Children) < 2 {
+			return
+		}
+		id, op := p.Children[0].Value, p.Children[1]
+		var out []*ber.Packet
+		switch op.Tag {
+		case goldap.ApplicationBindRequest:
+			out = append(out, response(id, goldap.ApplicationBindResponse, goldap.LDAPResultSuccess))
+		case goldap.ApplicationSearchRequest:
+			base, _ := op.Children[0].Value.(string)
+			if strings.HasPrefix(base, "ou=groups") {
+				f.searches.Add(1)
+				for i := range f.roles.Load() {
+					out = append(out, searchEntry(id, fmt.Sprintf("cn=g%d,%s", i, base)))
+				}
+			} else {
+				out = append(out, searchEntry(id, base))
+			}
+			out = append(out, response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess))
+		}
+		for _, p := range out {
+			if _, err := c.Write(p.Bytes()); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// A role search cut at the cap on a pooled connection is answered once: the
+// cut is the directory's answer, not a broken connection worth a retry
+// (which ran the whole authorization twice, found by review).
+func TestSearch_RoleSearchOverTheCapIsNotRetried(t *testing.T) {
+	f, addr := startRoleFlood(t)
+	a := newTestAuthorizer(t, map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST", "rolename": "dn", "pool.enabled": true}, nil)
+	a.cfg.MaxRoleEntries = 10
+	f.roles.Store(3) // under the cap: the connection goes back to the pool
+	if _, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN}); err != nil {
+		t.Fatal(err)
+	}
+	f.roles.Store(50)
+	before := f.searches.Load()
+	_, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN})
+	if !errors.Is(err, errTooManyRoles) {
+		t.Fatalf("err = %v, want errTooManyRoles", err)
+	}
+	if n := f.searches.Load() - before; n != 1 {
+		t.Errorf("one Authorize over the cap sent %d role searches, want 1", n)
+	}
 }
