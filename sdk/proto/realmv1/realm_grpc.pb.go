@@ -36,6 +36,8 @@ const (
 //
 // Realm is served by every plugin process. One process serves one configured
 // instance: Configure is called once per process (again after a restart).
+// Before the first, realmd makes one validate_only call to learn the files
+// the instance depends on, so that it can checksum them before they are read.
 type RealmClient interface {
 	// Describe reports the plugin's name, version and the realm types it serves.
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
@@ -109,6 +111,8 @@ func (c *realmClient) Invoke(ctx context.Context, in *Call, opts ...grpc.CallOpt
 //
 // Realm is served by every plugin process. One process serves one configured
 // instance: Configure is called once per process (again after a restart).
+// Before the first, realmd makes one validate_only call to learn the files
+// the instance depends on, so that it can checksum them before they are read.
 type RealmServer interface {
 	// Describe reports the plugin's name, version and the realm types it serves.
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
