@@ -123,10 +123,11 @@ func TestDaemon_AReloadBeforeRunLeavesNoPluginBehind(t *testing.T) {
 	}
 }
 
-// A depended-on file edited while its plugin is being configured may
-// change before realmd starts watching it, so no file event announces the
-// edit: realmd must reload by itself, once, and then settle.
-func TestDaemon_AFileEditedDuringConfigureReloadsByItself(t *testing.T) {
+// runEditingPlugin serves a config whose fake plugin writes edit into its
+// CA file while it is configured (see editingAuthn), until the test ends,
+// and returns once realmd has reloaded for that edit by itself.
+func runEditingPlugin(t *testing.T, edit string) *Daemon {
+	t.Helper()
 	dir := fakeConfigDir(t)
 	writeFile(t, filepath.Join(dir, "ca.pem"), "one")
 	writeFile(t, filepath.Join(dir, "config.yml"), `_meta: {type: config, config_version: 2}
@@ -135,26 +136,34 @@ config:
     authc:
       fake_domain:
         order: 0
-        http_authenticator: {type: fake, challenge: true, config: {ca_file: ca.pem, edit_ca_to: two}}
+        http_authenticator: {type: fake, challenge: true, config: {ca_file: ca.pem, edit_ca_to: `+edit+`}}
         authentication_backend: {type: noop}
 `)
 	d := New(Options{Dir: dir, Listen: freeAddr(t), Watch: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- d.Run(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		if err := <-errc; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-	}()
+	})
 	deadline := time.Now().Add(watchGuard) // a guard, not the assertion
 	for d.Status().Generation < 2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no reload after the edit made during Configure; status %+v", d.Status())
+			t.Fatalf("no reload for the file edited during Configure; status %+v", d.Status())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return d
+}
+
+// A depended-on file edited while its plugin is being configured may
+// change before realmd starts watching it, so no file event announces the
+// edit: realmd must reload by itself, once, and then settle.
+func TestDaemon_AFileEditedDuringConfigureReloadsByItself(t *testing.T) {
+	d := runEditingPlugin(t, "two")
 	if g := d.current.Load(); g.filesChanged() {
 		t.Error("the reloaded generation still reports a changed file")
 	}
@@ -166,34 +175,7 @@ config:
 // the file holds; before, every reload marked the file again and realmd
 // reloaded for ever, several times a second.
 func TestDaemon_APluginThatRewritesItsOwnFileSettles(t *testing.T) {
-	dir := fakeConfigDir(t)
-	writeFile(t, filepath.Join(dir, "ca.pem"), "one")
-	writeFile(t, filepath.Join(dir, "config.yml"), `_meta: {type: config, config_version: 2}
-config:
-  dynamic:
-    authc:
-      fake_domain:
-        order: 0
-        http_authenticator: {type: fake, challenge: true, config: {ca_file: ca.pem, edit_ca_to: unique}}
-        authentication_backend: {type: noop}
-`)
-	d := New(Options{Dir: dir, Listen: freeAddr(t), Watch: true})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	deadline := time.Now().Add(watchGuard) // a guard, not the assertion
-	for d.Status().Generation < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reload for the file changed during Configure; status %+v", d.Status())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	d := runEditingPlugin(t, "unique")
 	// A reload takes a fraction of a second here: a loop would show
 	// several more generations within the next three seconds.
 	time.Sleep(3 * time.Second)

@@ -33,12 +33,19 @@ type searchLimits struct {
 }
 
 func startFloodServer(t *testing.T, n int) (*floodServer, string) {
+	f := &floodServer{n: n}
+	return f, serveFake(t, f.answer)
+}
+
+// serveFake is a directory on a loopback listener, until the test ends:
+// answer gives the packets that answer each request. It returns the
+// listener's address.
+func serveFake(t *testing.T, answer func(id any, op *ber.Packet) []*ber.Packet) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &floodServer{n: n}
 	var wg sync.WaitGroup
 	var conns sync.Map
 	go func() {
@@ -48,7 +55,7 @@ func startFloodServer(t *testing.T, n int) (*floodServer, string) {
 				return
 			}
 			conns.Store(c, true)
-			wg.Go(func() { f.serve(c) })
+			wg.Go(func() { serveConn(c, answer) })
 		}
 	}()
 	t.Cleanup(func() {
@@ -56,39 +63,43 @@ func startFloodServer(t *testing.T, n int) (*floodServer, string) {
 		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
 		wg.Wait()
 	})
-	return f, l.Addr().String()
+	return l.Addr().String()
 }
 
-func (f *floodServer) serve(c net.Conn) {
+// serveConn reads requests from c and writes answer's packets for each.
+func serveConn(c net.Conn, answer func(id any, op *ber.Packet) []*ber.Packet) {
 	defer c.Close()
 	for {
 		p, err := ber.ReadPacket(c)
 		if err != nil || len(p.Children) < 2 {
 			return
 		}
-		id, op := p.Children[0].Value, p.Children[1]
-		switch op.Tag {
-		case goldap.ApplicationBindRequest:
-			if _, err := c.Write(response(id, goldap.ApplicationBindResponse, goldap.LDAPResultInvalidCredentials).Bytes()); err != nil {
-				return
-			}
-		case goldap.ApplicationSearchRequest:
-			base, _ := op.Children[0].Value.(string)
-			size, _ := op.Children[3].Value.(int64)
-			limit, _ := op.Children[4].Value.(int64)
-			f.mu.Lock()
-			f.searches = append(f.searches, searchLimits{base: base, sizeLimit: size, tLimit: limit})
-			f.mu.Unlock()
-			for i := range f.n {
-				if _, err := c.Write(searchEntry(id, fmt.Sprintf("cn=e%d,%s", i, base)).Bytes()); err != nil {
-					return
-				}
-			}
-			if _, err := c.Write(response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess).Bytes()); err != nil {
+		for _, out := range answer(p.Children[0].Value, p.Children[1]) {
+			if _, err := c.Write(out.Bytes()); err != nil {
 				return
 			}
 		}
 	}
+}
+
+func (f *floodServer) answer(id any, op *ber.Packet) []*ber.Packet {
+	switch op.Tag {
+	case goldap.ApplicationBindRequest:
+		return []*ber.Packet{response(id, goldap.ApplicationBindResponse, goldap.LDAPResultInvalidCredentials)}
+	case goldap.ApplicationSearchRequest:
+		base, _ := op.Children[0].Value.(string)
+		size, _ := op.Children[3].Value.(int64)
+		limit, _ := op.Children[4].Value.(int64)
+		f.mu.Lock()
+		f.searches = append(f.searches, searchLimits{base: base, sizeLimit: size, tLimit: limit})
+		f.mu.Unlock()
+		var out []*ber.Packet
+		for i := range f.n {
+			out = append(out, searchEntry(id, fmt.Sprintf("cn=e%d,%s", i, base)))
+		}
+		return append(out, response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess))
+	}
+	return nil
 }
 
 func (f *floodServer) recorded() []searchLimits {
@@ -232,62 +243,27 @@ type roleFlood struct {
 }
 
 func startRoleFlood(t *testing.T) (*roleFlood, string) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &roleFlood{}
-	var wg sync.WaitGroup
-	var conns sync.Map
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Store(c, true)
-			wg.Go(func() { f.serve(c) })
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
-		wg.Wait()
-	})
-	return f, l.Addr().String()
+	return f, serveFake(t, f.answer)
 }
 
-func (f *roleFlood) serve(c net.Conn) {
-	defer c.Close()
-	for {
-		p, err := ber.ReadPacket(c)
-		if err != nil || len(p.Children) < 2 {
-			return
+func (f *roleFlood) answer(id any, op *ber.Packet) []*ber.Packet {
+	switch op.Tag {
+	case goldap.ApplicationBindRequest:
+		return []*ber.Packet{response(id, goldap.ApplicationBindResponse, goldap.LDAPResultSuccess)}
+	case goldap.ApplicationSearchRequest:
+		base, _ := op.Children[0].Value.(string)
+		if !strings.HasPrefix(base, "ou=groups") {
+			return []*ber.Packet{searchEntry(id, base), response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess)}
 		}
-		id, op := p.Children[0].Value, p.Children[1]
+		f.searches.Add(1)
 		var out []*ber.Packet
-		switch op.Tag {
-		case goldap.ApplicationBindRequest:
-			out = append(out, response(id, goldap.ApplicationBindResponse, goldap.LDAPResultSuccess))
-		case goldap.ApplicationSearchRequest:
-			base, _ := op.Children[0].Value.(string)
-			if strings.HasPrefix(base, "ou=groups") {
-				f.searches.Add(1)
-				for i := range f.roles.Load() {
-					out = append(out, searchEntry(id, fmt.Sprintf("cn=g%d,%s", i, base)))
-				}
-			} else {
-				out = append(out, searchEntry(id, base))
-			}
-			out = append(out, response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess))
+		for i := range f.roles.Load() {
+			out = append(out, searchEntry(id, fmt.Sprintf("cn=g%d,%s", i, base)))
 		}
-		for _, p := range out {
-			if _, err := c.Write(p.Bytes()); err != nil {
-				return
-			}
-		}
+		return append(out, response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess))
 	}
+	return nil
 }
 
 // A role search cut at the cap on a pooled connection is answered once: the
