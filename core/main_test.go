@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"io"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -98,15 +96,3 @@ func fakeSpec(t *testing.T, config string) InstanceSpec {
 func isUnavailable(err error) bool { return errors.Is(err, sdk.ErrUnavailable) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
-// lockedWriter serialises writes to w, for a log that goroutines share.
-type lockedWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/internal/testenv"
 )
 
 // watchGuard bounds each wait for a reload, so that a watcher that stopped
@@ -172,9 +173,8 @@ func TestWatcher_KeepsReloading(t *testing.T) {
 			}
 			reloads := make(chan string, 1000)
 			probe := filepath.Join(root, tc.probe)
-			var mu sync.Mutex
-			var logs bytes.Buffer
-			logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: &lockedWriter{w: &logs, mu: &mu}})
+			var logs testenv.LogBuffer
+			logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: &logs})
 			w := testWatcher(t, filepath.Join(root, tc.dir), deps, nil, func(context.Context) {
 				b, _ := os.ReadFile(probe)
 				select {
@@ -199,11 +199,10 @@ func TestWatcher_KeepsReloading(t *testing.T) {
 					t.Fatalf("step %d: no reload read %q within %s (last read %q)", i+1, s.want, watchGuard, got)
 				}
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			log := logs.String()
 			for _, want := range tc.wantLogs {
-				if !strings.Contains(logs.String(), want) {
-					t.Errorf("log lacks %q:\n%s", want, logs.String())
+				if !strings.Contains(log, want) {
+					t.Errorf("log lacks %q:\n%s", want, log)
 				}
 			}
 		})

@@ -18,6 +18,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+
+	"github.com/realmd/realmd/internal/testenv"
 )
 
 // The test binary doubles as a plugin: re-executed with pinPluginEnv set, it
@@ -254,29 +256,11 @@ func TestLaunch_RunsTheHashedFileEvenIfThePathIsReplaced(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink safe for go-plugin's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestLaunch_PinnedPluginLogsNameTheExecutable(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "apikey")
 	sum := labelledPlugin(t, path, "good")
-	var out lockedBuffer
+	var out testenv.LogBuffer
 	cfg := pinnedConfig(path, sum)
 	cfg.Cmd.Env = append(cfg.Cmd.Env, LogLevelEnv+"=debug")
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "realmd", Output: &out, Level: hclog.Trace})

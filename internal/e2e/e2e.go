@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/realmd/realmd/internal/testenv"
 )
 
 var (
@@ -62,7 +63,7 @@ type Daemon struct {
 	URL  string // http://127.0.0.1:PORT
 	Addr string
 	Dir  string
-	log  *syncBuffer
+	log  *testenv.LogBuffer
 }
 
 // Start runs `realmd serve --config dir` on a free port and waits until
@@ -80,7 +81,7 @@ func Start(t testing.TB, dir string, args ...string) *Daemon {
 func Launch(t testing.TB, dir string, args ...string) *Daemon {
 	t.Helper()
 	addr := FreeAddr(t)
-	d := &Daemon{Addr: addr, URL: "http://" + addr, Dir: dir, log: &syncBuffer{}}
+	d := &Daemon{Addr: addr, URL: "http://" + addr, Dir: dir, log: &testenv.LogBuffer{}}
 	all := append([]string{"serve", "--config", dir, "--listen", addr, "--log-level", "debug"}, args...)
 	d.Cmd = exec.Command(Binary(t), all...)
 	d.Cmd.Stdout = d.log
@@ -240,23 +241,6 @@ func CopyDir(t testing.TB, src string) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // WriteFiles writes name → content into dir, each through a temp file and a

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/realmd/realmd/internal/testenv"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -135,7 +136,7 @@ func TestAuthenticate_AttributesFollowTheAllowlistAndLengthRules(t *testing.T) {
 
 func TestAuthenticate_WrongServiceBindIsUnavailable(t *testing.T) {
 	s := startDirectory(t)
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	b := newTestBackend(t, map[string]any{"hosts": s.LDAPAddr(), "usersearch": "(uid={0})",
 		"bind_dn": "cn=Captain Spock,ou=people,o=TEST", "password": "wrong"}, logs)
 	_, err := b.Authenticate(context.Background(), creds("jacksonm", "secret"))

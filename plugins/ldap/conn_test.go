@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/realmd/realmd/internal/testenv"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -69,7 +70,7 @@ func TestTLS_UntrustedServerCertificateIsUnavailableWithAClearLog(t *testing.T) 
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := &logBuffer{}
+			logs := &testenv.LogBuffer{}
 			b := newTestBackend(t, merge(tt.config, map[string]any{"usersearch": "(uid={0})"}), logs)
 			ctx, cancel := context.WithTimeout(context.Background(), generous)
 			defer cancel()
@@ -129,7 +130,7 @@ func TestOutage_UnavailableWhileStoppedThenRecovers(t *testing.T) {
 				"rolesearch": "(uniqueMember={0})", "rolename": "cn", "connect_timeout": 2000,
 				"pool": map[string]any{"enabled": pooled, "min_size": 1},
 			}
-			logs := &logBuffer{}
+			logs := &testenv.LogBuffer{}
 			b := newTestBackend(t, cfg, logs)
 			a := newTestAuthorizer(t, cfg, nil)
 			check := func(wantUp bool) {
@@ -173,7 +174,7 @@ func TestHosts_FailOverInOrder(t *testing.T) {
 	}
 	closed := l.Addr().String()
 	l.Close()
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	b := newTestBackend(t, map[string]any{"hosts": []any{closed, "ldap://" + s.LDAPAddr()}, "usersearch": "(uid={0})"}, logs)
 	u, err := b.Authenticate(context.Background(), creds("jacksonm", "secret"))
 	if err != nil || u == nil {

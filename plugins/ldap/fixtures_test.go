@@ -1,16 +1,15 @@
 package ldap
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/realmd/realmd/internal/testenv"
 	"github.com/realmd/realmd/internal/testenv/slapd"
 	"github.com/realmd/realmd/sdk"
 )
@@ -44,26 +43,8 @@ func readFixture(t testing.TB, name string) string {
 	return string(b)
 }
 
-// logBuffer collects a realm's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // readTestConfig reads m and fails t on any problem.
-func readTestConfig(t testing.TB, m map[string]any, logs *logBuffer) *sdk.Config {
+func readTestConfig(t testing.TB, m map[string]any, logs *testenv.LogBuffer) *sdk.Config {
 	t.Helper()
 	var logger hclog.Logger = hclog.NewNullLogger()
 	if logs != nil {
@@ -81,7 +62,7 @@ func readTestConfig(t testing.TB, m map[string]any, logs *logBuffer) *sdk.Config
 }
 
 // newTestBackend builds and provisions a backend; Cleanup runs at the end.
-func newTestBackend(t testing.TB, m map[string]any, logs *logBuffer) *backend {
+func newTestBackend(t testing.TB, m map[string]any, logs *testenv.LogBuffer) *backend {
 	t.Helper()
 	cfg := readTestConfig(t, m, logs)
 	b, err := NewBackend(cfg)
@@ -92,7 +73,7 @@ func newTestBackend(t testing.TB, m map[string]any, logs *logBuffer) *backend {
 	return b.(*backend)
 }
 
-func newTestAuthorizer(t testing.TB, m map[string]any, logs *logBuffer) *authorizer {
+func newTestAuthorizer(t testing.TB, m map[string]any, logs *testenv.LogBuffer) *authorizer {
 	t.Helper()
 	cfg := readTestConfig(t, m, logs)
 	a, err := NewAuthorizer(cfg)
