@@ -80,7 +80,9 @@ type session struct {
 
 // withSession runs fn on a search connection. When fn fails because a
 // connection taken from the idle pool turned out dead (the directory
-// restarted), it runs once more on a fresh one.
+// restarted), it runs once more on a fresh one. Only such a failure,
+// unavailability, is retried: a directory's own answer (a search cut at its
+// size limit, too many roles) would be the same on any connection.
 func (d *directory) withSession(ctx context.Context, fn func(*session) error) error {
 	for attempt := 0; ; attempt++ {
 		c, err := d.search.get(ctx)
@@ -92,7 +94,7 @@ func (d *directory) withSession(ctx context.Context, fn func(*session) error) er
 		broken := s.broken || c.broken(nil)
 		reused := c.reused
 		d.search.put(c, broken)
-		if err != nil && broken && reused && attempt == 0 && ctx.Err() == nil && !errors.Is(err, errSizeLimit) {
+		if errors.Is(err, sdk.ErrUnavailable) && broken && reused && attempt == 0 && ctx.Err() == nil {
 			continue
 		}
 		return err

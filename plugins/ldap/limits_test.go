@@ -66,7 +66,8 @@ func serveFake(t *testing.T, answer func(id any, op *ber.Packet) []*ber.Packet) 
 	return l.Addr().String()
 }
 
-// serveConn reads requests from c and writes answer's packets for each.
+// serveConn reads requests from c and writes answer's packets for each; no
+// packets (an unbind, or a test dropping the connection) closes it.
 func serveConn(c net.Conn, answer func(id any, op *ber.Packet) []*ber.Packet) {
 	defer c.Close()
 	for {
@@ -74,7 +75,11 @@ func serveConn(c net.Conn, answer func(id any, op *ber.Packet) []*ber.Packet) {
 		if err != nil || len(p.Children) < 2 {
 			return
 		}
-		for _, out := range answer(p.Children[0].Value, p.Children[1]) {
+		out := answer(p.Children[0].Value, p.Children[1])
+		if len(out) == 0 {
+			return
+		}
+		for _, out := range out {
 			if _, err := c.Write(out.Bytes()); err != nil {
 				return
 			}
@@ -285,5 +290,34 @@ func TestSearch_RoleSearchOverTheCapIsNotRetried(t *testing.T) {
 	}
 	if n := f.searches.Load() - before; n != 1 {
 		t.Errorf("one Authorize over the cap sent %d role searches, want 1", n)
+	}
+}
+
+// A pooled connection that the directory dropped fails the call's first
+// request as unavailable; withSession runs the call once more on a fresh
+// connection, and the caller never sees the dead one.
+func TestSession_DeadPooledConnectionIsRetried(t *testing.T) {
+	var searches atomic.Int64
+	addr := serveFake(t, func(id any, op *ber.Packet) []*ber.Packet {
+		switch op.Tag {
+		case goldap.ApplicationBindRequest:
+			return []*ber.Packet{response(id, goldap.ApplicationBindResponse, goldap.LDAPResultSuccess)}
+		case goldap.ApplicationSearchRequest:
+			if searches.Add(1) == 3 {
+				return nil // the first request of the second call: drop the pooled connection
+			}
+			base, _ := op.Children[0].Value.(string)
+			return []*ber.Packet{searchEntry(id, "cn=g0,"+base), response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess)}
+		}
+		return nil
+	})
+	a := newTestAuthorizer(t, map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST", "rolename": "dn", "pool.enabled": true}, nil)
+	for i := range 2 {
+		if _, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN}); err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+	}
+	if n := searches.Load(); n != 5 {
+		t.Errorf("searches = %d, want 5: two per call and the one the dropped connection lost", n)
 	}
 }
