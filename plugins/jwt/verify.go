@@ -55,7 +55,13 @@ func verify(ctx context.Context, token string, maxSize int, keys keySource) (map
 		}
 		return nil, reject("not a compact JWS: want three dot-separated parts")
 	}
-	h64, _, _ := strings.Cut(token, ".")
+	h64, rest, _ := strings.Cut(token, ".")
+	p64, s64, _ := strings.Cut(rest, ".")
+	for i, seg := range [...]string{h64, p64, s64} {
+		if !canonical(seg) {
+			return nil, reject("the %s is not canonical base64url: its last character has stray low bits", [...]string{"header", "payload", "signature"}[i])
+		}
+	}
 	h, err := parseHeader(h64)
 	if err != nil {
 		return nil, err
@@ -85,6 +91,28 @@ func verify(ctx context.Context, token string, maxSize int, keys keySource) (map
 // base64url and the dot.
 func notTokenChar(r rune) bool {
 	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.')
+}
+
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// canonical reports whether seg, unpadded base64url, is the only encoding
+// of the bytes it decodes to: the low bits its last character does not use
+// are zero. Go's decoder ignores those bits, and go-jose re-encodes the
+// payload before it checks the signature, so without this check a token
+// whose text was never signed (the signed token with its last character
+// bumped) would verify. seg holds only alphabet characters (notTokenChar).
+func canonical(seg string) bool {
+	var unused uint
+	switch len(seg) % 4 {
+	case 0, 1: // nothing unused, or not decodable (the decoder says so)
+		return true
+	case 2:
+		unused = 4
+	case 3:
+		unused = 2
+	}
+	v := strings.IndexByte(base64URLAlphabet, seg[len(seg)-1])
+	return v&(1<<unused-1) == 0
 }
 
 // verifyWith tries each key in turn.
