@@ -68,7 +68,7 @@ type Config struct {
 	SkipUsers          pattern.Set
 	// MaxRoleEntries bounds one user's role lookup: the entries one role
 	// search may return, and the role DNs found in all. More is an error,
-	// never a partial list. It is not a config key: DefaultMaxRoleEntries.
+	// never a partial list. Key max_role_entries, realmd's own.
 	MaxRoleEntries int
 }
 
@@ -97,7 +97,7 @@ func ReadConfig(cfg *sdk.Config) *Config {
 		UserRoleNames:     nonEmpty(cfg.List("userrolename", []string{DefaultUserRoleName})),
 		RoleName:          strings.TrimSpace(cfg.String("rolename", DefaultRoleName)),
 		MaxNestedDepth:    cfg.Int("max_nested_depth", DefaultMaxNestedDepth),
-		MaxRoleEntries:    DefaultMaxRoleEntries,
+		MaxRoleEntries:    cfg.Int("max_role_entries", DefaultMaxRoleEntries),
 	}
 	fakeLogin := cfg.Bool("fakelogin_enabled", false)
 	c.SearchAllBases = cfg.Bool("search_all_bases", false) || fakeLogin || cfg.Has("userbase")
@@ -120,6 +120,9 @@ func ReadConfig(cfg *sdk.Config) *Config {
 	}
 	if c.MaxNestedDepth < 0 {
 		cfg.Problem("max_nested_depth", "must not be negative")
+	}
+	if c.MaxRoleEntries < 1 {
+		cfg.Problem("max_role_entries", "must be at least 1: it bounds the role entries one user's roles are read from")
 	}
 	if c.RoleName == "" {
 		cfg.Problem("rolename", "must not be empty")

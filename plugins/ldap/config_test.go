@@ -34,6 +34,7 @@ func TestReadConfig_DefaultsAreOpenSearchCodeDefaults(t *testing.T) {
 		{"userrolename memberOf", slices.Equal(c.UserRoleNames, []string{"memberOf"})},
 		{"rolename name", c.RoleName == "name"},
 		{"no nesting", !c.ResolveNestedRoles && c.MaxNestedDepth == 30},
+		{"role entry cap", c.MaxRoleEntries == DefaultMaxRoleEntries},
 		{"rolesearch enabled", c.RoleSearchEnabled},
 		{"attribute rules", c.CustomAttrMaxLen == 36 && c.CustomAttrAllow.Match("anything")},
 		{"return attributes", slices.Equal(c.ReturnAttributes, []string{"*"}) && c.FollowReferrals},
@@ -111,6 +112,7 @@ func TestReadConfig_Problems(t *testing.T) {
 		{name: "java key store", config: map[string]any{"truststore_filepath": "t.jks"}, want: []string{"truststore_filepath"}},
 		{name: "not PEM", config: map[string]any{"pemtrustedcas_content": "garbage"}, want: []string{"pemtrustedcas_content"}},
 		{name: "negative depth", config: map[string]any{"max_nested_depth": -1}, want: []string{"max_nested_depth"}},
+		{name: "no role entries allowed", config: map[string]any{"max_role_entries": 0}, want: []string{"max_role_entries"}},
 		{name: "typo", config: map[string]any{"usrsearch": "(uid={0})"}, want: []string{"usrsearch"}},
 		{name: "wrong type", config: map[string]any{"enable_ssl": "yes"}, want: []string{"enable_ssl"}},
 	}

@@ -172,8 +172,7 @@ func TestSearch_UserSearchAsksForTwoEntriesAndATimeLimit(t *testing.T) {
 // entry it sends, and a role list cut short is an error, never a grant.
 func TestSearch_RoleSearchOverTheCapIsAnError(t *testing.T) {
 	f, addr := startFloodServer(t, 50)
-	a := newTestAuthorizer(t, map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST", "rolename": "dn"}, nil)
-	a.cfg.MaxRoleEntries = 10
+	a := newTestAuthorizer(t, map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST", "rolename": "dn", "max_role_entries": 10}, nil)
 	g, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN})
 	if err == nil || !strings.Contains(err.Error(), "more than 10") {
 		t.Fatalf("got %v, %v; want an error naming the cap of 10", g, err)
@@ -216,8 +215,7 @@ func TestSearch_LimitsWithSlapd(t *testing.T) {
 			config: merge(search, map[string]any{"rolesearch": "(objectClass=groupOfNames)", "resolve_nested_roles": false})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			a := newTestAuthorizer(t, tt.config, nil)
-			a.cfg.MaxRoleEntries = tt.cap
+			a := newTestAuthorizer(t, merge(tt.config, map[string]any{"max_role_entries": tt.cap}), nil)
 			g, err := a.Authorize(context.Background(), &alice)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -276,8 +274,7 @@ func (f *roleFlood) answer(id any, op *ber.Packet) []*ber.Packet {
 // (which ran the whole authorization twice, found by review).
 func TestSearch_RoleSearchOverTheCapIsNotRetried(t *testing.T) {
 	f, addr := startRoleFlood(t)
-	a := newTestAuthorizer(t, map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST", "rolename": "dn", "pool.enabled": true}, nil)
-	a.cfg.MaxRoleEntries = 10
+	a := newTestAuthorizer(t, map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST", "rolename": "dn", "pool.enabled": true, "max_role_entries": 10}, nil)
 	f.roles.Store(3) // under the cap: the connection goes back to the pool
 	if _, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN}); err != nil {
 		t.Fatal(err)
