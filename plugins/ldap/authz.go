@@ -126,7 +126,7 @@ func (s *session) roles(name, dn, login string) ([]string, error) {
 			two = v[0]
 		}
 	}
-	roleAttrs := s.d.attributes(append([]string{cfg.RoleName}, cfg.UserRoleNames...)...)
+	roleAttrs := s.d.roleAttributes()
 	if cfg.RoleSearchEnabled {
 		for i, b := range cfg.RoleBases {
 			hits, err := s.roleSearch(b.Base, fillFilter(b.Filter, entry.DN, login, two), roleAttrs)

@@ -229,9 +229,32 @@ func rejected(err error) bool {
 
 // attributes returns custom_return_attributes plus extra, without
 // duplicates: the realm asks for the attributes it needs by name, so that
-// operational ones such as OpenLDAP's memberOf come back with "*".
+// operational ones such as OpenLDAP's memberOf come back with "*". It is
+// for the user entry, whose attributes become attr.ldap.*.
 func (d *directory) attributes(extra ...string) []string {
-	out := append([]string(nil), d.cfg.ReturnAttributes...)
+	return withAttributes(d.cfg.ReturnAttributes, extra...)
+}
+
+// noAttributes asks a search for no attributes at all (RFC 4511 4.5.1.8):
+// an empty list would mean all user attributes.
+const noAttributes = "1.1"
+
+// roleAttributes is what a role search or role read asks for: the role
+// name and the attributes nested resolution follows, never
+// custom_return_attributes. With its default "*" every role entry came back
+// whole, every member of a large group included, to be thrown away.
+func (d *directory) roleAttributes() []string {
+	out := withAttributes(nil, append([]string{d.cfg.RoleName}, d.cfg.UserRoleNames...)...)
+	if len(out) == 0 {
+		return []string{noAttributes}
+	}
+	return out
+}
+
+// withAttributes returns base plus extra, without duplicates and without
+// "dn" (which is not an attribute).
+func withAttributes(base []string, extra ...string) []string {
+	out := append([]string(nil), base...)
 	for _, e := range extra {
 		if e == "" || strings.EqualFold(e, "dn") {
 			continue

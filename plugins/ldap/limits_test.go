@@ -30,6 +30,7 @@ type floodServer struct {
 type searchLimits struct {
 	base              string
 	sizeLimit, tLimit int64
+	attributes        []string
 }
 
 func startFloodServer(t *testing.T, n int) (*floodServer, string) {
@@ -95,8 +96,12 @@ func (f *floodServer) answer(id any, op *ber.Packet) []*ber.Packet {
 		base, _ := op.Children[0].Value.(string)
 		size, _ := op.Children[3].Value.(int64)
 		limit, _ := op.Children[4].Value.(int64)
+		var attrs []string
+		for _, a := range op.Children[7].Children {
+			attrs = append(attrs, a.Value.(string))
+		}
 		f.mu.Lock()
-		f.searches = append(f.searches, searchLimits{base: base, sizeLimit: size, tLimit: limit})
+		f.searches = append(f.searches, searchLimits{base: base, sizeLimit: size, tLimit: limit, attributes: attrs})
 		f.mu.Unlock()
 		var out []*ber.Packet
 		for i := range f.n {
@@ -267,6 +272,44 @@ func (f *roleFlood) answer(id any, op *ber.Packet) []*ber.Packet {
 		return append(out, response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess))
 	}
 	return nil
+}
+
+// Role searches ask for the role name and the nesting attributes only:
+// custom_return_attributes ("*" by default) is for the user entry, and with
+// it every role entry came back whole, every member of a group included.
+func TestSearch_RoleSearchesAskOnlyForWhatRolesNeed(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		config map[string]any
+		want   []string
+	}{
+		{name: "defaults", config: map[string]any{"rolename": "cn"}, want: []string{"cn", "memberOf"}},
+		{name: "custom return attributes stay on the user entry",
+			config: map[string]any{"rolename": "cn", "custom_return_attributes": []any{"mail", "cn"}}, want: []string{"cn", "memberOf"}},
+		{name: "role name from the DN, no nesting attribute",
+			config: map[string]any{"rolename": "dn", "userrolename": ""}, want: []string{"1.1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, addr := startFloodServer(t, 1)
+			a := newTestAuthorizer(t, merge(map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST"}, tt.config), nil)
+			if _, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN}); err != nil {
+				t.Fatal(err)
+			}
+			var roleSearches int
+			for _, s := range f.recorded() {
+				if s.base != "ou=groups,o=TEST" {
+					continue // the read of the user entry
+				}
+				roleSearches++
+				if !slices.Equal(s.attributes, tt.want) {
+					t.Errorf("role search asked for %q, want %q", s.attributes, tt.want)
+				}
+			}
+			if roleSearches != 1 {
+				t.Fatalf("%d role searches, want 1: %+v", roleSearches, f.recorded())
+			}
+		})
+	}
 }
 
 // A role search cut at the cap on a pooled connection is answered once: the
