@@ -212,12 +212,11 @@ func signedInput(input string) string {
 // bit the decoder ignores: the same bytes, a different text. seg's length
 // mod 4 must be 2 or 3, so that the bit is unused.
 func strayBits(seg string) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	if n := len(seg) % 4; n != 2 && n != 3 {
 		panic(fmt.Sprintf("segment of length %d has no unused bits", len(seg)))
 	}
-	last := strings.IndexByte(alphabet, seg[len(seg)-1])
-	return seg[:len(seg)-1] + string(alphabet[last|1])
+	last := strings.IndexByte(base64URLAlphabet, seg[len(seg)-1])
+	return seg[:len(seg)-1] + string(base64URLAlphabet[last|1])
 }
 
 // independentHMAC checks an HS256, HS384 or HS512 signature without
