@@ -18,7 +18,7 @@ import (
 // with a nil error means the value carries no basic credentials; an error
 // wraps sdk.ErrMalformed.
 func parseAuthorization(value string) (*sdk.Credentials, error) {
-	if !hasBasicPrefix(javaTrim(value)) {
+	if !hasBasicPrefix(sdk.JavaTrim(value)) {
 		return nil, nil
 	}
 	token := javaSplitSpace(value)[1]
@@ -43,11 +43,6 @@ func parseAuthorization(value string) (*sdk.Credentials, error) {
 		Password: []byte(password),
 		CacheTTL: sdk.CacheForever,
 	}, nil
-}
-
-// javaTrim is String.trim: it strips every char up to U+0020 from both ends.
-func javaTrim(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
 }
 
 // hasBasicPrefix is toLowerCase().startsWith("basic "). Only ASCII letters

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // check validates the registered claims at now:
@@ -112,7 +114,7 @@ func (r *ClaimRules) subject(claims map[string]any) string {
 	if !ok {
 		return ""
 	}
-	return strings.TrimSpace(text(v))
+	return sdk.JavaTrim(text(v))
 }
 
 // roles reads the backend roles at RolesKey: a string is split on commas;
@@ -143,7 +145,7 @@ func (r *ClaimRules) roles(claims map[string]any) []string {
 	seen := make(map[string]bool, len(parts))
 	out := make([]string, 0, len(parts))
 	for _, p := range parts {
-		p = strings.TrimSpace(p)
+		p = sdk.JavaTrim(p)
 		if p == "" || seen[p] {
 			continue
 		}

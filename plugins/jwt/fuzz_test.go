@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // FuzzParseToken feeds header values through extraction, parsing and
@@ -39,7 +41,7 @@ func FuzzParseToken(f *testing.F) {
 		if !independentHMAC(token, secret) {
 			t.Fatalf("credentials %+v for a token whose signature does not verify: %q", c, token)
 		}
-		if c.Username == "" || c.Username != strings.TrimSpace(c.Username) {
+		if c.Username == "" || c.Username != sdk.JavaTrim(c.Username) {
 			t.Fatalf("bad user name %q", c.Username)
 		}
 	})
@@ -74,7 +76,7 @@ func FuzzClaims(f *testing.F) {
 		rules.check(claims, now)
 		rules.subject(claims)
 		for _, r := range rules.roles(claims) {
-			if r == "" || r != strings.TrimSpace(r) {
+			if r == "" || r != sdk.JavaTrim(r) {
 				t.Fatalf("bad role %q", r)
 			}
 		}
