@@ -3,8 +3,10 @@ package jwt
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -70,11 +72,15 @@ func TestAttacks_AlgorithmConfusion(t *testing.T) {
 	rsaKey, ecKey := jwttest.Shared("RS256", "attack"), jwttest.Shared("ES256", "attack")
 	rsaPEM, ecPEM := rsaKey.SigningKey(), ecKey.SigningKey()
 	h := `{"alg":"HS256","typ":"JWT"}`
+	pkcs1 := x509.MarshalPKCS1PublicKey(rsaKey.Public.(*rsa.PublicKey))
 	attacks = append(attacks,
 		attack{name: "HS256 signed with the RSA public key PEM", config: map[string]any{"signing_key": rsaPEM},
 			token: hs256([]byte(rsaPEM), h, payload), reason: "no configured key admits HS256"},
 		attack{name: "HS256 signed with the RSA public key DER", config: map[string]any{"signing_key": rsaPEM},
 			token: hs256(rsaKey.PublicDER(), h, payload), reason: "no configured key admits HS256"},
+		attack{name: "HS256 signed with an RSA public key given as bare PKCS#1 base64 (found by review)",
+			config: map[string]any{"signing_key": base64.StdEncoding.EncodeToString(pkcs1)},
+			token:  hs256(pkcs1, h, payload), reason: "no configured key admits HS256"},
 		attack{name: "HS256 signed with the EC public key PEM", config: map[string]any{"signing_key": ecPEM},
 			token: hs256([]byte(ecPEM), h, payload), reason: "no configured key admits HS256"},
 		attack{name: "HS256 signed with the EC public key DER", config: map[string]any{"signing_key": ecPEM},

@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,7 +20,8 @@ import (
 //   - PEM "PUBLIC KEY" (X.509 SubjectPublicKeyInfo: RSA, EC or Ed25519),
 //     "RSA PUBLIC KEY" (PKCS#1) or "CERTIFICATE" (its public key). Line
 //     breaks may be anywhere, as in OpenSearch's own tests;
-//   - bare base64 of a SubjectPublicKeyInfo (or certificate) DER;
+//   - bare base64 of a SubjectPublicKeyInfo, certificate or PKCS#1 RSA
+//     public key DER (other key material is refused, see bareKey);
 //   - anything else that is base64 is an HMAC secret: the decoded bytes.
 //
 // The result is *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey or
@@ -45,11 +48,8 @@ func ParseSigningKey(s string) (any, error) {
 		if err != nil {
 			return nil, errors.New("neither PEM nor base64")
 		}
-		key = raw // an HMAC secret unless it parses as a public key
-		if pub, err := x509.ParsePKIXPublicKey(raw); err == nil {
-			key = pub
-		} else if cert, err := x509.ParseCertificate(raw); err == nil {
-			key = cert.PublicKey
+		if key, err = bareKey(raw); err != nil {
+			return nil, err
 		}
 	}
 	switch key.(type) {
@@ -61,6 +61,49 @@ func ParseSigningKey(s string) (any, error) {
 		return nil, err
 	}
 	return key, nil
+}
+
+// bareKey reads the bytes of a key given as bare base64: a
+// SubjectPublicKeyInfo, a certificate or a PKCS#1 RSA public key, else an
+// HMAC secret. Bytes shaped like key material that Go cannot use (an
+// RSASSA-PSS or unsupported-curve key, a private key) are an error, never a
+// secret: a public key's bytes are public, and HS256 tokens signed with
+// them would verify (key confusion). OpenSearch takes them as a secret.
+func bareKey(raw []byte) (any, error) {
+	if pub, err := x509.ParsePKIXPublicKey(raw); err == nil {
+		return pub, nil
+	}
+	if cert, err := x509.ParseCertificate(raw); err == nil {
+		return cert.PublicKey, nil
+	}
+	if pub, err := x509.ParsePKCS1PublicKey(raw); err == nil {
+		return pub, nil
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(raw); err == nil {
+		return nil, errors.New("this is a private key (PKCS#8): give the public key, never the private key")
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(raw); err == nil {
+		return nil, errors.New("this is an RSA private key: give the public key, never the private key")
+	}
+	if _, err := x509.ParseECPrivateKey(raw); err == nil {
+		return nil, errors.New("this is an EC private key: give the public key, never the private key")
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if rest, err := asn1.Unmarshal(raw, &spki); err == nil && len(rest) == 0 {
+		return nil, fmt.Errorf("a public key of a kind realmd cannot use (algorithm %v); refusing to take its bytes as an HMAC secret: use an RSA key (rsaEncryption), EC P-256/P-384/P-521 or Ed25519", spki.Algorithm.Algorithm)
+	}
+	var cert struct {
+		TBS       asn1.RawValue
+		Algorithm pkix.AlgorithmIdentifier
+		Signature asn1.BitString
+	}
+	if rest, err := asn1.Unmarshal(raw, &cert); err == nil && len(rest) == 0 {
+		return nil, errors.New("a certificate realmd cannot read; refusing to take its bytes as an HMAC secret")
+	}
+	return raw, nil
 }
 
 func parseDER(label string, der []byte) (any, error) {

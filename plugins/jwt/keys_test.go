@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -8,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"math/big"
@@ -47,6 +49,21 @@ func TestParseSigningKey(t *testing.T) {
 	}
 	p224DER, _ := x509.MarshalPKIXPublicKey(&p224.PublicKey)
 	cert := selfSigned(t, rsaKey.Private.(*rsa.PrivateKey))
+	pkcs1 := x509.MarshalPKCS1PublicKey(rsaKey.Public.(*rsa.PublicKey))
+	rsaPriv, _ := x509.MarshalPKCS8PrivateKey(rsaKey.Private)
+	ecPriv, _ := x509.MarshalECPrivateKey(p224)
+	// Public keys Go's x509 cannot read: an RSASSA-PSS key and a secp256k1
+	// key. Their bytes were taken as an HMAC secret (found by review).
+	pss := spkiDER(t, pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}}, pkcs1)
+	secp256k1, _ := asn1.Marshal(asn1.ObjectIdentifier{1, 3, 132, 0, 10})
+	k1 := spkiDER(t, pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}, Parameters: asn1.RawValue{FullBytes: secp256k1}},
+		append([]byte{4}, bytes.Repeat([]byte{7}, 64)...))
+	badCert, _ := asn1.Marshal(struct {
+		TBS       asn1.RawValue
+		Algorithm pkix.AlgorithmIdentifier
+		Signature asn1.BitString
+	}{asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: []byte{2, 1, 1}},
+		pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}}, asn1.BitString{Bytes: []byte{1}, BitLength: 8}})
 
 	tests := []struct {
 		name    string
@@ -64,6 +81,13 @@ func TestParseSigningKey(t *testing.T) {
 		{name: "PEM Ed25519", in: jwttest.Shared("EdDSA", "keys").SigningKey(), want: "Ed25519"},
 		{name: "PEM RSA PUBLIC KEY (PKCS#1)", in: pemOf("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(rsaKey.Public.(*rsa.PublicKey))), want: "RSA"},
 		{name: "PEM CERTIFICATE", in: pemOf("CERTIFICATE", cert), want: "RSA"},
+		{name: "bare base64 PKCS#1 RSA public key (found by review)", in: base64.StdEncoding.EncodeToString(pkcs1), want: "RSA"},
+		{name: "bare base64 certificate", in: base64.StdEncoding.EncodeToString(cert), want: "RSA"},
+		{name: "bare base64 RSASSA-PSS key is not an HMAC secret", in: base64.StdEncoding.EncodeToString(pss), wantErr: "algorithm 1.2.840.113549.1.1.10"},
+		{name: "bare base64 secp256k1 key is not an HMAC secret", in: base64.StdEncoding.EncodeToString(k1), wantErr: "refusing to take its bytes as an HMAC secret"},
+		{name: "bare base64 PKCS#8 private key is refused", in: base64.StdEncoding.EncodeToString(rsaPriv), wantErr: "never the private key"},
+		{name: "bare base64 EC private key is refused", in: base64.StdEncoding.EncodeToString(ecPriv), wantErr: "never the private key"},
+		{name: "bare base64 certificate Go cannot read is not an HMAC secret", in: base64.StdEncoding.EncodeToString(badCert), wantErr: "certificate realmd cannot read"},
 		{name: "HMAC secret of 32 bytes", in: base64.StdEncoding.EncodeToString(secret[:32]), want: "HMAC"},
 		{name: "HMAC secret without padding", in: strings.TrimRight(secretKey, "="), want: "HMAC"},
 		{name: "HMAC secret of 10 bytes is too weak", in: base64.StdEncoding.EncodeToString([]byte{1, 3, 3, 4, 3, 6, 7, 8, 3, 10}), wantErr: "at least 32"},
@@ -95,6 +119,20 @@ func TestParseSigningKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// spkiDER is a SubjectPublicKeyInfo with any algorithm, for keys Go's x509
+// does not marshal.
+func spkiDER(t *testing.T, alg pkix.AlgorithmIdentifier, key []byte) []byte {
+	t.Helper()
+	der, err := asn1.Marshal(struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}{alg, asn1.BitString{Bytes: key, BitLength: 8 * len(key)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }
 
 func kind(key any) string {
