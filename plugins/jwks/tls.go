@@ -210,7 +210,8 @@ func (o TLSOptions) clientCert() (tls.Certificate, error) {
 
 // NewHTTPClient returns a client for an identity provider: its own
 // transport (with conf when non-nil), bounded connection and header
-// timeouts, proxies from the environment.
+// timeouts, proxies from the environment, and redirects that never leave
+// https.
 func NewHTTPClient(conf *tls.Config, timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	if conf != nil {
@@ -219,5 +220,18 @@ func NewHTTPClient(conf *tls.Config, timeout time.Duration) *http.Client {
 	t.TLSHandshakeTimeout = timeout
 	t.ResponseHeaderTimeout = timeout
 	t.MaxIdleConnsPerHost = 2
-	return &http.Client{Transport: t, Timeout: timeout}
+	return &http.Client{Transport: t, Timeout: timeout, CheckRedirect: keepHTTPS}
+}
+
+// keepHTTPS refuses a redirect from https to anything else: keys fetched
+// over plain http after an https start could come from anyone on the path.
+// Otherwise it is Go's default policy (at most 10 redirects).
+func keepHTTPS(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("refusing the redirect from %s to %s: a key set fetched over https must stay on https", via[0].URL.Redacted(), req.URL.Redacted())
+	}
+	return nil
 }

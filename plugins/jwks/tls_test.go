@@ -171,3 +171,46 @@ func TestReadTLS_AcceptsOpenSearchDefaults(t *testing.T) {
 		t.Errorf("cipher suites = %v", o.CipherSuites)
 	}
 }
+
+// A key set fetched over https never follows a redirect to plain http,
+// where anyone on the path could answer with keys of their own (found by
+// review); a redirect that stays on https is followed.
+func TestTLS_RedirectsStayOnHTTPS(t *testing.T) {
+	body := jwttest.Set(jwttest.Shared("HS256", "tls").JWK("a", true))
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer plain.Close()
+	var srv *httptest.Server
+	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/to-http":
+			http.Redirect(w, r, plain.URL+"/jwks", http.StatusFound)
+		case "/to-https":
+			http.Redirect(w, r, srv.URL+"/jwks", http.StatusFound)
+		default:
+			w.Write(body)
+		}
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	for _, tt := range []struct {
+		path    string
+		wantErr string
+	}{
+		{path: "/to-https"},
+		{path: "/to-http", wantErr: "must stay on https"},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			s, err := New(Options{URL: srv.URL + tt.path, Client: NewHTTPClient(&tls.Config{RootCAs: roots}, 5*time.Second)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			_, err = s.Key(context.Background(), "a")
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("Key: err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
