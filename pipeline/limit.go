@@ -132,25 +132,18 @@ func newLimits(ls []FailureLimit, log Logger) *limits {
 	return out
 }
 
-// addressBlocked is OpenSearch's check before any domain runs: the first
-// address limit that ignores ip or blocks it decides.
+// addressBlocked is OpenSearch's check before any domain runs: ip is
+// blocked when some address limit blocks it and that limit's ignore_hosts
+// does not match it. One listener's ignore_hosts never lifts another's
+// block, whatever their order (found by review).
 func (ls *limits) addressBlocked(ctx context.Context, ip string) bool {
-	if len(ls.address) == 0 || ip == "" {
+	if ip == "" {
 		return false
 	}
 	now := ls.now()
-	blocked := false
 	for _, l := range ls.address {
-		blocked = blocked || l.isBlocked(ip, now)
-	}
-	if !blocked { // the common case: no need to match ignore_hosts
-		return false
-	}
-	for _, l := range ls.address {
-		if l.Ignore != nil && l.Ignore(ctx, ip) {
-			return false
-		}
-		if l.isBlocked(ip, now) {
+		// ignore_hosts is matched only for a block: the common case is none.
+		if l.isBlocked(ip, now) && (l.Ignore == nil || !l.Ignore(ctx, ip)) {
 			return true
 		}
 	}

@@ -154,6 +154,28 @@ func TestLimits_IgnoredHostsAreNeverBlocked(t *testing.T) {
 	}
 }
 
+// One listener's ignore_hosts does not lift another listener's block, in
+// either order (found by review: the first listener that ignored the
+// address decided).
+func TestLimits_IgnoreHostsIsPerListener(t *testing.T) {
+	ignoresAll := addressLimit()
+	ignoresAll.Ignore = func(context.Context, string) bool { return true }
+	for name, limits := range map[string][]FailureLimit{
+		"ignoring listener first": {ignoresAll, addressLimit()},
+		"ignoring listener last":  {addressLimit(), ignoresAll},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, _ := limited(t, Config{Domains: []Domain{basicDomain("basic", true, users())}, Limits: limits})
+			for range 5 {
+				askFrom(t, p, "10.0.0.9", badLogin)
+			}
+			if r := askFrom(t, p, "10.0.0.9", goodLogin); !r.Blocked {
+				t.Fatalf("blocked by the listener without ignore_hosts: %+v, want blocked", r)
+			}
+		})
+	}
+}
+
 // OpenSearch's UserBruteForceAttacksPreventionTests: a blocked name is
 // refused even with the right password, and not from the cache either.
 func TestLimits_BlockedUserNameSkipsItsDomains(t *testing.T) {
