@@ -141,19 +141,27 @@ func TestFrontDoor_MetricsCountAnswersByOutcome(t *testing.T) {
 	}
 }
 
-// An IPv6 zone in X-Forwarded-For is any bytes a client chose: it is
-// dropped, so that the client address is the address alone.
-func TestXFF_ZoneIsDropped(t *testing.T) {
+// The client address from X-Forwarded-For is the address alone: an IPv6
+// zone is any bytes a client chose and is dropped, and an IPv4-mapped IPv6
+// address (nginx listening dual-stack) is the IPv4 address, as Java's
+// InetAddress makes it, so that hosts mappings and ignore_hosts match.
+func TestXFF_ClientAddressIsNormalised(t *testing.T) {
 	xff, err := newXFFResolver(config.XFF{Enabled: true, InternalProxies: `127\.0\.0\.1`, RemoteIPHeader: "X-Forwarded-For"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := httptest.NewRequest("GET", "/auth", nil)
-	r.RemoteAddr = "127.0.0.1:5000"
-	r.Header.Set("X-Forwarded-For", "fe80::1%\xff\xfe")
-	client, caller, err := xff.resolve(r)
-	if err != nil || client != "[fe80::1]:5000" || caller.IP != "fe80::1" {
-		t.Fatalf("resolve = %q, %+v, %v; want [fe80::1]:5000 without the zone", client, caller, err)
+	for _, tt := range []struct{ header, wantClient, wantIP string }{
+		{"fe80::1%\xff\xfe", "[fe80::1]:5000", "fe80::1"},
+		{"::ffff:192.0.2.7", "192.0.2.7:5000", "192.0.2.7"}, // found by review
+		{"2001:db8::7", "[2001:db8::7]:5000", "2001:db8::7"},
+	} {
+		r := httptest.NewRequest("GET", "/auth", nil)
+		r.RemoteAddr = "127.0.0.1:5000"
+		r.Header.Set("X-Forwarded-For", tt.header)
+		client, caller, err := xff.resolve(r)
+		if err != nil || client != tt.wantClient || caller.IP != tt.wantIP {
+			t.Errorf("X-Forwarded-For %q: resolve = %q, %+v, %v; want %s, %s", tt.header, client, caller, err, tt.wantClient, tt.wantIP)
+		}
 	}
 }
 

@@ -107,8 +107,10 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 	ip := client
 	if addr, err := netip.ParseAddr(client); err == nil {
 		// A zone (fe80::1%eth0) names the sender's interface, means nothing
-		// here, and may hold any bytes a client chose.
-		ip = addr.WithZone("").String()
+		// here, and may hold any bytes a client chose. An IPv4-mapped
+		// address (from a proxy listening dual-stack) is the IPv4 address,
+		// as in OpenSearch, so that hosts patterns such as 192.0.2.* match.
+		ip = addr.WithZone("").Unmap().String()
 		caller = pipeline.Caller{IP: ip}
 	} else {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
