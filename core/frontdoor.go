@@ -26,8 +26,6 @@ type frontDoor struct {
 
 func (f *frontDoor) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/auth", f.forwardAuth)
-	mux.HandleFunc("/auth/", f.forwardAuth) // Envoy ext_authz appends the original path to path_prefix
 	for _, p := range []string{"/_authenticate", "/_plugins/_security/authinfo", "/_opendistro/_security/authinfo"} {
 		mux.HandleFunc(p, f.authinfo)
 	}
@@ -35,7 +33,17 @@ func (f *frontDoor) routes() http.Handler {
 	mux.HandleFunc("/readyz", f.readyz)
 	mux.HandleFunc("/_realmd/status", f.status)
 	mux.Handle("/metrics", f.d.metrics.handler())
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Forward-auth is routed before the mux, which would answer a path
+		// holding //, /./ or /../ with a redirect to its cleaned form:
+		// Envoy's ext_authz appends the client's path to /auth, and hands
+		// any answer but 200 to the client as a denial.
+		if p := r.URL.Path; p == "/auth" || strings.HasPrefix(p, "/auth/") {
+			f.forwardAuth(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // authenticate runs r through the current generation. Unless r is

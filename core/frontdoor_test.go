@@ -25,21 +25,36 @@ func (userFromHeader) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentia
 	return nil, "no X-User", nil
 }
 
+// userFromQuery is an in-process authenticator: the user named in the
+// query parameter token.
+type userFromQuery struct{}
+
+func (userFromQuery) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentials, string, error) {
+	if u := r.QueryValue("token"); u != "" {
+		return &sdk.Credentials{Username: u}, "", nil
+	}
+	return nil, "no token", nil
+}
+
 // inProcessGeneration is a generation without plugin processes: one domain
 // whose authenticator runs in this process, X-Forwarded-For trusted from
 // 127.0.0.1 and 10.x.
 func inProcessGeneration(t *testing.T, id uint64) *Generation {
+	return generationFor(t, id, pipeline.Config{
+		Domains: []pipeline.Domain{{Name: "test", Authenticator: userFromHeader{}, Inputs: sdk.Inputs{Headers: []string{"X-User"}}}},
+	})
+}
+
+// generationFor is inProcessGeneration with the pipeline config pc.
+func generationFor(t *testing.T, id uint64, pc pipeline.Config) *Generation {
 	t.Helper()
 	xff, err := newXFFResolver(config.XFF{Enabled: true, InternalProxies: `127\.0\.0\.1|10\.\d+\.\d+\.\d+`, RemoteIPHeader: "X-Forwarded-For"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &config.Settings{Realmd: config.Realmd{Headers: config.IdentityHeaders{User: "X-Auth-User", Roles: "X-Auth-Roles", BackendRoles: "X-Auth-Backend-Roles"}}}
-	p := pipeline.New(pipeline.Config{
-		Domains:   []pipeline.Domain{{Name: "test", Authenticator: userFromHeader{}, Inputs: sdk.Inputs{Headers: []string{"X-User"}}}},
-		QueueSize: 8,
-	})
-	return &Generation{ID: id, Settings: s, Pipeline: p, xff: xff, pool: newInstancePool()}
+	pc.QueueSize = 8
+	return &Generation{ID: id, Settings: s, Pipeline: pipeline.New(pc), xff: xff, pool: newInstancePool()}
 }
 
 func TestFrontDoor_ARequestOverlappingAReloadIsAnsweredNot503(t *testing.T) {
@@ -177,5 +192,65 @@ func TestFrontDoor_DebugLogLeavesOutTheQuery(t *testing.T) {
 	fd.routes().ServeHTTP(httptest.NewRecorder(), r)
 	if !strings.Contains(buf.String(), "request answered") || strings.Contains(buf.String(), "SECRET-TOKEN") {
 		t.Fatalf("debug log:\n%s", buf.String())
+	}
+}
+
+// Envoy's HTTP ext_authz asks /auth + the original path. A path with //,
+// /./ or /../ is answered, not redirected to its cleaned form, which Envoy
+// would hand to the client as a denial (found by review).
+func TestFrontDoor_EnvoyPathsAreAnsweredAsTheyAre(t *testing.T) {
+	d := New(Options{})
+	d.current.Store(inProcessGeneration(t, 1))
+	defer d.current.Load().close()
+	h := (&frontDoor{d: d, logger: d.logger}).routes()
+	for _, path := range []string{"/auth", "/auth/api/v1", "/auth//api/v1", "/auth/a/../b", "/auth/./x", "/auth/"} {
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("X-User", "alice")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK || w.Header().Get("X-Auth-User") != "alice" {
+			t.Errorf("%s: %d, X-Auth-User %q, Location %q; want 200 for alice", path, w.Code, w.Header().Get("X-Auth-User"), w.Header().Get("Location"))
+		}
+	}
+}
+
+// Behind a proxy the client's query is in X-Forwarded-Uri or
+// X-Original-URI, never in the /auth request's own URL: realms that read a
+// query parameter (jwt_url_parameter) and anonymous auth's auth_type read
+// it from there (found by review).
+func TestFrontDoor_ForwardAuthReadsTheOriginalQuery(t *testing.T) {
+	d := New(Options{})
+	d.current.Store(generationFor(t, 1, pipeline.Config{
+		Domains: []pipeline.Domain{{Name: "q", Challenge: true, Authenticator: userFromQuery{}, Inputs: sdk.Inputs{Query: []string{"token"}},
+			ChallengeResponse: sdk.Challenge{WWWAuthenticate: `Bearer realm="test"`}}},
+		Anonymous: true,
+	}))
+	defer d.current.Load().close()
+	h := (&frontDoor{d: d, logger: d.logger}).routes()
+	for _, tt := range []struct {
+		name, target string
+		header       map[string]string
+		wantCode     int
+		wantUser     string
+	}{
+		{name: "called directly: the query of the URL", target: "/auth?token=alice", wantCode: 200, wantUser: "alice"},
+		{name: "X-Forwarded-Uri", target: "/auth", header: map[string]string{"X-Forwarded-Uri": "/app?token=bob"}, wantCode: 200, wantUser: "bob"},
+		{name: "X-Original-URI", target: "/auth", header: map[string]string{"X-Original-URI": "/app?x=1&token=carol"}, wantCode: 200, wantUser: "carol"},
+		{name: "the /auth URL's query is not the client's", target: "/auth?token=alice", header: map[string]string{"X-Forwarded-Uri": "/app"},
+			wantCode: 200, wantUser: "opendistro_security_anonymous"},
+		{name: "auth_type other than anonymous is no anonymous login", target: "/auth", header: map[string]string{"X-Forwarded-Uri": "/app?auth_type=saml"},
+			wantCode: 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", tt.target, nil)
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.wantCode || w.Header().Get("X-Auth-User") != tt.wantUser {
+				t.Fatalf("%d, X-Auth-User %q; want %d, %q", w.Code, w.Header().Get("X-Auth-User"), tt.wantCode, tt.wantUser)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,15 +18,22 @@ import (
 )
 
 // newRequest turns an HTTP request into what the pipeline reads. For
-// forward-auth the original method and path come from the proxy's
-// X-Forwarded-* or X-Original-* headers.
+// forward-auth the original method and URI come from the proxy's
+// X-Forwarded-* or X-Original-* headers, and the query parameters realms
+// read (jwt_url_parameter, auth_type) from the original URI's query: the
+// /auth request's own URL never carries the client's query behind a proxy.
 func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Caller, error) {
 	req := &sdk.Request{
 		Method:        firstNonEmpty(r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Original-Method"), r.Method),
-		Path:          firstNonEmpty(r.Header.Get("X-Forwarded-Uri"), r.Header.Get("X-Original-Uri"), r.URL.RequestURI()),
+		Path:          r.URL.RequestURI(),
 		Header:        r.Header,
 		Query:         r.URL.Query(),
 		SocketAddress: r.RemoteAddr,
+	}
+	if uri := firstNonEmpty(r.Header.Get("X-Forwarded-Uri"), r.Header.Get("X-Original-Uri")); uri != "" {
+		req.Path = uri
+		_, query, _ := strings.Cut(uri, "?")
+		req.Query, _ = url.ParseQuery(query) // what parses, as r.URL.Query() does
 	}
 	if r.TLS != nil {
 		for _, c := range r.TLS.PeerCertificates {
