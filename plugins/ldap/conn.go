@@ -153,6 +153,11 @@ func (d *dialer) open(ctx context.Context, init func(context.Context, *conn) err
 			d.markUp(h)
 			return c, nil
 		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The caller left (a client gone away): that says nothing about
+			// the server, so it is neither logged as down nor blamed.
+			return nil, fmt.Errorf("%w: the request was cancelled while connecting to ldap server %s", sdk.ErrUnavailable, h.Raw)
+		}
 		d.markDown(h, err)
 		errs = append(errs, fmt.Errorf("%s: %w", h.Raw, err))
 		if ctx.Err() != nil {

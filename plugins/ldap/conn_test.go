@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -163,6 +164,29 @@ func TestOutage_UnavailableWhileStoppedThenRecovers(t *testing.T) {
 				t.Fatalf("log lacks the outage and the recovery:\n%s", logs)
 			}
 		})
+	}
+}
+
+// A caller that leaves while realmd connects (a client gone away) says
+// nothing about the directory: it is not logged as unreachable, and the
+// error names the cancellation (found by review: every client disconnect
+// during a dial logged a healthy directory as down, then as back).
+func TestHosts_ACancelledCallDoesNotMarkTheServerDown(t *testing.T) {
+	s := startDirectory(t)
+	logs := &testenv.LogBuffer{}
+	b := newTestBackend(t, map[string]any{"hosts": s.LDAPAddr(), "usersearch": "(uid={0})"}, logs)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := b.Authenticate(ctx, creds("jacksonm", "secret")); !errors.Is(err, sdk.ErrUnavailable) || !strings.Contains(err.Error(), "cancelled") {
+		t.Fatalf("cancelled call: %v; want unavailable, naming the cancellation", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	if u, err := b.Authenticate(ctx, creds("jacksonm", "secret")); u == nil || err != nil {
+		t.Fatalf("next call: %v, %v", u, err)
+	}
+	if strings.Contains(logs.String(), "unreachable") || strings.Contains(logs.String(), "reachable again") {
+		t.Fatalf("a healthy directory was logged as down:\n%s", logs)
 	}
 }
 
