@@ -98,6 +98,12 @@ func (s *session) roles(name, dn, login string) ([]string, error) {
 		entry, err = s.lookup(dn, userAttrs)
 	case isDN(name):
 		entry, err = s.lookup(name, userAttrs)
+		if goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidDNSyntax) {
+			// A user name from another realm ("foo=bar") that parses as a
+			// DN here but not in the directory: no entry, as for an unknown
+			// DN, not an outage logged on every request.
+			entry, err = nil, nil
+		}
 	default:
 		entry, err = s.findUser(name, userAttrs)
 	}
