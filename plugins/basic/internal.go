@@ -84,7 +84,7 @@ func newBackend(cfg *sdk.Config) (sdk.Backend, error) {
 }
 
 // Authenticate accepts c when its user exists (case-sensitive) and the
-// password verifies against the user's hash. Everything else is rejected
+// password, never empty, verifies against the user's hash. Everything else is rejected
 // (nil, nil) after exactly one hash verification, so an unknown user and a
 // wrong password cost the same. The user carries the credentials'
 // attributes plus attr.internal.<key>, and may be cached until the config
@@ -96,7 +96,11 @@ func (b *backend) Authenticate(ctx context.Context, c *sdk.Credentials) (*sdk.Us
 		v = e.verifier
 	}
 	ok, err := b.db.check(ctx, v, c.Password)
-	if err != nil || !ok || e == nil || e.verifier == nil {
+	// An empty password is refused whatever the hash says, as OpenSearch's
+	// AuthCredentials refuses it (found by review: credentials without a
+	// password, from another domain's authenticator, were checked against
+	// the hash). It is checked after the hash, so that it costs the same.
+	if err != nil || !ok || e == nil || e.verifier == nil || len(c.Password) == 0 {
 		return nil, err
 	}
 	var attrs map[string]string

@@ -103,6 +103,30 @@ func TestInternal_Authenticate(t *testing.T) {
 	}
 }
 
+// An empty password is refused even when the user's hash is of the empty
+// string, after the same one hash check as any refusal (found by review:
+// credentials without a password from another domain's authenticator were
+// checked against the hash).
+func TestInternal_EmptyPasswordIsRefusedEvenIfItMatches(t *testing.T) {
+	h, err := bcrypt.GenerateFromPassword(nil, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := configure(t, map[string]any{"users": []any{map[string]any{"name": "svc", "hash": string(h)}}})
+	b, _ := newBackend(cfg)
+	if err := cfg.Err(); err != nil {
+		t.Fatal(err)
+	}
+	db := b.(*backend).db
+	before := db.verifications.Load()
+	if u, err := b.Authenticate(t.Context(), &sdk.Credentials{Username: "svc"}); u != nil || err != nil {
+		t.Fatalf("empty password: %+v, %v; want a rejection", u, err)
+	}
+	if n := db.verifications.Load() - before; n != 1 {
+		t.Errorf("%d hash verifications, want exactly 1", n)
+	}
+}
+
 func TestInternal_UnknownUserCostsOneHash(t *testing.T) {
 	b := newTestBackend(t)
 	tests := []struct {
