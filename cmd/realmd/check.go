@@ -15,7 +15,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("config", "", "config directory to check")
-	if err := fs.Parse(args); err != nil {
+	if !parseFlags(fs, args, stderr, configHint) {
 		return 2
 	}
 	if *dir == "" {

@@ -21,7 +21,7 @@ func hash(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	algorithm := fs.String("algorithm", "", "bcrypt, pbkdf2 or argon2 (default: realmd.yml's password_hashing.algorithm, else bcrypt)")
 	dir := fs.String("config", "", "config directory whose realmd.yml sets the hashing parameters")
-	if err := fs.Parse(args); err != nil {
+	if !parseFlags(fs, args, stderr, func(string) string { return "the password is read from standard input, never from the command line" }) {
 		return 2
 	}
 	opts := basic.DefaultHashOptions()

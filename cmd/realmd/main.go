@@ -3,6 +3,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -55,6 +56,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // newLogger is the root logger every part of realmd gets a named child of.
+// parseFlags parses a subcommand's flags and refuses any other argument.
+// Go's flag parsing stops at the first one, so without this "realmd serve
+// DIR" served the embedded demo config and "serve DIR --listen X" dropped
+// the listen address too, silently. hint, when set, follows the message.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer, hint func(arg string) string) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() == 0 {
+		return true
+	}
+	msg := fmt.Sprintf("realmd %s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	if hint != nil {
+		msg += " (" + hint(fs.Arg(0)) + ")"
+	}
+	fmt.Fprintln(stderr, msg)
+	return false
+}
+
+// configHint is the hint for subcommands that take --config.
+func configHint(arg string) string { return "did you mean --config " + arg + "?" }
+
 func newLogger(level string, json bool, out io.Writer) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       "realmd",

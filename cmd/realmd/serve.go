@@ -24,7 +24,7 @@ func serve(args []string, stderr io.Writer) int {
 	level := fs.String("log-level", envOr("REALMD_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines")
 	watch := fs.Bool("watch", true, "reload when the config files change")
-	if err := fs.Parse(args); err != nil {
+	if !parseFlags(fs, args, stderr, configHint) {
 		return 2
 	}
 	logger := newLogger(*level, *logJSON, stderr)
