@@ -293,6 +293,7 @@ func (w *watcher) makePlan() watchPlan {
 	if err == nil {
 		for _, name := range configFiles {
 			p.add(target, name, linkHead(filepath.Join(target, name)))
+			p.addLinks(filepath.Join(target, name))
 		}
 	}
 	if target != w.target && w.target != "" && target != "" {
@@ -308,6 +309,7 @@ func (w *watcher) makePlan() watchPlan {
 			continue
 		}
 		p.add(real, filepath.Base(f), linkHead(f))
+		p.addLinks(f)
 	}
 	for _, dir := range anyName {
 		if in := p[resolve(dir)]; in != nil {
@@ -316,6 +318,30 @@ func (w *watcher) makePlan() watchPlan {
 	}
 	return p
 }
+
+// addLinks watches every name path's content depends on through
+// symlinks: each link's target in turn, down to the file itself, in the
+// directory it resolves to. An edit in place of the final file (config.yml
+// -> /srv/shared/config.yml, or -> sub/config.yml) then reaches a watched
+// directory; linkHead covers the replacement of a relative target's first
+// directory (the Kubernetes ..data swap).
+func (p watchPlan) addLinks(path string) {
+	for range maxLinkHops {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+		p.add(resolve(filepath.Dir(path)), filepath.Base(path))
+	}
+}
+
+// maxLinkHops bounds addLinks on a symlink loop, as the kernel's own limit
+// of 40 does.
+const maxLinkHops = 40
 
 // resolve is path with symlinks resolved, or path itself when that fails.
 func resolve(path string) string {

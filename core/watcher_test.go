@@ -139,6 +139,36 @@ func TestWatcher_KeepsReloading(t *testing.T) {
 		},
 		wantLogs: []string{"config directory now resolves elsewhere"},
 	}, {
+		// Found by review: only the config directory and the link's first
+		// name were watched, so none of these edits reloaded.
+		name: "a config file symlinked to an absolute path reloads when that file is edited in place",
+		setup: func(t *testing.T, root string) {
+			writeFile(t, filepath.Join(root, "shared", "internal_users.yml"), "v1")
+			mkdir(t, filepath.Join(root, "abs"))
+			symlink(t, filepath.Join(root, "shared", "internal_users.yml"), filepath.Join(root, "abs", "internal_users.yml"))
+		},
+		dir: "abs", probe: "abs/internal_users.yml",
+		steps: []watchStep{{do: edit("shared/internal_users.yml", "v2"), want: "v2"}, {do: edit("shared/internal_users.yml", "v3"), want: "v3"}},
+	}, {
+		name: "a config file symlinked into a subdirectory reloads when that file is edited in place",
+		setup: func(t *testing.T, root string) {
+			writeFile(t, filepath.Join(root, "sub", "users", "internal_users.yml"), "v1")
+			symlink(t, "users/internal_users.yml", filepath.Join(root, "sub", "internal_users.yml"))
+		},
+		dir: "sub", probe: "sub/internal_users.yml",
+		steps: []watchStep{{do: edit("sub/users/internal_users.yml", "v2"), want: "v2"}},
+	}, {
+		name: "a chain of symlinks through .. reloads when the last file is edited in place",
+		setup: func(t *testing.T, root string) {
+			writeFile(t, filepath.Join(root, "common", "roles_mapping.yml"), "v1")
+			mkdir(t, filepath.Join(root, "links"))
+			symlink(t, "../common/roles_mapping.yml", filepath.Join(root, "links", "roles_mapping.yml"))
+			mkdir(t, filepath.Join(root, "chain"))
+			symlink(t, "../links/roles_mapping.yml", filepath.Join(root, "chain", "roles_mapping.yml"))
+		},
+		dir: "chain", probe: "chain/roles_mapping.yml",
+		steps: []watchStep{{do: edit("common/roles_mapping.yml", "v2"), want: "v2"}},
+	}, {
 		name: "a depended-on directory deleted and re-created is watched again",
 		setup: func(t *testing.T, root string) {
 			writeFile(t, filepath.Join(root, "cfg", "config.yml"), "v1")
