@@ -31,8 +31,51 @@ type PluginRef struct {
 // Command returns a fresh command for one launch of the plugin.
 func (r PluginRef) Command() *exec.Cmd {
 	cmd := exec.Command(r.Path, r.Args...)
-	cmd.Env = append(os.Environ(), r.Env...)
+	cmd.Env = pluginEnv(os.Environ(), r.Env)
 	return cmd
+}
+
+// pluginEnv is the environment a plugin starts with: the host variables a
+// process needs (hostEnv), then the catalog entry's env, where NAME=value
+// sets a variable and a bare NAME passes realmd's own value through.
+// Everything else in realmd's environment stays out, secrets kept there
+// for ${env.NAME} substitution first: realmd substitutes them into the
+// config it sends, so no plugin needs them (found by review: every plugin
+// saw all of them).
+func pluginEnv(host, entry []string) []string {
+	env := []string{} // never nil: nil would mean all of realmd's environment
+	for _, kv := range host {
+		if name, _, _ := strings.Cut(kv, "="); hostEnv(name) {
+			env = append(env, kv)
+		}
+	}
+	for _, e := range entry {
+		if strings.Contains(e, "=") {
+			env = append(env, e)
+			continue
+		}
+		for _, kv := range host {
+			if name, _, _ := strings.Cut(kv, "="); name == e {
+				env = append(env, kv)
+			}
+		}
+	}
+	return env
+}
+
+// hostEnv reports whether a plugin inherits realmd's variable name: paths,
+// locale, time zone, TLS roots, proxies, Go runtime settings, Kerberos
+// files, and realmd's own REALMD_* (the plugin log level among them).
+func hostEnv(name string) bool {
+	switch name {
+	case "PATH", "HOME", "TMPDIR", "TZ", "LANG", "LANGUAGE",
+		"SSL_CERT_FILE", "SSL_CERT_DIR",
+		"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+		"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG", "GOTRACEBACK",
+		"KRB5_CONFIG", "KRB5_KTNAME", "KRB5_CLIENT_KTNAME", "KRB5CCNAME":
+		return true
+	}
+	return strings.HasPrefix(name, "LC_") || strings.HasPrefix(name, "REALMD_")
 }
 
 // Catalog resolves realm type names to plugins: first the built-ins served

@@ -3,6 +3,7 @@ package core
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/realmd/realmd/core/config"
@@ -92,5 +93,22 @@ func TestCatalog_Resolve(t *testing.T) {
 	ref, _ := withDir.Resolve(sdk.RoleBackend, "radius")
 	if string(ref.Checksum) != "\x00\xff" {
 		t.Errorf("checksum %x", ref.Checksum)
+	}
+}
+
+// A plugin starts with the host variables a process needs and its catalog
+// entry's env, never the rest of realmd's environment, where secrets for
+// ${env.NAME} substitution live (found by review).
+func TestPluginEnv_OnlyWhatAProcessNeedsAndTheEntryNames(t *testing.T) {
+	host := []string{"PATH=/usr/bin", "LDAP_BIND_PASSWORD=s3cret", "REALMD_PLUGIN_LOG_LEVEL=debug", "LC_ALL=C.UTF-8",
+		"GOGC=200", "HTTPS_PROXY=http://proxy:3128", "AWS_REGION=eu-west-1", "PATHX=no"}
+	got := pluginEnv(host, []string{"A=1", "AWS_REGION", "UNSET"})
+	want := []string{"PATH=/usr/bin", "REALMD_PLUGIN_LOG_LEVEL=debug", "LC_ALL=C.UTF-8", "GOGC=200", "HTTPS_PROXY=http://proxy:3128",
+		"A=1", "AWS_REGION=eu-west-1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pluginEnv = %q\nwant %q", got, want)
+	}
+	if env := pluginEnv(nil, nil); env == nil {
+		t.Fatal("an empty environment is nil, which exec reads as all of realmd's")
 	}
 }

@@ -26,7 +26,9 @@ import (
 
 // LaunchConfig says how to start one plugin process.
 type LaunchConfig struct {
-	// Cmd is the plugin command. Launch sets its environment for the handshake.
+	// Cmd is the plugin command. Launch adds the handshake's variables to
+	// its environment: Cmd.Env when set (and nothing of this process's),
+	// else this process's environment.
 	Cmd *exec.Cmd
 	// Checksum, when set, is the SHA-256 the executable must have. The
 	// executable must then be a regular file, not a symlink; on Linux the
@@ -162,6 +164,10 @@ func start(cfg LaunchConfig, secure *plugin.SecureConfig) (*Client, error) {
 		},
 		Logger:       cfg.Logger,
 		StartTimeout: cfg.StartTimeout,
+		// A command with its own environment gets that environment and no
+		// more; go-plugin would add this process's (exec's rule: nil means
+		// this process's environment).
+		SkipHostEnv: cfg.Cmd.Env != nil,
 	})
 	c, err := connect(gp, cfg.Unary)
 	if err != nil {

@@ -278,3 +278,30 @@ func TestLaunch_PinnedPluginLogsNameTheExecutable(t *testing.T) {
 		t.Errorf("the log does not name %s:\n%s", path, log)
 	}
 }
+
+// A command with its own environment starts with that environment and the
+// handshake's variables only: nothing of the launching process's, where
+// secrets for config substitution live (found by review: go-plugin added
+// the whole host environment). The plugin here is a script that records
+// its environment and exits.
+func TestLaunch_CommandEnvironmentIsAllThePluginGets(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "env.out")
+	script := filepath.Join(dir, "plugin.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nenv > "+out+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LDAP_BIND_PASSWORD", "s3cret")
+	cmd := exec.Command(script)
+	cmd.Env = []string{"ONLY_THIS=1"}
+	if _, err := Launch(LaunchConfig{Cmd: cmd, StartTimeout: 5 * time.Second}); err == nil {
+		t.Fatal("a script that exits launched")
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env := string(b); !strings.Contains(env, "ONLY_THIS=1") || strings.Contains(env, "s3cret") {
+		t.Fatalf("the plugin's environment:\n%s\nwant ONLY_THIS=1 and not LDAP_BIND_PASSWORD", env)
+	}
+}
