@@ -92,10 +92,53 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(s)
 }
 
-// substituteTree applies substitute to every scalar value below n (keys are
-// left alone) and reports each issue at the value's line.
+// substituteTree applies substitute to every scalar below n, mapping keys
+// included (OpenSearch substitutes the whole text of a file), and reports
+// each issue at the scalar's line. A key that changed is remembered in
+// f.keyText, so that a duplicate it makes can be explained.
 func (f *file) substituteTree(n *yaml.Node, path string, lookup func(string) (string, bool)) {
 	f.substituteNode(n, func() string { return path }, lookup)
+}
+
+// substituteKeys substitutes only the keys of mapping n, the top level of
+// a file: roles.yml, of which realmd reads only the role names, so that a
+// variable in the content it never reads cannot stop it loading.
+func (f *file) substituteKeys(n *yaml.Node, lookup func(string) (string, bool)) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		f.substituteKey(n.Content[i], func() string { return "" }, lookup)
+	}
+}
+
+// substituteKey substitutes key node k of the mapping at path and records
+// how it was written when that changed it.
+func (f *file) substituteKey(k *yaml.Node, path func() string, lookup func(string) (string, bool)) {
+	if k.Kind != yaml.ScalarNode {
+		return
+	}
+	written := k.Value
+	f.substituteNode(k, func() string { return join(path(), written) }, lookup)
+	if k.Value != written {
+		if f.keyText == nil {
+			f.keyText = map[*yaml.Node]string{}
+		}
+		f.keyText[k] = written
+	}
+}
+
+// duplicateKey describes key k, a duplicate of the key first, for a
+// message; it says how each was written when substitution changed it.
+func (f *file) duplicateKey(k, first *yaml.Node) string {
+	here, there := "", ""
+	if text, ok := f.keyText[k]; ok {
+		here = "written " + text + "; "
+	}
+	if text, ok := f.keyText[first]; ok {
+		there = ", written " + text
+	}
+	return fmt.Sprintf("%q (%sfirst at line %d%s)", k.Value, here, first.Line, there)
 }
 
 // substituteNode builds a node's key path only when it reports a problem:
@@ -112,7 +155,9 @@ func (f *file) substituteNode(n *yaml.Node, path func() string, lookup func(stri
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := n.Content[i].Value
+			k := n.Content[i]
+			f.substituteKey(k, path, lookup)
+			key := k.Value
 			f.substituteNode(n.Content[i+1], func() string { return join(path(), key) }, lookup)
 		}
 	case yaml.SequenceNode:

@@ -95,14 +95,14 @@ config:
             hosts: ["${env.HOST}:636"]
 `,
 		InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
-${env.NOT_A_KEY}:
+${env.OPS_USER}:
   hash: ${env.ADMIN_HASH}
 `,
 		RealmdFile: "listen: ${env.LISTEN}\n",
 	})
 	s, ps := loadDir(dir, map[string]string{
 		"ANON": "true", "ORDER": "7", "BASE": "dc=example,dc=com", "PASSWORD_B64": "czNjcjN0",
-		"HOST": "ldap1", "LISTEN": "127.0.0.1:9301", "ADMIN_HASH": "$2y$12$abcdefghijklmnopqrstuu5Zzq5v0l7Wc0Z5bO4h8y1nT1jE8mUe",
+		"HOST": "ldap1", "LISTEN": "127.0.0.1:9301", "OPS_USER": "ops", "ADMIN_HASH": "$2y$12$abcdefghijklmnopqrstuu5Zzq5v0l7Wc0Z5bO4h8y1nT1jE8mUe",
 	})
 	assertProblems(t, s, ps)
 	if s == nil {
@@ -116,11 +116,105 @@ ${env.NOT_A_KEY}:
 	if b.Type != TypeLDAP || !reflect.DeepEqual(b.Config, wantConfig) {
 		t.Errorf("backend = %s %v, want ldap %v", b.Type, b.Config, wantConfig)
 	}
-	// Keys are never substituted.
-	if s.Users[0].Name != "${env.NOT_A_KEY}" || !strings.HasPrefix(s.Users[0].Hash, "$2y$12$") {
+	// Keys are substituted too.
+	if s.Users[0].Name != "ops" || !strings.HasPrefix(s.Users[0].Hash, "$2y$12$") {
 		t.Errorf("user = %+v", s.Users[0])
 	}
 	if s.Realmd.Listen != "127.0.0.1:9301" {
 		t.Errorf("listen = %q", s.Realmd.Listen)
+	}
+}
+
+func TestLoad_EnvSubstitutionInKeys(t *testing.T) {
+	env := map[string]string{"OPS_USER": "ops", "ADMIN": "admin", "ROLE": "ops_role", "KEY": "bind_dn"}
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string // problems
+		check func(t *testing.T, s *Settings)
+	}{
+		{
+			name: "a user is named by the variable",
+			files: map[string]string{InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
+${env.OPS_USER}:
+  hash: "$2a$12$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"
+${env.NOPE:-guest}:
+  hash: "$2a$12$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"
+`},
+			check: func(t *testing.T, s *Settings) {
+				if len(s.Users) != 2 || s.Users[0].Name != "ops" || s.Users[0].Pos.Line != 2 || s.Users[1].Name != "guest" || s.Users[1].Pos.Line != 4 {
+					t.Errorf("users = %+v, want ops at line 2 and guest at line 4", s.Users)
+				}
+			},
+		},
+		{
+			name: "a key that substitutes to a duplicate is refused at its line",
+			files: map[string]string{InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
+admin:
+  hash: "$2a$12$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"
+${env.ADMIN}:
+  hash: "$2a$12$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"
+`},
+			want: []string{`internal_users.yml:4: admin: duplicate key "admin" (written ${env.ADMIN}; first at line 2); OpenSearch rejects a file with duplicate keys; keep one`},
+		},
+		{
+			name: "two substituted keys that collide name both spellings",
+			files: map[string]string{RolesMappingFile: `_meta: {type: rolesmapping, config_version: 2}
+${env.ROLE}:
+  users: [a]
+${env.NOPE:-ops_role}:
+  users: [b]
+`, RolesFile: "_meta: {type: roles, config_version: 2}\nops_role: {}\n"},
+			want: []string{`roles_mapping.yml:4: ops_role: duplicate key "ops_role" (written ${env.NOPE:-ops_role}; first at line 2, written ${env.ROLE}); OpenSearch rejects a file with duplicate keys; keep one`},
+		},
+		{
+			name: "an unset variable in a key is an error at the key",
+			files: map[string]string{InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
+${env.NOPE}:
+  hash: "$2a$12$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"
+`},
+			want: []string{`internal_users.yml:2: ${env.NOPE}: environment variable NOPE is not set (or is empty); set it, or give a default: ${env.NOPE:-value}`},
+		},
+		{
+			name: "config map keys are substituted and duplicates found",
+			files: map[string]string{ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      ldap:
+        order: 0
+        http_authenticator: {type: basic}
+        authentication_backend:
+          type: ldap
+          config:
+            bind_dn: cn=a
+            ${env.KEY}: cn=b
+`},
+			want: []string{`config.yml:12: config.dynamic.authc.ldap.authentication_backend.config.bind_dn: duplicate key "bind_dn" (written ${env.KEY}; first at line 11); OpenSearch rejects a file with duplicate keys; keep one`},
+		},
+		{
+			name: "role names in roles.yml are substituted, their content is not",
+			files: map[string]string{
+				RolesFile: "_meta: {type: roles, config_version: 2}\n${env.ROLE}:\n  index_permissions: [{index_patterns: [\"${env.UNREAD}\"]}]\n",
+				InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
+admin:
+  hash: "$2a$12$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"
+  opendistro_security_roles: [ops_role]
+`},
+			check: func(t *testing.T, s *Settings) {
+				if !s.Roles["ops_role"] || s.Roles["${env.ROLE}"] {
+					t.Errorf("roles = %v, want ops_role", s.Roles)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, tt.files), env)
+			assertProblems(t, s, ps, tt.want...)
+			if tt.check != nil && s != nil {
+				tt.check(t, s)
+			}
+		})
 	}
 }

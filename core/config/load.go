@@ -23,8 +23,9 @@ import (
 //
 // It returns every problem at once, errors and warnings, sorted by file and
 // line. Settings is nil when any problem is not a warning. ${env.NAME},
-// ${env.NAME:-default} and ${envbase64.NAME} in values are substituted from
-// the process environment.
+// ${env.NAME:-default} and ${envbase64.NAME} in keys and values are
+// substituted from the process environment (in roles.yml, only in the role
+// names).
 func Load(dir string) (*Settings, Problems) {
 	abs, err := filepath.Abs(dir)
 	if err == nil {
@@ -73,6 +74,7 @@ func load(fsys fs.FS, dir string, lookup func(string) (string, bool)) (*Settings
 		s.Security = parseSecurity(f, root)
 	}
 	if f, root, ok = l.read(RolesFile, false, false); ok {
+		f.substituteKeys(root, l.lookup)
 		s.Roles = parseRoles(f, root)
 	} else if _, statErr := fs.Stat(l.fsys, RolesFile); errors.Is(statErr, fs.ErrNotExist) {
 		// realmd reads roles.yml only to filter opendistro_security_roles;

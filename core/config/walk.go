@@ -31,7 +31,7 @@ func (f *file) pairs(n *yaml.Node, path string, fn func(k, v *yaml.Node, path st
 		f.errorf(n.Line, path, "must be a mapping of keys to values, not %s", describe(n))
 		return false
 	}
-	seen := make(map[string]int, len(n.Content)/2)
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
 		if !f.tick(k, path) {
@@ -47,10 +47,10 @@ func (f *file) pairs(n *yaml.Node, path string, fn func(k, v *yaml.Node, path st
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			f.errorf(k.Line, kp, "duplicate key %q (first at line %d); OpenSearch rejects a file with duplicate keys; keep one", k.Value, first)
+			f.errorf(k.Line, kp, "duplicate key %s; OpenSearch rejects a file with duplicate keys; keep one", f.duplicateKey(k, first))
 			continue
 		}
-		seen[k.Value] = k.Line
+		seen[k.Value] = k
 		if v == nil {
 			v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: k.Line}
 		}

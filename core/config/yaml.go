@@ -26,6 +26,9 @@ type file struct {
 	nodes    int  // nodes visited, aliases counted each time
 	budget   int  // nodes allowed
 	overflow bool // budget was exceeded and reported
+	// keyText holds, for each key that ${env.X} substitution changed, the
+	// key as written.
+	keyText map[*yaml.Node]string
 }
 
 func (f *file) errorf(line int, key, format string, args ...any) {
