@@ -3,6 +3,10 @@ package config
 import (
 	"fmt"
 	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -58,9 +62,9 @@ func (f *file) canonicalize(c *Component, line int, s slot, enabled bool) {
 }
 
 // configMap decodes a free-form `config:` mapping into JSON-like Go values
-// (map[string]any, []any, string, bool, float64, nil) and records the line
-// of every key in the flattened form sdk.Config reports problems with:
-// nested maps as dotted keys, list elements as key[i].
+// (map[string]any, []any, string, bool, float64, nil; see scalar) and
+// records the line of every key in the flattened form sdk.Config reports
+// problems with: nested maps as dotted keys, list elements as key[i].
 func (f *file) configMap(n *yaml.Node, path string) (map[string]any, map[string]int) {
 	m, lines := map[string]any{}, map[string]int{}
 	if isNull(n) {
@@ -121,8 +125,16 @@ func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int
 	return f.scalar(n, path)
 }
 
+// maxExactInt is 2^53: every whole number of at most this magnitude is
+// exact as a float64, and no larger one is guaranteed to be.
+const maxExactInt = 1 << 53
+
 // scalar converts a scalar node to a JSON value. Numbers are float64, as
-// encoding/json decodes them.
+// encoding/json decodes them, except whole numbers beyond ±2^53, which a
+// float64 would round (12345678901234567 would reach the plugin as
+// 12345678901234568): those are kept as their decimal text, the exact value
+// OpenSearch reads (Jackson makes them a long or a BigInteger), and reach
+// the plugin as strings.
 func (f *file) scalar(n *yaml.Node, path string) any {
 	switch n.ShortTag() {
 	case "!!null":
@@ -135,13 +147,19 @@ func (f *file) scalar(n *yaml.Node, path string) any {
 	case "!!int":
 		var i int64
 		if n.Decode(&i) == nil {
-			return float64(i)
+			if -maxExactInt <= i && i <= maxExactInt {
+				return float64(i)
+			}
+			return strconv.FormatInt(i, 10)
 		}
 		var u uint64
 		if n.Decode(&u) == nil {
-			return float64(u)
+			return strconv.FormatUint(u, 10) // above MaxInt64, so above 2^53
 		}
 	case "!!float":
+		if s, ok := longInteger(n); ok {
+			return s
+		}
 		var x float64
 		if n.Decode(&x) == nil {
 			if math.IsInf(x, 0) || math.IsNaN(x) {
@@ -152,4 +170,26 @@ func (f *file) scalar(n *yaml.Node, path string) any {
 		}
 	}
 	return n.Value
+}
+
+// decimalDigitsRE is a whole number in decimal, as yaml.v3 reads it once
+// underscores are removed.
+var decimalDigitsRE = regexp.MustCompile(`^[-+]?[0-9]+$`)
+
+// longInteger returns the decimal text of a plain scalar that is a whole
+// number too long for 64 bits: yaml.v3 resolves it as a float, where
+// Jackson reads a BigInteger.
+func longInteger(n *yaml.Node) (string, bool) {
+	if n.Style&yaml.TaggedStyle != 0 { // written !!float
+		return "", false
+	}
+	digits := strings.ReplaceAll(n.Value, "_", "")
+	if !decimalDigitsRE.MatchString(digits) {
+		return "", false
+	}
+	i, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return "", false
+	}
+	return i.String(), true
 }

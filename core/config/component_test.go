@@ -235,3 +235,59 @@ func TestComponent_DeepNestingIsRefusedCheaply(t *testing.T) {
 		t.Errorf("loading a %d KB file allocated %d MB", b.Len()>>10, used>>20)
 	}
 }
+
+func TestComponent_WholeNumbersKeepEveryDigit(t *testing.T) {
+	tests := []struct {
+		name   string
+		yaml   string
+		want   any    // in Component.Config
+		plugin string // what the plugin's sdk.Config.String reads
+	}{
+		{name: "small number", yaml: "636", want: float64(636), plugin: "636"},
+		{name: "negative number", yaml: "-42", want: float64(-42), plugin: "-42"},
+		{name: "2^53 is exact as a float", yaml: "9007199254740992", want: float64(1 << 53), plugin: "9007199254740992"},
+		{name: "2^53+1 is kept as text", yaml: "9007199254740993", want: "9007199254740993", plugin: "9007199254740993"},
+		{name: "below -2^53 is kept as text", yaml: "-9007199254740993", want: "-9007199254740993", plugin: "-9007199254740993"},
+		{name: "17 digits", yaml: "12345678901234567", want: "12345678901234567", plugin: "12345678901234567"},
+		{name: "beyond int64", yaml: "18446744073709551615", want: "18446744073709551615", plugin: "18446744073709551615"},
+		{name: "beyond 64 bits", yaml: "123456789012345678901234", want: "123456789012345678901234", plugin: "123456789012345678901234"},
+		{name: "negative beyond 64 bits", yaml: "-123456789012345678901234", want: "-123456789012345678901234", plugin: "-123456789012345678901234"},
+		{name: "a fraction stays a float", yaml: "0.5", want: 0.5, plugin: "0.5"},
+		{name: "written !!float stays a float", yaml: "!!float 12345678901234567", want: float64(12345678901234567), plugin: "12345678901234568"},
+		{name: "quoted digits are a string", yaml: `"12345678901234567"`, want: "12345678901234567", plugin: "12345678901234567"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      ldap:
+        http_authenticator: {type: basic}
+        authentication_backend:
+          type: ldap
+          config:
+            password: ` + tt.yaml + "\n"}), nil)
+			assertProblems(t, s, ps)
+			if s == nil {
+				t.FailNow()
+			}
+			c := s.Security.Authc[0].Backend.Config
+			if !reflect.DeepEqual(c["password"], tt.want) {
+				t.Errorf("config password = %#v, want %#v", c["password"], tt.want)
+			}
+			// What the plugin reads, after the config crossed the wire as JSON.
+			raw, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := sdk.NewConfig(raw, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.String("password", ""); got != tt.plugin {
+				t.Errorf("plugin reads %q, want %q", got, tt.plugin)
+			}
+		})
+	}
+}

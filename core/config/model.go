@@ -109,7 +109,8 @@ type Component struct {
 	// RawType is the type as written.
 	RawType string
 	// Config is the `config:` map after ${env.X} substitution, as decoded
-	// from YAML (maps, lists, strings, bools, numbers).
+	// from YAML (maps, lists, strings, bools, float64 numbers; a whole
+	// number beyond ±2^53 is its exact decimal text, a string).
 	Config map[string]any
 	// KeyLines maps a key path inside Config, in the flattened form the SDK
 	// reports (`hosts`, `users.a.base`, `hosts[0]`), to its line, so that a
