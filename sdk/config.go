@@ -1,9 +1,11 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"path/filepath"
@@ -40,15 +42,70 @@ type Problem struct {
 func (p Problem) Error() string { return p.Key + ": " + p.Message }
 
 // NewConfig flattens raw (a JSON object) into a Config. dir is the directory
-// relative paths resolve against.
+// relative paths resolve against. Numbers become float64, except whole
+// numbers beyond ±2^53, which a float64 would round: those keep their exact
+// decimal text, as a string, as OpenSearch keeps their every digit.
 func NewConfig(raw []byte, dir string, logger hclog.Logger) (*Config, error) {
 	var m map[string]any
 	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &m); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		err := dec.Decode(&m)
+		if err == nil {
+			if _, end := dec.Token(); end != io.EOF {
+				err = errors.New("data after the config object")
+			}
+		}
+		if err == nil {
+			err = fromJSONNumbers(m)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("decoding config: %w", err)
 		}
 	}
 	return NewConfigMap(m, dir, logger), nil
+}
+
+// maxExactInt is 2^53: every whole number of at most this magnitude is
+// exact as a float64.
+const maxExactInt = 1 << 53
+
+// fromJSONNumbers replaces, in place, every json.Number below v by a
+// float64, or by its text when it is a whole number beyond ±2^53.
+func fromJSONNumbers(v any) error {
+	convert := func(e any) (any, error) {
+		n, ok := e.(json.Number)
+		if !ok {
+			return e, fromJSONNumbers(e)
+		}
+		s := n.String()
+		if !strings.ContainsAny(s, ".eE") {
+			if i, err := strconv.ParseInt(s, 10, 64); err != nil || i < -maxExactInt || i > maxExactInt {
+				return s, nil
+			}
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return nil, fmt.Errorf("number %s is out of range", s)
+		}
+		return f, nil
+	}
+	var err error
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if v[k], err = convert(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if v[i], err = convert(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // NewConfigMap is NewConfig for a decoded map.
@@ -203,7 +260,7 @@ func (c *Config) Int(key string, def int) int {
 	}
 	switch v := v.(type) {
 	case float64:
-		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+		if v == math.Trunc(v) && math.Abs(v) <= maxExactInt {
 			return int(v)
 		}
 	case string:

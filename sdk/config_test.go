@@ -76,3 +76,53 @@ func TestNewConfigMap_FlattensNestedMaps(t *testing.T) {
 		t.Fatalf("problems %v", ps)
 	}
 }
+
+func TestNewConfig_WholeNumbersKeepEveryDigit(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		str  string // String("n")
+		num  int    // Int("n"), or -1 when it is a problem
+	}{
+		{name: "small", json: `636`, str: "636", num: 636},
+		{name: "negative", json: `-42`, str: "-42", num: -42},
+		{name: "2^53", json: `9007199254740992`, str: "9007199254740992", num: 1 << 53},
+		{name: "2^53+1", json: `9007199254740993`, str: "9007199254740993", num: 1<<53 + 1},
+		{name: "17 digits", json: `12345678901234567`, str: "12345678901234567", num: 12345678901234567},
+		{name: "beyond 64 bits", json: `123456789012345678901234`, str: "123456789012345678901234", num: -1},
+		{name: "fraction", json: `0.5`, str: "0.5", num: -1},
+		{name: "exponent", json: `1e3`, str: "1000", num: 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewConfig([]byte(`{"n": `+tt.json+`, "l": [`+tt.json+`]}`), "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.String("n", ""); got != tt.str {
+				t.Errorf("String = %q, want %q", got, tt.str)
+			}
+			if got := c.List("l", nil); !slices.Equal(got, []string{tt.str}) {
+				t.Errorf("List = %q, want [%q]", got, tt.str)
+			}
+			c.problems = nil
+			got := c.Int("n", -1)
+			if got != tt.num || (tt.num == -1) != (len(c.problems) == 1) {
+				t.Errorf("Int = %d with problems %v, want %d", got, c.problems, tt.num)
+			}
+		})
+	}
+}
+
+func TestNewConfig_RefusesWhatJSONRefuses(t *testing.T) {
+	for _, raw := range []string{`{"n": 1e400}`, `{} {}`, `{}}`, `{"a": 1`, `[1]`} {
+		if _, err := NewConfig([]byte(raw), "", nil); err == nil {
+			t.Errorf("NewConfig(%s) = nil error", raw)
+		}
+	}
+	for _, raw := range []string{``, `null`, ` {"a": [1, {"b": 2}]} `} {
+		if _, err := NewConfig([]byte(raw), "", nil); err != nil {
+			t.Errorf("NewConfig(%s) = %v", raw, err)
+		}
+	}
+}
