@@ -38,18 +38,21 @@ func DefaultRealmd() Realmd {
 
 // realmdParser reads realmd.yml.
 type realmdParser struct {
-	f        *file
-	dir      string // the config directory, absolute
-	r        Realmd
-	seen     map[string]Pos // setting id -> where it was set
-	seenKey  map[string]string
-	dirLine  int // line of plugin_directory
-	plugLine int // line of plugins
+	f       *file
+	dir     string // the config directory, absolute
+	r       Realmd
+	seen    map[string]Pos // setting id -> where it was set
+	seenKey map[string]string
+	// headerSet holds the identity headers (headers.user, ...) set to a
+	// valid name; the others keep their default.
+	headerSet map[string]bool
+	dirLine   int // line of plugin_directory
+	plugLine  int // line of plugins
 }
 
 // parseRealmd reads realmd.yml's root node; nil means every default.
 func parseRealmd(f *file, root *yaml.Node, dir string) Realmd {
-	p := &realmdParser{f: f, dir: dir, r: DefaultRealmd(), seen: map[string]Pos{}, seenKey: map[string]string{}}
+	p := &realmdParser{f: f, dir: dir, r: DefaultRealmd(), seen: map[string]Pos{}, seenKey: map[string]string{}, headerSet: map[string]bool{}}
 	p.r.Pos = Pos{File: f.name}
 	if root == nil {
 		return p.r
@@ -197,17 +200,7 @@ var (
 // check validates what depends on more than one key.
 func (p *realmdParser) check() {
 	f, r := p.f, &p.r
-	h := r.Headers
-	seen := map[string]string{}
-	for _, x := range []struct{ key, name string }{
-		{"headers.user", h.User}, {"headers.roles", h.Roles}, {"headers.backend_roles", h.BackendRoles},
-	} {
-		c := strings.ToLower(x.name)
-		if other, dup := seen[c]; dup {
-			f.errorf(p.seen[x.key].Line, x.key, "%q is also %s; each identity header needs its own name", x.name, other)
-		}
-		seen[c] = x.key
-	}
+	p.checkHeaders()
 	if r.PluginDir != "" {
 		dir := r.PluginDir
 		if !filepath.IsAbs(dir) {
@@ -228,6 +221,38 @@ func (p *realmdParser) check() {
 	}
 	if len(r.Catalog) > 0 && r.PluginDir == "" {
 		f.errorf(p.plugLine, "plugins", "third-party plugins need plugin_directory, the directory their commands are in")
+	}
+}
+
+// checkHeaders reports two identity headers with the same name (header
+// names ignore case) at the key that was written: the later one when both
+// were, otherwise the one that takes the other's default (a header whose
+// value was refused, and reported, keeps its default).
+func (p *realmdParser) checkHeaders() {
+	h := p.r.Headers
+	hs := []struct{ key, name string }{
+		{"headers.user", h.User}, {"headers.roles", h.Roles}, {"headers.backend_roles", h.BackendRoles},
+	}
+	for i, b := range hs {
+		for _, a := range hs[:i] {
+			if !strings.EqualFold(a.name, b.name) {
+				continue
+			}
+			posA, setA := p.seen[a.key], p.headerSet[a.key]
+			posB, setB := p.seen[b.key], p.headerSet[b.key]
+			switch {
+			case setA && setB:
+				if posA.Line > posB.Line {
+					a, b, posA, posB = b, a, posB, posA
+				}
+				p.f.errorf(posB.Line, b.key, "%q is already %s (line %d); each identity header needs its own name", b.name, a.key, posA.Line)
+			case setB:
+				p.f.errorf(posB.Line, b.key, "%q is already the default of %s; each identity header needs its own name", b.name, a.key)
+			default:
+				p.f.errorf(posA.Line, a.key, "%q is already the default of %s; each identity header needs its own name", a.name, b.key)
+			}
+			break
+		}
 	}
 }
 

@@ -186,6 +186,7 @@ func headerSetting(set func(h *IdentityHeaders, s string)) func(p *realmdParser,
 			return
 		}
 		set(&p.r.Headers, s)
+		p.headerSet[path] = true
 	}
 }
 

@@ -182,3 +182,26 @@ func TestValidHeaderName(t *testing.T) {
 		}
 	}
 }
+
+func TestRealmd_DuplicateHeaderIsReportedAtTheKeyWritten(t *testing.T) {
+	tests := []struct {
+		name   string
+		realmd string
+		want   string
+	}{
+		{name: "a header takes another's default", realmd: "listen: 127.0.0.1:9300\nheaders:\n  user: X-Auth-Roles\n",
+			want: `realmd.yml:3: headers.user: "X-Auth-Roles" is already the default of headers.roles; each identity header needs its own name`},
+		{name: "a later header takes an earlier one's default, ignoring case", realmd: "headers:\n  backend_roles: x-auth-user\n",
+			want: `realmd.yml:2: headers.backend_roles: "x-auth-user" is already the default of headers.user; each identity header needs its own name`},
+		{name: "both written: reported at the second", realmd: "headers:\n  roles: X-Same\n  user: X-Same\n",
+			want: `realmd.yml:3: headers.user: "X-Same" is already headers.roles (line 2); each identity header needs its own name`},
+		{name: "dotted keys", realmd: "headers.roles: X-A\nheaders.backend_roles: X-A\n",
+			want: `realmd.yml:2: headers.backend_roles: "X-A" is already headers.roles (line 1); each identity header needs its own name`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{RealmdFile: tt.realmd}), nil)
+			assertProblems(t, s, ps, tt.want)
+		})
+	}
+}
