@@ -257,3 +257,30 @@ func TestLoad_OnlyRegularFilesOfBoundedSize(t *testing.T) {
 		})
 	}
 }
+
+func TestLoad_RolesMetaIsChecked(t *testing.T) {
+	tests := []struct {
+		name  string
+		roles string
+		want  []string
+	}{
+		{name: "v2", roles: "_meta:\n  type: \"roles\"\n  config_version: 2\nreader: {}\n"},
+		{name: "legacy v1 without _meta", roles: "reader:\n  cluster: [CLUSTER_COMPOSITE_OPS_RO]\n"},
+		{name: "wrong type", roles: "_meta: {type: rolesmapping, config_version: 2}\n",
+			want: []string{`roles.yml:1: _meta.type: must be "roles" in roles.yml, not "rolesmapping"`}},
+		{name: "old version", roles: "reader: {}\n_meta:\n  type: roles\n  config_version: 1\n",
+			want: []string{"roles.yml:4: _meta.config_version: config_version 1 is not supported: a file with _meta must have config_version: 2 (the legacy v1 format has no _meta at all)"}},
+		{name: "missing type", roles: "_meta:\n  config_version: 2\n",
+			want: []string{"roles.yml:2: _meta.type: missing; add type: roles"}},
+		{name: "unknown key", roles: "_meta: {type: roles, config_version: 2, version: 2}\n",
+			want: []string{`roles.yml:1: _meta.version: unknown key "version"; the keys allowed here are: config_version, type`}},
+		{name: "null", roles: "_meta:\n",
+			want: []string{"roles.yml:1: _meta: must be a mapping: _meta: {type: roles, config_version: 2}"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{RolesFile: tt.roles}), nil)
+			assertProblems(t, s, ps, tt.want...)
+		})
+	}
+}

@@ -68,17 +68,21 @@ var staticRoles = []string{
 	"logstash", "readall_and_monitor", "readall",
 }
 
-// parseRoles collects the role names of roles.yml; the roles' content is
-// not read. The static roles are always present.
+// parseRoles collects the role names of roles.yml and checks its _meta,
+// as the other files' is checked; the roles' content is not read. A file
+// without _meta is the legacy v1 form, whose role names are read the same
+// way. The static roles are always present.
 func parseRoles(f *file, root *yaml.Node) map[string]bool {
 	roles := make(map[string]bool, len(staticRoles))
 	for _, r := range staticRoles {
 		roles[r] = true
 	}
-	f.pairs(root, "", func(k, _ *yaml.Node, _ string) {
-		if k.Value != "_meta" {
-			roles[k.Value] = true
+	f.pairs(root, "", func(k, v *yaml.Node, path string) {
+		if k.Value == "_meta" {
+			f.meta(v, path, "roles")
+			return
 		}
+		roles[k.Value] = true
 	})
 	return roles
 }
