@@ -94,3 +94,60 @@ func TestBatcher_BatchesStayUnderTheByteBound(t *testing.T) {
 		t.Fatalf("%d items sent, want 200", seen)
 	}
 }
+
+func TestBatcher_AFullQueueRefusesAtOnce(t *testing.T) {
+	const big = 100
+	sizeOf := func(i int) int {
+		if i >= big {
+			return i
+		}
+		return 1
+	}
+	tests := []struct {
+		name   string
+		limit  int
+		bytes  int
+		queued []int // added while the first send is blocked; all fit
+		refuse int   // then refused
+	}{
+		{name: "by count", limit: 3, queued: []int{2, 3, 4}, refuse: 5},
+		{name: "by bytes", bytes: 250, queued: []int{2, 120, 121, 3}, refuse: 130},
+		{name: "one item larger than the bound goes when the queue is empty", bytes: 250, queued: []int{300}, refuse: 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			entered := make(chan []int, 10)
+			gate := make(chan struct{})
+			b := &batcher[int]{size: sizeOf, limit: tt.limit, limitBytes: tt.bytes, send: func(batch []int) error {
+				entered <- append([]int(nil), batch...)
+				<-gate
+				return nil
+			}}
+			first := make(chan error)
+			go func() { first <- b.add(1) }()
+			<-entered // the first add now sends, and holds the sending role
+			for _, i := range tt.queued {
+				if err := b.add(i); err != nil {
+					t.Fatalf("add(%d) while below the bound: %v", i, err)
+				}
+			}
+			if err := b.add(tt.refuse); !errors.Is(err, errQueueFull) {
+				t.Fatalf("add(%d) past the bound: got %v, want errQueueFull", tt.refuse, err)
+			}
+			close(gate)
+			if err := <-first; err != nil {
+				t.Fatal(err)
+			}
+			var sent []int
+			for len(entered) > 0 {
+				sent = append(sent, <-entered...)
+			}
+			if len(sent) != len(tt.queued) {
+				t.Fatalf("sent %v after the first item, want %v", sent, tt.queued)
+			}
+			if err := b.add(tt.refuse); err != nil {
+				t.Fatalf("add once the queue drained: %v", err)
+			}
+		})
+	}
+}

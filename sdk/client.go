@@ -99,11 +99,13 @@ type Client struct {
 	rpc   pb.RealmClient
 	unary bool
 
-	ctx    context.Context // lives as long as the stream
-	cancel context.CancelFunc
-	stream pb.Realm_ExchangeClient
-	calls  *batcher[*pb.Call]
-	nextID atomic.Uint64
+	ctx     context.Context // lives as long as the stream
+	cancel  context.CancelCauseFunc
+	stream  pb.Realm_ExchangeClient
+	calls   *batcher[outgoing]
+	sendBuf []*pb.Call   // the current sender's (see sendCalls)
+	longest atomic.Int64 // the largest TimeoutMs sent, for watch
+	nextID  atomic.Uint64
 
 	mu      sync.Mutex
 	pending map[uint64]chan *pb.Reply
@@ -126,6 +128,17 @@ func Launch(cfg LaunchConfig) (*Client, error) {
 		cfg.Logger = hclog.NewNullLogger()
 	}
 	configureChild(cfg.Cmd)
+	c, err := launch(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !c.unary {
+		go c.watch(cfg.Logger, stuckAfter, stuckCheck)
+	}
+	return c, nil
+}
+
+func launch(cfg LaunchConfig) (*Client, error) {
 	if cfg.Checksum == nil {
 		return start(cfg, nil)
 	}
@@ -239,24 +252,51 @@ func connect(gp *plugin.Client, unary bool) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: dispensing plugin: %w", ErrUnavailable, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	c, err := newClient(raw.(pb.RealmClient), unary)
+	if err != nil {
+		return nil, err
+	}
+	c.gp = gp
+	return c, nil
+}
+
+// The host's queue of calls waiting for the stream is bounded, so that a
+// plugin that stops reading costs realmd a bounded amount of memory; past
+// either bound a call fails at once with ErrUnavailable. The queue only
+// grows while a send is blocked: the plugin holds 64 calls in service and
+// 1024 queued, and 16 MiB more fill the HTTP/2 window, before realmd's
+// sends wait at all. 4096 calls is far more than realmd has in flight
+// (each pipeline stage runs at most 128 jobs at once); 64 MiB leaves room
+// for large headers (one call larger than that still goes when the queue
+// is empty). They are variables for tests.
+var (
+	maxQueuedCalls = 4096
+	maxQueuedBytes = 64 << 20
+)
+
+// newClient opens the call stream on rpc and starts receiving from it.
+func newClient(rpc pb.RealmClient, unary bool) (*Client, error) {
+	ctx, cancel := context.WithCancelCause(context.Background())
 	c := &Client{
-		gp:      gp,
-		rpc:     raw.(pb.RealmClient),
+		rpc:     rpc,
 		unary:   unary,
 		ctx:     ctx,
 		cancel:  cancel,
 		pending: map[uint64]chan *pb.Reply{},
 		done:    make(chan struct{}),
 	}
+	var err error
 	c.stream, err = c.rpc.Exchange(ctx)
 	if err != nil {
-		cancel()
+		cancel(nil)
 		return nil, fmt.Errorf("%w: opening call stream: %w", ErrUnavailable, err)
 	}
-	c.calls = &batcher[*pb.Call]{send: func(batch []*pb.Call) error {
-		return c.stream.Send(&pb.Calls{Calls: batch})
-	}, size: (*pb.Call).SizeVT}
+	c.calls = &batcher[outgoing]{
+		send:       c.sendCalls,
+		size:       func(o outgoing) int { return o.call.SizeVT() },
+		limit:      maxQueuedCalls,
+		limitBytes: maxQueuedBytes,
+	}
 	go c.receive()
 	return c, nil
 }
@@ -270,7 +310,8 @@ func (c *Client) Pid() int {
 }
 
 // Done is closed when the call stream breaks, which happens when the plugin
-// process dies or Kill is called.
+// process dies, Kill is called, or the plugin stops reading its calls (see
+// stuckAfter).
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Exited reports whether the plugin process has exited.
@@ -279,8 +320,10 @@ func (c *Client) Exited() bool { return c.gp.Exited() }
 // Kill stops the plugin: it closes the connection, waits briefly for a clean
 // exit, then kills the process. It is safe to call more than once.
 func (c *Client) Kill() {
-	c.cancel()
-	c.gp.Kill()
+	c.cancel(nil)
+	if c.gp != nil {
+		c.gp.Kill()
+	}
 }
 
 // Describe asks the plugin what it serves.
@@ -366,12 +409,12 @@ func (c *Client) call(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
 		// Sending would race the plugin's answer against ctx.Done.
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		call.TimeoutMs = max(time.Until(dl).Milliseconds(), 1)
-	}
 	var reply *pb.Reply
 	var err error
 	if c.unary {
+		if dl, ok := ctx.Deadline(); ok {
+			call.TimeoutMs = max(time.Until(dl).Milliseconds(), 1)
+		}
 		reply, err = c.rpc.Invoke(ctx, call)
 		if err != nil {
 			err = c.transportError(ctx, err)
@@ -407,9 +450,15 @@ func (c *Client) exchange(ctx context.Context, call *pb.Call) (*pb.Reply, error)
 	c.pending[call.Id] = ch
 	c.mu.Unlock()
 
-	if err := c.calls.add(call); err != nil {
+	if err := c.calls.add(outgoing{call, ctx}); err != nil {
 		c.forget(call.Id)
-		return nil, c.transportError(ctx, err)
+		if errors.Is(err, errQueueFull) {
+			return nil, fmt.Errorf("%w: the plugin is not keeping up: %w", ErrUnavailable, err)
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+		}
+		return nil, c.streamError(err)
 	}
 	select {
 	case reply := <-ch:
@@ -421,6 +470,48 @@ func (c *Client) exchange(ctx context.Context, call *pb.Call) (*pb.Reply, error)
 		c.forget(call.Id)
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
+}
+
+// outgoing is a call waiting for the stream, with its caller's context.
+type outgoing struct {
+	call *pb.Call
+	ctx  context.Context
+}
+
+// sendCalls sends the calls of batch whose callers still wait, each with
+// the time left to its deadline as it leaves: time spent queued here counts
+// against it, and a call whose caller has given up is not sent at all (after
+// a stall, the plugin would otherwise run every abandoned call, with a fresh
+// budget). Only the batcher's current sender calls it, so c.sendBuf is its
+// own.
+func (c *Client) sendCalls(batch []outgoing) error {
+	now := time.Now()
+	calls := c.sendBuf[:0]
+	longest := int64(0)
+	for _, o := range batch {
+		if o.ctx.Err() != nil {
+			continue // its caller has returned
+		}
+		if dl, ok := o.ctx.Deadline(); ok {
+			left := dl.Sub(now)
+			if left <= 0 {
+				continue // its caller returns as its timer fires
+			}
+			o.call.TimeoutMs = max(left.Milliseconds(), 1)
+			longest = max(longest, o.call.TimeoutMs)
+		}
+		calls = append(calls, o.call)
+	}
+	if longest > c.longest.Load() {
+		c.longest.Store(longest)
+	}
+	var err error
+	if len(calls) > 0 {
+		err = c.stream.Send(&pb.Calls{Calls: calls})
+	}
+	clear(calls) // the calls are their callers'; keep none alive
+	c.sendBuf = calls[:0]
+	return err
 }
 
 func (c *Client) forget(id uint64) {
@@ -435,6 +526,19 @@ func (c *Client) brokenErr() error {
 	return c.broken
 }
 
+// streamError says why the stream broke with err: Kill, the watch, or the
+// plugin's end.
+func (c *Client) streamError(err error) error {
+	switch cause := context.Cause(c.ctx); cause {
+	case nil:
+		return fmt.Errorf("%w: plugin stream closed: %w", ErrUnavailable, err)
+	case context.Canceled:
+		return fmt.Errorf("%w: plugin stopped", ErrUnavailable)
+	default:
+		return fmt.Errorf("%w: %w", ErrUnavailable, cause)
+	}
+}
+
 // receive delivers replies to their callers until the stream breaks, then
 // fails every pending call with ErrUnavailable.
 func (c *Client) receive() {
@@ -442,10 +546,7 @@ func (c *Client) receive() {
 		batch, err := c.stream.Recv()
 		if err != nil {
 			c.mu.Lock()
-			c.broken = fmt.Errorf("%w: plugin stream closed: %w", ErrUnavailable, err)
-			if errors.Is(c.ctx.Err(), context.Canceled) {
-				c.broken = fmt.Errorf("%w: plugin stopped", ErrUnavailable)
-			}
+			c.broken = c.streamError(err)
 			for id, ch := range c.pending {
 				ch <- nil
 				delete(c.pending, id)
@@ -463,4 +564,62 @@ func (c *Client) receive() {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// A plugin that leaves a call message unread for stuckAfter, and for twice
+// the longest deadline realmd has sent it, is stuck: realmd ends the
+// connection, which fails its calls and has the supervisor restart it.
+// While a plugin is saturated it reads again as soon as a call ends; one
+// whose realm honours ctx ends every call it holds by that call's
+// deadline, which realmd's request_timeout bounds (10 s by default).
+// Thirty seconds is three times that, and short enough that a wedged
+// plugin does not hold a domain down for long. stuckCheck is how often the
+// watch looks: the only cost, once a second per plugin, is one lock. They
+// are variables for tests.
+var (
+	stuckAfter = 30 * time.Second
+	stuckCheck = time.Second
+)
+
+// watch ends the connection when one send stays blocked longer than after
+// (see stuckAfter), looking every every. It returns when Done closes.
+func (c *Client) watch(logger hclog.Logger, after, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var s stall
+	for {
+		select {
+		case <-c.done:
+			return
+		case now := <-t.C:
+			sending, rounds := c.calls.progress()
+			blocked := s.observe(now, sending, rounds)
+			limit := max(after, 2*time.Duration(c.longest.Load())*time.Millisecond)
+			if blocked < limit {
+				continue
+			}
+			logger.Error("plugin stopped reading its calls; restarting it", "for", blocked.Round(time.Second))
+			c.cancel(fmt.Errorf("plugin stopped reading its calls for %v", blocked.Round(time.Second)))
+			return
+		}
+	}
+}
+
+// stall tells, from periodic looks at a batcher's progress, how long its
+// current send has been blocked.
+type stall struct {
+	since   time.Time
+	sending bool
+	rounds  uint64
+}
+
+// observe records a look at now and returns how long the send under way
+// has been blocked at least: since an earlier look that saw the same send
+// under way and nothing finish since. It is 0 when no send is under way.
+func (s *stall) observe(now time.Time, sending bool, rounds uint64) time.Duration {
+	if !sending || !s.sending || rounds != s.rounds {
+		*s = stall{since: now, sending: sending, rounds: rounds}
+		return 0
+	}
+	return now.Sub(s.since)
 }

@@ -1,0 +1,225 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+
+	pb "github.com/realmd/realmd/sdk/proto/realmv1"
+)
+
+// fakeStream is a call stream whose every Send waits until the test lets it
+// through (or the stream ends, as gRPC's does), so a test can hold the
+// host's sender and queue calls behind it. It never replies.
+type fakeStream struct {
+	grpc.BidiStreamingClient[pb.Calls, pb.Replies]
+	ctx     context.Context
+	entered chan struct{}   // one per Send that begins
+	gate    chan struct{}   // one per Send let through
+	sent    chan []*pb.Call // what each Send let through carried
+}
+
+func (f *fakeStream) Send(m *pb.Calls) error {
+	f.entered <- struct{}{}
+	select {
+	case <-f.gate:
+		f.sent <- append([]*pb.Call(nil), m.GetCalls()...)
+		return nil
+	case <-f.ctx.Done():
+		return f.ctx.Err()
+	}
+}
+
+func (f *fakeStream) Recv() (*pb.Replies, error) {
+	<-f.ctx.Done()
+	return nil, f.ctx.Err()
+}
+
+type fakeRealmClient struct {
+	pb.RealmClient
+	stream *fakeStream
+}
+
+func (f fakeRealmClient) Exchange(ctx context.Context, _ ...grpc.CallOption) (pb.Realm_ExchangeClient, error) {
+	f.stream.ctx = ctx
+	return f.stream, nil
+}
+
+// heldClient returns a Client whose stream is a fakeStream.
+func heldClient(t *testing.T) (*Client, *fakeStream) {
+	t.Helper()
+	f := &fakeStream{entered: make(chan struct{}, 100), gate: make(chan struct{}), sent: make(chan []*pb.Call, 100)}
+	c, err := newClient(fakeRealmClient{stream: f}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Kill)
+	return c, f
+}
+
+// authenticate calls c.Authenticate for user in a goroutine; the channel
+// gets its error.
+func authenticate(ctx context.Context, c *Client, user string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.Authenticate(ctx, &Credentials{Username: user, Password: []byte("pw")})
+		done <- err
+	}()
+	return done
+}
+
+// waitQueued waits until n calls wait in c's batcher.
+func waitQueued(t *testing.T, c *Client, n int) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		c.calls.mu.Lock()
+		q := len(c.calls.queue)
+		c.calls.mu.Unlock()
+		if q == n {
+			return
+		}
+	}
+	t.Fatalf("%d calls never queued", n)
+}
+
+func usernames(calls []*pb.Call) []string {
+	var out []string
+	for _, c := range calls {
+		out = append(out, c.GetAuthenticate().GetUsername())
+	}
+	return out
+}
+
+// A call that waited in the host's queue leaves with the time left to its
+// deadline, not the time it had when it was queued; a call whose caller
+// gave up while it waited is not sent (found by review: after a stall the
+// plugin ran every abandoned bcrypt and LDAP call with a fresh budget).
+func TestClient_QueuedCallsLeaveWithTheirRemainingDeadline(t *testing.T) {
+	c, f := heldClient(t)
+	first := authenticate(context.Background(), c, "first")
+	<-f.entered // the first call's send holds the stream
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	gone := authenticate(cancelled, c, "cancelled")
+	expiring, cancelExpiring := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelExpiring()
+	expired := authenticate(expiring, c, "expired")
+	deadline := time.Now().Add(time.Minute)
+	waiting, cancelWaiting := context.WithDeadline(context.Background(), deadline)
+	defer cancelWaiting()
+	live := authenticate(waiting, c, "live")
+	waitQueued(t, c, 3)
+
+	cancel()
+	for _, ch := range []<-chan error{gone, expired} {
+		if err := <-ch; !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("a caller that gave up: %v", err)
+		}
+	}
+	released := time.Now() // at least 50ms after live was queued
+	f.gate <- struct{}{}
+	if got := usernames(<-f.sent); len(got) != 1 || got[0] != "first" {
+		t.Fatalf("first message carried %v", got)
+	}
+	f.gate <- struct{}{}
+	calls := <-f.sent
+	if got := usernames(calls); len(got) != 1 || got[0] != "live" {
+		t.Fatalf("second message carried %v, want only the call whose caller still waits", got)
+	}
+	if left := deadline.Sub(released).Milliseconds(); calls[0].GetTimeoutMs() > left || calls[0].GetTimeoutMs() <= 0 {
+		t.Errorf("the queued call left with timeout_ms %d; at most %d remained when it was sent", calls[0].GetTimeoutMs(), left)
+	}
+	c.Kill()
+	<-first
+	<-live
+}
+
+// A plugin that stops reading its stream fills the host's queue up to its
+// bound; calls past it fail at once, saying why (found by review: 53,794
+// queued calls, about 220 MiB, behind one blocked send).
+func TestClient_AFullQueueFailsCallsAtOnce(t *testing.T) {
+	defer func(n int) { maxQueuedCalls = n }(maxQueuedCalls)
+	maxQueuedCalls = 2
+	c, f := heldClient(t)
+	first := authenticate(context.Background(), c, "first")
+	<-f.entered
+	queued := []<-chan error{authenticate(context.Background(), c, "a"), authenticate(context.Background(), c, "b")}
+	waitQueued(t, c, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // bounds a failing test
+	defer cancel()
+	_, _, err := c.Authenticate(ctx, &Credentials{Username: "c", Password: []byte("pw")})
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "not keeping up") {
+		t.Fatalf("a call past the queue's bound: got %v, want ErrUnavailable saying the plugin is not keeping up", err)
+	}
+	c.Kill()
+	for _, ch := range append(queued, first) {
+		if err := <-ch; !errors.Is(err, ErrUnavailable) {
+			t.Errorf("a call of a killed client: %v", err)
+		}
+	}
+}
+
+// A send that stays blocked ends the connection: Done closes, so the
+// supervisor restarts the plugin, and the calls in flight fail with
+// ErrUnavailable (found by review: a plugin that stopped reading hung
+// realmd's sender, and Done never closed).
+func TestClient_AStuckPluginIsDisconnected(t *testing.T) {
+	c, f := heldClient(t)
+	var logs bytes.Buffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Error})
+	go c.watch(logger, 50*time.Millisecond, 5*time.Millisecond)
+	first := authenticate(context.Background(), c, "first")
+	<-f.entered
+	select {
+	case <-c.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("Done did not close while the plugin read nothing")
+	}
+	if err := <-first; !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "stopped reading") {
+		t.Errorf("the blocked call: got %v, want ErrUnavailable saying the plugin stopped reading", err)
+	}
+	if _, _, err := c.Authenticate(context.Background(), &Credentials{Username: "u"}); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "stopped reading") {
+		t.Errorf("a later call: got %v", err)
+	}
+	if !strings.Contains(logs.String(), "plugin stopped reading its calls; restarting it") {
+		t.Errorf("log lacks the reason:\n%s", logs.String())
+	}
+}
+
+func TestStall_MeasuresOneBlockedSendOnly(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	type look struct {
+		at      time.Duration
+		sending bool
+		rounds  uint64
+		want    time.Duration
+	}
+	tests := []struct {
+		name  string
+		looks []look
+	}{
+		{name: "one send blocked across looks", looks: []look{
+			{0, true, 4, 0}, {time.Second, true, 4, time.Second}, {5 * time.Second, true, 4, 5 * time.Second}}},
+		{name: "sends that keep finishing", looks: []look{
+			{0, true, 4, 0}, {time.Second, true, 6, 0}, {2 * time.Second, true, 9, 0}}},
+		{name: "a send that begins after an idle look counts from its first look", looks: []look{
+			{0, false, 4, 0}, {time.Second, true, 4, 0}, {3 * time.Second, true, 4, 2 * time.Second}}},
+		{name: "idle", looks: []look{{0, false, 4, 0}, {time.Second, false, 4, 0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s stall
+			for i, l := range tt.looks {
+				if got := s.observe(t0.Add(l.at), l.sending, l.rounds); got != l.want {
+					t.Fatalf("look %d: blocked for %v, want %v", i, got, l.want)
+				}
+			}
+		})
+	}
+}
