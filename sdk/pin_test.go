@@ -35,6 +35,10 @@ func TestMain(m *testing.M) {
 		Serve(Plugin{Name: "pinned", Version: ownLabel()})
 		os.Exit(0)
 	}
+	if os.Getenv(hugeReplyPluginEnv) != "" {
+		serveHugeReplies()
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

@@ -45,12 +45,20 @@ const parentPollInterval = 250 * time.Millisecond
 // per request by about 15%.
 const flowWindow = 16 << 20
 
-// maxMessage is the largest message either end accepts. gRPC's default of
-// 4 MiB is smaller than what realmd may have to send: one header can be as
-// large as max_header_bytes allows, and a refused message breaks the stream
-// for every call in flight. Both ends are realmd's own, and the batcher
-// keeps messages near maxBatchBytes.
-const maxMessage = math.MaxInt32
+// maxCallsMessage is the largest message a plugin accepts. gRPC's default
+// of 4 MiB is smaller than what realmd may have to send: one header can be
+// as large as max_header_bytes allows, and a refused message breaks the
+// stream for every call in flight. realmd is the plugin's parent, and the
+// batcher keeps messages near maxBatchBytes.
+const maxCallsMessage = math.MaxInt32
+
+// maxMessage is the largest message realmd accepts from a plugin: 64 MiB.
+// A plugin built with this SDK never sends more than maxReply per reply
+// (maxBatchBytes per message, unless one reply alone is larger), so the
+// bound is never met by it; a plugin built otherwise cannot make realmd
+// allocate gigabytes for one reply. A larger message breaks the stream,
+// and the supervisor restarts the plugin.
+const maxMessage = 64 << 20
 
 // grpcPlugin binds the Realm service into go-plugin.
 type grpcPlugin struct {
@@ -89,7 +97,7 @@ func Serve(p Plugin) {
 		Plugins:         plugin.PluginSet{pluginName: &grpcPlugin{server: srv}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, grpc.InitialWindowSize(flowWindow), grpc.InitialConnWindowSize(flowWindow),
-				grpc.MaxRecvMsgSize(maxMessage), grpc.ForceServerCodecV2(newWireCodec()))...)
+				grpc.MaxRecvMsgSize(maxCallsMessage), grpc.ForceServerCodecV2(newWireCodec()))...)
 		},
 		Logger: logger,
 	})

@@ -24,6 +24,13 @@ const (
 	maxQueued       = 1024
 )
 
+// maxReply bounds one reply's encoded size; a larger one becomes an
+// ErrInternal reply for its call. An answer is an identity (a name, roles,
+// attributes: kilobytes); 16 MiB is the sdk.ReadFile bound, and a quarter
+// of what realmd accepts in one message (maxMessage), which a well-behaved
+// plugin must never exceed: that breaks the stream for every call in flight.
+const maxReply = 16 << 20
+
 // instance is one configured realm: exactly one of the three is set.
 type instance struct {
 	role          Role
@@ -237,7 +244,21 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 func (s *server) Invoke(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
 	ctx, cancel := withTimeoutMs(ctx, call.GetTimeoutMs())
 	defer cancel()
-	return s.handle(ctx, call), nil
+	reply, _ := s.bound(s.handle(ctx, call))
+	return reply, nil
+}
+
+// bound returns reply, or an ErrInternal reply for its call when reply is
+// larger than maxReply, and the size of what it returns.
+func (s *server) bound(reply *pb.Reply) (*pb.Reply, int) {
+	n := reply.SizeVT()
+	if n <= maxReply {
+		return reply, n
+	}
+	err := fmt.Errorf("%w: reply of %d bytes exceeds %d MiB", ErrInternal, n, maxReply>>20)
+	s.logger.Error("failing a call whose answer is too large", "error", err)
+	reply = &pb.Reply{Id: reply.GetId(), Error: errorToWire(err)}
+	return reply, reply.SizeVT()
 }
 
 // withTimeoutMs bounds ctx by a call's timeout_ms; 0 is no bound.
@@ -300,9 +321,9 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 		go func() {
 			defer wg.Done()
 			for c := range calls {
-				reply := s.handle(c.batch.ctx, c.call)
+				reply, n := s.bound(s.handle(c.batch.ctx, c.call))
 				c.batch.done()
-				_ = replies.add(reply) // a failed send ends the stream
+				_ = replies.addSized(reply, n) // a failed send ends the stream
 			}
 		}()
 	}
