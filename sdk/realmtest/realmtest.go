@@ -54,14 +54,16 @@ func ServeIfChild(p sdk.Plugin) {
 
 // selfCommand is the current test binary, re-executed as the plugin. The
 // -test.run pattern matches nothing, so a binary whose TestMain forgot
-// ServeIfChild runs no tests and fails the handshake instead.
+// ServeIfChild runs no tests and fails the handshake instead. The plugin
+// gets the test's whole environment (sdk.Launch passes a command's own
+// Env and nothing more): a test may configure its plugin through it.
 func selfCommand() *exec.Cmd {
 	exe, err := os.Executable()
 	if err != nil {
 		exe = os.Args[0]
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = []string{pluginEnv + "=1"}
+	cmd.Env = append(os.Environ(), pluginEnv+"=1")
 	return cmd
 }
 
