@@ -193,6 +193,13 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 		reply.Error = errorToWire(ErrNotConfigured)
 		return reply
 	}
+	if err := ctx.Err(); err != nil {
+		// The call's time ran out while it waited for a worker: its caller
+		// has gone, so the realm is spared the work (a plugin catching up
+		// after a stall would otherwise run every abandoned call).
+		reply.Error = errorToWire(fmt.Errorf("%w: the call waited past its deadline: %w", ErrUnavailable, err))
+		return reply
+	}
 	var err error
 	switch k := call.GetKind().(type) {
 	case *pb.Call_Extract:
