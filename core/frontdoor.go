@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/realmd/realmd/core/config"
 	"github.com/realmd/realmd/pipeline"
 	"github.com/realmd/realmd/sdk"
 )
@@ -51,12 +52,12 @@ func (f *frontDoor) routes() http.Handler {
 // reports false; otherwise it returns the identity for the caller to write.
 func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (*pipeline.Identity, *sdk.Request, bool) {
 	start := time.Now()
-	if name, bad := forbiddenHeader(r.Header); bad {
+	g := f.d.current.Load()
+	if name, bad := forbiddenHeader(r.Header, g.Settings.Realmd.Headers); bad {
 		f.d.metrics.answered(outcomeForbidden, false, start)
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": fmt.Sprintf("header %q is not allowed", name), "status": 403})
 		return nil, nil, false
 	}
-	g := f.d.current.Load()
 	var req *sdk.Request
 	var res pipeline.Result
 	for {
@@ -90,12 +91,27 @@ func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (*pipel
 	return res.Identity, req, true
 }
 
-// forbiddenHeader finds a header OpenSearch reserves for itself (spec 2.1).
-func forbiddenHeader(h http.Header) (string, bool) {
+// forbiddenHeader finds a header a request must not carry: one OpenSearch
+// reserves for itself (spec 2.1), or one of realmd's identity headers
+// spelled with underscores (X_Auth_Roles). Proxies replace the identity
+// headers by their exact names only, and CGI-style apps (WSGI, Rack) read
+// X_Auth_Roles and X-Auth-Roles as one header, joining the values, so a
+// client's X_Auth_Roles would add roles behind Caddy or Traefik (found by
+// review). Every proxy sends the client's headers to /auth, so refusing
+// them here covers them all.
+func forbiddenHeader(h http.Header, identity config.IdentityHeaders) (string, bool) {
 	const reserved = "_opendistro_security_"
 	for name := range h {
 		if n := strings.TrimSpace(name); len(n) >= len(reserved) && strings.EqualFold(n[:len(reserved)], reserved) {
 			return name, true
+		}
+		if strings.Contains(name, "_") {
+			dashed := strings.ReplaceAll(name, "_", "-")
+			for _, id := range [...]string{identity.User, identity.Roles, identity.BackendRoles} {
+				if strings.EqualFold(dashed, id) {
+					return name, true
+				}
+			}
 		}
 	}
 	return "", false

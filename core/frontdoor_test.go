@@ -254,3 +254,33 @@ func TestFrontDoor_ForwardAuthReadsTheOriginalQuery(t *testing.T) {
 		})
 	}
 }
+
+// An identity header spelled with underscores is refused: proxies replace
+// the exact names only, and CGI-style apps merge X_Auth_Roles into
+// X-Auth-Roles, so a client's value would add roles (found by review). The
+// exact names and other underscore headers are not refused.
+func TestFrontDoor_IdentityHeadersWithUnderscoresAreRefused(t *testing.T) {
+	d := New(Options{})
+	d.current.Store(inProcessGeneration(t, 1))
+	defer d.current.Load().close()
+	h := (&frontDoor{d: d, logger: d.logger}).routes()
+	for _, tt := range []struct {
+		name     string
+		wantCode int
+	}{
+		{"X_Auth_Roles", http.StatusForbidden},
+		{"x_auth_user", http.StatusForbidden},
+		{"X-Auth_Backend-Roles", http.StatusForbidden},
+		{"X-Auth-Roles", http.StatusOK}, // the proxy overwrites it for the app
+		{"X_Request_Id", http.StatusOK},
+	} {
+		r := httptest.NewRequest("GET", "/auth", nil)
+		r.Header.Set("X-User", "alice")
+		r.Header[tt.name] = []string{"all_access"} // as sent, not canonicalised
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.wantCode {
+			t.Errorf("header %s: %d, want %d; body %s", tt.name, w.Code, tt.wantCode, w.Body)
+		}
+	}
+}

@@ -156,7 +156,7 @@ func send(t *testing.T, base string, r request) response {
 		req.SetBasicAuth(r.user, r.pass)
 	}
 	for k, v := range r.header {
-		req.Header.Set(k, v)
+		req.Header[k] = append(req.Header[k], v) // the name as written, not canonicalised
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

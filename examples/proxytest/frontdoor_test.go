@@ -47,6 +47,31 @@ func testFrontDoor(t *testing.T, p proxy, d *e2e.Daemon, up *upstream) {
 			t.Errorf("realmd saw the client's forged URI; its log:\n%s", tail(log))
 		}
 	})
+	t.Run("identity headers spelled with underscores never reach the upstream", func(t *testing.T) {
+		// CGI-style apps (WSGI, Rack) read X_Auth_Roles as X-Auth-Roles
+		// and join the values (found by review: Caddy passed them on).
+		// realmd refuses them (403); nginx drops underscore headers itself.
+		before := up.hits()
+		resp := send(t, p.url, request{path: "/underscores", user: "kibanaro", pass: "kibanaro", header: map[string]string{
+			"X_Auth_User": "admin", "X_Auth_Roles": "all_access", "x_auth_backend_roles": "admin",
+		}})
+		switch resp.code {
+		case http.StatusForbidden:
+			if up.hits() != before {
+				t.Fatalf("the upstream was reached: %+v", up.last(t))
+			}
+		case http.StatusOK:
+			for name := range up.last(t).Header {
+				if strings.Contains(name, "_") && slices.ContainsFunc(identityHeaders, func(h string) bool {
+					return strings.EqualFold(strings.ReplaceAll(name, "_", "-"), h)
+				}) {
+					t.Errorf("the upstream got %s", name)
+				}
+			}
+		default:
+			t.Fatalf("status %d, want 403 (realmd refused) or 200 without the headers; body %q", resp.code, resp.body)
+		}
+	})
 	t.Run("realmd answering 503 does not let the request through", func(t *testing.T) {
 		unavailableCase(t, p, d, up)
 	})
