@@ -15,6 +15,7 @@ import (
 	"github.com/realmd/realmd/core/config"
 	"github.com/realmd/realmd/pipeline"
 	"github.com/realmd/realmd/sdk"
+	"github.com/realmd/realmd/sdk/pattern"
 )
 
 // newRequest turns an HTTP request into what the pipeline reads. For
@@ -71,7 +72,7 @@ func newXFFResolver(x config.XFF) (*xffResolver, error) {
 		res.header = "X-Forwarded-For"
 	}
 	if x.Enabled && x.InternalProxies != "" {
-		re, err := regexp.Compile(`^(?:` + x.InternalProxies + `)$`)
+		re, err := pattern.CompileWhole(x.InternalProxies)
 		if err != nil {
 			return nil, fmt.Errorf("config.dynamic.http.xff.internalProxies: %w", err)
 		}

@@ -104,7 +104,7 @@ a:
 			`hosts_resolver_mode, http, kibana, license, multi_rolespan_enabled, on_behalf_of, privileges_evaluation_ignore_unauthorized_indices, `+
 			`privileges_evaluation_type, respect_request_indices_options, transport_userrname_attribute`,
 		`realmd.yml:1: queue_size: must be between 1 and 1048576, not 0`,
-		"roles_mapping.yml:3: b.users[0]: pattern \"/(/\": error parsing regexp: missing closing ): `^(?:()$`",
+		"roles_mapping.yml:3: b.users[0]: pattern \"/(/\": error parsing regexp: missing closing ): `(`",
 		`roles_mapping.yml:5: a.bogus: unknown key "bogus"; the keys allowed here are: and_backend_roles, backend_roles, description, hidden, hosts, reserved, users`,
 	)
 }

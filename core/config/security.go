@@ -1,9 +1,9 @@
 package config
 
 import (
-	"regexp"
-
 	"gopkg.in/yaml.v3"
+
+	"github.com/realmd/realmd/sdk/pattern"
 )
 
 // defaultInternalProxies is OpenSearch's default http.xff.internalProxies:
@@ -199,7 +199,7 @@ func (p *securityParser) xff(_, v *yaml.Node, path string) {
 			if !ok {
 				return
 			}
-			if _, err := regexp.Compile(`^(?:` + s + `)$`); err != nil {
+			if _, err := pattern.CompileWhole(s); err != nil {
 				f.errorf(v.Line, path, "not a regular expression realmd can use (Go RE2 syntax, which lacks Java's lookaround and backreferences): %v", err)
 				return
 			}

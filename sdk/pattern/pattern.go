@@ -44,7 +44,7 @@ func Compile(s string) (Matcher, error) {
 	case s == "/":
 		return m, fmt.Errorf("pattern %q: a regular expression must be written /regex/", s)
 	case len(s) > 1 && strings.HasPrefix(s, "/") && strings.HasSuffix(s, "/"):
-		re, err := regexp.Compile(`^(?:` + s[1:len(s)-1] + `)$`)
+		re, err := CompileWhole(s[1 : len(s)-1])
 		if err != nil {
 			return m, fmt.Errorf("pattern %q: %w", s, err)
 		}
@@ -59,6 +59,45 @@ func Compile(s string) (Matcher, error) {
 		m.kind, m.lit = glob, s
 	}
 	return m, nil
+}
+
+// CompileWhole compiles expr to match whole strings only, as Java's
+// Matcher.matches() does. expr is compiled alone first: with an unbalanced
+// ")" of its own ("nobody)|(.*") it would close the anchoring group and
+// match anything, where Java refuses it (found by review). Constructs Go
+// reads other than Java are refused too (see javaDifference).
+func CompileWhole(expr string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(expr); err != nil {
+		return nil, err
+	}
+	if d := javaDifference(expr); d != "" {
+		return nil, fmt.Errorf("%s means something else in Java's regular expressions, which OpenSearch uses", d)
+	}
+	return regexp.Compile(`^(?:` + expr + `)$`)
+}
+
+// javaDifference names a construct of expr that Go's RE2 reads other than
+// Java's Pattern: a POSIX class inside brackets ([[:alpha:]]: in Java the
+// characters ":alph") or a class intersection ([a-z&&[^b]]: in Go the
+// character "&"). "" when there is none.
+func javaDifference(expr string) string {
+	depth := 0 // of brackets
+	for i := 0; i < len(expr); i++ {
+		switch c := expr[i]; {
+		case c == '\\':
+			i++ // the escaped character
+		case c == '[':
+			if depth > 0 && strings.HasPrefix(expr[i:], "[:") {
+				return "the POSIX class " + expr[i:min(len(expr), i+strings.Index(expr[i:]+":]", ":]")+2)] + " (use \\p{Alpha} and the like)"
+			}
+			depth++
+		case c == ']' && depth > 0:
+			depth--
+		case c == '&' && depth > 0 && strings.HasPrefix(expr[i:], "&&"):
+			return "the class intersection &&"
+		}
+	}
+	return ""
 }
 
 // MustCompile is Compile for patterns known to be valid; it panics otherwise.

@@ -42,7 +42,13 @@ func TestMatch_OpenSearchSemantics(t *testing.T) {
 }
 
 func TestCompile_BadPatternsAreErrors(t *testing.T) {
-	for _, p := range []string{"/", "/(unclosed/", "/(?=lookahead)/", "/a{2,1}/"} {
+	for _, p := range []string{"/", "/(unclosed/", "/(?=lookahead)/", "/a{2,1}/",
+		// Found by review: an unbalanced ")" closed the anchoring group and
+		// matched everything; Java refuses it.
+		"/nobody)|(.*/", "/admin)|(?:x/",
+		// Read differently by Go and Java: a POSIX class, a class intersection.
+		"/[[:alpha:]]/", "/[a-z&&[^b]]/",
+	} {
 		if _, err := Compile(p); err == nil {
 			t.Errorf("Compile(%q) succeeded, want an error", p)
 		}
@@ -62,5 +68,26 @@ func TestSet_MatchAny(t *testing.T) {
 	}
 	if _, err := CompileSet([]string{"ok", "/(/", "/"}); err == nil {
 		t.Error("want an error naming the bad patterns")
+	}
+}
+
+// An expression that Go and Java read alike still compiles, also with
+// brackets, escapes and & outside a class.
+func TestCompileWhole_KeepsWhatJavaReadsAlike(t *testing.T) {
+	for expr, match := range map[string]string{
+		`a|b`:          "b",
+		`[a-z]+&&x`:    "ab&&x",
+		`\[[:]x`:       "[:x",
+		`(?i)admin`:    "ADMIN",
+		`cn=[^,]+,o=x`: "cn=a,o=x",
+	} {
+		re, err := CompileWhole(expr)
+		if err != nil {
+			t.Errorf("CompileWhole(%q): %v", expr, err)
+			continue
+		}
+		if !re.MatchString(match) || re.MatchString(match+"tail") {
+			t.Errorf("CompileWhole(%q) does not match exactly %q", expr, match)
+		}
 	}
 }
