@@ -2,8 +2,11 @@ package core
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -281,6 +284,51 @@ func TestFrontDoor_IdentityHeadersWithUnderscoresAreRefused(t *testing.T) {
 		h.ServeHTTP(w, r)
 		if w.Code != tt.wantCode {
 			t.Errorf("header %s: %d, want %d; body %s", tt.name, w.Code, tt.wantCode, w.Body)
+		}
+	}
+}
+
+// fakeDNS answers reverse lookups from ptr and forward ones from a.
+type fakeDNS struct {
+	ptr map[string][]string
+	a   map[string][]netip.Addr
+}
+
+func (f fakeDNS) LookupAddr(_ context.Context, ip string) ([]string, error) {
+	if names, ok := f.ptr[ip]; ok {
+		return names, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: ip, IsNotFound: true}
+}
+
+func (f fakeDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if addrs, ok := f.a[host]; ok {
+		return addrs, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// A reverse DNS name counts only when it resolves back to the address, as
+// Java's InetAddress confirms it: whoever runs the reverse zone of an
+// address could otherwise name it into a hosts mapping (found by review).
+func TestLookupAddr_OnlyForwardConfirmedNames(t *testing.T) {
+	old := resolver
+	t.Cleanup(func() { resolver = old })
+	resolver = fakeDNS{
+		ptr: map[string][]string{"192.0.2.66": {"admin.corp.example.", "host66.corp.example."}, "192.0.2.67": {"admin.corp.example."}},
+		a: map[string][]netip.Addr{
+			"host66.corp.example.": {netip.MustParseAddr("::ffff:192.0.2.66")},
+			"admin.corp.example.":  {netip.MustParseAddr("198.51.100.1")},
+		},
+	}
+	for addr, want := range map[string][]string{
+		"192.0.2.66": {"host66.corp.example."}, // the first name that resolves back
+		"192.0.2.67": nil,                      // a name claimed by the reverse zone only
+		"192.0.2.68": nil,                      // no reverse name
+	} {
+		got, _ := lookupAddr(context.Background(), addr)
+		if !slices.Equal(got, want) {
+			t.Errorf("lookupAddr(%s) = %q, want %q", addr, got, want)
 		}
 	}
 }

@@ -135,6 +135,41 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 	return net.JoinHostPort(ip, strconv.Itoa(p)), caller, nil
 }
 
+// lookupAddr returns the host name of ip that hosts patterns and
+// ignore_hosts match in ip-hostname-lookup mode: its first reverse DNS name
+// that resolves back to ip, as Java's InetAddress.getHostName confirms it,
+// or none. Whoever runs the reverse zone of an address can name it
+// anything, admin.corp.example included; only the forward zone proves the
+// name (found by review: the unconfirmed names were matched).
 func lookupAddr(ctx context.Context, ip string) ([]string, error) {
-	return net.DefaultResolver.LookupAddr(ctx, ip)
+	want, err := netip.ParseAddr(ip)
+	if err != nil {
+		return nil, err
+	}
+	want = want.WithZone("").Unmap()
+	names, err := resolver.LookupAddr(ctx, ip)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		addrs, err := resolver.LookupNetIP(ctx, "ip", name)
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if a.WithZone("").Unmap() == want {
+				return []string{name}, nil
+			}
+		}
+	}
+	return nil, nil
 }
+
+// dnsResolver is the part of *net.Resolver that lookupAddr uses; resolver
+// is a variable for tests.
+type dnsResolver interface {
+	LookupAddr(ctx context.Context, addr string) ([]string, error)
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+var resolver dnsResolver = net.DefaultResolver
