@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -42,7 +43,9 @@ var realmdSettings = []*realmdSetting{
 		p.r.PluginDir, _ = p.f.str(v, path)
 	}},
 	{name: "cache.ttl_minutes", node: "plugins.security.cache.ttl_minutes", read: intSetting(0, maxInt32, func(r *Realmd, n int) {
-		r.CacheTTL = time.Duration(n) * time.Minute
+		// Saturates, as Guava's expireAfterWrite does: past about 292
+		// years of minutes the product overflowed and switched the cache off.
+		r.CacheTTL = min(time.Duration(n), math.MaxInt64/time.Minute) * time.Minute
 	})},
 	{name: "roles_mapping_resolution", node: "plugins.security.roles_mapping_resolution", read: enumSetting(strings.ToUpper,
 		" (OpenSearch logs an invalid value and falls back to MAPPING_ONLY; realmd refuses it)",

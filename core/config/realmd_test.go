@@ -205,3 +205,18 @@ func TestRealmd_DuplicateHeaderIsReportedAtTheKeyWritten(t *testing.T) {
 		})
 	}
 }
+
+// A huge cache.ttl_minutes saturates, as Guava's expireAfterWrite does,
+// instead of overflowing into a negative or short TTL (found by review).
+func TestRealmd_HugeCacheTTLSaturates(t *testing.T) {
+	for _, n := range []string{"153722868", "307445735", "2147483647"} {
+		s, ps := loadDir(writeDir(t, map[string]string{InternalUsersFile: noUsers, RealmdFile: "cache.ttl_minutes: " + n + "\n"}), nil)
+		assertProblems(t, s, ps)
+		if s == nil {
+			t.FailNow()
+		}
+		if s.Realmd.CacheTTL < 290*365*24*time.Hour {
+			t.Errorf("cache.ttl_minutes %s: CacheTTL %v, want the longest duration", n, s.Realmd.CacheTTL)
+		}
+	}
+}
