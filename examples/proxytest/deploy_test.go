@@ -64,11 +64,18 @@ func TestKubernetesSample_ServesTheMountedConfig(t *testing.T) {
 	if len(c.Args) == 0 || c.Args[0] != "serve" || i < 0 || i+1 >= len(c.Args) {
 		t.Fatalf("args %q: want serve --config DIR", c.Args)
 	}
-	if len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != c.Args[i+1] {
-		t.Errorf("the config is mounted at %+v, but realmd reads %s", c.VolumeMounts, c.Args[i+1])
+	if !slices.ContainsFunc(c.VolumeMounts, func(m struct {
+		MountPath string `yaml:"mountPath"`
+	}) bool {
+		return m.MountPath == c.Args[i+1]
+	}) {
+		t.Errorf("the volumes are mounted at %+v, but realmd reads %s", c.VolumeMounts, c.Args[i+1])
 	}
 	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" {
 		t.Errorf("probes %q and %q, want /readyz and /healthz", c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path)
+	}
+	if !strings.Contains(string(b), "kind: NetworkPolicy") {
+		t.Error("no NetworkPolicy: every pod in the cluster could reach /auth, /metrics and /_realmd/status")
 	}
 	a := deployment.Spec.Template.Metadata.Annotations
 	if a["prometheus.io/path"] != "/metrics" || len(c.Ports) != 1 || a["prometheus.io/port"] != strconv.Itoa(c.Ports[0].ContainerPort) {
