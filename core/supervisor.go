@@ -112,7 +112,7 @@ func startInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger, 
 	}
 	in.stopCtx, in.cancel = context.WithCancel(context.Background())
 	in.state.Store(StateStarting)
-	c, conf, sums, err := in.launch(ctx, false, true)
+	c, conf, sums, err := in.launch(ctx, firstStart)
 	if err != nil {
 		in.cancel()
 		return nil, err
@@ -127,7 +127,7 @@ func startInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger, 
 // Validate starts the plugin only to check a configuration, then stops it.
 func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) ([]sdk.Problem, error) {
 	in := &Instance{spec: spec, logger: logger.Named(spec.Name)}
-	c, _, _, err := in.launch(ctx, true, false)
+	c, _, _, err := in.launch(ctx, validateOnly)
 	if c != nil {
 		c.Kill()
 	}
@@ -137,10 +137,24 @@ func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) ([]sd
 	return nil, err
 }
 
-// launch starts one process and configures it. With withSums it also
-// returns the checksums of the files the instance depends on (see
-// configureSummed); otherwise sums is nil. On error the process is gone.
-func (in *Instance) launch(ctx context.Context, validateOnly, withSums bool) (c *sdk.Client, conf sdk.Configured, sums map[string]string, err error) {
+// launchMode is what launch is for.
+type launchMode int
+
+const (
+	// validateOnly configures the plugin validate-only; on error too the
+	// process is returned, for the caller to stop.
+	validateOnly launchMode = iota
+	// firstStart configures the plugin and returns the checksums of the
+	// files the instance depends on (see configureSummed).
+	firstStart
+	// restart configures the plugin again after it died; the instance
+	// keeps the sums of its first start.
+	restart
+)
+
+// launch starts one process and configures it, as mode says. sums is nil
+// but for firstStart. On error the process is gone, but for validateOnly.
+func (in *Instance) launch(ctx context.Context, mode launchMode) (c *sdk.Client, conf sdk.Configured, sums map[string]string, err error) {
 	s := in.spec
 	c, err = sdk.Launch(sdk.LaunchConfig{Cmd: s.Plugin.Command(), Checksum: s.Plugin.Checksum, Logger: in.logger, Unary: unaryTransport})
 	if err != nil {
@@ -153,8 +167,8 @@ func (in *Instance) launch(ctx context.Context, validateOnly, withSums bool) (c 
 		err = fmt.Errorf("plugin %q does not serve %s type %q", d.Name, s.Role, s.Type)
 	}
 	if err == nil {
-		cfg := sdk.Configuration{Role: s.Role, Type: s.Type, Instance: s.Name, JSON: s.Config, Dir: s.Dir, ValidateOnly: validateOnly}
-		if withSums {
+		cfg := sdk.Configuration{Role: s.Role, Type: s.Type, Instance: s.Name, JSON: s.Config, Dir: s.Dir, ValidateOnly: mode == validateOnly}
+		if mode == firstStart {
 			conf, sums, err = in.configureSummed(ctx, c, cfg)
 		} else {
 			conf, err = c.Configure(ctx, cfg)
@@ -164,7 +178,7 @@ func (in *Instance) launch(ctx context.Context, validateOnly, withSums bool) (c 
 		err = &ConfigProblems{Spec: s, Problems: conf.Problems}
 	}
 	if err != nil {
-		if validateOnly {
+		if mode == validateOnly {
 			return c, conf, nil, err
 		}
 		c.Kill()
@@ -263,7 +277,7 @@ func (in *Instance) supervise() {
 			backoff = min(backoff*2, restartBackoffMax)
 			// The sums stay those of the first start: a file changed
 			// since then keeps FilesChanged true until a reload.
-			nc, _, _, err := in.launch(in.stopCtx, false, false)
+			nc, _, _, err := in.launch(in.stopCtx, restart)
 			if err == nil {
 				in.restarts.Add(1)
 				in.setRunning(nc)
