@@ -412,9 +412,7 @@ func (c *Client) call(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
 	var reply *pb.Reply
 	var err error
 	if c.unary {
-		if dl, ok := ctx.Deadline(); ok {
-			call.TimeoutMs = max(time.Until(dl).Milliseconds(), 1)
-		}
+		call.TimeoutMs, _ = timeoutMs(ctx, time.Now())
 		reply, err = c.rpc.Invoke(ctx, call)
 		if err != nil {
 			err = c.transportError(ctx, err)
@@ -492,14 +490,12 @@ func (c *Client) sendCalls(batch []outgoing) error {
 		if o.ctx.Err() != nil {
 			continue // its caller has returned
 		}
-		if dl, ok := o.ctx.Deadline(); ok {
-			left := dl.Sub(now)
-			if left <= 0 {
-				continue // its caller returns as its timer fires
-			}
-			o.call.TimeoutMs = max(left.Milliseconds(), 1)
-			longest = max(longest, o.call.TimeoutMs)
+		ms, live := timeoutMs(o.ctx, now)
+		if !live {
+			continue // its caller returns as its timer fires
 		}
+		o.call.TimeoutMs = ms
+		longest = max(longest, ms)
 		calls = append(calls, o.call)
 	}
 	if longest > c.longest.Load() {
@@ -512,6 +508,18 @@ func (c *Client) sendCalls(batch []outgoing) error {
 	clear(calls) // the calls are their callers'; keep none alive
 	c.sendBuf = calls[:0]
 	return err
+}
+
+// timeoutMs is a call's timeout_ms as it leaves at now: the time left to
+// ctx's deadline in whole milliseconds, at least 1, or 0 when ctx has no
+// deadline. live is false when the deadline has passed.
+func timeoutMs(ctx context.Context, now time.Time) (ms int64, live bool) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return 0, true
+	}
+	left := dl.Sub(now)
+	return max(left.Milliseconds(), 1), left > 0
 }
 
 func (c *Client) forget(id uint64) {
