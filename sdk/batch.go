@@ -39,7 +39,7 @@ type batcher[T any] struct {
 	sizes   []int // of queue's items, when size is set
 	bytes   int   // the sum of sizes
 	sending bool
-	rounds  uint64 // sends and combining rounds finished, for progress
+	rounds  uint64 // sends finished, for progress
 	err     error  // the first send error; every later add returns it
 }
 
@@ -101,7 +101,6 @@ func (b *batcher[T]) addSized(item T, n int) error {
 		}
 	}
 	b.sending = false
-	b.rounds++
 	return b.err
 }
 
@@ -122,9 +121,10 @@ func (b *batcher[T]) next() (n, bytes int) {
 	return n, bytes
 }
 
-// progress reports whether a send is under way, and a count that grows
-// whenever a send or a round of sends ends: a send is stuck when two looks
-// far apart both see sending and the same count.
+// progress reports whether a send is under way, and the count of sends
+// finished: a send is stuck when two looks far apart both see sending and
+// the same count. (Every round of sending has at least one send: its
+// sender's own item.)
 func (b *batcher[T]) progress() (sending bool, rounds uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
