@@ -39,7 +39,7 @@ type batcher[T any] struct {
 	sizes   []int // of queue's items, when size is set
 	bytes   int   // the sum of sizes
 	sending bool
-	rounds  uint64 // sends finished, for progress
+	sent    uint64 // sends finished, for progress
 	err     error  // the first send error; every later add returns it
 }
 
@@ -95,7 +95,7 @@ func (b *batcher[T]) addSized(item T, n int) error {
 		b.mu.Unlock()
 		err := b.send(batch)
 		b.mu.Lock()
-		b.rounds++
+		b.sent++
 		if err != nil {
 			b.err, b.queue, b.sizes, b.bytes = err, nil, nil, 0
 		}
@@ -125,8 +125,8 @@ func (b *batcher[T]) next() (n, bytes int) {
 // finished: a send is stuck when two looks far apart both see sending and
 // the same count. (Every round of sending has at least one send: its
 // sender's own item.)
-func (b *batcher[T]) progress() (sending bool, rounds uint64) {
+func (b *batcher[T]) progress() (sending bool, sent uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.sending, b.rounds
+	return b.sending, b.sent
 }
