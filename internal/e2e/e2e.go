@@ -137,6 +137,20 @@ func (d *Daemon) Stop(t testing.TB) {
 // Log is everything realmd wrote so far.
 func (d *Daemon) Log() string { return d.log.String() }
 
+// WaitLog reports whether realmd's log holds substr within timeout: a line
+// realmd wrote before answering a request can still be on its way through
+// the pipe when the answer arrives.
+func (d *Daemon) WaitLog(substr string, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(d.Log(), substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // Do sends a request to realmd and returns status, headers and body.
 func (d *Daemon) Do(t testing.TB, method, path string, header http.Header) (int, http.Header, string) {
 	t.Helper()
