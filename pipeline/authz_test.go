@@ -186,3 +186,80 @@ func TestAuthz_FailuresAreSkipped(t *testing.T) {
 		})
 	}
 }
+
+func TestPipeline_BackendRolesAreASet(t *testing.T) {
+	// OpenSearch's User keeps backend roles in a set: a role named twice,
+	// by one realm or by two, is one role. The first occurrence keeps its
+	// place, so the order stays stable.
+	tests := []struct {
+		name   string
+		domain func() Domain
+		authz  []*sdk.Grant
+		req    *sdk.Request
+		want   []string
+		wantSR []string
+		// wantMapped: resolution BOTH adds the backend roles to the
+		// mapped ones, and the mapping names "admin" once more.
+		wantMapped []string
+	}{
+		{
+			name:       "a token naming a role twice, with no authorization backend",
+			domain:     func() Domain { return bearerDomain("jwt", true) },
+			req:        request("Authorization: Bearer carol;admin,ops,admin"),
+			want:       []string{"admin", "ops"},
+			wantMapped: []string{"admin", "ops"},
+		},
+		{
+			name: "a backend answering a role twice",
+			domain: func() Domain {
+				v := users()
+				v.roles["alice"] = []string{"admins", "staff", "admins", "staff"}
+				return basicDomain("basic", true, v)
+			},
+			req:        request("Authorization: Basic alice:secret"),
+			want:       []string{"admins", "staff"},
+			wantMapped: []string{"admins", "staff"},
+		},
+		{
+			name:   "an authenticator's duplicate and an authorizer's repeat of it",
+			domain: func() Domain { return bearerDomain("jwt", true) },
+			authz: []*sdk.Grant{
+				{BackendRoles: []string{"ops", "dev", "dev"}, SecurityRoles: []string{"s1", "s1"}, CacheTTL: sdk.CacheForever},
+				{BackendRoles: []string{"admin", "qa"}, SecurityRoles: []string{"s2", "s1"}, CacheTTL: sdk.CacheForever},
+			},
+			req:        request("Authorization: Bearer carol;admin,ops,admin"),
+			want:       []string{"admin", "ops", "dev", "qa"},
+			wantSR:     []string{"s1", "s2"},
+			wantMapped: []string{"admin", "dev", "ops", "qa", "s1", "s2"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mapper, err := NewRoleMapper(MapperConfig{Mode: Both, Mappings: []Mapping{{Role: "admin", BackendRoles: []string{"admin"}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := Config{Domains: []Domain{tt.domain()}, Mapper: mapper, CacheTTL: time.Hour}
+			for i, g := range tt.authz {
+				cfg.Authz = append(cfg.Authz, AuthzDomain{Name: string(rune('a' + i)), Backend: &fakeGranter{grant: g}})
+			}
+			p := start(t, cfg)
+			for i, wantCached := range []bool{false, true} {
+				got := ask(t, p, tt.req)
+				if got.Outcome != Authenticated || got.Cached != wantCached {
+					t.Fatalf("request %d: outcome %v cached %v, want authenticated, cached %v", i, got.Outcome, got.Cached, wantCached)
+				}
+				u := got.Identity.User
+				if !slices.Equal(u.BackendRoles, tt.want) {
+					t.Errorf("request %d: backend roles = %q, want %q", i, u.BackendRoles, tt.want)
+				}
+				if !slices.Equal(u.SecurityRoles, tt.wantSR) {
+					t.Errorf("request %d: security roles = %q, want %q", i, u.SecurityRoles, tt.wantSR)
+				}
+				if !slices.Equal(got.Identity.Roles, tt.wantMapped) {
+					t.Errorf("request %d: mapped roles = %q, want %q", i, got.Identity.Roles, tt.wantMapped)
+				}
+			}
+		})
+	}
+}

@@ -179,13 +179,15 @@ func (p *Pipeline) authorize(j *job) {
 	j.finish(Result{Outcome: Authenticated})
 }
 
-// merge adds g's roles and attributes to u without duplicates, keeping order.
+// merge adds g's roles and attributes to u, keeping order. Repeated roles
+// stay until the user is assembled (assembled removes them).
 func merge(u sdk.User, g *sdk.Grant) sdk.User {
 	if g == nil {
 		return u
 	}
-	u.BackendRoles = appendNew(u.BackendRoles, g.BackendRoles)
-	u.SecurityRoles = appendNew(u.SecurityRoles, g.SecurityRoles)
+	// Clip: never append into a backing array the user's previous owner shares.
+	u.BackendRoles = append(slices.Clip(u.BackendRoles), g.BackendRoles...)
+	u.SecurityRoles = append(slices.Clip(u.SecurityRoles), g.SecurityRoles...)
 	if len(g.Attributes) > 0 {
 		attrs := make(map[string]string, len(u.Attributes)+len(g.Attributes))
 		for k, v := range u.Attributes {
@@ -199,12 +201,40 @@ func merge(u sdk.User, g *sdk.Grant) sdk.User {
 	return u
 }
 
-func appendNew(dst, src []string) []string {
-	out := slices.Clone(dst)
-	for _, s := range src {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
+// assembled is u as the pipeline answers and caches it, once
+// authentication and authorization are done: its roles are sets, as in
+// OpenSearch's User, so a role that an authenticator, a backend or several
+// authorizers named more than once appears once. This is the one place
+// repeats are removed.
+func assembled(u sdk.User) sdk.User {
+	u.BackendRoles = distinct(u.BackendRoles)
+	u.SecurityRoles = distinct(u.SecurityRoles)
+	return u
+}
+
+// distinct returns s without repeated values, each value where it first
+// occurs. It never modifies s (a plugin's answer may share it): s itself
+// is returned when it has no repeats, otherwise a new slice.
+func distinct(s []string) []string {
+	if len(s) < 2 {
+		return s
+	}
+	seen := make(map[string]struct{}, len(s))
+	var out []string // nil until the first repeat
+	for i, v := range s {
+		if _, dup := seen[v]; dup {
+			if out == nil {
+				out = slices.Clone(s[:i])
+			}
+			continue
 		}
+		seen[v] = struct{}{}
+		if out != nil {
+			out = append(out, v)
+		}
+	}
+	if out == nil {
+		return s
 	}
 	return out
 }

@@ -229,7 +229,7 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 	case <-jctx.Done():
 		return timedOut(), cacheEntry{}, 0
 	}
-	return j.result, cacheEntry{user: j.user, domain: j.domain}, j.ttl
+	return j.result, cacheEntry{user: assembled(j.user), domain: j.domain}, j.ttl
 }
 
 // isAnonymousLogin follows OpenSearch: auth_type=anonymous when the
