@@ -22,6 +22,25 @@ const (
 	DefaultMaxResponseBytes = 1 << 20
 )
 
+// Bounds of the refresh rate limit read from config. Refreshes are single
+// flight, so without a bound the rate at which a flood of tokens with
+// made-up kids makes the set fetch its URL is limited only by how fast the
+// provider answers: a huge refresh_rate_limit_count (or a tiny window)
+// rounds the spacing down to nothing and means "no limit".
+const (
+	// MinRefreshInterval is the smallest spacing of refresh starts that
+	// config may ask for: at most 100 key-set requests a second per realm,
+	// a hundred times OpenSearch's default rate (10 per 10 s, 1 s apart) and
+	// far more than any key rotation needs.
+	MinRefreshInterval = 10 * time.Millisecond
+	// MaxRefreshLimit is the largest refresh_rate_limit_count: the default
+	// window divided by MinRefreshInterval. OpenSearch's default is 10; a
+	// larger count is a typo or an attempt at "no limit", which is not on
+	// offer (a longer window with a proportionally larger count is the same
+	// rate as a shorter one with a smaller count).
+	MaxRefreshLimit = int(DefaultRefreshWindow / MinRefreshInterval)
+)
+
 // Options configure a Set. Zero durations and sizes take the defaults above.
 type Options struct {
 	// URL is the key set's address (jwks_uri). When empty, DiscoveryURL is
@@ -133,6 +152,9 @@ var OIDCKeys = Keys{RequestTimeout: "idp_request_timeout_ms", QueueTimeout: "idp
 // from cfg, recording every problem there: the timeouts named by names,
 // refresh_rate_limit_time_window_ms, refresh_rate_limit_count, max_jwks_keys,
 // max_jwks_response_size_bytes and cache_jwks_endpoint (default cacheDefault).
+// The rate limit must stay a limit: a count above MaxRefreshLimit, or a
+// window and count that space refreshes less than MinRefreshInterval apart,
+// is a problem and the defaults are used.
 // It does not read the URLs: the caller sets URL or DiscoveryURL, and checks
 // them with CheckURL.
 func ReadOptions(cfg *sdk.Config, names Keys, cacheDefault bool) Options {
@@ -146,11 +168,17 @@ func ReadOptions(cfg *sdk.Config, names Keys, cacheDefault bool) Options {
 		Logger:         cfg.Logger(),
 	}
 	switch {
-	case o.RefreshLimit < 0:
-		cfg.Problem("refresh_rate_limit_count", "must not be negative, not %d", o.RefreshLimit)
+	case o.RefreshLimit < 0 || o.RefreshLimit > MaxRefreshLimit:
+		cfg.Problem("refresh_rate_limit_count", "must be between 0 (one refresh per window) and %d, not %d", MaxRefreshLimit, o.RefreshLimit)
 		o.RefreshLimit = DefaultRefreshLimit
 	case o.RefreshLimit == 0:
 		o.RefreshLimit = -1 // one refresh per window
+	}
+	if n := max(o.RefreshLimit, 1); o.RefreshWindow/time.Duration(n) < MinRefreshInterval {
+		cfg.Problem("refresh_rate_limit_time_window_ms",
+			"%d ms with refresh_rate_limit_count %d would start refreshes %s apart, closer than the minimum %s: the window must be at least %d ms, or the count lower",
+			o.RefreshWindow.Milliseconds(), max(o.RefreshLimit, 0), o.RefreshWindow/time.Duration(n), MinRefreshInterval, int64(n)*MinRefreshInterval.Milliseconds())
+		o.RefreshWindow, o.RefreshLimit = DefaultRefreshWindow, DefaultRefreshLimit
 	}
 	size := cfg.Int("max_jwks_response_size_bytes", DefaultMaxResponseBytes)
 	if size <= 0 {
