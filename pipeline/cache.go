@@ -43,8 +43,11 @@ func unionInputs(domains []Domain) keyInputs {
 
 // key hashes r's credential parts. ok is false when r carries none of them
 // (no declared header, query parameter or certificate has a value): such a
-// request has nothing to cache under. The client address and the
-// anonymous-login flag refine a key but are no credential.
+// request has nothing to cache under. The client and socket addresses and
+// the anonymous-login flag refine a key but are no credential. Each address
+// counts by its IP only, each as its own field: every connection comes from
+// a new port, so with the port in the key a realm that reads the addresses
+// would never be served from the cache.
 func (k keyInputs) key(r *sdk.Request) (key cacheKey, ok bool) {
 	h := sha256.New()
 	write := func(tag byte, v string) {
@@ -78,8 +81,8 @@ func (k keyInputs) key(r *sdk.Request) (key cacheKey, ok bool) {
 		return key, false
 	}
 	if k.clientAddress {
-		write('a', r.ClientAddress)
-		write('s', r.SocketAddress)
+		write('a', addressIP(r.ClientAddress))
+		write('s', addressIP(r.SocketAddress))
 	}
 	if k.anonymous && isAnonymousLogin(r) {
 		write('n', "")

@@ -322,3 +322,94 @@ func TestIdentityCache_IsBounded(t *testing.T) {
 		t.Error("the newest entry was evicted")
 	}
 }
+
+func TestCache_AddressesAreKeyedByIP(t *testing.T) {
+	// A realm that declares the client address input may decide on the IPs
+	// of the socket and of the client (a trusted proxy, an allowed
+	// network), never on a port: every connection has a new one.
+	at := func(socket, client string) *sdk.Request {
+		r := request("X-Proxy-User: alice")
+		r.SocketAddress, r.ClientAddress = socket, client
+		return r
+	}
+	tests := []struct {
+		name          string
+		clientAddress bool // a domain declares the ClientAddress input
+		first, second *sdk.Request
+		wantCached    bool
+		wantLen       int
+	}{
+		{
+			name:          "the same IPs from other ports are one entry",
+			clientAddress: true,
+			first:         at("10.0.0.1:40000", "192.0.2.7:40000"),
+			second:        at("10.0.0.1:40001", "192.0.2.7:40001"),
+			wantCached:    true, wantLen: 1,
+		},
+		{
+			name:          "IPv6 addresses with and without a port are one entry",
+			clientAddress: true,
+			first:         at("[::1]:80", "[2001:db8::7]:443"),
+			second:        at("::1", "2001:db8::7"),
+			wantCached:    true, wantLen: 1,
+		},
+		{
+			name:          "an IPv6 address in brackets without a port is the same IP",
+			clientAddress: true,
+			first:         at("[::1]:80", "192.0.2.7:1"),
+			second:        at("[::1]", "192.0.2.7"),
+			wantCached:    true, wantLen: 1,
+		},
+		{
+			name:          "another socket IP is another entry",
+			clientAddress: true,
+			first:         at("10.0.0.1:40000", "192.0.2.7:40000"),
+			second:        at("10.0.0.2:40000", "192.0.2.7:40000"),
+			wantCached:    false, wantLen: 2,
+		},
+		{
+			name:          "another client IP is another entry",
+			clientAddress: true,
+			first:         at("10.0.0.1:40000", "192.0.2.7:40000"),
+			second:        at("10.0.0.1:40000", "192.0.2.8:40000"),
+			wantCached:    false, wantLen: 2,
+		},
+		{
+			name:          "socket and client IPs are separate fields",
+			clientAddress: true,
+			first:         at("10.0.0.1:40000", "192.0.2.7:40000"),
+			second:        at("192.0.2.7:40000", "10.0.0.1:40000"),
+			wantCached:    false, wantLen: 2,
+		},
+		{
+			name:       "without the input the addresses are not part of the key",
+			first:      at("10.0.0.1:40000", "192.0.2.7:40000"),
+			second:     at("10.0.0.2:50000", "198.51.100.1:50000"),
+			wantCached: true, wantLen: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := proxyDomain("proxy", false, nil)
+			d.Inputs.ClientAddress = tt.clientAddress
+			p := start(t, Config{Domains: []Domain{d}, CacheTTL: time.Hour})
+			if got := ask(t, p, tt.first); got.Outcome != Authenticated || got.Cached {
+				t.Fatalf("first request: outcome %v cached %v, want a fresh authentication", got.Outcome, got.Cached)
+			}
+			got := ask(t, p, tt.second)
+			if got.Outcome != Authenticated || got.Cached != tt.wantCached {
+				t.Errorf("second request: outcome %v cached %v, want authenticated, cached %v", got.Outcome, got.Cached, tt.wantCached)
+			}
+			if n := p.CacheLen(); n != tt.wantLen {
+				t.Errorf("cache holds %d entries, want %d", n, tt.wantLen)
+			}
+			want := 2 // the second request asks the realm again
+			if tt.wantCached {
+				want = 1
+			}
+			if n := extractCalls(d); n != want {
+				t.Errorf("extract calls = %d, want %d", n, want)
+			}
+		})
+	}
+}

@@ -201,10 +201,17 @@ func userKey(user string) string {
 	return string(sum[:])
 }
 
-// socketIP is the IP of an ip:port address, for a caller with no IP.
-func socketIP(addr string) string {
+// addressIP is the IP of an address, without its port: "10.0.0.1" for
+// "10.0.0.1:40000", "::1" for "[::1]:80", "[::1]" and "::1". An address
+// without a port is returned as it is, brackets removed.
+func addressIP(addr string) string {
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		return host
+	}
+	if inner, ok := strings.CutPrefix(addr, "["); ok {
+		if inner, ok = strings.CutSuffix(inner, "]"); ok {
+			return inner
+		}
 	}
 	return addr
 }

@@ -88,7 +88,7 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 	defer p.inflight.Done()
 	ip := caller.IP
 	if ip == "" {
-		ip = socketIP(r.SocketAddress)
+		ip = addressIP(r.SocketAddress)
 	}
 	if p.limits.addressBlocked(ctx, ip) {
 		p.log.Debug("client address blocked", "address", ip)

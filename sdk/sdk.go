@@ -133,6 +133,9 @@ type Inputs struct {
 	Query            []string
 	PeerCertificates bool
 	// ClientAddress covers both Request.SocketAddress and ClientAddress.
+	// The identity cache keys these addresses by IP, not port (each
+	// connection has a new port), so two requests from the same socket and
+	// client IPs share an answer: a realm must not decide on the port.
 	ClientAddress bool
 }
 
