@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync"
 )
@@ -120,7 +121,9 @@ func (f *fetcher) get(ctx context.Context, uri, accept string, conditional bool)
 	if resp.ContentLength > limit {
 		return nil, nil, fmt.Errorf("response of %d bytes is larger than %d", resp.ContentLength, limit)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	// One byte more than the limit tells a body over it from one at it;
+	// limit+1 would overflow at math.MaxInt64 and read nothing.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, min(limit, math.MaxInt64-1)+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading response: %w", err)
 	}

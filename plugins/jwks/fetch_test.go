@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -191,5 +192,15 @@ func TestFetch_UnknownKIDFloodStaysWithinTheRateLimit(t *testing.T) {
 	}
 	if _, err := s.Key(ctx, "a"); err != nil {
 		t.Fatalf("the real key during the flood: %v", err)
+	}
+}
+
+// A MaxResponseBytes of math.MaxInt64 is no limit; the read limit, one byte
+// over it, overflowed and every body read as empty (found by review).
+func TestFetch_LargestResponseLimitDoesNotOverflow(t *testing.T) {
+	p := newProvider(t, jwttest.Set(jwttest.Shared("HS256", "fetch-max").JWK("a", true)))
+	s := p.set(t, Options{MaxResponseBytes: math.MaxInt64})
+	if _, err := s.Key(context.Background(), "a"); err != nil {
+		t.Fatalf("Key: %v", err)
 	}
 }

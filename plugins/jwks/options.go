@@ -41,6 +41,14 @@ const (
 	MaxRefreshLimit = int(DefaultRefreshWindow / MinRefreshInterval)
 )
 
+// MaxResponseBytesLimit is the largest max_jwks_response_size_bytes. The
+// body is read whole into memory and parsed, on every refresh, from a
+// server realmd does not control; without a bound, a huge setting lets the
+// provider (or anyone on the path of a plain http jwks_uri) make the plugin
+// hold any amount of memory. OpenSearch's default is 1 MiB, which holds
+// over a thousand RSA-4096 keys; 16 MiB is sixteen times that.
+const MaxResponseBytesLimit = 16 << 20
+
 // Options configure a Set. Zero durations and sizes take the defaults above.
 type Options struct {
 	// URL is the key set's address (jwks_uri). When empty, DiscoveryURL is
@@ -181,8 +189,8 @@ func ReadOptions(cfg *sdk.Config, names Keys, cacheDefault bool) Options {
 		o.RefreshWindow, o.RefreshLimit = DefaultRefreshWindow, DefaultRefreshLimit
 	}
 	size := cfg.Int("max_jwks_response_size_bytes", DefaultMaxResponseBytes)
-	if size <= 0 {
-		cfg.Problem("max_jwks_response_size_bytes", "must be positive, not %d", size)
+	if size <= 0 || size > MaxResponseBytesLimit {
+		cfg.Problem("max_jwks_response_size_bytes", "must be between 1 and %d (16 MiB), not %d", MaxResponseBytesLimit, size)
 		size = DefaultMaxResponseBytes
 	}
 	o.MaxResponseBytes = int64(size)

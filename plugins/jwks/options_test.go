@@ -72,3 +72,43 @@ func TestReadOptions_RefreshRateLimitBounds(t *testing.T) {
 		})
 	}
 }
+
+// max_jwks_response_size_bytes had no upper bound: the body is read whole
+// into memory, and at 2^63-1 the read limit overflowed so that every key
+// set read as empty (found by review).
+func TestReadOptions_ResponseSizeBounds(t *testing.T) {
+	tests := []struct {
+		name        string
+		config      string // JSON, as realmd hands it to the plugin
+		wantProblem bool
+		wantBytes   int64
+	}{
+		{name: "default", config: `{}`, wantBytes: 1 << 20},
+		{name: "largest", config: `{"max_jwks_response_size_bytes": 16777216}`, wantBytes: 16 << 20},
+		{name: "one over the largest", config: `{"max_jwks_response_size_bytes": 16777217}`, wantProblem: true},
+		{name: "largest int64", config: `{"max_jwks_response_size_bytes": 9223372036854775807}`, wantProblem: true},
+		{name: "zero", config: `{"max_jwks_response_size_bytes": 0}`, wantProblem: true},
+		{name: "negative", config: `{"max_jwks_response_size_bytes": -1}`, wantProblem: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := sdk.NewConfig([]byte(tt.config), "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := ReadOptions(cfg, JWTKeys, true)
+			ps := cfg.Problems()
+			if tt.wantProblem {
+				if len(ps) != 1 || ps[0].Key != "max_jwks_response_size_bytes" || !strings.Contains(ps[0].Message, "between 1 and 16777216") {
+					t.Fatalf("problems = %v, want one at max_jwks_response_size_bytes naming the range", ps)
+				}
+				tt.wantBytes = DefaultMaxResponseBytes
+			} else if len(ps) != 0 {
+				t.Fatalf("problems = %v, want none", ps)
+			}
+			if o.MaxResponseBytes != tt.wantBytes {
+				t.Errorf("MaxResponseBytes = %d, want %d", o.MaxResponseBytes, tt.wantBytes)
+			}
+		})
+	}
+}
