@@ -47,48 +47,74 @@ func (f *frontDoor) routes() http.Handler {
 	})
 }
 
-// authenticate runs r through the current generation. Unless r is
-// authenticated it writes the answer (403, 500, 401 or 503) itself and
-// reports false; otherwise it returns the identity for the caller to write.
-func (f *frontDoor) authenticate(w http.ResponseWriter, r *http.Request) (*pipeline.Identity, *sdk.Request, bool) {
-	start := time.Now()
-	g := f.d.current.Load()
-	if name, bad := forbiddenHeader(r.Header, g.Settings.Realmd.Headers); bad {
-		f.d.metrics.answered(outcomeForbidden, false, start)
-		writeJSON(w, http.StatusForbidden, map[string]any{"error": fmt.Sprintf("header %q is not allowed", name), "status": 403})
-		return nil, nil, false
+// verdict is how one generation answered a request: the generation whose
+// settings (identity header names) the answer must be written with, and
+// either the identity or what to write instead.
+type verdict struct {
+	g   *Generation
+	req *sdk.Request // nil when the request was refused before the pipeline
+	res pipeline.Result
+	// fail, when set, answers a request refused before the pipeline ran.
+	fail func(w http.ResponseWriter)
+}
+
+// identity is the authenticated identity, or nil.
+func (v *verdict) identity() *pipeline.Identity {
+	if v.fail != nil || v.res.Outcome != pipeline.Authenticated {
+		return nil
 	}
-	var req *sdk.Request
-	var res pipeline.Result
+	return v.res.Identity
+}
+
+// writeFailure answers a request that was not authenticated.
+func (v *verdict) writeFailure(w http.ResponseWriter) {
+	if v.fail != nil {
+		v.fail(w)
+		return
+	}
+	writeFailure(w, v.res)
+}
+
+// authenticate runs r through the current generation. When a reload closes
+// that generation under the request, the generation that replaced it
+// answers, and every check (reserved headers included) is that
+// generation's: a request is never checked against one generation's
+// identity header names and answered with another's.
+func (f *frontDoor) authenticate(r *http.Request) *verdict {
+	start := time.Now()
+	v := &verdict{g: f.d.current.Load()}
 	for {
-		var caller pipeline.Caller
-		var err error
-		req, caller, err = newRequest(r, g.xff)
+		if name, bad := forbiddenHeader(r.Header, v.g.Settings.Realmd.Headers); bad {
+			f.d.metrics.answered(outcomeForbidden, false, start)
+			v.fail = func(w http.ResponseWriter) {
+				writeJSON(w, http.StatusForbidden, map[string]any{"error": fmt.Sprintf("header %q is not allowed", name), "status": 403})
+			}
+			return v
+		}
+		req, caller, err := newRequest(r, v.g.xff)
 		if err != nil {
 			f.d.metrics.answered(outcomeError, false, start)
-			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "status": 500})
-			return nil, nil, false
+			v.fail = func(w http.ResponseWriter) {
+				writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "status": 500})
+			}
+			return v
 		}
-		res = g.Pipeline.Authenticate(r.Context(), req, caller)
+		v.req, v.res = req, v.g.Pipeline.Authenticate(r.Context(), req, caller)
 		// A reload closed g after this request picked it: the generation
 		// that replaced it answers instead.
 		next := f.d.current.Load()
-		if !res.Closed || next == nil || next == g {
+		if !v.res.Closed || next == nil || next == v.g {
 			break
 		}
-		g = next
+		v.g = next
 	}
-	f.d.metrics.answered(outcomeOf(res), res.Cached, start)
+	f.d.metrics.answered(outcomeOf(v.res), v.res.Cached, start)
 	if f.logger.IsDebug() {
 		// Without the query: it may carry a token (jwt_url_parameter).
-		path, _, _ := strings.Cut(req.Path, "?")
-		f.logger.Debug("request answered", "path", path, "outcome", outcomeOf(res), "cached", res.Cached)
+		path, _, _ := strings.Cut(v.req.Path, "?")
+		f.logger.Debug("request answered", "path", path, "outcome", outcomeOf(v.res), "cached", v.res.Cached)
 	}
-	if res.Outcome != pipeline.Authenticated {
-		writeFailure(w, res)
-		return nil, nil, false
-	}
-	return res.Identity, req, true
+	return v
 }
 
 // forbiddenHeader finds a header a request must not carry: one OpenSearch
@@ -120,21 +146,23 @@ func forbiddenHeader(h http.Header, identity config.IdentityHeaders) (string, bo
 // forwardAuth is GET /auth for nginx auth_request, Traefik ForwardAuth and
 // Caddy forward_auth: 200 with identity headers, or the failure.
 func (f *frontDoor) forwardAuth(w http.ResponseWriter, r *http.Request) {
-	h := f.d.current.Load().Settings.Realmd.Headers
-	hdr := w.Header()
-	setIdentity := func(user, roles, backendRoles string) {
-		hdr.Set(h.User, user)
-		hdr.Set(h.Roles, roles)
-		hdr.Set(h.BackendRoles, backendRoles)
+	v := f.authenticate(r)
+	// Every identity header is always set, empty unless authenticated, so
+	// a proxy that copies them overwrites whatever the client sent. The
+	// names are those of the generation that answered.
+	user, roles, backendRoles := "", "", ""
+	id := v.identity()
+	if id != nil {
+		user, roles, backendRoles = id.User.Name, strings.Join(id.Roles, ","), strings.Join(id.User.BackendRoles, ",")
 	}
-	// Always set every identity header, empty unless authenticated, so a
-	// proxy that copies them overwrites whatever the client sent.
-	setIdentity("", "", "")
-	id, _, ok := f.authenticate(w, r)
-	if !ok {
+	h, hdr := v.g.Settings.Realmd.Headers, w.Header()
+	hdr.Set(h.User, user)
+	hdr.Set(h.Roles, roles)
+	hdr.Set(h.BackendRoles, backendRoles)
+	if id == nil {
+		v.writeFailure(w)
 		return
 	}
-	setIdentity(id.User.Name, strings.Join(id.Roles, ","), strings.Join(id.User.BackendRoles, ","))
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -189,8 +217,10 @@ func (f *frontDoor) authinfo(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusMethodNotAllowed, "method not allowed\n")
 		return
 	}
-	id, req, ok := f.authenticate(w, r)
-	if !ok {
+	v := f.authenticate(r)
+	id, req := v.identity(), v.req
+	if id == nil {
+		v.writeFailure(w)
 		return
 	}
 	u := id.User

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -116,6 +117,114 @@ func TestFrontDoor_ARequestOverlappingAReloadIsAnsweredNot503(t *testing.T) {
 	d.current.Load().close()
 	if codes[http.StatusOK] != clients*requestsEach {
 		t.Errorf("answers by status: %v; want all %d to be 200", codes, clients*requestsEach)
+	}
+}
+
+// genUser is an in-process authenticator that names its generation: the
+// user is "gen<id>".
+type genUser uint64
+
+func (g genUser) Extract(context.Context, *sdk.Request) (*sdk.Credentials, string, error) {
+	return &sdk.Credentials{Username: fmt.Sprintf("gen%d", uint64(g))}, "", nil
+}
+
+// A reload that renames the identity headers must not split a request
+// between two generations: the generation that answers checks the request
+// for its own headers spelled with underscores and writes its own header
+// names. Before the fix, a request that picked a closed generation was
+// retried on the next one but kept the first one's header names and its
+// underscore check, so X_Who_Roles passed a generation that uses X-Who-Roles.
+func TestFrontDoor_AReloadThatRenamesIdentityHeadersAnswersWithOneGeneration(t *testing.T) {
+	names := func(id uint64) config.IdentityHeaders {
+		if id%2 == 0 {
+			return config.IdentityHeaders{User: "X-Who-User", Roles: "X-Who-Roles", BackendRoles: "X-Who-Backend-Roles"}
+		}
+		return config.IdentityHeaders{User: "X-Auth-User", Roles: "X-Auth-Roles", BackendRoles: "X-Auth-Backend-Roles"}
+	}
+	gen := func(id uint64) *Generation {
+		g := generationFor(t, id, pipeline.Config{Domains: []pipeline.Domain{{Name: "test", Authenticator: genUser(id)}}})
+		g.Settings.Realmd.Headers = names(id)
+		return g
+	}
+	d := New(Options{})
+	d.current.Store(gen(1))
+	fd := &frontDoor{d: d, logger: d.logger}
+
+	// As in the test above, a long trusted X-Forwarded-For chain widens the
+	// window between picking a generation and entering its pipeline.
+	hops := make([]string, 500)
+	for i := range hops {
+		hops[i] = "10.0.0.1"
+	}
+	xff := "192.0.2.7, " + strings.Join(hops, ", ")
+
+	ask := func() *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/auth", nil)
+		r.RemoteAddr = "127.0.0.1:4000"
+		r.Header.Set("X-Forwarded-For", xff)
+		r.Header["X_Who_Roles"] = []string{"all_access"} // even generations must refuse it
+		w := httptest.NewRecorder()
+		fd.forwardAuth(w, r)
+		return w
+	}
+	// Without a reload each kind answers as itself.
+	if w := ask(); w.Code != http.StatusOK || w.Result().Header.Get("X-Auth-User") != "gen1" {
+		t.Fatalf("generation 1: %d %v, want 200 with X-Auth-User gen1", w.Code, w.Result().Header)
+	}
+	d.current.Swap(gen(2)).close()
+	if w := ask(); w.Code != http.StatusForbidden || w.Result().Header.Get("X-Who-User") != "" {
+		t.Fatalf("generation 2: %d %v, want 403 with X-Who-User set empty", w.Code, w.Result().Header)
+	}
+
+	done := make(chan struct{})
+	var reloader sync.WaitGroup
+	reloader.Add(1)
+	go func() {
+		defer reloader.Done()
+		for i := uint64(3); ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			old := d.current.Swap(gen(i))
+			old.close()
+		}
+	}()
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wrong []string
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				w := ask()
+				got := w.Result().Header
+				mu.Lock()
+				codes[w.Code]++
+				var id uint64
+				user := got.Get("X-Auth-User") + got.Get("X-Who-User")
+				_, _ = fmt.Sscanf(user, "gen%d", &id)
+				switch {
+				case w.Code == http.StatusOK && (id == 0 || id%2 == 0):
+					wrong = append(wrong, fmt.Sprintf("200 for %q from a generation that uses X-Who-Roles", user))
+				case w.Code == http.StatusOK && got.Get("X-Auth-User") != user:
+					wrong = append(wrong, fmt.Sprintf("200 for %q under another generation's header names: %v", user, got))
+				case w.Code != http.StatusOK && w.Code != http.StatusForbidden:
+					wrong = append(wrong, fmt.Sprintf("status %d", w.Code))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	reloader.Wait()
+	d.current.Load().close()
+	if len(wrong) > 0 {
+		t.Errorf("%d of 400 answers mixed generations (statuses %v), e.g. %s", len(wrong), codes, wrong[0])
 	}
 }
 
