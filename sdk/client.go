@@ -405,9 +405,9 @@ func (c *Client) call(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
 	if err := checkCall(call); err != nil {
 		return nil, fmt.Errorf("%w: cannot send the call: %w", ErrMalformed, err)
 	}
-	if err := ctx.Err(); err != nil {
+	if ctx.Err() != nil {
 		// Sending would race the plugin's answer against ctx.Done.
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, callerGone(ctx)
 	}
 	var reply *pb.Reply
 	var err error
@@ -431,9 +431,14 @@ func (c *Client) call(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
 
 func (c *Client) transportError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+		return callerGone(ctx)
 	}
 	return fmt.Errorf("%w: plugin connection: %w", ErrUnavailable, err)
+}
+
+// callerGone is a call's error when its caller's ctx ended first.
+func callerGone(ctx context.Context) error {
+	return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 }
 
 func (c *Client) exchange(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
@@ -454,19 +459,19 @@ func (c *Client) exchange(ctx context.Context, call *pb.Call) (*pb.Reply, error)
 			return nil, fmt.Errorf("%w: the plugin is not keeping up: %w", ErrUnavailable, err)
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+			return nil, callerGone(ctx)
 		}
 		return nil, c.streamError(err)
 	}
 	select {
 	case reply := <-ch:
 		if reply == nil {
-			return nil, c.brokenErr()
+			return nil, c.Err()
 		}
 		return reply, nil
 	case <-ctx.Done():
 		c.forget(call.Id)
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+		return nil, callerGone(ctx)
 	}
 }
 
@@ -528,7 +533,10 @@ func (c *Client) forget(id uint64) {
 	c.mu.Unlock()
 }
 
-func (c *Client) brokenErr() error {
+// Err says why the connection ended: the plugin's end of the stream
+// closed (it exited or crashed), Kill, or the watch found the plugin stuck.
+// It is nil until Done closes.
+func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.broken

@@ -190,6 +190,9 @@ func TestClient_AStuckPluginIsDisconnected(t *testing.T) {
 	if !strings.Contains(logs.String(), "plugin stopped reading its calls; restarting it") {
 		t.Errorf("log lacks the reason:\n%s", logs.String())
 	}
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "stopped reading") {
+		t.Errorf("Err = %v, want the reason the connection ended", err)
+	}
 }
 
 func TestStall_MeasuresOneBlockedSendOnly(t *testing.T) {
