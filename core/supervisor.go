@@ -267,7 +267,9 @@ func (in *Instance) supervise() {
 		if time.Since(in.StartedAt()) > stableAfter {
 			backoff = restartBackoffMin
 		}
-		in.logger.Error("plugin exited; restarting", "plugin", in.spec.Plugin.Name, "backoff", backoff)
+		// The reason tells a crash (the stream closed) from realmd ending
+		// the connection to a plugin that stopped reading its calls.
+		in.logger.Error("plugin connection ended; restarting the plugin", "plugin", in.spec.Plugin.Name, "reason", c.Err(), "backoff", backoff)
 		for {
 			select {
 			case <-in.stop:

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +19,12 @@ import (
 )
 
 func TestInstance_RestartsACrashedPlugin(t *testing.T) {
-	in := startFake(t)
+	var logs lockedBuffer
+	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Error}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Stop)
 	req := &sdk.Request{Header: map[string][]string{"X-User": {"alice"}}}
 	if c, _, err := in.Extract(context.Background(), req); err != nil || c == nil || c.Username != "alice" {
 		t.Fatalf("Extract = %v, %v", c, err)
@@ -55,6 +61,28 @@ func TestInstance_RestartsACrashedPlugin(t *testing.T) {
 	if st.Restarts != 1 || st.PID == first.PID || st.State != StateRunning {
 		t.Errorf("after restart: %+v (first pid %d)", st, first.PID)
 	}
+	if l := logs.String(); !strings.Contains(l, "plugin connection ended; restarting the plugin") || !strings.Contains(l, "reason=") || !strings.Contains(l, "plugin stream closed") {
+		t.Errorf("the restart's log line lacks its reason:\n%s", l)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a logger may write from other
+// goroutines while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // HTTP allows header bytes that are not UTF-8, and a realm may answer such
