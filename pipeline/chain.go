@@ -214,21 +214,32 @@ func assembled(u sdk.User) sdk.User {
 
 // distinct returns s without repeated values, each value where it first
 // occurs. It never modifies s (a plugin's answer may share it): s itself
-// is returned when it has no repeats, otherwise a new slice.
+// is returned when it has no repeats, otherwise a new slice. It runs on
+// every uncached answer, so a short list (the usual case) is scanned
+// without allocating; a long one uses a set.
 func distinct(s []string) []string {
 	if len(s) < 2 {
 		return s
 	}
-	seen := make(map[string]struct{}, len(s))
+	var seen map[string]struct{}
+	if len(s) > 16 {
+		seen = make(map[string]struct{}, len(s))
+	}
 	var out []string // nil until the first repeat
 	for i, v := range s {
-		if _, dup := seen[v]; dup {
+		var dup bool
+		if seen != nil {
+			_, dup = seen[v]
+			seen[v] = struct{}{}
+		} else {
+			dup = slices.Contains(s[:i], v)
+		}
+		if dup {
 			if out == nil {
 				out = slices.Clone(s[:i])
 			}
 			continue
 		}
-		seen[v] = struct{}{}
 		if out != nil {
 			out = append(out, v)
 		}

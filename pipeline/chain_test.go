@@ -299,3 +299,34 @@ func TestChain_BackendKeepsItsLoginName(t *testing.T) {
 		t.Errorf("user %q login %q, want the DN and the presented name", got.Identity.User.Name, got.Identity.User.LoginName)
 	}
 }
+
+// distinct keeps first occurrences in order, scanning short lists and
+// using a set for long ones, and hands back s itself when nothing repeats.
+func TestDistinct(t *testing.T) {
+	long := make([]string, 40)
+	for i := range long {
+		long[i] = fmt.Sprintf("r%d", i%25) // r0..r24, then r0..r14 again
+	}
+	wantLong := long[:25]
+	for _, tt := range []struct {
+		in, want []string
+	}{
+		{nil, nil},
+		{[]string{"a"}, []string{"a"}},
+		{[]string{"a", "b", "a", "c", "b"}, []string{"a", "b", "c"}},
+		{[]string{"a", "a"}, []string{"a"}},
+		{long, wantLong},
+	} {
+		in := slices.Clone(tt.in)
+		if got := distinct(in); !slices.Equal(got, tt.want) {
+			t.Errorf("distinct(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if !slices.Equal(in, tt.in) {
+			t.Errorf("distinct modified its input: %q", in)
+		}
+	}
+	noRepeats := []string{"a", "b", "c"}
+	if got := distinct(noRepeats); &got[0] != &noRepeats[0] {
+		t.Error("distinct copied a list without repeats")
+	}
+}
