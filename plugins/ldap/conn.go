@@ -191,7 +191,9 @@ func (d *dialer) openHost(ctx context.Context, h *Host, init func(context.Contex
 		tc = d.tls.Clone()
 		tc.ServerName = h.Name
 		tc.VerifyConnection = func(cs tls.ConnectionState) error {
-			verifyErr = d.cfg.TLS.verifyPeer(cs, d.roots, h.Name)
+			if err := d.cfg.TLS.verifyPeer(cs, d.roots, h.Name); err != nil {
+				verifyErr = d.cfg.TLS.certError(err)
+			}
 			return verifyErr
 		}
 	}
@@ -227,15 +229,12 @@ func (d *dialer) openHost(ctx context.Context, h *Host, init func(context.Contex
 	return c, nil
 }
 
-// certError is a server certificate the realm does not accept.
-type certError struct{ err error }
-
-func (e *certError) Error() string { return "server certificate rejected: " + e.err.Error() }
-func (e *certError) Unwrap() error { return e.err }
-
+// tlsFailure is the error of a failed TLS handshake or StartTLS: the
+// certificate check's own error (a *certError) when that check failed, err
+// otherwise.
 func tlsFailure(verifyErr, err error) error {
 	if verifyErr != nil {
-		return &certError{err: verifyErr}
+		return verifyErr
 	}
 	return err
 }
@@ -269,19 +268,10 @@ func (d *dialer) markDown(h *Host, err error) {
 	}
 	var ce *certError
 	var be *bindError
-	var hostErr x509.HostnameError
 	switch {
-	case errors.As(err, &hostErr):
-		log("ldap server certificate does not match the host name", "host", h.Raw, "error", err,
-			"hint", "connect with a name the certificate lists, or set verify_hostnames: false")
 	case errors.As(err, &ce):
-		issuer := ""
-		var unknown x509.UnknownAuthorityError
-		if errors.As(err, &unknown) && unknown.Cert != nil {
-			issuer = unknown.Cert.Issuer.String()
-		}
-		log("ldap server certificate is not trusted", "host", h.Raw, "issuer", issuer, "error", err,
-			"hint", "the certificate must be signed by a CA in pemtrustedcas_filepath or pemtrustedcas_content (the system roots when neither is set)")
+		args := append([]any{"host", h.Raw}, ce.attrs...)
+		log(ce.msg, append(args, "error", ce.err, "hint", ce.hint)...)
 	case errors.As(err, &be):
 		log("ldap service bind failed", "host", h.Raw, "bind_dn", d.cfg.BindDN, "error", err,
 			"hint", "check bind_dn and password (or the client certificate for SASL EXTERNAL)")

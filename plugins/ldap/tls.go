@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/realmd/realmd/sdk"
 )
@@ -209,6 +210,86 @@ func (t *TLSConfig) verifyPeer(cs tls.ConnectionState, roots *x509.CertPool, nam
 	}
 	_, err := cs.PeerCertificates[0].Verify(opts)
 	return err
+}
+
+// certError is a server certificate the realm does not accept. Its text
+// says which certificate, what is wrong with it and what to do, so the
+// unavailable answer says it too; markDown logs msg, attrs and hint.
+type certError struct {
+	err    error  // verifyPeer's error
+	msg    string // constant log message: what is wrong
+	detail string // which certificate and why
+	hint   string // what to do
+	attrs  []any  // key/value pairs naming the certificate, for the log line
+}
+
+func (e *certError) Error() string {
+	return "server certificate rejected: " + e.detail + ": " + e.hint
+}
+
+func (e *certError) Unwrap() error { return e.err }
+
+// certError explains why verifyPeer refused the server's certificate, in
+// the operator's terms: a certificate outside its validity period (named
+// with its dates: renew it or fix a clock), one no trusted CA issued (the
+// CA setting in use), one issued for other names (the names, and
+// verify_hostnames); any other reason as verifyPeer said it.
+func (t *TLSConfig) certError(err error) *certError {
+	subject := func(c *x509.Certificate) string {
+		if s := c.Subject.String(); s != "" {
+			return s
+		}
+		return "(empty subject)"
+	}
+	trust := "pemtrustedcas_filepath or pemtrustedcas_content (neither is set: the system roots are used)"
+	switch {
+	case t.CAFile != "":
+		trust = fmt.Sprintf("pemtrustedcas_filepath (%s)", t.CAFile)
+	case len(t.CAPEM) > 0:
+		trust = "pemtrustedcas_content (or in a file named by pemtrustedcas_filepath)"
+	}
+	e := &certError{err: err, msg: "ldap server certificate is not trusted", detail: err.Error(),
+		hint: "the certificate must be issued by a CA in " + trust}
+	var invalid x509.CertificateInvalidError
+	var unknown x509.UnknownAuthorityError
+	var name x509.HostnameError
+	switch {
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired && invalid.Cert != nil:
+		c, now := invalid.Cert, time.Now().UTC()
+		from, until := c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339)
+		e.attrs = []any{"subject", subject(c), "not_before", from, "not_after", until}
+		if now.Before(c.NotBefore) {
+			e.msg = "ldap server certificate is not yet valid"
+			e.detail = fmt.Sprintf("certificate %q is not valid yet: it is valid from %s until %s, and the time here is %s",
+				subject(c), from, until, now.Format(time.RFC3339))
+			e.hint = "fix the clock of this machine if it is behind, or install a certificate valid now on the server"
+		} else {
+			e.msg = "ldap server certificate has expired"
+			e.detail = fmt.Sprintf("certificate %q has expired: it was valid from %s until %s, and the time here is %s",
+				subject(c), from, until, now.Format(time.RFC3339))
+			e.hint = "renew the certificate on the server (or the CA certificate, when that is the one named), or fix the clock of this machine if it is ahead"
+		}
+	case errors.As(err, &unknown) && unknown.Cert != nil:
+		c := unknown.Cert
+		e.attrs = []any{"subject", subject(c), "issuer", c.Issuer.String()}
+		e.detail = fmt.Sprintf("certificate %q is issued by %q, which is not a trusted CA", subject(c), c.Issuer.String())
+		e.hint = fmt.Sprintf("add the CA certificate %q to %s", c.Issuer.String(), trust)
+	case errors.As(err, &name) && name.Certificate != nil:
+		c := name.Certificate
+		names := slices.Clone(c.DNSNames)
+		for _, ip := range c.IPAddresses {
+			names = append(names, ip.String())
+		}
+		listed := "no DNS names or IP addresses (Go ignores the common name)"
+		if len(names) > 0 {
+			listed = strings.Join(names, ", ")
+		}
+		e.msg = "ldap server certificate does not match the host name"
+		e.attrs = []any{"subject", subject(c), "host_name", name.Host, "certificate_names", listed}
+		e.detail = fmt.Sprintf("the host name %q is not among the names of certificate %q (it lists %s)", name.Host, subject(c), listed)
+		e.hint = "name the server in hosts by a name the certificate lists, or reissue the certificate with this name; verify_hostnames: false skips only this check (the chain is still verified)"
+	}
+	return e
 }
 
 func certPool(b []byte) (*x509.CertPool, error) {

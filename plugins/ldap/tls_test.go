@@ -1,32 +1,65 @@
 package ldap
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/realmd/realmd/internal/testenv"
+	"github.com/realmd/realmd/sdk"
 )
 
-// clientKeyPEM returns a self-signed certificate and its key, the key
-// encrypted with the legacy PEM encryption when password is set.
-func clientKeyPEM(t *testing.T, password string) (certPEM, keyPEM []byte) {
+// issueCert signs tmpl with parent's key (tmpl itself and a new key when
+// parent is nil: self-signed) and returns the certificate and its key.
+func issueCert(t *testing.T, tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+// testCA returns a self-signed CA valid for the next hour.
+func testCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	return issueCert(t, &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, nil)
+}
+
+// clientKeyPEM returns a self-signed certificate and its key, the key
+// encrypted with the legacy PEM encryption when password is set.
+func clientKeyPEM(t *testing.T, password string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	cert, key := issueCert(t, &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}, nil, nil)
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +72,7 @@ func clientKeyPEM(t *testing.T, password string) (certPEM, keyPEM []byte) {
 			t.Fatal(err)
 		}
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(block)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), pem.EncodeToMemory(block)
 }
 
 func TestReadTLSConfig_ClientKeys(t *testing.T) {
@@ -77,6 +110,113 @@ func TestReadTLSConfig_ClientKeys(t *testing.T) {
 			tc, _, err := c.Conn.TLS.build(true)
 			if err != nil || len(tc.Certificates) != 1 {
 				t.Fatalf("build: %v", err)
+			}
+		})
+	}
+}
+
+// serveTLS accepts TLS connections on a loopback port with cert until the
+// test ends, and returns the address. A handshake the client refuses just
+// ends the connection: no LDAP is spoken.
+func serveTLS(t *testing.T, cert *x509.Certificate, key *ecdsa.PrivateKey) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // the listener is closed
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(generous))
+				_ = c.(*tls.Conn).Handshake()
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+// A certificate refused for its dates, its issuer or its names makes the
+// call unavailable with an error and an error log line that name the
+// certificate and say what to do; an expired certificate was reported as
+// "not trusted" with a hint about CAs (found by review).
+func TestTLS_CertificateFailuresSayWhy(t *testing.T) {
+	ca, caKey := testCA(t, "realmd test CA")
+	other, _ := testCA(t, "some other CA")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	otherPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.Raw}))
+	now := time.Now().Truncate(time.Second)
+	leaf := func(cn string, from, until time.Time, dnsNames ...string) *x509.Certificate {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn, Organization: []string{"realmd test"}},
+			NotBefore: from, NotAfter: until, DNSNames: dnsNames, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		if len(dnsNames) == 0 {
+			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		}
+		return tmpl
+	}
+	rfc := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	tests := []struct {
+		name    string
+		cert    *x509.Certificate
+		config  map[string]any
+		wantMsg string   // the log line's message
+		want    []string // in the error and in the log line
+	}{
+		{name: "expired", cert: leaf("ldap-expired", now.Add(-48*time.Hour), now.Add(-24*time.Hour)),
+			config:  map[string]any{"pemtrustedcas_filepath": caFile},
+			wantMsg: "ldap server certificate has expired",
+			want:    []string{"CN=ldap-expired,O=realmd test", rfc(now.Add(-48 * time.Hour)), rfc(now.Add(-24 * time.Hour)), "renew the certificate", "clock"}},
+		{name: "not yet valid", cert: leaf("ldap-future", now.Add(24*time.Hour), now.Add(48*time.Hour)),
+			config:  map[string]any{"pemtrustedcas_filepath": caFile},
+			wantMsg: "ldap server certificate is not yet valid",
+			want:    []string{"CN=ldap-future,O=realmd test", rfc(now.Add(24 * time.Hour)), rfc(now.Add(48 * time.Hour)), "clock"}},
+		{name: "issuer not trusted", cert: leaf("ldap-valid", now.Add(-time.Hour), now.Add(time.Hour)),
+			config:  map[string]any{"pemtrustedcas_content": otherPEM},
+			wantMsg: "ldap server certificate is not trusted",
+			want:    []string{"CN=ldap-valid,O=realmd test", "CN=realmd test CA", "pemtrustedcas_content", "pemtrustedcas_filepath"}},
+		{name: "other host name", cert: leaf("ldap-named", now.Add(-time.Hour), now.Add(time.Hour), "ldap.example.com"),
+			config:  map[string]any{"pemtrustedcas_filepath": caFile},
+			wantMsg: "ldap server certificate does not match the host name",
+			want:    []string{"CN=ldap-named,O=realmd test", "127.0.0.1", "ldap.example.com", "verify_hostnames: false"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cert, key := issueCert(t, tt.cert, ca, caKey)
+			addr := serveTLS(t, cert, key)
+			logs := &testenv.LogBuffer{}
+			b := newTestBackend(t, merge(tt.config, map[string]any{"hosts": addr, "enable_ssl": true, "usersearch": "(uid={0})"}), logs)
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			_, err := b.Authenticate(ctx, creds("jacksonm", "secret"))
+			if !errors.Is(err, sdk.ErrUnavailable) {
+				t.Fatalf("got %v, want ErrUnavailable", err)
+			}
+			if !contains(err.Error(), tt.want...) {
+				t.Errorf("error %q\nwants all of %q", err, tt.want)
+			}
+			var line string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "[ERROR]") && strings.Contains(l, tt.wantMsg) {
+					line = l
+					break
+				}
+			}
+			if !contains(line, append(tt.want, "host="+addr)...) {
+				t.Errorf("no error log line %q with all of %q:\n%s", tt.wantMsg, tt.want, logs)
 			}
 		})
 	}
