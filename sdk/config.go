@@ -44,7 +44,8 @@ func (p Problem) Error() string { return p.Key + ": " + p.Message }
 // NewConfig flattens raw (a JSON object) into a Config. dir is the directory
 // relative paths resolve against. Numbers become float64, except whole
 // numbers beyond ±2^53, which a float64 would round: those keep their exact
-// decimal text, as a string, as OpenSearch keeps their every digit.
+// decimal text, as a string, as OpenSearch keeps their every digit
+// (WholeNumber).
 func NewConfig(raw []byte, dir string, logger hclog.Logger) (*Config, error) {
 	var m map[string]any
 	if len(raw) > 0 {
@@ -67,11 +68,27 @@ func NewConfig(raw []byte, dir string, logger hclog.Logger) (*Config, error) {
 }
 
 // maxExactInt is 2^53: every whole number of at most this magnitude is
-// exact as a float64.
+// exact as a float64, and no larger one is guaranteed to be.
 const maxExactInt = 1 << 53
 
+// WholeNumber returns the value a config holds for a whole number written
+// in decimal (an optional sign, then digits, such as "-42"): a float64 when
+// its magnitude is at most 2^53, and otherwise decimal itself, unchanged. A
+// float64 would round a larger number (12345678901234567 would become
+// 12345678901234568), where OpenSearch keeps every digit (Jackson reads a
+// long or a BigInteger), so such a number reaches a realm as a string.
+// realmd's config loader and NewConfig both convert whole numbers with it.
+func WholeNumber(decimal string) any {
+	if i, err := strconv.ParseInt(decimal, 10, 64); err == nil && -maxExactInt <= i && i <= maxExactInt {
+		f, _ := strconv.ParseFloat(decimal, 64) // exact; "-0" stays -0
+		return f
+	}
+	return decimal
+}
+
 // fromJSONNumbers replaces, in place, every json.Number below v by a
-// float64, or by its text when it is a whole number beyond ±2^53.
+// float64, or by its text when it is a whole number beyond ±2^53
+// (WholeNumber).
 func fromJSONNumbers(v any) error {
 	convert := func(e any) (any, error) {
 		n, ok := e.(json.Number)
@@ -80,9 +97,7 @@ func fromJSONNumbers(v any) error {
 		}
 		s := n.String()
 		if !strings.ContainsAny(s, ".eE") {
-			if i, err := strconv.ParseInt(s, 10, 64); err != nil || i < -maxExactInt || i > maxExactInt {
-				return s, nil
-			}
+			return WholeNumber(s), nil
 		}
 		f, err := n.Float64()
 		if err != nil {

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"math"
 	"slices"
 	"testing"
 )
@@ -111,6 +112,34 @@ func TestNewConfig_WholeNumbersKeepEveryDigit(t *testing.T) {
 				t.Errorf("Int = %d with problems %v, want %d", got, c.problems, tt.num)
 			}
 		})
+	}
+}
+
+func TestWholeNumber_FloatWithin2To53TextBeyond(t *testing.T) {
+	tests := []struct {
+		name    string
+		decimal string
+		want    any
+	}{
+		{name: "zero", decimal: "0", want: float64(0)},
+		{name: "small", decimal: "636", want: float64(636)},
+		{name: "negative", decimal: "-42", want: float64(-42)},
+		{name: "2^53 is exact as a float", decimal: "9007199254740992", want: float64(1 << 53)},
+		{name: "-2^53 is exact as a float", decimal: "-9007199254740992", want: float64(-1 << 53)},
+		{name: "2^53+1 is kept as text", decimal: "9007199254740993", want: "9007199254740993"},
+		{name: "below -2^53 is kept as text", decimal: "-9007199254740993", want: "-9007199254740993"},
+		{name: "beyond int64 is kept as text", decimal: "18446744073709551615", want: "18446744073709551615"},
+		{name: "beyond 64 bits is kept as text", decimal: "123456789012345678901234", want: "123456789012345678901234"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := WholeNumber(tt.decimal); got != tt.want {
+				t.Errorf("WholeNumber(%q) = %#v, want %#v", tt.decimal, got, tt.want)
+			}
+		})
+	}
+	if got, ok := WholeNumber("-0").(float64); !ok || got != 0 || !math.Signbit(got) {
+		t.Errorf(`WholeNumber("-0") = %#v, want -0 as NewConfig has always read it`, WholeNumber("-0"))
 	}
 }
 

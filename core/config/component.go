@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // component reads an http_authenticator, authentication_backend or
@@ -125,16 +127,13 @@ func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int
 	return f.scalar(n, path)
 }
 
-// maxExactInt is 2^53: every whole number of at most this magnitude is
-// exact as a float64, and no larger one is guaranteed to be.
-const maxExactInt = 1 << 53
-
 // scalar converts a scalar node to a JSON value. Numbers are float64, as
 // encoding/json decodes them, except whole numbers beyond ±2^53, which a
 // float64 would round (12345678901234567 would reach the plugin as
 // 12345678901234568): those are kept as their decimal text, the exact value
 // OpenSearch reads (Jackson makes them a long or a BigInteger), and reach
-// the plugin as strings.
+// the plugin as strings. sdk.WholeNumber applies that rule, here and in
+// the plugin's sdk.NewConfig.
 func (f *file) scalar(n *yaml.Node, path string) any {
 	switch n.ShortTag() {
 	case "!!null":
@@ -147,14 +146,11 @@ func (f *file) scalar(n *yaml.Node, path string) any {
 	case "!!int":
 		var i int64
 		if n.Decode(&i) == nil {
-			if -maxExactInt <= i && i <= maxExactInt {
-				return float64(i)
-			}
-			return strconv.FormatInt(i, 10)
+			return sdk.WholeNumber(strconv.FormatInt(i, 10))
 		}
 		var u uint64
 		if n.Decode(&u) == nil {
-			return strconv.FormatUint(u, 10) // above MaxInt64, so above 2^53
+			return sdk.WholeNumber(strconv.FormatUint(u, 10))
 		}
 	case "!!float":
 		if s, ok := longInteger(n); ok {
