@@ -291,3 +291,120 @@ config:
 		})
 	}
 }
+
+// numberConfig is a config.yml whose LDAP backend has `port: <text>` at
+// line 10.
+func numberConfig(text string) string {
+	return `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      ldap:
+        http_authenticator: {type: basic}
+        authentication_backend:
+          type: ldap
+          config:
+            port: ` + text + "\n"
+}
+
+func TestComponent_NumberSpellingsOpenSearchReadsAlike(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want any // in Component.Config
+	}{
+		{name: "leading 0 is octal to both", yaml: "010", want: float64(8)},
+		{name: "octal 0777", yaml: "0777", want: float64(511)},
+		{name: "negative octal", yaml: "-010", want: float64(-8)},
+		{name: "octal with an underscore", yaml: "0_10", want: float64(8)},
+		{name: "hex", yaml: "0x1F", want: float64(31)},
+		{name: "hex with an underscore after 0x", yaml: "0x_1F", want: float64(31)},
+		{name: "binary", yaml: "0b101", want: float64(5)},
+		{name: "underscores", yaml: "1_000", want: float64(1000)},
+		{name: "plus sign", yaml: "+5", want: float64(5)},
+		{name: "minus zero", yaml: "-0", want: float64(0)},
+		{name: "leading dot", yaml: ".5", want: 0.5},
+		{name: "exponent without a dot", yaml: "1e3", want: float64(1000)},
+		{name: "trailing dot", yaml: "0.", want: float64(0)},
+		{name: "fraction with underscores", yaml: "1_000.5", want: 1000.5},
+		{name: "octal beyond 2^53 is kept as text", yaml: "0777777777777777777", want: "18014398509481983"},
+		{name: "base 60 integer is text to both", yaml: "1:30", want: "1:30"},
+		{name: "quoted is text", yaml: `"0o17"`, want: "0o17"},
+		{name: "quoted 08 is text", yaml: `'08'`, want: "08"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig(tt.yaml)}), nil)
+			assertProblems(t, s, ps)
+			if s == nil {
+				t.FailNow()
+			}
+			if got := s.Security.Authc[0].Backend.Config["port"]; got != tt.want {
+				t.Errorf("port = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestComponent_NumberSpellingsOpenSearchReadsOtherwiseAreProblems(t *testing.T) {
+	const at = "config.yml:10: config.dynamic.authc.ldap.authentication_backend.config.port: "
+	tests := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{name: "0o octal is text to OpenSearch", yaml: "0o17",
+			want: `written unquoted, "0o17" is text to OpenSearch (YAML 1.1) but the number 15 to realmd; write 15 for the number, or "0o17" in quotes for the text`},
+		{name: "negative 0o octal", yaml: "-0o17",
+			want: `written unquoted, "-0o17" is text to OpenSearch (YAML 1.1) but the number -15 to realmd; write -15 for the number, or "-0o17" in quotes for the text`},
+		{name: "upper-case 0X is text to OpenSearch", yaml: "0X1F",
+			want: `written unquoted, "0X1F" is text to OpenSearch (YAML 1.1) but the number 31 to realmd; write 31 for the number, or "0X1F" in quotes for the text`},
+		{name: "upper-case 0B is text to OpenSearch", yaml: "0B101",
+			want: `written unquoted, "0B101" is text to OpenSearch (YAML 1.1) but the number 5 to realmd; write 5 for the number, or "0B101" in quotes for the text`},
+		{name: "leading 0 then 8 is text to OpenSearch", yaml: "08",
+			want: `written unquoted, "08" is text to OpenSearch (YAML 1.1) but the number 8 to realmd; write 8 for the number, or "08" in quotes for the text`},
+		{name: "leading 0 then 9 with an underscore", yaml: "0_9",
+			want: `written unquoted, "0_9" is text to OpenSearch (YAML 1.1) but the number 9 to realmd; write 9 for the number, or "0_9" in quotes for the text`},
+		{name: "underscore before 0x", yaml: "0_x1F",
+			want: `written unquoted, "0_x1F" is text to OpenSearch (YAML 1.1) but the number 31 to realmd; write 31 for the number, or "0_x1F" in quotes for the text`},
+		{name: "underscore in the exponent", yaml: "1e1_0",
+			want: `written unquoted, "1e1_0" is text to OpenSearch (YAML 1.1) but the number 10000000000 to realmd; write 10000000000 for the number, or "1e1_0" in quotes for the text`},
+		{name: "leading dot then underscore is a number to OpenSearch", yaml: ".5_",
+			want: `written unquoted, ".5_" is the number 0.5 to OpenSearch (YAML 1.1) but text to realmd; write 0.5 for the number, or ".5_" in quotes for the text`},
+		{name: "octal beyond 64 bits", yaml: "0777777777777777777777777",
+			want: `written unquoted, "0777777777777777777777777" is the number 4722366482869645213695 to OpenSearch (YAML 1.1) but the number 777777777777777777777777 to realmd; write 4722366482869645213695 for the number, or "0777777777777777777777777" in quotes for the text`},
+		{name: "base 60 float OpenSearch cannot read", yaml: "1:30.5",
+			want: `written unquoted, "1:30.5" is a YAML 1.1 number that OpenSearch cannot read, so it refuses the file; write "1:30.5" in quotes for the text`},
+		{name: "a lone dot and underscore", yaml: "._",
+			want: `written unquoted, "._" is a YAML 1.1 number that OpenSearch cannot read, so it refuses the file; write "._" in quotes for the text`},
+		{name: "infinity", yaml: ".inf", want: `must be a finite number, not .inf`},
+		{name: "too large for a float", yaml: "1e999", want: `must be a finite number, not 1e999`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig(tt.yaml)}), nil)
+			assertProblems(t, s, ps, at+tt.want)
+		})
+	}
+}
+
+func TestComponent_SubstitutedNumberSpellingIsText(t *testing.T) {
+	// OpenSearch substitutes inside the JSON string "${env.PORT}".
+	for _, v := range []string{"0o17", "1:30.5", ".5_", "010"} {
+		t.Run(v, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig("${env.PORT}")}), map[string]string{"PORT": v})
+			assertProblems(t, s, ps)
+			if s == nil {
+				t.FailNow()
+			}
+			if got := s.Security.Authc[0].Backend.Config["port"]; got != v {
+				t.Errorf("port = %#v, want the text %q", got, v)
+			}
+		})
+	}
+}
+
+func TestInteger_NumberSpellingOpenSearchReadsOtherwiseIsOneProblem(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: strings.Replace(minimalConfig, "order: 0", "order: 0o17", 1)}), nil)
+	assertProblems(t, s, ps, `config.yml:6: config.dynamic.authc.basic.order: written unquoted, "0o17" is text to OpenSearch (YAML 1.1) but the number 15 to realmd; write 15 for the number, or "0o17" in quotes for the text`)
+}

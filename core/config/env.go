@@ -166,6 +166,12 @@ func (f *file) substituteNode(n *yaml.Node, path func() string, lookup func(stri
 		}
 	case yaml.ScalarNode:
 		v, issues := substitute(n.Value, lookup)
+		if v != n.Value {
+			if f.substituted == nil {
+				f.substituted = map[*yaml.Node]bool{}
+			}
+			f.substituted[n] = true
+		}
 		n.Value = v
 		for _, is := range issues {
 			if is.warning {

@@ -29,6 +29,10 @@ type file struct {
 	// keyText holds, for each key that ${env.X} substitution changed, the
 	// key as written.
 	keyText map[*yaml.Node]string
+	// substituted holds the scalars that ${env.X} substitution changed:
+	// OpenSearch substitutes inside a JSON string, so their new text is
+	// text, whatever number it spells.
+	substituted map[*yaml.Node]bool
 }
 
 func (f *file) errorf(line int, key, format string, args ...any) {
@@ -188,6 +192,9 @@ func (f *file) integer(n *yaml.Node, path string, def, lo, hi int64) int64 {
 	if n.Kind == yaml.ScalarNode {
 		switch n.ShortTag() {
 		case "!!int":
+			if f.scalar(n, path) == nil { // a spelling OpenSearch reads otherwise, reported
+				return def
+			}
 			ok = n.Decode(&v) == nil
 		case "!!str":
 			var err error
