@@ -61,19 +61,23 @@ func generationFor(t *testing.T, id uint64, pc pipeline.Config) *Generation {
 	return &Generation{ID: id, Settings: s, Pipeline: pipeline.New(pc), xff: xff, pool: newInstancePool()}
 }
 
+// longTrustedXFF is an X-Forwarded-For chain of 500 trusted proxies: it
+// keeps a request between picking its generation and entering its pipeline
+// for a while, so that reloads land in that window.
+func longTrustedXFF() string {
+	hops := make([]string, 500)
+	for i := range hops {
+		hops[i] = "10.0.0.1"
+	}
+	return "192.0.2.7, " + strings.Join(hops, ", ")
+}
+
 func TestFrontDoor_ARequestOverlappingAReloadIsAnsweredNot503(t *testing.T) {
 	d := New(Options{})
 	d.current.Store(inProcessGeneration(t, 1))
 	fd := &frontDoor{d: d, logger: d.logger}
 
-	// A long X-Forwarded-For chain of trusted proxies keeps each request
-	// between picking its generation and entering its pipeline for a while,
-	// so that reloads land in that window.
-	hops := make([]string, 500)
-	for i := range hops {
-		hops[i] = "10.0.0.1"
-	}
-	xff := "192.0.2.7, " + strings.Join(hops, ", ")
+	xff := longTrustedXFF()
 
 	const clients, requestsEach = 4, 50
 	done := make(chan struct{})
@@ -150,13 +154,7 @@ func TestFrontDoor_AReloadThatRenamesIdentityHeadersAnswersWithOneGeneration(t *
 	d.current.Store(gen(1))
 	fd := &frontDoor{d: d, logger: d.logger}
 
-	// As in the test above, a long trusted X-Forwarded-For chain widens the
-	// window between picking a generation and entering its pipeline.
-	hops := make([]string, 500)
-	for i := range hops {
-		hops[i] = "10.0.0.1"
-	}
-	xff := "192.0.2.7, " + strings.Join(hops, ", ")
+	xff := longTrustedXFF()
 
 	ask := func() *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, "/auth", nil)

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,11 +14,12 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/realmd/realmd/internal/testenv"
 	"github.com/realmd/realmd/sdk"
 )
 
 func TestInstance_RestartsACrashedPlugin(t *testing.T) {
-	var logs lockedBuffer
+	var logs testenv.LogBuffer
 	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Error}))
 	if err != nil {
 		t.Fatal(err)
@@ -64,25 +64,6 @@ func TestInstance_RestartsACrashedPlugin(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "plugin connection ended; restarting the plugin") || !strings.Contains(l, "reason=") || !strings.Contains(l, "plugin stream closed") {
 		t.Errorf("the restart's log line lacks its reason:\n%s", l)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that a logger may write from other
-// goroutines while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // HTTP allows header bytes that are not UTF-8, and a realm may answer such
