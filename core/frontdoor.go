@@ -119,28 +119,53 @@ func (f *frontDoor) authenticate(r *http.Request) *verdict {
 
 // forbiddenHeader finds a header a request must not carry: one OpenSearch
 // reserves for itself (spec 2.1), or one of realmd's identity headers
-// spelled with underscores (X_Auth_Roles). Proxies replace the identity
-// headers by their exact names only, and CGI-style apps (WSGI, Rack) read
-// X_Auth_Roles and X-Auth-Roles as one header, joining the values, so a
-// client's X_Auth_Roles would add roles behind Caddy or Traefik (found by
-// review). Every proxy sends the client's headers to /auth, so refusing
-// them here covers them all.
+// spelled with underscores for dashes or dashes for underscores
+// (X_Auth_Roles for X-Auth-Roles, or X-Remote-Roles when the configured
+// name is X_Remote_Roles). Proxies replace the identity headers by their
+// exact names only, and CGI-style apps (WSGI, Rack) read X_Auth_Roles and
+// X-Auth-Roles as one header, joining the values, so the other spelling
+// from a client would add roles behind Caddy or Traefik (found by review).
+// Every proxy sends the client's headers to /auth, so refusing them here
+// covers them all. The exact configured name is the one the proxy
+// overwrites, so it is allowed.
 func forbiddenHeader(h http.Header, identity config.IdentityHeaders) (string, bool) {
 	const reserved = "_opendistro_security_"
 	for name := range h {
 		if n := strings.TrimSpace(name); len(n) >= len(reserved) && strings.EqualFold(n[:len(reserved)], reserved) {
 			return name, true
 		}
-		if strings.Contains(name, "_") {
-			dashed := strings.ReplaceAll(name, "_", "-")
-			for _, id := range [...]string{identity.User, identity.Roles, identity.BackendRoles} {
-				if strings.EqualFold(dashed, id) {
-					return name, true
-				}
+		for _, id := range [...]string{identity.User, identity.Roles, identity.BackendRoles} {
+			if sameHeaderToCGI(name, id) && !strings.EqualFold(name, id) {
+				return name, true
 			}
 		}
 	}
 	return "", false
+}
+
+// sameHeaderToCGI reports whether a and b name one header to a CGI-style
+// app: equal but for ASCII case and '-' against '_'.
+func sameHeaderToCGI(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		if cgiByte(a[i]) != cgiByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// cgiByte is c as a CGI variable name has it, lower case: '_' for '-'.
+func cgiByte(c byte) byte {
+	switch {
+	case c == '-':
+		return '_'
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // forwardAuth is GET /auth for nginx auth_request, Traefik ForwardAuth and

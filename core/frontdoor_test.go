@@ -395,6 +395,41 @@ func TestFrontDoor_IdentityHeadersWithUnderscoresAreRefused(t *testing.T) {
 	}
 }
 
+// An identity header name configured with underscores is refused in its
+// dashed spelling, for the same reason (found by review: X-Remote-Roles
+// passed when the configured name was X_Remote_Roles).
+func TestFrontDoor_IdentityHeadersConfiguredWithUnderscoresAreRefusedWithDashes(t *testing.T) {
+	d := New(Options{})
+	g := inProcessGeneration(t, 1)
+	g.Settings.Realmd.Headers = config.IdentityHeaders{User: "X_Remote_User", Roles: "X_Remote_Roles", BackendRoles: "X-Remote_Backend-Roles"}
+	d.current.Store(g)
+	defer g.close()
+	h := (&frontDoor{d: d, logger: d.logger}).routes()
+	for _, tt := range []struct {
+		name     string
+		wantCode int
+	}{
+		{"X-Remote-Roles", http.StatusForbidden},
+		{"x-remote-user", http.StatusForbidden},
+		{"X_Remote_Backend_Roles", http.StatusForbidden},
+		{"X-Remote-Backend-Roles", http.StatusForbidden},
+		{"X_Remote_Roles", http.StatusOK},         // the configured name: the proxy overwrites it
+		{"x_remote_roles", http.StatusOK},         // the same name in another case
+		{"X-Remote_Backend-Roles", http.StatusOK}, // as configured
+		{"X-Remote-Rolez", http.StatusOK},
+		{"X\rRemote-Roles", http.StatusOK}, // not a header a CGI app merges
+	} {
+		r := httptest.NewRequest("GET", "/auth", nil)
+		r.Header.Set("X-User", "alice")
+		r.Header[tt.name] = []string{"all_access"} // as sent, not canonicalised
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.wantCode {
+			t.Errorf("header %s: %d, want %d; body %s", tt.name, w.Code, tt.wantCode, w.Body)
+		}
+	}
+}
+
 // fakeDNS answers reverse lookups from ptr and forward ones from a.
 type fakeDNS struct {
 	ptr map[string][]string
