@@ -229,7 +229,7 @@ func (d *Daemon) noteRestartNeeded(s *config.Settings) {
 	if served == nil {
 		return
 	}
-	var pending []string
+	pending := []string{} // "restart_needed": [], never null, in /_realmd/status
 	if addr := firstNonEmpty(d.opts.Listen, s.Realmd.Listen); addr != served.addr {
 		pending = append(pending, fmt.Sprintf("listen is %s in %s, but realmd keeps serving on %s until it restarts", addr, config.RealmdFile, served.addr))
 	}

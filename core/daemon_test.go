@@ -2,14 +2,18 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/realmd/realmd/core/config"
 )
 
 // fakeConfigDir writes a config dir whose one domain is served by the fake
@@ -181,5 +185,21 @@ func TestDaemon_APluginThatRewritesItsOwnFileSettles(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	if g := d.Status().Generation; g != 2 {
 		t.Errorf("generation %d three seconds after the first reload, want 2: realmd keeps reloading for the plugin's own writes", g)
+	}
+}
+
+// A reload that needs no restart leaves "restart_needed": [] in the status,
+// as before any reload, not null (found by review: jq '.restart_needed[]'
+// failed after every reload).
+func TestDaemon_StatusListsNoRestartNeededAsEmpty(t *testing.T) {
+	d := New(Options{})
+	d.served.Store(&listenSettings{addr: "127.0.0.1:9200", maxHeaderBytes: 65536})
+	d.noteRestartNeeded(&config.Settings{Realmd: config.Realmd{Listen: "127.0.0.1:9200", MaxHeaderBytes: 65536}})
+	body, err := json.Marshal(d.Status())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), `"restart_needed":[]`) {
+		t.Errorf("status %s: want \"restart_needed\":[]", body)
 	}
 }
