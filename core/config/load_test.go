@@ -176,12 +176,44 @@ func TestLoad_IgnoredFeaturesWarn(t *testing.T) {
     privileges_evaluation_type: v4
 `}), nil)
 	assertProblems(t, s, ps,
-		`config.yml:9: warning: config.dynamic.hosts_resolver_mode: "dns" is not ip-only, ip-hostname or ip-hostname-lookup; OpenSearch treats it as ip-only and so does realmd`,
+		`config.yml:9: warning: config.dynamic.hosts_resolver_mode: "dns" is not ip-only, ip-hostname or ip-hostname-lookup in any letter case; OpenSearch then matches hosts against the IP address only, and so does realmd`,
 		"config.yml:10: warning: config.dynamic.on_behalf_of.signing_key: realmd does not issue or accept OpenSearch on-behalf-of tokens; this setting is ignored",
 		"config.yml:11: warning: config.dynamic.api_tokens.enabled: realmd does not implement OpenSearch API tokens; this setting is ignored",
 	)
 	if s != nil && s.Security.HostsResolverMode != "ip-only" {
 		t.Errorf("hosts resolver mode = %q", s.Security.HostsResolverMode)
+	}
+}
+
+// OpenSearch's HostResolverMode.fromConfig compares with
+// String.equalsIgnoreCase, so any letter case names a mode.
+func TestLoad_HostsResolverModeIgnoresCase(t *testing.T) {
+	tests := []struct {
+		name, value, want string
+		warns             bool
+	}{
+		{name: "upper case", value: "IP-HOSTNAME", want: "ip-hostname"},
+		{name: "mixed case", value: "Ip-HostName-Lookup", want: "ip-hostname-lookup"},
+		{name: "ip-only upper case", value: "IP-ONLY", want: "ip-only"},
+		{name: "Java folds dotless i", value: "\u0131p-hostname", want: "ip-hostname"},
+		{name: "Java folds dotted capital I", value: "\u0130P-HOSTNAME", want: "ip-hostname"},
+		{name: "Kelvin sign is k", value: "ip-hostname-loo\u212aup", want: "ip-hostname-lookup"},
+		{name: "surrounding space is not trimmed", value: `" ip-hostname"`, want: "ip-only", warns: true},
+		{name: "unknown", value: "dns", want: "ip-only", warns: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: minimalConfig + "    hosts_resolver_mode: " + tt.value + "\n"}), nil)
+			if s == nil {
+				t.Fatalf("problems: %v", lines(ps))
+			}
+			if s.Security.HostsResolverMode != tt.want {
+				t.Errorf("hosts resolver mode = %q, want %q", s.Security.HostsResolverMode, tt.want)
+			}
+			if got := len(ps) > 0; got != tt.warns {
+				t.Errorf("problems: %v, want a warning: %v", lines(ps), tt.warns)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"unicode"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/realmd/realmd/sdk/pattern"
@@ -232,10 +234,30 @@ func (p *securityParser) hostsResolverMode(_, v *yaml.Node, path string) {
 	if !ok {
 		return
 	}
-	switch s {
-	case "ip-only", "ip-hostname", "ip-hostname-lookup":
-		p.sec.HostsResolverMode = s
-	default:
-		p.f.warnf(v.Line, path, "%q is not ip-only, ip-hostname or ip-hostname-lookup; OpenSearch treats it as ip-only and so does realmd", s)
+	for _, m := range []string{"ip-only", "ip-hostname", "ip-hostname-lookup"} {
+		if equalsIgnoreCase(s, m) {
+			p.sec.HostsResolverMode = m
+			return
+		}
 	}
+	p.f.warnf(v.Line, path, "%q is not ip-only, ip-hostname or ip-hostname-lookup in any letter case; OpenSearch then matches hosts against the IP address only, and so does realmd", s)
+}
+
+// equalsIgnoreCase reports whether s and t are equal as Java's
+// String.equalsIgnoreCase sees them, which OpenSearch's
+// HostResolverMode.fromConfig uses: character by character, two characters
+// are equal if their upper cases are, or the lower cases of those. Unlike
+// strings.EqualFold it matches "İ" and "ı" to "i".
+func equalsIgnoreCase(s, t string) bool {
+	a, b := []rune(s), []rune(t)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		ua, ub := unicode.ToUpper(a[i]), unicode.ToUpper(b[i])
+		if a[i] != b[i] && ua != ub && unicode.ToLower(ua) != unicode.ToLower(ub) {
+			return false
+		}
+	}
+	return true
 }
