@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/realmd/realmd/pipeline"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -315,4 +317,100 @@ func TestLoad_RolesMetaIsChecked(t *testing.T) {
 			assertProblems(t, s, ps, tt.want...)
 		})
 	}
+}
+
+// Jackson keeps a null element of a List<String>, and OpenSearch's
+// ConfigurableRoleMapper compiles it with WildcardMatcher.from(null), which
+// matches nothing: the file loads, the rest of the entry still maps, and a
+// null in and_backend_roles makes that list unsatisfiable.
+func TestLoad_NullMappingPatternIsAWarning(t *testing.T) {
+	tests := []struct {
+		name, file string
+		problems   []string
+	}{
+		{
+			name: "v2",
+			file: `_meta: {type: rolesmapping, config_version: 2}
+all_access:
+  users: [alice, null]
+  backend_roles:
+    - admin
+    -
+  hosts: [~, 10.0.0.1]
+readall:
+  and_backend_roles: [admin, null]
+  users: [bob]
+`,
+			problems: []string{
+				"roles_mapping.yml:3: warning: all_access.users[1]: null list element; OpenSearch keeps it as a pattern that matches nothing, and realmd skips it; remove it or give it a value",
+				"roles_mapping.yml:6: warning: all_access.backend_roles[1]: null list element; OpenSearch keeps it as a pattern that matches nothing, and realmd skips it; remove it or give it a value",
+				"roles_mapping.yml:7: warning: all_access.hosts[0]: null list element; OpenSearch keeps it as a pattern that matches nothing, and realmd skips it; remove it or give it a value",
+				"roles_mapping.yml:9: warning: readall.and_backend_roles[1]: null list element; OpenSearch keeps it as a pattern that matches no backend role, so this and_backend_roles list never grants the role, and neither does realmd; remove it or give it a value",
+			},
+		},
+		{
+			name: "legacy v1",
+			file: `all_access:
+  users: [alice, null]
+  backendroles: [admin, null]
+  hosts: [null, 10.0.0.1]
+readall:
+  and_backendroles: [admin, null]
+  users: [bob]
+`,
+			problems: []string{
+				"roles_mapping.yml: warning: no _meta: read as the legacy v1 (Open Distro) format, which OpenSearch 2.x converts and 3.x rejects; consider converting it and adding _meta: {type: rolesmapping, config_version: 2}",
+				"roles_mapping.yml:2: warning: all_access.users[1]: null list element; OpenSearch keeps it as a pattern that matches nothing, and realmd skips it; remove it or give it a value",
+				"roles_mapping.yml:3: warning: all_access.backendroles[1]: null list element; OpenSearch keeps it as a pattern that matches nothing, and realmd skips it; remove it or give it a value",
+				"roles_mapping.yml:4: warning: all_access.hosts[0]: null list element; OpenSearch keeps it as a pattern that matches nothing, and realmd skips it; remove it or give it a value",
+				"roles_mapping.yml:6: warning: readall.and_backendroles[1]: null list element; OpenSearch keeps it as a pattern that matches no backend role, so this and_backend_roles list never grants the role, and neither does realmd; remove it or give it a value",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{RolesMappingFile: tt.file}), nil)
+			assertProblems(t, s, ps, tt.problems...)
+			if s == nil {
+				t.FailNow()
+			}
+			var mappings []pipeline.Mapping
+			for _, m := range s.RoleMappings {
+				mappings = append(mappings, pipeline.Mapping{Role: m.Role, Users: m.Users, BackendRoles: m.BackendRoles, AndBackendRoles: m.AndBackendRoles, Hosts: m.Hosts})
+			}
+			rm, err := pipeline.NewRoleMapper(pipeline.MapperConfig{Mappings: mappings})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				user         string
+				backendRoles []string
+				ip           string
+				want         []string
+			}{
+				{user: "alice", want: []string{"all_access"}},
+				{user: "carol", backendRoles: []string{"admin"}, want: []string{"all_access"}}, // never readall: its null matches no role
+				{user: "carol", ip: "10.0.0.1", want: []string{"all_access"}},
+				{user: "bob", want: []string{"readall"}},
+				{user: "carol", want: []string{}},
+				{user: "", want: []string{}},
+			} {
+				got := rm.Map(context.Background(), &sdk.User{Name: c.user, BackendRoles: c.backendRoles}, pipeline.Caller{IP: c.ip})
+				if !slices.Equal(got, c.want) {
+					t.Errorf("user %q, backend roles %q, ip %q: roles %q, want %q", c.user, c.backendRoles, c.ip, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// OpenSearch fails at login on a null internal user backend role, so there
+// it stays an error.
+func TestLoad_NullUserBackendRoleIsAnError(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
+admin:
+  hash: ""
+  backend_roles: [admin, null]
+`}), nil)
+	assertProblems(t, s, ps, "internal_users.yml:4: admin.backend_roles[1]: empty list element; remove it or give it a value")
 }

@@ -223,12 +223,29 @@ type item struct {
 	value string
 	line  int
 	path  string
+	null  bool // the element is null (value is "")
 }
 
 // list returns n as a list of strings (scalars converted); null is an
 // empty list. A scalar where a list is expected is an error, as in
-// OpenSearch's parser.
+// OpenSearch's parser, and so is a null element.
 func (f *file) list(n *yaml.Node, path string) []item {
+	items := f.nullableList(n, path)
+	out := items[:0]
+	for _, it := range items {
+		if it.null {
+			f.errorf(it.line, it.path, "empty list element; remove it or give it a value")
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// nullableList is list, but returns a null element as an item with null
+// set, unreported, for the caller to judge: Jackson keeps a null in a
+// List<String>.
+func (f *file) nullableList(n *yaml.Node, path string) []item {
 	if isNull(n) {
 		return nil
 	}
@@ -249,7 +266,7 @@ func (f *file) list(n *yaml.Node, path string) []item {
 		}
 		switch {
 		case isNull(e):
-			f.errorf(e.Line, p, "empty list element; remove it or give it a value")
+			out = append(out, item{line: e.Line, path: p, null: true})
 		case e.Kind != yaml.ScalarNode:
 			f.errorf(e.Line, p, "must be a string, not %s", describe(e))
 		default:
