@@ -290,6 +290,42 @@ func TestXFF_ClientAddressIsNormalised(t *testing.T) {
 	}
 }
 
+// OpenSearch matches xff.internalProxies against the proxy's address as
+// Java's InetAddress.getHostAddress writes it, 0:0:0:0:0:0:0:1 for ::1; an
+// IPv6 proxy is trusted when a pattern matches that form or Go's (found by
+// review: only Go's ::1 was matched, so an OpenSearch config stopped
+// trusting its IPv6 proxy).
+func TestXFF_IPv6ProxyMatchesInJavaOrGoForm(t *testing.T) {
+	for _, tt := range []struct {
+		name, proxies, remote string
+		trusted               bool
+	}{
+		{"Java form of ::1", `0:0:0:0:0:0:0:1`, "[::1]:5000", true},
+		{"Go form of ::1", `::1`, "[::1]:5000", true},
+		{"Java form as a regex", `2001:db8(:0)+:7`, "[2001:db8::7]:5000", true},
+		{"Java form with a zone", `fe80:0:0:0:0:0:0:1%eth0`, "[fe80::1%eth0]:5000", true},
+		{"another address", `0:0:0:0:0:0:0:2|::2`, "[::1]:5000", false},
+		{"IPv4 unchanged", `127\.0\.0\.1`, "127.0.0.1:5000", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			xff, err := newXFFResolver(config.XFF{Enabled: true, InternalProxies: tt.proxies, RemoteIPHeader: "X-Forwarded-For"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest("GET", "/auth", nil)
+			r.RemoteAddr = tt.remote
+			r.Header.Set("X-Forwarded-For", "203.0.113.9")
+			client, caller, err := xff.resolve(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := caller.IP == "203.0.113.9"; got != tt.trusted {
+				t.Errorf("proxy %s with internalProxies %q: resolve = %q, %+v; trusted %v, want %v", tt.remote, tt.proxies, client, caller, got, tt.trusted)
+			}
+		})
+	}
+}
+
 // The debug log names the path, never the query: it may carry a token.
 func TestFrontDoor_DebugLogLeavesOutTheQuery(t *testing.T) {
 	var buf strings.Builder // written by this goroutine only: ServeHTTP runs here

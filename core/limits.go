@@ -38,8 +38,9 @@ func failureLimits(s *config.Settings) []pipeline.FailureLimit {
 
 // ignoreHosts matches ignore_hosts as OpenSearch's HostAndCidrMatcher does:
 // an entry that is an address or a CIDR contains the IP, or any entry as a
-// pattern matches the IP or, under the ip-hostname resolver modes, a name
-// the IP resolves to. Nil when there are no entries.
+// pattern matches the IP (in Go's or Java's form, matchAddress) or, under
+// the ip-hostname resolver modes, a name the IP resolves to. Nil when there
+// are no entries.
 func ignoreHosts(entries []string, resolverMode string) func(context.Context, string) bool {
 	if len(entries) == 0 {
 		return nil
@@ -63,7 +64,7 @@ func ignoreHosts(entries []string, resolverMode string) func(context.Context, st
 				}
 			}
 		}
-		if patterns.Match(ip) {
+		if matchAddress(patterns.Match, ip) {
 			return true
 		}
 		if !lookup {

@@ -32,6 +32,26 @@ func TestIgnoreHosts_AddressesCIDRsAndPatterns(t *testing.T) {
 	}
 }
 
+// OpenSearch matches ignore_hosts patterns against Java's
+// InetAddress.getHostAddress, which writes IPv6 uncompressed; a pattern
+// written in that form or in Go's compressed form matches (found by
+// review: only the compressed form was matched).
+func TestIgnoreHosts_IPv6PatternsMatchJavaOrGoForm(t *testing.T) {
+	match := ignoreHosts([]string{"/0:0:0:0:0:0:0:1/", "2001:db8:0:0:*", "2001:db8:1::*"}, pipeline.IPOnly)
+	for ip, want := range map[string]bool{
+		"::1":           true,  // Java form, regex
+		"2001:db8::7":   true,  // Java form, glob
+		"2001:db8:1::9": true,  // Go form, glob
+		"::2":           false, //
+		"2001:db8:2::7": false, //
+		"192.168.0.1":   false, //
+	} {
+		if got := match(context.Background(), ip); got != want {
+			t.Errorf("%s: ignored %v, want %v", ip, got, want)
+		}
+	}
+}
+
 // Only the listener forms OpenSearch enforces become limits.
 func TestFailureLimits_OnlyEnforcedForms(t *testing.T) {
 	s := &config.Settings{}

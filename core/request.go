@@ -90,7 +90,7 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 		host, port = r.RemoteAddr, "0"
 	}
 	caller := pipeline.Caller{IP: host}
-	if !x.enabled || x.internal == nil || !x.internal.MatchString(host) {
+	if !x.enabled || x.internal == nil || !matchAddress(x.internal.MatchString, host) {
 		return r.RemoteAddr, caller, nil
 	}
 	values := r.Header.Values(x.header)
@@ -133,6 +133,20 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 	}
 	p, _ := strconv.Atoi(port)
 	return net.JoinHostPort(ip, strconv.Itoa(p)), caller, nil
+}
+
+// matchAddress reports whether match accepts ip, an address as Go writes
+// it, or the same address as Java's InetAddress.getHostAddress writes it,
+// which is what OpenSearch matches (::1 is 0:0:0:0:0:0:0:1 there). Either
+// form counts: an operator who wrote ::1 meant it, and a pattern copied
+// from an OpenSearch config keeps working. Only an IPv6 address has a
+// second form.
+func matchAddress(match func(string) bool, ip string) bool {
+	if match(ip) {
+		return true
+	}
+	j := pipeline.JavaHostAddress(ip)
+	return j != ip && match(j)
 }
 
 // lookupAddr returns the host name of ip that hosts patterns and

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -163,9 +165,13 @@ func allMatch(set pattern.Set, values []string) bool {
 	return true
 }
 
-// hostNames lists the strings `hosts` patterns are matched against.
+// hostNames lists the strings `hosts` patterns are matched against. An
+// IPv6 caller is matched in Go's form and in Java's (JavaHostAddress).
 func (m *RoleMapper) hostNames(ctx context.Context, c Caller) []string {
 	names := []string{c.IP}
+	if j := JavaHostAddress(c.IP); j != c.IP {
+		names = append(names, j)
+	}
 	if m.cfg.HostsMode == IPHostname || m.cfg.HostsMode == IPHostnameLookup {
 		if c.Host != "" && c.Host != c.IP {
 			names = append(names, c.Host)
@@ -181,4 +187,36 @@ func (m *RoleMapper) hostNames(ctx context.Context, c Caller) []string {
 		}
 	}
 	return names
+}
+
+// JavaHostAddress writes ip as Java's InetAddress.getHostAddress does, the
+// text OpenSearch matches xff.internalProxies and ignore_hosts patterns
+// against: an IPv6 address as eight groups of lowercase hex without leading
+// zeros and without "::" (2001:db8:0:0:0:0:0:7 for 2001:db8::7), with its
+// zone if any; an IPv4 or IPv4-mapped address as dotted IPv4. Text that is
+// not an address is returned as it is. Only text with a colon is parsed.
+func JavaHostAddress(ip string) string {
+	if strings.IndexByte(ip, ':') < 0 {
+		return ip
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is4() {
+		return a.String()
+	}
+	b := a.As16()
+	out := make([]byte, 0, 39+1+len(a.Zone()))
+	for i := 0; i < 16; i += 2 {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = strconv.AppendUint(out, uint64(b[i])<<8|uint64(b[i+1]), 16)
+	}
+	if z := a.Zone(); z != "" {
+		out = append(out, '%')
+		out = append(out, z...)
+	}
+	return string(out)
 }

@@ -105,6 +105,14 @@ func TestRoleMapper_Map(t *testing.T) {
 			user: sdk.User{Name: "x"}, caller: office, want: []string{"dns"},
 		},
 		{
+			name: "hosts: an IPv6 caller is matched in Java's form and in Go's",
+			cfg: MapperConfig{Mappings: []Mapping{
+				{Role: "java", Hosts: []string{"2001:db8:0:0:0:0:0:7"}}, {Role: "go", Hosts: []string{"2001:db8::7"}},
+				{Role: "java-glob", Hosts: []string{"2001:db8:0:0:*"}}, {Role: "other", Hosts: []string{"2001:db8:0:0:0:0:0:8"}},
+			}},
+			user: sdk.User{Name: "x"}, caller: Caller{IP: "2001:db8::7"}, want: []string{"go", "java", "java-glob"},
+		},
+		{
 			name: "hosts: ip-hostname does not do reverse DNS",
 			cfg: MapperConfig{HostsMode: IPHostname, Mappings: []Mapping{{Role: "dns", Hosts: []string{"ptr.example.net"}}},
 				LookupAddr: func(context.Context, string) ([]string, error) { return []string{"ptr.example.net."}, nil }},
@@ -173,6 +181,28 @@ func TestRoleMapper_Map(t *testing.T) {
 			got := m.Map(context.Background(), &u, tt.caller)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("roles = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// JavaHostAddress writes what Java's InetAddress.getHostAddress writes.
+func TestJavaHostAddress(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"loopback", "::1", "0:0:0:0:0:0:0:1"},
+		{"unspecified", "::", "0:0:0:0:0:0:0:0"},
+		{"no leading zeros, lowercase", "2001:DB8:00ab::0A", "2001:db8:ab:0:0:0:0:a"},
+		{"full groups", "fe80:1234:5678:9abc:def0:1:ffff:8000", "fe80:1234:5678:9abc:def0:1:ffff:8000"},
+		{"zone kept", "fe80::1%eth0", "fe80:0:0:0:0:0:0:1%eth0"},
+		{"IPv4-mapped is IPv4", "::ffff:192.0.2.7", "192.0.2.7"},
+		{"IPv4-compatible stays IPv6", "::192.0.2.7", "0:0:0:0:0:0:c000:207"},
+		{"IPv4", "192.0.2.7", "192.0.2.7"},
+		{"not an address", "host.example:80", "host.example:80"},
+		{"empty", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := JavaHostAddress(tt.in); got != tt.want {
+				t.Errorf("JavaHostAddress(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
