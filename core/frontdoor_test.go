@@ -290,6 +290,42 @@ func TestXFF_ClientAddressIsNormalised(t *testing.T) {
 	}
 }
 
+// An IPv6 client in brackets is its address, as Java's
+// InetAddress.getByName reads it (found by review: realmd looked it up as a
+// name and answered 500). With a port, or around an IPv4 address, brackets
+// make no address in Java either, nor does a port after an IPv4 address:
+// OpenSearch fails to resolve those (500) and so does realmd.
+func TestXFF_BracketedIPv6Client(t *testing.T) {
+	xff, err := newXFFResolver(config.XFF{Enabled: true, InternalProxies: `127\.0\.0\.1`, RemoteIPHeader: "X-Forwarded-For"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ header, wantClient, wantIP string }{
+		{"[2001:db8::1]", "[2001:db8::1]:5000", "2001:db8::1"},
+		{"[2001:DB8:0::1], 127.0.0.1", "[2001:db8::1]:5000", "2001:db8::1"},
+		{"[::ffff:192.0.2.7]", "192.0.2.7:5000", "192.0.2.7"},
+		{"[fe80::1%eth0]", "[fe80::1]:5000", "fe80::1"},
+		{"[2001:db8::1]:443", "", ""},
+		{"192.0.2.1:80", "", ""},
+		{"[192.0.2.1]", "", ""},
+		{"[2001:db8::1", "", ""},
+	} {
+		r := httptest.NewRequest("GET", "/auth", nil)
+		r.RemoteAddr = "127.0.0.1:5000"
+		r.Header.Set("X-Forwarded-For", tt.header)
+		client, caller, err := xff.resolve(r)
+		if tt.wantClient == "" {
+			if err == nil {
+				t.Errorf("X-Forwarded-For %q: resolve = %q, %+v; want an error (500)", tt.header, client, caller)
+			}
+			continue
+		}
+		if err != nil || client != tt.wantClient || caller.IP != tt.wantIP {
+			t.Errorf("X-Forwarded-For %q: resolve = %q, %+v, %v; want %s, %s", tt.header, client, caller, err, tt.wantClient, tt.wantIP)
+		}
+	}
+}
+
 // OpenSearch matches xff.internalProxies against the proxy's address as
 // Java's InetAddress.getHostAddress writes it, 0:0:0:0:0:0:0:1 for ::1; an
 // IPv6 proxy is trusted when a pattern matches that form or Go's (found by

@@ -114,7 +114,7 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 		}
 	}
 	ip := client
-	if addr, err := netip.ParseAddr(client); err == nil {
+	if addr, err := parseClientAddr(client); err == nil {
 		// A zone (fe80::1%eth0) names the sender's interface, means nothing
 		// here, and may hold any bytes a client chose. An IPv4-mapped
 		// address (from a proxy listening dual-stack) is the IPv4 address,
@@ -133,6 +133,23 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 	}
 	p, _ := strconv.Atoi(port)
 	return net.JoinHostPort(ip, strconv.Itoa(p)), caller, nil
+}
+
+// parseClientAddr parses an X-Forwarded-For entry that is an address. An
+// IPv6 address may be in brackets ([2001:db8::1]), as Java's
+// InetAddress.getByName accepts it; brackets around anything else, or
+// followed by a port ([2001:db8::1]:443), are no address there either, and
+// neither is an address with a port (192.0.2.1:80): the caller then looks
+// the text up as a name, which fails, as in OpenSearch.
+func parseClientAddr(s string) (netip.Addr, error) {
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		a, err := netip.ParseAddr(s[1 : len(s)-1])
+		if err != nil || !a.Is6() {
+			return netip.Addr{}, fmt.Errorf("not an IPv6 address in brackets: %q", s)
+		}
+		return a, nil
+	}
+	return netip.ParseAddr(s)
 }
 
 // matchAddress reports whether match accepts ip, an address as Go writes
