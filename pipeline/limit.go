@@ -24,16 +24,19 @@ import (
 // client's failures would block everyone.
 //
 // A user name limit (Backend set) keys on the user name a client presented
-// and counts rejections by the backends of that type. While a name is
-// blocked, the domains with that backend type skip it, so even the right
-// password gets a normal 401.
+// and counts rejections by the domains whose Domain.BackendType is Backend.
+// While a name is blocked, those domains skip it, so even the right
+// password gets a normal 401. OpenSearch matches by the backend's Java
+// class, so both name that class, not the plugin that runs it: ldap and
+// ldap2 differ, intern and internal do not.
 //
 // Unlike OpenSearch, a backend that is unavailable counts as no failure: a
 // directory that is down must not lock its users out.
 type FailureLimit struct {
 	Name string
-	// Backend is the authentication_backend type a user name limit watches;
-	// empty makes an address limit.
+	// Backend is the authentication_backend class a user name limit
+	// watches, compared with Domain.BackendType; empty makes an address
+	// limit.
 	Backend      string
 	AllowedTries int // block at this failure within Window; 1 blocks at the first
 	Window       time.Duration
@@ -115,7 +118,7 @@ func slide(times []time.Time, now time.Time, window time.Duration, allowed int) 
 // limits are a pipeline's failure limits.
 type limits struct {
 	address []*limiter            // in config order
-	byUser  map[string][]*limiter // by backend type
+	byUser  map[string][]*limiter // by backend class (FailureLimit.Backend)
 	now     func() time.Time
 	log     Logger
 }
@@ -163,7 +166,8 @@ func (ls *limits) addressFailed(ip string) {
 	}
 }
 
-// userBlocked reports whether d's backend type blocks the user name.
+// userBlocked reports whether a limit on d's backend class blocks the user
+// name.
 func (ls *limits) userBlocked(d *Domain, user string) bool {
 	lims := ls.byUser[d.BackendType]
 	if len(lims) == 0 {

@@ -44,6 +44,7 @@ func (p *securityParser) authcDomain(k, v *yaml.Node, path string) {
 	on := httpEnabled && enabled
 	f.canonicalize(&d.Authenticator, authnLine, authenticatorSlot, on)
 	f.canonicalize(&d.Backend, backendLine, authcBackendSlot, on)
+	d.Backend.Class = backendClass(d.Backend.RawType, d.Backend.Type)
 	if !on {
 		return
 	}
@@ -144,7 +145,7 @@ func (p *securityParser) listener(k, v *yaml.Node, path string) {
 			if msg != "" {
 				f.errorf(v.Line, path, "%s", msg)
 			}
-			l.AuthenticationBackend = t
+			l.AuthenticationBackend = backendClass(s, t)
 		},
 		"allowed_tries":        positive(&l.AllowedTries),
 		"time_window_seconds":  seconds(&l.TimeWindow),

@@ -414,3 +414,74 @@ admin:
 `}), nil)
 	assertProblems(t, s, ps, "internal_users.yml:4: admin.backend_roles[1]: empty list element; remove it or give it a value")
 }
+
+// OpenSearch attaches a user name listener to the backends of one Java
+// class: the listener's authentication_backend, alias resolved, must be
+// the domain backend's class name. ldap and ldap2 load different classes
+// (LDAPAuthenticationBackend, LDAPAuthenticationBackend2), though realmd
+// runs both with the ldap plugin; intern, internal and
+// InternalAuthenticationBackend load one.
+func TestLoad_ListenersMatchBackendsByOpenSearchClass(t *testing.T) {
+	const (
+		ldap1Class = "com.amazon.dlic.auth.ldap.backend.LDAPAuthenticationBackend"
+		ldap1Main  = "org.opensearch.security.auth.ldap.backend.LDAPAuthenticationBackend"
+		ldap2Class = "com.amazon.dlic.auth.ldap2.LDAPAuthenticationBackend2"
+		ldap2Main  = "org.opensearch.security.auth.ldap2.LDAPAuthenticationBackend2"
+		internal   = "org.opensearch.security.auth.internal.InternalAuthenticationBackend"
+		noop       = "org.opensearch.security.auth.internal.NoOpAuthenticationBackend"
+	)
+	tests := []struct {
+		listener, domain string // as written; domain "" writes no authentication_backend
+		same             bool
+	}{
+		{listener: "ldap", domain: "ldap", same: true},
+		{listener: "ldap2", domain: "ldap2", same: true},
+		{listener: "ldap", domain: "ldap2"},
+		{listener: "ldap2", domain: "ldap"},
+		{listener: "ldap", domain: ldap1Class, same: true},
+		{listener: ldap1Main, domain: "ldap", same: true},
+		{listener: "ldap2", domain: ldap2Main, same: true},
+		{listener: ldap2Class, domain: "ldap2", same: true},
+		{listener: ldap1Class, domain: ldap2Class},
+		{listener: ldap2Main, domain: ldap1Main},
+		{listener: "ldap2", domain: ldap1Class},
+		{listener: "intern", domain: "internal", same: true},
+		{listener: "internal", domain: "intern", same: true},
+		{listener: "internal", domain: "", same: true},
+		{listener: internal, domain: "intern", same: true},
+		{listener: "noop", domain: noop, same: true},
+		{listener: "noop", domain: "internal"},
+		{listener: "internal", domain: "ldap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.listener+" on "+tt.domain, func(t *testing.T) {
+			backend := ""
+			if tt.domain != "" {
+				backend = "\n        authentication_backend: {type: " + tt.domain + "}"
+			}
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    http: {xff: {enabled: true}}
+    auth_failure_listeners:
+      users: {type: username, authentication_backend: ` + tt.listener + `}
+    authc:
+      d:
+        order: 0
+        http_authenticator: {type: basic}` + backend + `
+`}), nil)
+			if s == nil || len(ps) > 0 {
+				t.Fatalf("problems: %v", lines(ps))
+			}
+			l, d := s.Security.AuthFailureListeners[0], s.Security.Authc[0]
+			if same := l.AuthenticationBackend == d.Backend.Class; same != tt.same {
+				t.Errorf("listener %q matches domain class %q: %v, want %v", l.AuthenticationBackend, d.Backend.Class, same, tt.same)
+			}
+			if strings.HasPrefix(tt.domain, "ldap") || strings.Contains(tt.domain, "LDAP") {
+				if d.Backend.Type != TypeLDAP {
+					t.Errorf("domain type = %q, want %q (the ldap plugin serves ldap and ldap2)", d.Backend.Type, TypeLDAP)
+				}
+			}
+		})
+	}
+}

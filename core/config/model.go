@@ -61,8 +61,9 @@ type Security struct {
 type AuthFailureListener struct {
 	Name string
 	Type string // "ip" or "username"
-	// AuthenticationBackend is the canonical backend type the listener is
-	// attached to; "" makes it an IP listener.
+	// AuthenticationBackend is the class of the backends the listener is
+	// attached to, as Component.Class names it ("ldap2" for ldap2); ""
+	// makes it an IP listener.
 	AuthenticationBackend string
 	AllowedTries          int           // default 10
 	TimeWindow            time.Duration // time_window_seconds, default 1h
@@ -108,6 +109,13 @@ type Component struct {
 	Type string
 	// RawType is the type as written.
 	RawType string
+	// Class, set for an authentication_backend only, names the OpenSearch
+	// class the type loads: user name auth failure listeners match backends
+	// by class (AuthFailureListener.AuthenticationBackend). It is Type,
+	// except that "ldap2" and the LDAPAuthenticationBackend2 class names are
+	// "ldap2": OpenSearch loads a class of its own for them, though realmd
+	// runs them with the ldap plugin.
+	Class string
 	// Config is the `config:` map after ${env.X} substitution, as decoded
 	// from YAML (maps, lists, strings, bools, float64 numbers; a whole
 	// number beyond ±2^53 is its exact decimal text, a string).

@@ -82,6 +82,29 @@ var typeAliases = map[slot]map[string]string{
 	},
 }
 
+// ownClass lists the authentication_backend names whose OpenSearch class
+// differs from the one their canonical type stands for. OpenSearch matches
+// user name auth failure listeners to backends by class name, and every
+// other name in typeAliases loads its type's class: intern, internal and
+// InternalAuthenticationBackend are one class, noop and
+// NoOpAuthenticationBackend one, ldap and LDAPAuthenticationBackend one.
+// ldap2 loads LDAPAuthenticationBackend2, so a listener for ldap never
+// sees an ldap2 domain, nor the reverse.
+var ownClass = map[string]string{
+	"ldap2": "ldap2",
+	"com.amazon.dlic.auth.ldap2.LDAPAuthenticationBackend2":         "ldap2",
+	"org.opensearch.security.auth.ldap2.LDAPAuthenticationBackend2": "ldap2",
+}
+
+// backendClass is the class key of an authentication_backend written raw
+// and resolved to typ (Component.Class).
+func backendClass(raw, typ string) string {
+	if c, ok := ownClass[raw]; ok {
+		return c
+	}
+	return typ
+}
+
 // javaClassRE matches a fully qualified Java class name.
 var javaClassRE = regexp.MustCompile(`^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$`)
 
