@@ -240,7 +240,7 @@ func newPipeline(s *config.Settings, comps []component, ins []*Instance, logger 
 		pd := pipeline.Domain{
 			Name: d.Name, Order: d.Order, Challenge: d.Challenge, AuthenticatorType: d.Authenticator.Type,
 			Authenticator: authn, Inputs: authn.Configured().Inputs, ChallengeResponse: authn.Configured().Challenge,
-			BackendType: d.Backend.Class,
+			BackendClass: d.Backend.Class,
 		}
 		if b, ok := byName["authc."+d.Name+".authentication_backend"]; ok {
 			pd.Backend = b

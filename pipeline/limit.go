@@ -24,7 +24,7 @@ import (
 // client's failures would block everyone.
 //
 // A user name limit (Backend set) keys on the user name a client presented
-// and counts rejections by the domains whose Domain.BackendType is Backend.
+// and counts rejections by the domains whose Domain.BackendClass is Backend.
 // While a name is blocked, those domains skip it, so even the right
 // password gets a normal 401. OpenSearch matches by the backend's Java
 // class, so both name that class, not the plugin that runs it: ldap and
@@ -35,7 +35,7 @@ import (
 type FailureLimit struct {
 	Name string
 	// Backend is the authentication_backend class a user name limit
-	// watches, compared with Domain.BackendType; empty makes an address
+	// watches, compared with Domain.BackendClass; empty makes an address
 	// limit.
 	Backend      string
 	AllowedTries int // block at this failure within Window; 1 blocks at the first
@@ -169,7 +169,7 @@ func (ls *limits) addressFailed(ip string) {
 // userBlocked reports whether a limit on d's backend class blocks the user
 // name.
 func (ls *limits) userBlocked(d *Domain, user string) bool {
-	lims := ls.byUser[d.BackendType]
+	lims := ls.byUser[d.BackendClass]
 	if len(lims) == 0 {
 		return false
 	}
@@ -184,7 +184,7 @@ func (ls *limits) userBlocked(d *Domain, user string) bool {
 
 // userFailed counts a rejection of user by d's backend.
 func (ls *limits) userFailed(d *Domain, user string) {
-	lims := ls.byUser[d.BackendType]
+	lims := ls.byUser[d.BackendClass]
 	if len(lims) == 0 {
 		return
 	}

@@ -96,7 +96,7 @@ func userLimit(backend string, tries int) FailureLimit {
 // internalDomain is a basic domain whose backend is of type internal.
 func internalDomain() Domain {
 	d := basicDomain("basic", true, users())
-	d.BackendType = "internal"
+	d.BackendClass = "internal"
 	return d
 }
 
@@ -227,7 +227,7 @@ func TestLimits_UnavailableIsNoFailure(t *testing.T) {
 	v := users()
 	v.err = errDirectoryDown
 	d := basicDomain("basic", true, v)
-	d.BackendType = "ldap"
+	d.BackendClass = "ldap"
 	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{addressLimit(), userLimit("ldap", 1)}})
 	for range 5 {
 		if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Unavailable {

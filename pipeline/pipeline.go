@@ -47,9 +47,10 @@ type Domain struct {
 	// Backend verifies the credentials; nil is the noop backend, which
 	// accepts the credentials as they are.
 	Backend Verifier
-	// BackendType is the authentication_backend type, which user name
-	// failure limits (FailureLimit.Backend) name.
-	BackendType string
+	// BackendClass is the OpenSearch class the authentication_backend
+	// stands for (ldap and ldap2 differ, intern and internal do not),
+	// which user name failure limits (FailureLimit.Backend) name.
+	BackendClass string
 }
 
 // AuthzDomain is one enabled authz domain.
