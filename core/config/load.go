@@ -83,7 +83,7 @@ func load(fsys fs.FS, dir string, lookup func(string) (string, bool)) (*Settings
 		s.Roles = parseRoles(f, nil)
 	}
 	if f, root, ok = l.read(InternalUsersFile, true, true); ok {
-		s.Users = parseUsers(f, root)
+		s.Users = parseUsers(f, root, s.Roles)
 	}
 	if f, root, ok = l.read(RolesMappingFile, true, true); ok {
 		s.RoleMappings = parseMappings(f, root)

@@ -485,3 +485,21 @@ config:
 		})
 	}
 }
+
+// OpenSearch drops an internal user's opendistro_security_roles entry that
+// names no role without a word; realmd drops it too, but warns at its line
+// (found by review: a typo silently cost the user the role).
+func TestLoad_UnknownOpendistroSecurityRoleIsAWarning(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{
+		RolesFile: minimalRoles + "defined_role: {}\n",
+		InternalUsersFile: minimalUsers + `bob:
+  hash: "$2a$12$VcCDgh2NDk07JGN0rjGbM.Ad41qVR/YFJcgHp0UGns5JDymv..TOG"
+  opendistro_security_roles:
+    - all_access
+    - defined_role
+    - defnied_role
+`,
+	}), nil)
+	assertProblems(t, s, ps,
+		`internal_users.yml:10: warning: bob.opendistro_security_roles[2]: role "defnied_role" is neither in roles.yml nor one of OpenSearch's static roles, so it is ignored, as OpenSearch ignores it`)
+}

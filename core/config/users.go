@@ -29,9 +29,13 @@ func legacyHints(metaType string, v2Keys ...string) hints {
 	return h
 }
 
-// parseUsers reads internal_users.yml.
-func parseUsers(f *file, root *yaml.Node) []InternalUser {
-	return parseEntries(f, root, "internalusers", f.user)
+// parseUsers reads internal_users.yml. roles are the known role names
+// (Settings.Roles): opendistro_security_roles naming another role are
+// warned about.
+func parseUsers(f *file, root *yaml.Node, roles map[string]bool) []InternalUser {
+	return parseEntries(f, root, "internalusers", func(k, v *yaml.Node, path string, legacy bool) InternalUser {
+		return f.user(k, v, path, legacy, roles)
+	})
 }
 
 // parseEntries reads a file of named entries (internal_users.yml,
@@ -57,7 +61,7 @@ func parseEntries[T any](f *file, root *yaml.Node, metaType string, entry func(k
 	return out
 }
 
-func (f *file) user(k, v *yaml.Node, path string, legacy bool) InternalUser {
+func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]bool) InternalUser {
 	u := InternalUser{Name: k.Value, Pos: Pos{File: f.name, Line: k.Line}}
 	if isNull(v) {
 		f.warnf(k.Line, path, "has no settings, so the user has no hash and can never log in with a password (check the indentation)")
@@ -96,7 +100,17 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool) InternalUser {
 		"enabled":                   f.ignoreBool,
 		"service":                   f.ignoreBool,
 		"backend_roles":             backendRoles,
-		"opendistro_security_roles": func(_, v *yaml.Node, path string) { u.SecurityRoles = values(f.list(v, path)) },
+		"opendistro_security_roles": func(_, v *yaml.Node, path string) {
+			items := f.list(v, path)
+			u.SecurityRoles = values(items)
+			for _, it := range items {
+				// OpenSearch drops such a role without a word; a typo
+				// would silently cost the user the role.
+				if roles != nil && !roles[it.value] {
+					f.warnf(it.line, it.path, "role %q is neither in %s nor one of OpenSearch's static roles, so it is ignored, as OpenSearch ignores it", it.value, RolesFile)
+				}
+			}
+		},
 		"attributes":                attributes,
 		"description":               func(_, v *yaml.Node, path string) { u.Description, _ = f.str(v, path) },
 	}, v2UserHints)
