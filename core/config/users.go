@@ -93,13 +93,13 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]
 		return u
 	}
 	f.object(v, path, fields{
-		"hash":                      hash,
-		"reserved":                  f.ignoreBool,
-		"hidden":                    f.ignoreBool,
-		"static":                    f.ignoreBool,
-		"enabled":                   f.ignoreBool,
-		"service":                   f.ignoreBool,
-		"backend_roles":             backendRoles,
+		"hash":          hash,
+		"reserved":      f.ignoreBool,
+		"hidden":        f.ignoreBool,
+		"static":        f.ignoreBool,
+		"enabled":       f.ignoreBool,
+		"service":       f.ignoreBool,
+		"backend_roles": backendRoles,
 		"opendistro_security_roles": func(_, v *yaml.Node, path string) {
 			items := f.list(v, path)
 			u.SecurityRoles = values(items)
@@ -111,8 +111,8 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]
 				}
 			}
 		},
-		"attributes":                attributes,
-		"description":               func(_, v *yaml.Node, path string) { u.Description, _ = f.str(v, path) },
+		"attributes":  attributes,
+		"description": func(_, v *yaml.Node, path string) { u.Description, _ = f.str(v, path) },
 	}, v2UserHints)
 	return u
 }
