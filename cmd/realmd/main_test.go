@@ -24,3 +24,45 @@ func TestRun_ArgumentsThatAreNotFlagsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// An unknown log level is a usage error that names where it came from.
+// hclog reads an unknown name as NoLevel, so "--log-level verbose" used to
+// serve at info without a word. The config directory does not exist, so
+// without the check serve fails later, with exit 1.
+func TestServe_UnknownLogLevelIsAUsageError(t *testing.T) {
+	missing := t.TempDir() + "/missing"
+	for _, tt := range []struct {
+		name string
+		env  string
+		args []string
+		want string
+	}{
+		{name: "flag", args: []string{"serve", "--config", missing, "--log-level", "verbose"},
+			want: `realmd serve: --log-level "verbose": must be trace, debug, info, warn or error`},
+		{name: "flag over a good environment", env: "debug", args: []string{"serve", "--config", missing, "--log-level=off"},
+			want: `realmd serve: --log-level "off": must be trace, debug, info, warn or error`},
+		{name: "environment", env: "verbose", args: []string{"serve", "--config", missing},
+			want: `realmd serve: REALMD_LOG_LEVEL "verbose": must be trace, debug, info, warn or error`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(logLevelEnv, tt.env)
+			var stdout, stderr strings.Builder
+			if code := run(tt.args, strings.NewReader(""), &stdout, &stderr); code != 2 || strings.TrimSpace(stderr.String()) != tt.want {
+				t.Errorf("realmd %q: exit %d, stderr %q; want exit 2 and %q", tt.args, code, stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestParseLevel_AcceptsTheFiveLevelsInAnyCase(t *testing.T) {
+	for _, s := range []string{"trace", "debug", "info", "warn", "error", "INFO", " Warn "} {
+		if _, ok := parseLevel(s); !ok {
+			t.Errorf("parseLevel(%q) refused a known level", s)
+		}
+	}
+	for _, s := range []string{"", "verbose", "off", "warning"} {
+		if l, ok := parseLevel(s); ok {
+			t.Errorf("parseLevel(%q) = %v, accepted", s, l)
+		}
+	}
+}

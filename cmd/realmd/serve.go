@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/realmd/realmd/core"
 	"github.com/realmd/realmd/core/config"
 	"github.com/realmd/realmd/examples/quickstart"
@@ -21,12 +23,22 @@ func serve(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("config", "", "config directory (default: the embedded quickstart)")
 	listen := fs.String("listen", "", "listen address, overrides realmd.yml (e.g. 127.0.0.1:9200)")
-	level := fs.String("log-level", envOr("REALMD_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error")
+	level := fs.String("log-level", envOr(logLevelEnv, "info"), "log level: trace, debug, info, warn or error; "+logLevelEnv+" sets the default")
 	logJSON := fs.Bool("log-json", false, "log JSON lines")
 	watch := fs.Bool("watch", true, "reload when the config files change")
 	if !parseFlags(fs, args, stderr, configHint) {
 		return 2
 	}
+	lvl, ok := parseLevel(*level)
+	if !ok {
+		source := "--log-level"
+		if !flagSet(fs, "log-level") {
+			source = logLevelEnv // the default came from the environment
+		}
+		fmt.Fprintf(stderr, "realmd serve: %s %q: must be trace, debug, info, warn or error\n", source, *level)
+		return 2
+	}
+	*level = lvl.String()
 	logger := newLogger(*level, *logJSON, stderr)
 	servePprof(logger)
 	sdk.KeepHeapFloor(sdk.HeapFloor)
@@ -76,6 +88,27 @@ func reloadOnHUP(ctx context.Context, d *core.Daemon, hup <-chan os.Signal) {
 			_, _ = d.Reload(ctx)
 		}
 	}
+}
+
+// logLevelEnv sets serve's log level when --log-level is not given.
+const logLevelEnv = "REALMD_LOG_LEVEL"
+
+// parseLevel reads a log level, ignoring case. hclog.LevelFromString
+// returns NoLevel for a name it does not know, which logged at info
+// without a word, so "--log-level verbose" looked accepted.
+func parseLevel(s string) (hclog.Level, bool) {
+	switch l := hclog.LevelFromString(s); l {
+	case hclog.Trace, hclog.Debug, hclog.Info, hclog.Warn, hclog.Error:
+		return l, true
+	}
+	return hclog.NoLevel, false
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
 
 func envOr(name, def string) string {
