@@ -84,10 +84,10 @@ func (f *frontDoor) authenticate(r *http.Request) *verdict {
 	start := time.Now()
 	v := &verdict{g: f.d.current.Load()}
 	for {
-		if name, bad := forbiddenHeader(r.Header, v.g.Settings.Realmd.Headers); bad {
+		if why := forbiddenHeader(r.Header, v.g.Settings.Realmd.Headers); why != "" {
 			f.d.metrics.answered(outcomeForbidden, false, start)
 			v.fail = func(w http.ResponseWriter) {
-				writeJSON(w, http.StatusForbidden, map[string]any{"error": fmt.Sprintf("header %q is not allowed", name), "status": 403})
+				writeJSON(w, http.StatusForbidden, map[string]any{"error": why, "status": 403})
 			}
 			return v
 		}
@@ -128,19 +128,23 @@ func (f *frontDoor) authenticate(r *http.Request) *verdict {
 // Every proxy sends the client's headers to /auth, so refusing them here
 // covers them all. The exact configured name is the one the proxy
 // overwrites, so it is allowed.
-func forbiddenHeader(h http.Header, identity config.IdentityHeaders) (string, bool) {
+//
+// It returns why the request is refused, or "". The header is named in
+// lower case: Go has canonicalised its spelling (X_Auth_Roles arrives as
+// X_auth_roles), and lower case is what an operator can grep for.
+func forbiddenHeader(h http.Header, identity config.IdentityHeaders) string {
 	const reserved = "_opendistro_security_"
 	for name := range h {
 		if n := strings.TrimSpace(name); len(n) >= len(reserved) && strings.EqualFold(n[:len(reserved)], reserved) {
-			return name, true
+			return fmt.Sprintf("header %q is not allowed: names starting with %s are reserved", strings.ToLower(name), reserved)
 		}
 		for _, id := range [...]string{identity.User, identity.Roles, identity.BackendRoles} {
 			if sameHeaderToCGI(name, id) && !strings.EqualFold(name, id) {
-				return name, true
+				return fmt.Sprintf("header %q is not allowed: it is another spelling of the identity header %s, which applications may read as the same header", strings.ToLower(name), id)
 			}
 		}
 	}
-	return "", false
+	return ""
 }
 
 // sameHeaderToCGI reports whether a and b name one header to a CGI-style

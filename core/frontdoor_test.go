@@ -464,6 +464,9 @@ func TestFrontDoor_IdentityHeadersWithUnderscoresAreRefused(t *testing.T) {
 		if w.Code != tt.wantCode {
 			t.Errorf("header %s: %d, want %d; body %s", tt.name, w.Code, tt.wantCode, w.Body)
 		}
+		if want := `header \"` + strings.ToLower(tt.name) + `\" is not allowed: it is another spelling of the identity header X-Auth-`; tt.wantCode == http.StatusForbidden && !strings.Contains(w.Body.String(), want) {
+			t.Errorf("header %s: body %s, want it to say %s", tt.name, w.Body, want)
+		}
 	}
 }
 
