@@ -13,10 +13,9 @@ import (
 // check validates a config directory: exit 0, or 1 with every problem.
 func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	dir := fs.String("config", "", "config directory to check")
-	if !parseFlags(fs, args, stderr, configHint) {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr, configHint); !ok {
+		return code
 	}
 	if *dir == "" {
 		fmt.Fprintln(stderr, "realmd check: --config DIR is required")

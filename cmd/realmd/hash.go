@@ -18,11 +18,10 @@ const maxPasswordBytes = 4096
 // hash reads a password from stdin and prints an OpenSearch-compatible hash.
 func hash(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hash", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	algorithm := fs.String("algorithm", "", "bcrypt, pbkdf2 or argon2 (default: realmd.yml's password_hashing.algorithm, else bcrypt)")
 	dir := fs.String("config", "", "config directory whose realmd.yml sets the hashing parameters")
-	if !parseFlags(fs, args, stderr, func(string) string { return "the password is read from standard input, never from the command line" }) {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr, func(string) string { return "the password is read from standard input, never from the command line" }); !ok {
+		return code
 	}
 	opts := basic.DefaultHashOptions()
 	if *dir != "" {

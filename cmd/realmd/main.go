@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,15 +15,25 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-const usage = `realmd: authentication and authorization for reverse proxies and applications
+// synopsis is each command's usage line, for realmd --help and for
+// realmd COMMAND --help.
+var synopsis = map[string]string{
+	"serve":   "realmd serve [--config DIR] [--listen ADDR] [--log-level LEVEL] [--log-json] [--watch=false]",
+	"check":   "realmd check --config DIR",
+	"hash":    "realmd hash [--algorithm bcrypt|pbkdf2|argon2] [--config DIR]   (password on stdin)",
+	"version": "realmd version",
+}
+
+var usage = `realmd: authentication and authorization for reverse proxies and applications
 
 Usage:
-  realmd serve [--config DIR] [--listen ADDR] [--log-level LEVEL] [--log-json] [--watch=false]
-  realmd check --config DIR
-  realmd hash [--algorithm bcrypt|pbkdf2|argon2] [--config DIR]   (password on stdin)
-  realmd version
+  ` + synopsis["serve"] + `
+  ` + synopsis["check"] + `
+  ` + synopsis["hash"] + `
+  ` + synopsis["version"] + `
 
 Without --config, serve runs the embedded quickstart config (demo users).
+Every command takes --help.
 `
 
 func main() {
@@ -37,17 +48,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		return serve(args[1:], stderr)
+		return serve(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
 	case "hash":
 		return hash(args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":
+		fs := flag.NewFlagSet("version", flag.ContinueOnError)
+		if code, ok := parseFlags(fs, args[1:], stdout, stderr, nil); !ok {
+			return code
+		}
 		fmt.Fprintf(stdout, "realmd %s\n", version)
 		return 0
 	case "plugin":
-		return servePlugin(args[1:], stderr)
-	case "help", "-h", "--help":
+		return servePlugin(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
@@ -55,29 +70,47 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// newLogger is the root logger every part of realmd gets a named child of.
 // parseFlags parses a subcommand's flags and refuses any other argument.
 // Go's flag parsing stops at the first one, so without this "realmd serve
 // DIR" served the embedded demo config and "serve DIR --listen X" dropped
 // the listen address too, silently. hint, when set, follows the message.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer, hint func(arg string) string) bool {
-	if err := fs.Parse(args); err != nil {
-		return false
+// When ok is false the command is done and exits with code: 0 after
+// --help or -h, which prints the usage on stdout, and 2 for a usage error,
+// whose message and usage go to stderr.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, hint func(arg string) string) (code int, ok bool) {
+	fs.SetOutput(stderr) // the flag package's own error messages
+	fs.Usage = func() {} // printed below, where the caller wants it
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		printUsage(fs, stdout)
+		return 0, false
+	} else if err != nil {
+		printUsage(fs, stderr)
+		return 2, false
 	}
 	if fs.NArg() == 0 {
-		return true
+		return 0, true
 	}
 	msg := fmt.Sprintf("realmd %s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	if hint != nil {
 		msg += " (" + hint(fs.Arg(0)) + ")"
 	}
 	fmt.Fprintln(stderr, msg)
-	return false
+	return 2, false
+}
+
+// printUsage writes fs's usage line and flags to w.
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "Usage: %s\n", synopsis[fs.Name()])
+	out := fs.Output() // PrintDefaults writes there
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
 }
 
 // configHint is the hint for subcommands that take --config.
 func configHint(arg string) string { return "did you mean --config " + arg + "?" }
 
+// newLogger is the root logger every part of realmd gets a named child of.
 func newLogger(level string, json bool, out io.Writer) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       "realmd",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 )
@@ -63,6 +64,46 @@ func TestParseLevel_AcceptsTheFiveLevelsInAnyCase(t *testing.T) {
 	for _, s := range []string{"", "verbose", "off", "warning"} {
 		if l, ok := parseLevel(s); ok {
 			t.Errorf("parseLevel(%q) = %v, accepted", s, l)
+		}
+	}
+}
+
+// --help and -h print the command's usage on stdout and exit 0, as
+// `realmd --help` does. The flag package reports them as flag.ErrHelp,
+// which subcommands used to turn into exit 2; `realmd version --help`
+// printed the version.
+func TestRun_HelpExitsZeroEverywhere(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"-h"}, {"help"},
+		{"serve", "--help"}, {"serve", "-h"}, {"serve", "--listen", "127.0.0.1:0", "--help"},
+		{"check", "--help"}, {"check", "-h"},
+		{"hash", "--help"}, {"hash", "-h"},
+		{"version", "--help"}, {"version", "-h"},
+		{"plugin", "--help"},
+	} {
+		var stdout, stderr strings.Builder
+		code := run(args, strings.NewReader(""), &stdout, &stderr)
+		if code != 0 || !strings.Contains(strings.ToLower(stdout.String()), "usage") || strings.Contains(stdout.String(), "realmd "+version+"\n") {
+			t.Errorf("realmd %q: exit %d, stdout %q, stderr %q; want exit 0 and the usage on stdout", args, code, stdout.String(), stderr.String())
+		}
+	}
+	// A subcommand's help names its flags.
+	var stdout strings.Builder
+	run([]string{"serve", "--help"}, strings.NewReader(""), &stdout, io.Discard)
+	for _, want := range []string{"Usage: realmd serve [--config DIR]", "-log-level", "-watch"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("realmd serve --help: %q lacks %q", stdout.String(), want)
+		}
+	}
+}
+
+// A flag that does not exist, or check without --config, is a usage error:
+// exit 2 (not check's 1 for a config that does not load), message on stderr.
+func TestRun_UnknownFlagIsAUsageError(t *testing.T) {
+	for _, args := range [][]string{{"serve", "--nope"}, {"check"}, {"check", "--nope"}, {"hash", "--nope"}, {"version", "--nope"}, {"version", "extra"}} {
+		var stdout, stderr strings.Builder
+		if code := run(args, strings.NewReader(""), &stdout, &stderr); code != 2 || stdout.Len() != 0 || stderr.Len() == 0 {
+			t.Errorf("realmd %q: exit %d, stdout %q, stderr %q; want exit 2 and the error on stderr only", args, code, stdout.String(), stderr.String())
 		}
 	}
 }

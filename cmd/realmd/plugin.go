@@ -18,9 +18,14 @@ func builtins() []sdk.Plugin {
 }
 
 // servePlugin is the hidden `realmd plugin NAME` command.
-func servePlugin(args []string, stderr io.Writer) int {
+func servePlugin(args []string, stdout, stderr io.Writer) int {
+	const usage = "usage: realmd plugin NAME (started by realmd itself)"
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprintln(stdout, usage)
+		return 0
+	}
 	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: realmd plugin NAME (started by realmd itself)")
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
 	for _, p := range builtins() {

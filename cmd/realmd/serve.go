@@ -18,16 +18,15 @@ import (
 	"github.com/realmd/realmd/sdk"
 )
 
-func serve(args []string, stderr io.Writer) int {
+func serve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	dir := fs.String("config", "", "config directory (default: the embedded quickstart)")
 	listen := fs.String("listen", "", "listen address, overrides realmd.yml (e.g. 127.0.0.1:9200)")
 	level := fs.String("log-level", envOr(logLevelEnv, "info"), "log level: trace, debug, info, warn or error; "+logLevelEnv+" sets the default")
 	logJSON := fs.Bool("log-json", false, "log JSON lines")
 	watch := fs.Bool("watch", true, "reload when the config files change")
-	if !parseFlags(fs, args, stderr, configHint) {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr, configHint); !ok {
+		return code
 	}
 	lvl, ok := parseLevel(*level)
 	if !ok {
