@@ -12,9 +12,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // synopsis is each command's usage line, for realmd --help and for
 // realmd COMMAND --help.
 var synopsis = map[string]string{
@@ -58,7 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if code, ok := parseFlags(fs, args[1:], stdout, stderr, nil); !ok {
 			return code
 		}
-		fmt.Fprintf(stdout, "realmd %s\n", version)
+		fmt.Fprintf(stdout, "realmd %s\n", currentVersion())
 		return 0
 	case "plugin":
 		return servePlugin(args[1:], stdout, stderr)

@@ -83,7 +83,7 @@ func TestRun_HelpExitsZeroEverywhere(t *testing.T) {
 	} {
 		var stdout, stderr strings.Builder
 		code := run(args, strings.NewReader(""), &stdout, &stderr)
-		if code != 0 || !strings.Contains(strings.ToLower(stdout.String()), "usage") || strings.Contains(stdout.String(), "realmd "+version+"\n") {
+		if code != 0 || !strings.Contains(strings.ToLower(stdout.String()), "usage") || strings.Contains(stdout.String(), "realmd "+currentVersion()+"\n") {
 			t.Errorf("realmd %q: exit %d, stdout %q, stderr %q; want exit 0 and the usage on stdout", args, code, stdout.String(), stderr.String())
 		}
 	}
