@@ -187,7 +187,7 @@ func TestInstance_RefusedConfigIsReportedWithKeys(t *testing.T) {
 	for _, p := range cp.Problems {
 		got[p.Key] = p.Message
 	}
-	if got["refuse"] != "refused on purpose" || got["typo"] != "unknown key" || len(got) != 2 {
+	if got["refuse"] != "refused on purpose" || got["typo"] != `unknown key "typo"; the keys allowed here are: ca_file, edit_ca_to, refuse` || len(got) != 2 {
 		t.Errorf("problems %v", cp.Problems)
 	}
 }

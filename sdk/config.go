@@ -23,10 +23,12 @@ import (
 //
 // Every getter records what went wrong with Problem instead of failing, so a
 // factory reports all problems at once. Keys never read are reported as
-// unknown by Problems, which catches typos.
+// unknown by Problems, which catches typos: each with the key the factory
+// asked for that is closest to it, or with the list of those keys.
 type Config struct {
 	values   map[string]any
 	used     map[string]bool
+	asked    map[string]bool // every key the factory asked for, set or not
 	problems []Problem
 	dir      string
 	files    []string
@@ -128,7 +130,7 @@ func NewConfigMap(m map[string]any, dir string, logger hclog.Logger) *Config {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	c := &Config{values: map[string]any{}, used: map[string]bool{}, dir: dir, logger: logger}
+	c := &Config{values: map[string]any{}, used: map[string]bool{}, asked: map[string]bool{}, dir: dir, logger: logger}
 	c.flatten(m)
 	return c
 }
@@ -180,12 +182,14 @@ func (c *Config) Dir() string { return c.dir }
 
 // Has reports whether key is set.
 func (c *Config) Has(key string) bool {
+	c.asked[key] = true
 	_, ok := c.values[key]
 	return ok
 }
 
 // Raw returns the value of key as decoded from JSON, and marks it read.
 func (c *Config) Raw(key string) (any, bool) {
+	c.asked[key] = true
 	v, ok := c.values[key]
 	if ok {
 		c.used[key] = true
@@ -353,6 +357,7 @@ func (c *Config) Files() []string { return c.files }
 func (c *Config) Ignore(keys ...string) {
 	for _, k := range keys {
 		c.used[k] = true
+		c.asked[k] = true
 	}
 }
 
@@ -371,16 +376,35 @@ func (c *Config) Problem(key, format string, args ...any) {
 }
 
 // Problems returns every recorded problem, plus one for each key never read,
-// sorted by key.
+// sorted by key. An unknown key's problem names the key the factory asked
+// for that is closest to it (Suggest), or, when none is close, every key
+// the factory asked for.
 func (c *Config) Problems() []Problem {
 	out := append([]Problem(nil), c.problems...)
+	var known []string
 	for k := range c.values {
-		if !c.used[k] {
-			out = append(out, Problem{Key: k, Message: "unknown key"})
+		if c.used[k] {
+			continue
 		}
+		if known == nil {
+			known = slices.Sorted(maps.Keys(c.asked))
+		}
+		out = append(out, Problem{Key: k, Message: unknownKey(k, known)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// unknownKey is the message for key, which the factory did not read; known
+// are the keys it asked for, sorted.
+func unknownKey(key string, known []string) string {
+	if s := Suggest(key, known); s != "" {
+		return fmt.Sprintf("unknown key %q; did you mean %q?", key, s)
+	}
+	if len(known) == 0 {
+		return fmt.Sprintf("unknown key %q; this type reads no config keys", key)
+	}
+	return fmt.Sprintf("unknown key %q; the keys allowed here are: %s", key, strings.Join(known, ", "))
 }
 
 // Err returns the problems joined into one error, or nil.

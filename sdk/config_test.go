@@ -3,6 +3,7 @@ package sdk
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ import (
 func flattenProblems(m map[string]any) []string {
 	var out []string
 	for _, p := range NewConfigMap(m, "", nil).Problems() {
-		if p.Message != "unknown key" {
+		if !strings.HasPrefix(p.Message, "unknown key") {
 			out = append(out, p.Error())
 		}
 	}
@@ -153,5 +154,50 @@ func TestNewConfig_RefusesWhatJSONRefuses(t *testing.T) {
 		if _, err := NewConfig([]byte(raw), "", nil); err != nil {
 			t.Errorf("NewConfig(%s) = %v", raw, err)
 		}
+	}
+}
+
+func TestConfig_UnknownKeyNamesTheClosestKnownKey(t *testing.T) {
+	// read is a factory: it asks for these keys, set or not.
+	read := func(c *Config) {
+		c.String("subject_key", "sub")
+		c.List("roles_key", nil)
+		c.Int("jwks.timeout_ms", 1000)
+		c.Has("users")
+		c.Ignore("cache_jwks_endpoint")
+	}
+	tests := []struct {
+		name string
+		m    map[string]any
+		want string // the unknown key's problem
+	}{
+		{name: "underscore left out", m: map[string]any{"subjectkey": "sub"},
+			want: `subjectkey: unknown key "subjectkey"; did you mean "subject_key"?`},
+		{name: "a key only asked for with Has", m: map[string]any{"user": []any{}},
+			want: `user: unknown key "user"; did you mean "users"?`},
+		{name: "a nested key", m: map[string]any{"jwks": map[string]any{"timeout_sm": 5}},
+			want: `jwks.timeout_sm: unknown key "jwks.timeout_sm"; did you mean "jwks.timeout_ms"?`},
+		{name: "an ignored key counts as known", m: map[string]any{"cache_jwks_endpont": true},
+			want: `cache_jwks_endpont: unknown key "cache_jwks_endpont"; did you mean "cache_jwks_endpoint"?`},
+		{name: "nothing close lists every key asked for", m: map[string]any{"colour": "blue"},
+			want: `colour: unknown key "colour"; the keys allowed here are: cache_jwks_endpoint, jwks.timeout_ms, roles_key, subject_key, users`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewConfigMap(tt.m, "", nil)
+			read(c)
+			ps := c.Problems()
+			if len(ps) != 1 || ps[0].Error() != tt.want {
+				t.Fatalf("problems %q, want [%q]", ps, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfig_UnknownKeyOfAFactoryThatReadsNothing(t *testing.T) {
+	ps := NewConfigMap(map[string]any{"colour": "blue"}, "", nil).Problems()
+	want := `colour: unknown key "colour"; this type reads no config keys`
+	if len(ps) != 1 || ps[0].Error() != want {
+		t.Fatalf("problems %q, want [%q]", ps, want)
 	}
 }

@@ -155,7 +155,7 @@ func (l *loader) lookalike(name string) string {
 			yml = append(yml, p)
 		}
 	}
-	if s := suggest(name, yml); s != "" {
+	if s := sdk.Suggest(name, yml); s != "" {
 		return "; found " + s + ", which realmd does not read: rename it to " + name
 	}
 	if name == RolesFile {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // DefaultRealmd returns realmd's settings when realmd.yml is absent.
@@ -114,7 +116,7 @@ func (p *realmdParser) node(k, v *yaml.Node, name string) {
 		nodes = append(nodes, n)
 	}
 	msg := fmt.Sprintf("realmd does not use the OpenSearch node setting %q; remove it", name)
-	if s := suggest(name, nodes); s != "" {
+	if s := sdk.Suggest(name, nodes); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	p.f.errorf(k.Line, name, "%s", msg)

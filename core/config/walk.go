@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // fields maps the keys a mapping accepts to the function that reads the
@@ -77,7 +79,7 @@ func (f *file) unknownKey(k *yaml.Node, path string, known []string, h hints) {
 		f.errorf(k.Line, path, "unknown key %q: %s", k.Value, msg)
 		return
 	}
-	if s := suggest(k.Value, known); s != "" {
+	if s := sdk.Suggest(k.Value, known); s != "" {
 		f.errorf(k.Line, path, "unknown key %q; did you mean %q?", k.Value, s)
 		return
 	}
@@ -91,51 +93,6 @@ func keys(fs fields) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// suggest returns the candidate closest to name by edit distance (ignoring
-// case), or "" when none is close enough to be a likely typo.
-func suggest(name string, candidates []string) string {
-	limit := len(name) / 3
-	limit = max(1, min(limit, 3))
-	best, bestD := "", limit+1
-	for _, c := range candidates {
-		d := distance(strings.ToLower(name), strings.ToLower(c))
-		if d < bestD || (d == bestD && c < best) {
-			best, bestD = c, d
-		}
-	}
-	if bestD > limit {
-		return ""
-	}
-	return best
-}
-
-// distance is the optimal string alignment distance between a and b:
-// insertions, deletions, substitutions and adjacent transpositions.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }
 
 // Field readers for keys that OpenSearch accepts and realmd ignores: the

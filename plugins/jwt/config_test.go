@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,43 @@ func TestReadConfig_Problems(t *testing.T) {
 				t.Fatalf("problems at %v, want %v", keys, tt.wantKeys)
 			}
 		})
+	}
+}
+
+// A typo in a jwt domain's config names the key it most likely meant.
+func TestReadConfig_UnknownKeySuggestsTheKnownKey(t *testing.T) {
+	tests := []struct {
+		name   string
+		config map[string]any
+		want   string
+	}{
+		{name: "subject key without underscore", config: map[string]any{"signing_key": secretKey, "subjectkey": "sub"},
+			want: `subjectkey: unknown key "subjectkey"; did you mean "subject_key"?`},
+		{name: "misspelt JWKS URI", config: map[string]any{"jwks_url": "https://idp/jwks"},
+			want: `jwks_url: unknown key "jwks_url"; did you mean "jwks_uri"?`},
+		{name: "TLS key under jwks", config: map[string]any{"jwks_uri": "https://idp/jwks", "jwks": map[string]any{"verify_hostname": true}},
+			want: `jwks.verify_hostname: unknown key "jwks.verify_hostname"; did you mean "jwks.verify_hostnames"?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := problems(tt.config)
+			if len(ps) != 1 || ps[0].Error() != tt.want {
+				t.Fatalf("problems %q, want [%q]", ps, tt.want)
+			}
+		})
+	}
+}
+
+// A key nothing resembles is answered with the keys a jwt domain reads.
+func TestReadConfig_UnknownKeyListsTheKnownKeys(t *testing.T) {
+	ps := problems(map[string]any{"signing_key": secretKey, "colour": "blue"})
+	if len(ps) != 1 || ps[0].Key != "colour" {
+		t.Fatalf("problems %q, want one for colour", ps)
+	}
+	for _, k := range []string{"signing_key", "jwks_uri", "subject_key", "roles_key", "jwt_header", "jwks.verify_hostnames"} {
+		if !strings.Contains(ps[0].Message, k) {
+			t.Errorf("problem %q does not list %q", ps[0].Message, k)
+		}
 	}
 }
 
