@@ -124,5 +124,15 @@ func canonicalType(raw string, s slot) (string, string) {
 		}
 	}
 	return "", fmt.Sprintf("%q is a Java class name, and realmd cannot load Java classes; "+
-		"name a realmd type instead (a built-in type such as basic, jwt or ldap, or a plugin listed in %s)", raw, RealmdFile)
+		"name a realmd type for %s instead (%s, or a plugin listed in %s)", raw, s, builtinTypes[s], RealmdFile)
+}
+
+// builtinTypes names, for each slot, the types realmd serves there without
+// a third-party plugin (the built-in plugins' types and core's noop), for
+// the message that refuses a Java class name: a type from another slot
+// would only be refused next.
+var builtinTypes = map[slot]string{
+	authenticatorSlot: "basic or jwt",
+	authcBackendSlot:  "internal, noop or ldap",
+	authzBackendSlot:  "internal, noop or ldap",
 }
