@@ -118,7 +118,8 @@ func keys[T any](m map[string]T) []string {
 // notIncluded explains OpenSearch types that no built-in serves.
 var notIncluded = map[string]string{
 	"saml": "SAML is a browser redirect flow between OpenSearch Dashboards and the identity provider; " +
-		"realmd answers per request and does not run that flow. Use an openid domain for SSO tokens",
+		"realmd answers per request and does not run that flow. For the tokens an identity provider issues, " +
+		"use a jwt domain with jwks_uri set to the provider's key set",
 	"kerberos":       "the kerberos realm is not part of this build yet",
 	"clientcert":     "the clientcert (PKI) realm is not part of this build yet",
 	"proxy":          "the proxy realm is not part of this build yet",

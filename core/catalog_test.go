@@ -69,7 +69,7 @@ func TestCatalog_Resolve(t *testing.T) {
 			wantErr: `catalog entry "linked-dir": plugins.linked-dir.command in realmd.yml names ` + filepath.Join(dir, "sub") + `, which is a symlink`},
 		{name: "a file that is not executable is no plugin", cat: withDir, role: sdk.RoleBackend, typ: "notexec", wantErr: `unknown authentication_backend type "notexec": name a built-in type (internal), or put an executable named "notexec" in ` + dir},
 		{name: "no plugin directory", cat: noDir, role: sdk.RoleAuthenticator, typ: "apikey", wantErr: `unknown http_authenticator type "apikey": name a built-in type (basic), or set plugin_directory in realmd.yml for third-party plugins`},
-		{name: "saml says why", cat: noDir, role: sdk.RoleAuthenticator, typ: "saml", wantErr: `type "saml" is not supported: SAML is a browser redirect flow between OpenSearch Dashboards and the identity provider; realmd answers per request and does not run that flow. Use an openid domain for SSO tokens`},
+		{name: "saml says why", cat: noDir, role: sdk.RoleAuthenticator, typ: "saml", wantErr: `type "saml" is not supported: SAML is a browser redirect flow between OpenSearch Dashboards and the identity provider; realmd answers per request and does not run that flow. For the tokens an identity provider issues, use a jwt domain with jwks_uri set to the provider's key set`},
 		{name: "a backend type used as an authenticator", cat: noDir, role: sdk.RoleAuthenticator, typ: "internal", wantErr: `type "internal" cannot be used as http_authenticator`},
 		{name: "path tricks are not plugin names", cat: withDir, role: sdk.RoleBackend, typ: "../apikey", wantErr: `unknown authentication_backend type "../apikey"`},
 	}
