@@ -142,6 +142,10 @@ func (p *realmdParser) set(s *realmdSetting, key string, k, v *yaml.Node, path s
 func (p *realmdParser) catalog(n *yaml.Node, path string) {
 	f := p.f
 	f.pairs(n, path, func(k, v *yaml.Node, path string) {
+		if k.Value == "security" && nodeSettingsNested(v) {
+			f.errorf(k.Line, path, "%s", nestedNodeSettingsMessage(v, path))
+			return
+		}
 		e := CatalogEntry{Name: k.Value, Pos: Pos{File: f.name, Line: k.Line}}
 		if !pluginNameRE.MatchString(k.Value) {
 			f.errorf(k.Line, path, "a plugin name is the type written in config.yml: letters, digits, _ and -, starting with a letter or digit")
@@ -191,6 +195,60 @@ func (p *realmdParser) catalog(n *yaml.Node, path string) {
 		}
 		p.r.Catalog[e.Name] = e
 	})
+}
+
+// catalogKeys are the keys of a plugins: catalog entry.
+var catalogKeys = []string{"command", "args", "env", "sha256"}
+
+// nodeSettingsNested reports whether v, the value of plugins.security in
+// the plugins: catalog, holds OpenSearch node settings written nested
+// (plugins: security: cache: ttl_minutes: 5) rather than a catalog entry
+// for a plugin type named security: a mapping with a key no catalog entry
+// has. Read as a catalog entry it gave three errors that never named the
+// node settings.
+func nodeSettingsNested(v *yaml.Node) bool {
+	if v.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		if !slices.Contains(catalogKeys, v.Content[i].Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// nestedNodeSettingsMessage refuses node settings nested under plugins:
+// and shows them written with their dotted names, as realmd reads them.
+func nestedNodeSettingsMessage(v *yaml.Node, path string) string {
+	var flat []string
+	var walk func(n *yaml.Node, name string)
+	walk = func(n *yaml.Node, name string) {
+		switch {
+		case n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], name+"."+n.Content[i].Value)
+			}
+		case n.Kind == yaml.ScalarNode:
+			flat = append(flat, fmt.Sprintf("%q", name+": "+n.Value))
+		case n.Kind == yaml.SequenceNode && !slices.ContainsFunc(n.Content, func(it *yaml.Node) bool { return it.Kind != yaml.ScalarNode }):
+			items := make([]string, len(n.Content))
+			for i, it := range n.Content {
+				items[i] = it.Value
+			}
+			flat = append(flat, fmt.Sprintf("%q", name+": ["+strings.Join(items, ", ")+"]"))
+		default:
+			flat = append(flat, fmt.Sprintf("%q", name+": ..."))
+		}
+	}
+	walk(v, path)
+	const shown = 3
+	example := strings.Join(flat[:min(len(flat), shown)], ", ")
+	if len(flat) > shown {
+		example += fmt.Sprintf(" (and %d more)", len(flat)-shown)
+	}
+	return "OpenSearch node settings are accepted only in the flat dotted spelling, at the top level of realmd.yml; " +
+		"nested under plugins: they read as the third-party plugin catalog. Write " + example
 }
 
 var (

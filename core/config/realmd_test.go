@@ -220,3 +220,47 @@ func TestRealmd_HugeCacheTTLSaturates(t *testing.T) {
 		}
 	}
 }
+
+// OpenSearch node settings nested under plugins: read as the third-party
+// plugin catalog, which gave three errors that never said why (no
+// plugin_directory, no command, unknown key "cache"). They are one error
+// now, which shows the flat dotted spelling realmd reads.
+func TestRealmd_NestedNodeSettingsUnderPluginsAreOneClearError(t *testing.T) {
+	const msg = `plugins.security: OpenSearch node settings are accepted only in the flat dotted spelling, at the top level of realmd.yml; ` +
+		`nested under plugins: they read as the third-party plugin catalog. Write `
+	tests := []struct {
+		name, realmd string
+		want         []string
+	}{
+		{name: "one setting", realmd: "plugins:\n  security:\n    cache:\n      ttl_minutes: 5\n",
+			want: []string{`realmd.yml:2: ` + msg + `"plugins.security.cache.ttl_minutes: 5"`}},
+		{name: "several settings", realmd: `plugins:
+  security:
+    cache.ttl_minutes: 5
+    roles_mapping_resolution: BOTH
+    kerberos:
+      acceptor_principal: [HTTP/a.example.com, HTTP/b.example.com]
+      krb5_filepath: /etc/krb5.conf
+`,
+			want: []string{`realmd.yml:2: ` + msg + `"plugins.security.cache.ttl_minutes: 5", "plugins.security.roles_mapping_resolution: BOTH", ` +
+				`"plugins.security.kerberos.acceptor_principal: [HTTP/a.example.com, HTTP/b.example.com]" (and 1 more)`}},
+		{name: "beside a catalog entry, which is still read", realmd: "plugin_directory: .\nplugins:\n  radius: {command: radius}\n  security: {cache: {ttl_minutes: 5}}\n",
+			want: []string{`realmd.yml:4: ` + msg + `"plugins.security.cache.ttl_minutes: 5"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{InternalUsersFile: noUsers, RealmdFile: tt.realmd}), nil)
+			assertProblems(t, s, ps, tt.want...)
+		})
+	}
+}
+
+// A catalog entry for a third-party plugin type named security, with only
+// the keys of a catalog entry, is still a catalog entry.
+func TestRealmd_APluginNamedSecurityIsACatalogEntry(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{InternalUsersFile: noUsers, RealmdFile: "plugin_directory: .\nplugins:\n  security:\n    command: security-realm\n"}), nil)
+	assertProblems(t, s, ps)
+	if s == nil || s.Realmd.Catalog["security"].Command != "security-realm" {
+		t.Fatalf("catalog entry security not read: %+v", s)
+	}
+}
