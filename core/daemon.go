@@ -49,7 +49,21 @@ type Daemon struct {
 	// cannot change without a restart.
 	served        atomic.Pointer[listenSettings]
 	restartNeeded atomic.Pointer[[]string]
+	// quietUnchanged is set, under reloadMu, once a file event's reload
+	// found the config unchanged and said so; further ones say it at debug
+	// until a reload applies or refuses a config. A file touched without
+	// a change every few milliseconds reloads about once a second, and
+	// must not log at info that often.
+	quietUnchanged bool
 }
+
+// reloadTrigger is what asked for a reload; it is logged with the outcome.
+type reloadTrigger string
+
+const (
+	triggerFileEvent reloadTrigger = "file change"
+	triggerSignal    reloadTrigger = "SIGHUP"
+)
 
 // listenSettings are the realmd.yml settings the listener is built from.
 type listenSettings struct {
@@ -175,13 +189,26 @@ type ReloadError struct {
 	At      time.Time `json:"at"`
 	// Problems lists every problem, not only the first.
 	Problems []string `json:"problems"`
+	errors   int      // problems that are not warnings
 }
 
 // Reload loads the config directory again and, when its content changed,
 // swaps in a new generation. On any failure the current generation keeps
 // serving and the error is kept for /_realmd/status. changed is false when
-// the content was the same.
+// the content was the same. Reload is what the file watcher calls: an
+// unchanged config is logged at info once, and then at debug until a
+// reload applies or refuses a config (see ReloadForSignal).
 func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
+	return d.reload(ctx, triggerFileEvent)
+}
+
+// ReloadForSignal is Reload for SIGHUP: an operator asked for it, so an
+// unchanged config is always logged at info.
+func (d *Daemon) ReloadForSignal(ctx context.Context) (changed bool, err error) {
+	return d.reload(ctx, triggerSignal)
+}
+
+func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed bool, err error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	if d.stopped {
@@ -194,14 +221,21 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 	}
 	s, err := d.load()
 	if err == nil && s.Hash == old.Settings.Hash && !old.filesChanged() {
-		d.lastErr.Store(nil)
 		d.metrics.reloaded("unchanged")
+		cleared := d.clearLastError(old.ID)
+		if trigger == triggerFileEvent && d.quietUnchanged && !cleared {
+			d.logger.Debug("reload: config unchanged", "generation", old.ID, "trigger", string(trigger))
+			return false, nil
+		}
+		d.quietUnchanged = trigger == triggerFileEvent
+		d.logger.Info("reload: config unchanged", "generation", old.ID, "trigger", string(trigger))
 		return false, nil
 	}
 	var g *Generation
 	if err == nil {
 		g, err = d.build(ctx, s)
 	}
+	d.quietUnchanged = false
 	if err != nil {
 		d.lastErr.Store(newReloadError(err))
 		d.metrics.reloaded("refused")
@@ -209,7 +243,7 @@ func (d *Daemon) Reload(ctx context.Context) (changed bool, err error) {
 		return false, err
 	}
 	d.current.Store(g)
-	d.lastErr.Store(nil)
+	d.clearLastError(g.ID)
 	d.metrics.reloaded("applied")
 	d.noteRestartNeeded(s)
 	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash)
@@ -242,6 +276,32 @@ func (d *Daemon) noteRestartNeeded(s *config.Settings) {
 	d.restartNeeded.Store(&pending)
 }
 
+// clearLastError forgets the last refused reload, if any, and logs that
+// it did, with what it was: /_realmd/status stops showing it, and the log
+// should say why. It reports whether there was one. reloadMu is held.
+func (d *Daemon) clearLastError(generation uint64) bool {
+	prev := d.lastErr.Swap(nil)
+	if prev == nil {
+		return false
+	}
+	d.logger.Info("reload: last reload error cleared", "generation", generation, "was", prev.summary())
+	return true
+}
+
+// summary is the refused reload's first error, as file:line: key:
+// message, and how many more errors there were.
+func (e *ReloadError) summary() string {
+	if e.File == "" {
+		return e.Message
+	}
+	p := config.Problem{File: e.File, Line: e.Line, Key: e.Key, Message: e.Message}
+	s := p.String()
+	if n := e.errors - 1; n > 0 {
+		s += fmt.Sprintf(" (and %d more errors)", n)
+	}
+	return s
+}
+
 func newReloadError(err error) *ReloadError {
 	re := &ReloadError{Message: err.Error(), At: time.Now()}
 	var ps config.Problems
@@ -256,6 +316,9 @@ func newReloadError(err error) *ReloadError {
 		re.File, re.Line, re.Key, re.Message = first.File, first.Line, first.Key, first.Message
 		for _, p := range ps {
 			re.Problems = append(re.Problems, p.String())
+			if !p.Warning {
+				re.errors++
+			}
 		}
 	}
 	return re

@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/realmd/realmd/core/config"
 )
@@ -201,5 +204,106 @@ func TestDaemon_StatusListsNoRestartNeededAsEmpty(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `"restart_needed":[]`) {
 		t.Errorf("status %s: want \"restart_needed\":[]", body)
+	}
+}
+
+// syncBuffer is a log output that tests read while the daemon writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A reload that changes nothing says so at info, and a reload that follows
+// a refused one says that the error /_realmd/status showed is gone, and
+// what it was. Both used to be silent: SIGHUP on an unchanged config
+// logged nothing, and last_error vanished without a word. A file event
+// that finds the config unchanged again says so at debug only, so a file
+// touched over and over cannot log at info about once a second.
+func TestDaemon_ReloadLogsUnchangedAndAClearedError(t *testing.T) {
+	dir := fakeConfigDir(t)
+	logs := &syncBuffer{}
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})
+	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: logger})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
+	for d.Status().Generation == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("realmd did not load its config")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	realmd := filepath.Join(dir, config.RealmdFile)
+	good, err := os.ReadFile(realmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(msg string) int { return strings.Count(logs.String(), msg) }
+	reload := func(step string, r func(context.Context) (bool, error), wantChanged, wantErr bool) {
+		t.Helper()
+		changed, err := r(context.Background())
+		if changed != wantChanged || (err != nil) != wantErr {
+			t.Fatalf("%s: changed %v, error %v; want changed %v, error %v", step, changed, err, wantChanged, wantErr)
+		}
+	}
+	const unchanged = "[INFO]  reload: config unchanged: generation=1"
+	const cleared = "[INFO]  reload: last reload error cleared"
+
+	reload("SIGHUP, nothing changed", d.ReloadForSignal, false, false)
+	if count(unchanged+" trigger=SIGHUP") != 1 {
+		t.Errorf("after SIGHUP on an unchanged config, the log lacks %q:\n%s", unchanged, logs)
+	}
+	reload("SIGHUP again", d.ReloadForSignal, false, false)
+	if count(unchanged+" trigger=SIGHUP") != 2 {
+		t.Errorf("a second SIGHUP on an unchanged config was not logged at info:\n%s", logs)
+	}
+
+	writeFile(t, realmd, string(good)+"queue_size: many\n")
+	reload("refused", d.Reload, false, true)
+	writeFile(t, realmd, string(good))
+	reload("file event, back to the served config", d.Reload, false, false)
+	if n := count(cleared + `: generation=1 was="realmd.yml:2: queue_size: must be a whole number, not \"many\""` + "\n"); n != 1 {
+		t.Errorf("%d log lines say the refused realmd.yml was cleared, want 1:\n%s", n, logs)
+	}
+	if d.Status().LastError != nil {
+		t.Errorf("last_error %+v after an unchanged reload", d.Status().LastError)
+	}
+	if n := count(unchanged + ` trigger="file change"`); n != 1 {
+		t.Errorf("%d info lines for a file event's unchanged reload, want 1:\n%s", n, logs)
+	}
+	reload("file event, unchanged again", d.Reload, false, false)
+	reload("file event, unchanged once more", d.Reload, false, false)
+	if n := count(unchanged + ` trigger="file change"`); n != 1 {
+		t.Errorf("%d info lines after three unchanged file-event reloads, want 1 (repeats go to debug):\n%s", n, logs)
+	}
+
+	writeFile(t, realmd, string(good)+"queue_size: many\n")
+	reload("refused again", d.Reload, false, true)
+	writeFile(t, realmd, string(good)+"queue_size: 16\n")
+	reload("applied", d.Reload, true, false)
+	if n := count(cleared + `: generation=2 was="realmd.yml:2: queue_size:`); n != 1 {
+		t.Errorf("%d log lines say an applied reload cleared the refused one, want 1:\n%s", n, logs)
+	}
+	if n := count(cleared); n != 2 {
+		t.Errorf("%d cleared-error lines in all, want 2:\n%s", n, logs)
 	}
 }

@@ -84,7 +84,7 @@ func reloadOnHUP(ctx context.Context, d *core.Daemon, hup <-chan os.Signal) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			_, _ = d.Reload(ctx)
+			_, _ = d.ReloadForSignal(ctx)
 		}
 	}
 }
