@@ -13,7 +13,7 @@ import (
 // Check validates a config directory the way Run would load it, without
 // serving: the files, every realm type, and every realm's own config (each
 // plugin is started in validate-only mode, which does no I/O). It returns
-// every problem found, warnings included.
+// every problem found, warnings included (plugins' own, from cfg.Warn, too).
 func Check(ctx context.Context, opts Options) config.Problems {
 	logger := opts.Logger
 	if logger == nil {
@@ -32,9 +32,10 @@ func Check(ctx context.Context, opts Options) config.Problems {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ps, err := Validate(ctx, c.spec, logger)
+			ps, ws, err := Validate(ctx, c.spec, logger)
 			mu.Lock()
 			defer mu.Unlock()
+			problems = append(problems, warningsOf(s, c, ws)...)
 			if err != nil {
 				problems = append(problems, config.Problem{File: c.comp.Pos.File, Line: c.comp.Pos.Line, Key: c.comp.Path, Message: err.Error()})
 				return

@@ -169,9 +169,20 @@ func problemsOf(s *config.Settings, c component, ps []sdk.Problem) config.Proble
 	return out
 }
 
+// warningsOf turns a plugin's warnings into config warnings at file:line.
+func warningsOf(s *config.Settings, c component, ws []sdk.Problem) config.Problems {
+	out := problemsOf(s, c, ws)
+	for i := range out {
+		out[i].Warning = true
+	}
+	return out
+}
+
 // buildGeneration starts (or reuses from the pool) every instance settings
 // need, in parallel, and builds the pipeline. On failure nothing it started
-// is left running and the error is config.Problems where it can be.
+// is left running and the error is config.Problems where it can be. On
+// success it logs the warnings of the instances it started (not of those
+// it reused, which were logged when they started), each at file:line.
 func buildGeneration(ctx context.Context, id uint64, s *config.Settings, cat *Catalog, pool *instancePool, logger hclog.Logger) (*Generation, error) {
 	if s.Security.DisableRestAuth {
 		return nil, config.Problems{{File: config.ConfigFile, Key: "config.dynamic.disable_rest_auth",
@@ -218,6 +229,11 @@ func buildGeneration(ctx context.Context, id uint64, s *config.Settings, cat *Ca
 		return nil, err
 	}
 	g.Pipeline = p
+	for i, in := range g.instances {
+		for _, w := range warningsOf(s, comps[i], in.newWarnings()) {
+			logger.Warn("config warning", "problem", w.String())
+		}
+	}
 	return g, nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/realmd/realmd/plugins/basic"
+	"github.com/realmd/realmd/plugins/jwt"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -22,8 +24,23 @@ func TestMain(m *testing.M) {
 		sdk.Serve(fakePlugin())
 		os.Exit(0)
 	}
+	// Started as `plugin NAME`, the way realmd starts a built-in (the test
+	// binary is the Executable of testBuiltins).
+	if len(os.Args) == 3 && os.Args[1] == "plugin" {
+		for _, p := range testBuiltins() {
+			if p.Name == os.Args[2] {
+				sdk.Serve(p)
+				os.Exit(0)
+			}
+		}
+		os.Exit(2)
+	}
 	os.Exit(m.Run())
 }
+
+// testBuiltins are the real built-in realms that tests run through the
+// test binary as their Executable.
+func testBuiltins() []sdk.Plugin { return []sdk.Plugin{basic.Plugin(), jwt.Plugin()} }
 
 // fakeAuthn finds the user named in X-User. X-Raw instead logs in user
 // "raw" with the header's bytes, in hex, as attribute raw.hex.

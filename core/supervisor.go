@@ -70,6 +70,7 @@ type Instance struct {
 	fileSums   map[string]string // content hash of each file the instance read
 	volatile   map[string]bool   // files the replaced instance saw change while it was configured
 	state      atomic.Value      // string
+	warned     atomic.Bool       // newWarnings has been called
 	restarts   atomic.Int64
 	startedAt  atomic.Value // time.Time
 
@@ -125,16 +126,18 @@ func startInstance(ctx context.Context, spec InstanceSpec, logger hclog.Logger, 
 }
 
 // Validate starts the plugin only to check a configuration, then stops it.
-func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) ([]sdk.Problem, error) {
+// It returns the plugin's problems and its warnings (cfg.Warn), which come
+// with problems too.
+func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) (problems, warnings []sdk.Problem, err error) {
 	in := &Instance{spec: spec, logger: logger.Named(spec.Name)}
-	c, _, _, err := in.launch(ctx, validateOnly)
+	c, conf, _, err := in.launch(ctx, validateOnly)
 	if c != nil {
 		c.Kill()
 	}
 	if cp, ok := err.(*ConfigProblems); ok {
-		return cp.Problems, nil
+		return cp.Problems, conf.Warnings, nil
 	}
-	return nil, err
+	return nil, conf.Warnings, err
 }
 
 // launchMode is what launch is for.
@@ -364,6 +367,16 @@ func (in *Instance) Files() []string { return keys(in.fileSums) }
 
 // Configured is what the plugin answered to Configure.
 func (in *Instance) Configured() sdk.Configured { return in.configured }
+
+// newWarnings returns the plugin's warnings the first time it is called,
+// and nil after: a generation that starts the instance shows them, one
+// that reuses it does not show them again.
+func (in *Instance) newWarnings() []sdk.Problem {
+	if in.warned.Swap(true) {
+		return nil
+	}
+	return in.configured.Warnings
+}
 
 func (in *Instance) current() (*sdk.Client, error) {
 	c := in.client.Load()

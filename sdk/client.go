@@ -84,7 +84,10 @@ type Configuration struct {
 // Configured is what a successful Configure returns.
 type Configured struct {
 	// Problems is non-empty when the configuration was refused.
-	Problems  []Problem
+	Problems []Problem
+	// Warnings are what the factory recorded with Config.Warn, refused or
+	// not. The plugin does not log them: the host shows them.
+	Warnings  []Problem
 	Inputs    Inputs
 	Challenge Challenge
 	// Files are the files the instance depends on.
@@ -358,6 +361,9 @@ func (c *Client) Configure(ctx context.Context, cfg Configuration) (Configured, 
 	out := Configured{Inputs: inputsFromWire(r.GetInputs()), Challenge: challengeFromWire(r.GetChallenge()), Files: r.GetFiles()}
 	for _, p := range r.GetProblems() {
 		out.Problems = append(out.Problems, Problem{Key: p.GetKey(), Message: p.GetMessage()})
+	}
+	for _, p := range r.GetWarnings() {
+		out.Warnings = append(out.Warnings, Problem{Key: p.GetKey(), Message: p.GetMessage()})
 	}
 	return out, nil
 }

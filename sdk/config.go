@@ -30,6 +30,7 @@ type Config struct {
 	used     map[string]bool
 	asked    map[string]bool // every key the factory asked for, set or not
 	problems []Problem
+	warnings []Problem
 	dir      string
 	files    []string
 	logger   hclog.Logger
@@ -373,6 +374,24 @@ func (c *Config) IgnorePrefix(prefix string) {
 // Problem records a problem with key.
 func (c *Config) Problem(key, format string, args ...any) {
 	c.problems = append(c.problems, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// Warn records a warning about key ("" for the config as a whole): a
+// setting that is likely a mistake but does not stop the instance, such as
+// a jwt domain with no key. realmd shows it at the key's file and line:
+// `realmd check` prints it, and serve logs it once when it starts the
+// instance. Record warnings with Warn rather than logging them: a factory
+// runs more than once per instance (see Factory), and a logged warning
+// would appear each time, without a line, and never in `realmd check`.
+func (c *Config) Warn(key, format string, args ...any) {
+	c.warnings = append(c.warnings, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// Warnings returns every recorded warning, sorted by key.
+func (c *Config) Warnings() []Problem {
+	out := append([]Problem(nil), c.warnings...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
 }
 
 // Problems returns every recorded problem, plus one for each key never read,

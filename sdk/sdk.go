@@ -193,8 +193,11 @@ type Cleaner interface {
 }
 
 // Factory builds an instance from its config. It must be pure: read and
-// validate cfg, record every problem with cfg.Problem, and do no I/O (that
-// belongs in Provision). When cfg has problems the instance is discarded.
+// validate cfg, record every problem with cfg.Problem and every warning with
+// cfg.Warn, and do no I/O (that belongs in Provision). When cfg has problems
+// the instance is discarded. It runs more than once per instance (realmd
+// configures a new instance validate-only first, then for real), so it must
+// not log what it finds wrong with cfg: cfg.Warn has realmd show it once.
 type Factory[T any] func(cfg *Config) (T, error)
 
 // Plugin describes what a plugin binary serves. The map keys are the type

@@ -122,13 +122,18 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	if err != nil {
 		return problemResponse(Problem{Key: "", Message: err.Error()}), nil
 	}
+	// Warnings go back to realmd with every answer; the plugin does not
+	// log them, or each would be logged once per pass of the factory.
+	warnings := problemsToWire(cfg.Warnings())
 	if ps := cfg.Problems(); len(ps) > 0 {
-		return problemResponse(ps...), nil
+		resp := problemResponse(ps...)
+		resp.Warnings = warnings
+		return resp, nil
 	}
 	if in.value() == nil {
 		return problemResponse(Problem{Message: fmt.Sprintf("plugin %q: the %s factory for type %q returned no instance and no problem", s.plugin.Name, in.role, req.GetType())}), nil
 	}
-	resp := &pb.ConfigureResponse{Files: cfg.Files()}
+	resp := &pb.ConfigureResponse{Files: cfg.Files(), Warnings: warnings}
 	if in.role == RoleAuthenticator {
 		resp.Inputs = inputsToWire(in.authenticator.Inputs())
 		if c, ok := in.authenticator.(Challenger); ok {
@@ -152,14 +157,19 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	return resp, nil
 }
 
-// problemResponse makes problems sendable: a message may quote a config
-// value that is not UTF-8, which a proto3 string refuses.
+// problemResponse answers a refused configuration with its problems.
 func problemResponse(ps ...Problem) *pb.ConfigureResponse {
-	resp := &pb.ConfigureResponse{}
+	return &pb.ConfigureResponse{Problems: problemsToWire(ps)}
+}
+
+// problemsToWire makes problems (or warnings) sendable: a message may quote
+// a config value that is not UTF-8, which a proto3 string refuses.
+func problemsToWire(ps []Problem) []*pb.Problem {
+	var out []*pb.Problem
 	for _, p := range ps {
-		resp.Problems = append(resp.Problems, &pb.Problem{Key: strings.ToValidUTF8(p.Key, "\uFFFD"), Message: strings.ToValidUTF8(p.Message, "\uFFFD")})
+		out = append(out, &pb.Problem{Key: strings.ToValidUTF8(p.Key, "\uFFFD"), Message: strings.ToValidUTF8(p.Message, "\uFFFD")})
 	}
-	return resp
+	return out
 }
 
 func cleanup(in *instance, logger hclog.Logger) {

@@ -1,6 +1,7 @@
 package basic
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/realmd/realmd/sdk"
@@ -300,5 +302,34 @@ func TestReadConfig_DefaultsAndUsers(t *testing.T) {
 	want := []User{{Name: "a", Attributes: map[string]string{"n": "1.5"}}}
 	if !reflect.DeepEqual(c.Users, want) {
 		t.Errorf("Users = %+v, want %+v", c.Users, want)
+	}
+}
+
+// A hash of no known format is a warning about the user's hash, returned
+// to realmd with the answer; the plugin does not log it, or every pass of
+// the factory would log it again.
+func TestReadConfig_UnrecognisedHashIsAWarningNotALogLine(t *testing.T) {
+	var logs bytes.Buffer
+	raw, err := json.Marshal(map[string]any{"users": []any{
+		map[string]any{"name": "ann", "hash": mustHash(t, "ann-pw", BCrypt)},
+		map[string]any{"name": "bob", "hash": "$2a$12$tooshortbutsecret"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := sdk.NewConfig(raw, "", hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Trace}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ReadConfig(cfg)
+	if ps := cfg.Problems(); len(ps) > 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+	want := []sdk.Problem{{Key: "users[1].hash", Message: `user "bob" can never log in with a password: unrecognised hash format`}}
+	if got := cfg.Warnings(); !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("the factory logged:\n%s", logs.String())
 	}
 }

@@ -117,7 +117,11 @@ func readSigningKeys(cfg *sdk.Config) []any {
 	}
 	if blank == len(entries) {
 		// OpenSearch loads such a domain and never authenticates with it.
-		cfg.Logger().Warn("no signing_key and no jwks_uri: this jwt domain will not authenticate anybody")
+		key := ""
+		if cfg.Has("signing_key") {
+			key = "signing_key"
+		}
+		cfg.Warn(key, "no signing_key and no jwks_uri: this jwt domain will not authenticate anybody")
 		return nil
 	}
 	var keys []any

@@ -1,10 +1,15 @@
 package jwt
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/realmd/realmd/plugins/jwt/jwttest"
 	"github.com/realmd/realmd/sdk"
@@ -78,6 +83,46 @@ func TestReadConfig_UnknownKeyListsTheKnownKeys(t *testing.T) {
 		if !strings.Contains(ps[0].Message, k) {
 			t.Errorf("problem %q does not list %q", ps[0].Message, k)
 		}
+	}
+}
+
+// A jwt domain with no key loads, as in OpenSearch, with a warning that
+// goes back to realmd with the answer (to be shown at its line); the plugin
+// does not log it, or every pass of the factory would log it again.
+func TestReadConfig_NoKeyIsAWarningNotALogLine(t *testing.T) {
+	const msg = "no signing_key and no jwks_uri: this jwt domain will not authenticate anybody"
+	tests := []struct {
+		name   string
+		config map[string]any
+		want   []sdk.Problem
+	}{
+		{name: "no config", config: map[string]any{}, want: []sdk.Problem{{Key: "", Message: msg}}},
+		{name: "a blank signing_key", config: map[string]any{"signing_key": " "}, want: []sdk.Problem{{Key: "signing_key", Message: msg}}},
+		{name: "a key", config: map[string]any{"signing_key": secretKey}},
+		{name: "a JWKS endpoint", config: map[string]any{"jwks_uri": "https://idp/jwks"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := json.Marshal(tt.config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			cfg, err := sdk.NewConfig(raw, "", hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Warn}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ReadConfig(cfg)
+			if ps := cfg.Problems(); len(ps) > 0 {
+				t.Fatalf("problems: %v", ps)
+			}
+			if got := cfg.Warnings(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("warnings %q, want %q", got, tt.want)
+			}
+			if logs.Len() > 0 {
+				t.Errorf("the factory logged:\n%s", logs.String())
+			}
+		})
 	}
 }
 

@@ -406,7 +406,13 @@ type ConfigureResponse struct {
 	Challenge *Challenge `protobuf:"bytes,3,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	// Files the instance read (CA bundles, keytabs, keys). realmd watches them
 	// and restarts the instance when their content changes.
-	Files         []string `protobuf:"bytes,4,rep,name=files,proto3" json:"files,omitempty"`
+	Files []string `protobuf:"bytes,4,rep,name=files,proto3" json:"files,omitempty"`
+	// Things that are likely mistakes but do not stop the instance (a jwt
+	// domain with no key), by key path like problems. They come with every
+	// answer, validate_only or not, and with problems too. realmd shows them
+	// at file:line: `realmd check` prints them, serve logs them once when it
+	// starts the instance. The plugin does not log them itself.
+	Warnings      []*Problem `protobuf:"bytes,5,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -465,6 +471,13 @@ func (x *ConfigureResponse) GetChallenge() *Challenge {
 func (x *ConfigureResponse) GetFiles() []string {
 	if x != nil {
 		return x.Files
+	}
+	return nil
+}
+
+func (x *ConfigureResponse) GetWarnings() []*Problem {
+	if x != nil {
+		return x.Warnings
 	}
 	return nil
 }
@@ -1467,12 +1480,13 @@ const file_sdk_proto_realmv1_realm_proto_rawDesc = "" +
 	"\rvalidate_only\x18\x06 \x01(\bR\fvalidateOnly\"5\n" +
 	"\aProblem\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xca\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x80\x02\n" +
 	"\x11ConfigureResponse\x124\n" +
 	"\bproblems\x18\x01 \x03(\v2\x18.realmd.realm.v1.ProblemR\bproblems\x12/\n" +
 	"\x06inputs\x18\x02 \x01(\v2\x17.realmd.realm.v1.InputsR\x06inputs\x128\n" +
 	"\tchallenge\x18\x03 \x01(\v2\x1a.realmd.realm.v1.ChallengeR\tchallenge\x12\x14\n" +
-	"\x05files\x18\x04 \x03(\tR\x05files\"\x8c\x01\n" +
+	"\x05files\x18\x04 \x03(\tR\x05files\x124\n" +
+	"\bwarnings\x18\x05 \x03(\v2\x18.realmd.realm.v1.ProblemR\bwarnings\"\x8c\x01\n" +
 	"\x06Inputs\x12\x18\n" +
 	"\aheaders\x18\x01 \x03(\tR\aheaders\x12\x14\n" +
 	"\x05query\x18\x02 \x03(\tR\x05query\x12+\n" +
@@ -1610,35 +1624,36 @@ var file_sdk_proto_realmv1_realm_proto_depIdxs = []int32{
 	5,  // 1: realmd.realm.v1.ConfigureResponse.problems:type_name -> realmd.realm.v1.Problem
 	7,  // 2: realmd.realm.v1.ConfigureResponse.inputs:type_name -> realmd.realm.v1.Inputs
 	8,  // 3: realmd.realm.v1.ConfigureResponse.challenge:type_name -> realmd.realm.v1.Challenge
-	9,  // 4: realmd.realm.v1.Field.values:type_name -> realmd.realm.v1.Values
-	10, // 5: realmd.realm.v1.Request.headers:type_name -> realmd.realm.v1.Field
-	10, // 6: realmd.realm.v1.Request.query:type_name -> realmd.realm.v1.Field
-	11, // 7: realmd.realm.v1.Credentials.attributes:type_name -> realmd.realm.v1.Attribute
-	11, // 8: realmd.realm.v1.User.attributes:type_name -> realmd.realm.v1.Attribute
-	11, // 9: realmd.realm.v1.Grant.attributes:type_name -> realmd.realm.v1.Attribute
-	1,  // 10: realmd.realm.v1.Error.code:type_name -> realmd.realm.v1.Code
-	12, // 11: realmd.realm.v1.Call.extract:type_name -> realmd.realm.v1.Request
-	13, // 12: realmd.realm.v1.Call.authenticate:type_name -> realmd.realm.v1.Credentials
-	14, // 13: realmd.realm.v1.Call.authorize:type_name -> realmd.realm.v1.User
-	17, // 14: realmd.realm.v1.Calls.calls:type_name -> realmd.realm.v1.Call
-	20, // 15: realmd.realm.v1.Replies.replies:type_name -> realmd.realm.v1.Reply
-	16, // 16: realmd.realm.v1.Reply.error:type_name -> realmd.realm.v1.Error
-	13, // 17: realmd.realm.v1.Reply.credentials:type_name -> realmd.realm.v1.Credentials
-	14, // 18: realmd.realm.v1.Reply.user:type_name -> realmd.realm.v1.User
-	15, // 19: realmd.realm.v1.Reply.grant:type_name -> realmd.realm.v1.Grant
-	2,  // 20: realmd.realm.v1.Realm.Describe:input_type -> realmd.realm.v1.DescribeRequest
-	4,  // 21: realmd.realm.v1.Realm.Configure:input_type -> realmd.realm.v1.ConfigureRequest
-	18, // 22: realmd.realm.v1.Realm.Exchange:input_type -> realmd.realm.v1.Calls
-	17, // 23: realmd.realm.v1.Realm.Invoke:input_type -> realmd.realm.v1.Call
-	3,  // 24: realmd.realm.v1.Realm.Describe:output_type -> realmd.realm.v1.DescribeResponse
-	6,  // 25: realmd.realm.v1.Realm.Configure:output_type -> realmd.realm.v1.ConfigureResponse
-	19, // 26: realmd.realm.v1.Realm.Exchange:output_type -> realmd.realm.v1.Replies
-	20, // 27: realmd.realm.v1.Realm.Invoke:output_type -> realmd.realm.v1.Reply
-	24, // [24:28] is the sub-list for method output_type
-	20, // [20:24] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	5,  // 4: realmd.realm.v1.ConfigureResponse.warnings:type_name -> realmd.realm.v1.Problem
+	9,  // 5: realmd.realm.v1.Field.values:type_name -> realmd.realm.v1.Values
+	10, // 6: realmd.realm.v1.Request.headers:type_name -> realmd.realm.v1.Field
+	10, // 7: realmd.realm.v1.Request.query:type_name -> realmd.realm.v1.Field
+	11, // 8: realmd.realm.v1.Credentials.attributes:type_name -> realmd.realm.v1.Attribute
+	11, // 9: realmd.realm.v1.User.attributes:type_name -> realmd.realm.v1.Attribute
+	11, // 10: realmd.realm.v1.Grant.attributes:type_name -> realmd.realm.v1.Attribute
+	1,  // 11: realmd.realm.v1.Error.code:type_name -> realmd.realm.v1.Code
+	12, // 12: realmd.realm.v1.Call.extract:type_name -> realmd.realm.v1.Request
+	13, // 13: realmd.realm.v1.Call.authenticate:type_name -> realmd.realm.v1.Credentials
+	14, // 14: realmd.realm.v1.Call.authorize:type_name -> realmd.realm.v1.User
+	17, // 15: realmd.realm.v1.Calls.calls:type_name -> realmd.realm.v1.Call
+	20, // 16: realmd.realm.v1.Replies.replies:type_name -> realmd.realm.v1.Reply
+	16, // 17: realmd.realm.v1.Reply.error:type_name -> realmd.realm.v1.Error
+	13, // 18: realmd.realm.v1.Reply.credentials:type_name -> realmd.realm.v1.Credentials
+	14, // 19: realmd.realm.v1.Reply.user:type_name -> realmd.realm.v1.User
+	15, // 20: realmd.realm.v1.Reply.grant:type_name -> realmd.realm.v1.Grant
+	2,  // 21: realmd.realm.v1.Realm.Describe:input_type -> realmd.realm.v1.DescribeRequest
+	4,  // 22: realmd.realm.v1.Realm.Configure:input_type -> realmd.realm.v1.ConfigureRequest
+	18, // 23: realmd.realm.v1.Realm.Exchange:input_type -> realmd.realm.v1.Calls
+	17, // 24: realmd.realm.v1.Realm.Invoke:input_type -> realmd.realm.v1.Call
+	3,  // 25: realmd.realm.v1.Realm.Describe:output_type -> realmd.realm.v1.DescribeResponse
+	6,  // 26: realmd.realm.v1.Realm.Configure:output_type -> realmd.realm.v1.ConfigureResponse
+	19, // 27: realmd.realm.v1.Realm.Exchange:output_type -> realmd.realm.v1.Replies
+	20, // 28: realmd.realm.v1.Realm.Invoke:output_type -> realmd.realm.v1.Reply
+	25, // [25:29] is the sub-list for method output_type
+	21, // [21:25] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_sdk_proto_realmv1_realm_proto_init() }

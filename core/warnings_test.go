@@ -1,0 +1,141 @@
+package core
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/core/config"
+)
+
+// warningConfigDir writes a config whose plugins load but warn: a jwt
+// domain with no key (config.yml line 11) and an internal user whose hash
+// is of no known format (internal_users.yml line 2).
+func warningConfigDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		config.ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      basic_internal_auth_domain:
+        order: 0
+        http_authenticator: {type: basic, challenge: true}
+        authentication_backend: {type: intern}
+      jwt_auth_domain:
+        order: 1
+        http_authenticator:
+          type: jwt
+          challenge: false
+        authentication_backend: {type: noop}
+`,
+		config.InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
+admin:
+  hash: "placeholder"
+`,
+		config.RolesMappingFile: "_meta: {type: rolesmapping, config_version: 2}\n",
+		config.RolesFile:        "_meta: {type: roles, config_version: 2}\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const (
+	jwtWarning  = "config.yml:11: warning: config.dynamic.authc.jwt_auth_domain.http_authenticator.config: no signing_key and no jwks_uri: this jwt domain will not authenticate anybody"
+	hashWarning = `internal_users.yml:2: warning: admin.hash: user "admin" can never log in with a password: unrecognised hash format`
+)
+
+func testExecutable(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+func TestCheck_ShowsPluginWarningsAtTheirLines(t *testing.T) {
+	ps := Check(context.Background(), Options{Dir: warningConfigDir(t), Builtins: testBuiltins(), Executable: testExecutable(t)})
+	if err := ps.Err(); err != nil {
+		t.Fatalf("warnings failed the check: %v", err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	// The loader warns about the hash too, at its own line and in its own
+	// words; only the plugins' warnings are counted here.
+	for _, w := range []string{jwtWarning, hashWarning} {
+		if n := slices.Index(got, w); n < 0 || slices.Index(got[n+1:], w) >= 0 {
+			t.Errorf("check reported\n%s\nwant %q once", strings.Join(got, "\n"), w)
+		}
+	}
+}
+
+// lockedBuffer collects log output written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Each plugin warning is logged once, at its file and line, when the
+// instance starts: not by the plugin in each Configure pass, and not again
+// by a generation that reuses the instance.
+func TestGeneration_LogsEachPluginWarningOnce(t *testing.T) {
+	dir := warningConfigDir(t)
+	s, ps := config.Load(dir)
+	if s == nil {
+		t.Fatalf("load: %v", ps)
+	}
+	var logs lockedBuffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug})
+	cat := NewCatalog(testBuiltins(), testExecutable(t), s.Realmd)
+	pool := newInstancePool()
+	g1, err := buildGeneration(context.Background(), 1, s, cat, pool, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := buildGeneration(context.Background(), 2, s, cat, pool, logger) // reuses every instance
+	if err != nil {
+		g1.close()
+		t.Fatal(err)
+	}
+	g1.close()
+	g2.close() // stops the plugins, so that anything they logged has arrived
+	out := logs.String()
+	for _, w := range []struct{ problem, words string }{
+		{jwtWarning, "will not authenticate anybody"},
+		{hashWarning, "can never log in with a password"},
+	} {
+		if n := strings.Count(out, w.words); n != 1 {
+			t.Errorf("%q logged %d times, want once:\n%s", w.words, n, out)
+		}
+		if line := "config warning: problem=" + strconv.Quote(w.problem); !strings.Contains(out, line) {
+			t.Errorf("no log line %s:\n%s", line, out)
+		}
+	}
+}
