@@ -2,11 +2,15 @@ package ldap
 
 import (
 	"crypto/tls"
+	"encoding/pem"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/realmd/realmd/internal/testenv"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -268,6 +272,45 @@ func TestFillFilter_EscapesValuesInOnePass(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := fillFilter(tt.filter, tt.v0, tt.v1, tt.v2); got != tt.want {
 				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// Config warnings travel in the Configure answer (cfg.Warn), so `realmd
+// check` shows them at their lines and serve logs each once; the factory
+// logged them itself before, twice at serve and never in check.
+func TestReadConfig_WarningsAreReportedNotLogged(t *testing.T) {
+	ca, _ := testCA(t, "warn CA")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		config map[string]any
+		want   string // the warning's key
+	}{
+		{name: "bind_dn without a password", config: map[string]any{"bind_dn": "cn=admin,dc=example"}, want: "bind_dn"},
+		{name: "old protocols beside TLSv1.2", config: map[string]any{"enabled_ssl_protocols": []any{"TLSv1.1", "TLSv1.2"}}, want: "enabled_ssl_protocols"},
+		{name: "unknown ciphers beside known ones", config: map[string]any{"enabled_ssl_ciphers": []any{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "AAA"}}, want: "enabled_ssl_ciphers"},
+		{name: "a key store alias", config: map[string]any{"cert_alias": "x"}, want: "cert_alias"},
+		{name: "a CA file and content", config: map[string]any{"pemtrustedcas_filepath": caFile, "pemtrustedcas_content": "ignored"}, want: "pemtrustedcas_content"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs testenv.LogBuffer
+			cfg := readTestConfig(t, tt.config, &logs)
+			ReadConfig(cfg)
+			if ps := cfg.Problems(); len(ps) > 0 {
+				t.Fatalf("problems: %v", ps)
+			}
+			ws := cfg.Warnings()
+			if len(ws) != 1 || ws[0].Key != tt.want {
+				t.Errorf("warnings %v, want one for %s", ws, tt.want)
+			}
+			if strings.Contains(logs.String(), "[WARN]") || strings.Contains(logs.String(), "[ERROR]") {
+				t.Errorf("the factory logged it itself:\n%s", logs.String())
 			}
 		})
 	}

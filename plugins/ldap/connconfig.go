@@ -109,7 +109,7 @@ func readConnConfig(cfg *sdk.Config) ConnConfig {
 		cfg.Problem("connection_strategy", "must be active_passive, round_robin or random, not %q", c.Strategy)
 	}
 	if c.BindDN != "" && c.Password == "" {
-		cfg.Logger().Error("bind_dn is set without a password: searching anonymously, as OpenSearch does", "bind_dn", c.BindDN)
+		cfg.Warn("bind_dn", "is set without a password: searching anonymously, as OpenSearch does; set password to bind as %s", c.BindDN)
 		c.BindDN = ""
 	}
 	if c.ClientAuth && !c.TLS.hasClientCert() {

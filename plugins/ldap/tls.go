@@ -77,7 +77,7 @@ func readTLSConfig(cfg *sdk.Config) TLSConfig {
 		if t.MinVersion == 0 {
 			cfg.Problem("enabled_ssl_protocols", "names no protocol realmd supports: use TLSv1.2 and/or TLSv1.3")
 		} else if len(ignored) > 0 {
-			cfg.Logger().Warn("ignoring TLS protocols older than TLSv1.2", "enabled_ssl_protocols", ignored)
+			cfg.Warn("enabled_ssl_protocols", "ignoring %s: realmd speaks TLSv1.2 and TLSv1.3 only", strings.Join(ignored, ", "))
 		}
 	}
 	if cfg.Has("enabled_ssl_ciphers") {
@@ -95,7 +95,7 @@ func readTLSConfig(cfg *sdk.Config) TLSConfig {
 	for _, key := range []string{"ca_alias", "cert_alias"} {
 		if cfg.Has(key) {
 			cfg.Ignore(key)
-			cfg.Logger().Warn("ignoring a key store alias: realmd reads PEM only", "key", key)
+			cfg.Warn(key, "ignored: realmd reads PEM files, not key stores, so there is no alias to pick")
 		}
 	}
 	return t
@@ -106,7 +106,7 @@ func pemSource(cfg *sdk.Config, prefix string) (file string, content []byte) {
 	file = cfg.Path(prefix+"_filepath", "")
 	s := cfg.String(prefix+"_content", "")
 	if file != "" && s != "" {
-		cfg.Logger().Warn("both set: using the file", "file_key", prefix+"_filepath", "content_key", prefix+"_content")
+		cfg.Warn(prefix+"_content", "ignored: %s_filepath is set too, and the file wins", prefix)
 		return file, nil
 	}
 	if s != "" {
@@ -137,7 +137,7 @@ func readCiphers(cfg *sdk.Config) []uint16 {
 	if len(ids) == 0 && !tls13 {
 		cfg.Problem("enabled_ssl_ciphers", "names no cipher suite Go supports (%s)", strings.Join(unknown, ", "))
 	} else if len(unknown) > 0 {
-		cfg.Logger().Warn("ignoring cipher suites Go does not support", "enabled_ssl_ciphers", unknown)
+		cfg.Warn("enabled_ssl_ciphers", "ignoring cipher suites Go does not support: %s", strings.Join(unknown, ", "))
 	}
 	return ids
 }
