@@ -100,7 +100,7 @@ func ReadConfig(cfg *sdk.Config) Config {
 			// OpenSearch; realmd check warns about it. A hash of a known
 			// format with bad parameters is an operator's mistake: refuse it.
 			if _, err := parseHash(u.Hash); errors.Is(err, errUnrecognised) {
-				cfg.Warn(key+".hash", "user %q can never log in with a password: unrecognised hash format", u.Name)
+				cfg.Warn(key+".hash", "user %q can never log in with a password: the hash is not a bcrypt, PBKDF2 or Argon2 hash realmd can verify; make one with `realmd hash`", u.Name)
 			} else if err != nil {
 				cfg.Problem(key+".hash", "user %q: %v", u.Name, err)
 			}

@@ -325,7 +325,7 @@ func TestReadConfig_UnrecognisedHashIsAWarningNotALogLine(t *testing.T) {
 	if ps := cfg.Problems(); len(ps) > 0 {
 		t.Fatalf("problems: %v", ps)
 	}
-	want := []sdk.Problem{{Key: "users[1].hash", Message: `user "bob" can never log in with a password: unrecognised hash format`}}
+	want := []sdk.Problem{{Key: "users[1].hash", Message: "user \"bob\" can never log in with a password: the hash is not a bcrypt, PBKDF2 or Argon2 hash realmd can verify; make one with `realmd hash`"}}
 	if got := cfg.Warnings(); !reflect.DeepEqual(got, want) {
 		t.Errorf("warnings %q, want %q", got, want)
 	}
