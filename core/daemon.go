@@ -81,18 +81,29 @@ func New(opts Options) *Daemon {
 	return d
 }
 
-// load reads and validates the config directory.
-func (d *Daemon) load() (*config.Settings, error) {
+// load reads and validates the config directory. unchanged reports a
+// config whose content is prev's: its warnings were logged when prev was
+// loaded, so they are not logged again (a file touched in a loop would log
+// them once a second). prev may be nil.
+func (d *Daemon) load(prev *config.Settings) (s *config.Settings, unchanged bool, err error) {
 	s, problems := config.Load(d.opts.Dir)
+	if err := problems.Err(); err != nil {
+		d.logWarnings(problems)
+		return nil, false, err
+	}
+	if prev != nil && s.Hash == prev.Hash {
+		return s, true, nil
+	}
+	d.logWarnings(problems)
+	return s, false, nil
+}
+
+func (d *Daemon) logWarnings(problems config.Problems) {
 	for _, p := range problems {
 		if p.Warning {
 			d.logger.Warn("config warning", "problem", p.String())
 		}
 	}
-	if err := problems.Err(); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // build makes a generation from settings, reusing running instances.
@@ -115,7 +126,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// A reload (SIGHUP) during startup waits for the first generation, then
 	// compares against it.
 	d.reloadMu.Lock()
-	s, err := d.load()
+	s, _, err := d.load(nil)
 	if err != nil {
 		d.reloadMu.Unlock()
 		return err
@@ -219,8 +230,8 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 		d.logger.Warn("reload ignored: realmd has not started serving")
 		return false, errors.New("realmd has not started serving")
 	}
-	s, err := d.load()
-	if err == nil && s.Hash == old.Settings.Hash && !old.filesChanged() {
+	s, unchanged, err := d.load(old.Settings)
+	if err == nil && unchanged && !old.filesChanged() {
 		d.metrics.reloaded("unchanged")
 		cleared := d.clearLastError(old.ID)
 		if trigger == triggerFileEvent && d.quietUnchanged && !cleared {

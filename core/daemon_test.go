@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/internal/testenv"
 )
 
 // fakeConfigDir writes a config dir whose one domain is served by the fake
@@ -207,24 +207,6 @@ func TestDaemon_StatusListsNoRestartNeededAsEmpty(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log output that tests read while the daemon writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A reload that changes nothing says so at info, and a reload that follows
 // a refused one says that the error /_realmd/status showed is gone, and
 // what it was. Both used to be silent: SIGHUP on an unchanged config
@@ -233,7 +215,7 @@ func (s *syncBuffer) String() string {
 // touched over and over cannot log at info about once a second.
 func TestDaemon_ReloadLogsUnchangedAndAClearedError(t *testing.T) {
 	dir := fakeConfigDir(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})
 	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -305,5 +287,59 @@ func TestDaemon_ReloadLogsUnchangedAndAClearedError(t *testing.T) {
 	}
 	if n := count(cleared); n != 2 {
 		t.Errorf("%d cleared-error lines in all, want 2:\n%s", n, logs)
+	}
+}
+
+// Warnings are logged when a config is loaded, not again for each reload
+// that finds the same content: a file touched in a loop reloads about once
+// a second, and would repeat every warning as often (found by review).
+func TestDaemon_AnUnchangedReloadDoesNotRepeatWarnings(t *testing.T) {
+	dir := fakeConfigDir(t) // without roles.yml: a warning, not an error
+	logs := &testenv.LogBuffer{}
+	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
+	for d.Status().Generation == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("realmd did not load its config")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	warnings := func() int {
+		return strings.Count(logs.String(), "config warning: problem=\"roles.yml: warning: missing")
+	}
+	if n := warnings(); n != 1 {
+		t.Fatalf("%d warnings at start, want 1:\n%s", n, logs)
+	}
+	for range 3 {
+		if _, err := d.Reload(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.ReloadForSignal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := warnings(); n != 1 {
+		t.Errorf("%d warnings after four unchanged reloads, want still 1:\n%s", n, logs)
+	}
+	realmd := filepath.Join(dir, config.RealmdFile)
+	good, err := os.ReadFile(realmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, realmd, string(good)+"queue_size: 16\n")
+	if changed, err := d.Reload(context.Background()); !changed || err != nil {
+		t.Fatalf("reload after an edit: changed %v, %v", changed, err)
+	}
+	if n := warnings(); n != 2 {
+		t.Errorf("%d warnings after a reload that applied new content, want 2:\n%s", n, logs)
 	}
 }
