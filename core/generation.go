@@ -160,8 +160,12 @@ func problemsOf(s *config.Settings, c component, ps []sdk.Problem) config.Proble
 		}
 		if m := userIndex.FindStringSubmatch(p.Key); m != nil { // the internal realm's users come from internal_users.yml
 			if i, _ := strconv.Atoi(m[1]); i < len(s.Users) {
-				u := s.Users[i]
-				prob = config.Problem{File: u.Pos.File, Line: u.Pos.Line, Key: u.Name + strings.TrimPrefix(p.Key, m[0]), Message: p.Message}
+				u, field := s.Users[i], strings.TrimPrefix(p.Key, m[0])
+				line := u.Pos.Line
+				if field == ".hash" && u.HashLine > 0 {
+					line = u.HashLine
+				}
+				prob = config.Problem{File: u.Pos.File, Line: line, Key: u.Name + field, Message: p.Message}
 			}
 		}
 		out = append(out, prob)

@@ -54,7 +54,7 @@ admin:
 
 const (
 	jwtWarning  = "config.yml:11: warning: config.dynamic.authc.jwt_auth_domain.http_authenticator.config: no signing_key and no jwks_uri: this jwt domain will not authenticate anybody"
-	hashWarning = "internal_users.yml:2: warning: admin.hash: user \"admin\" can never log in with a password: the hash is not a bcrypt, PBKDF2 or Argon2 hash realmd can verify; make one with `realmd hash`"
+	hashWarning = "internal_users.yml:3: warning: admin.hash: user \"admin\" can never log in with a password: the hash is not a bcrypt, PBKDF2 or Argon2 hash realmd can verify; make one with `realmd hash`"
 )
 
 func testExecutable(t *testing.T) string {

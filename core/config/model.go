@@ -154,7 +154,8 @@ type InternalUser struct {
 	SecurityRoles []string // opendistro_security_roles, unfiltered
 	Attributes    map[string]string
 	Description   string
-	Pos           Pos
+	Pos           Pos // of the user's key
+	HashLine      int // of the hash, for the internal realm's problems with it; 0 when unset
 }
 
 // RoleMapping is one roles_mapping.yml entry. Patterns are validated by Load.

@@ -66,7 +66,7 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]
 	}
 	// Whether realmd can verify the hash is the basic plugin's to say: it
 	// parses it, and warns (or refuses bad parameters) in its Configure.
-	hash := func(_, v *yaml.Node, path string) { u.Hash, _ = f.str(v, path) }
+	hash := func(_, v *yaml.Node, path string) { u.Hash, _ = f.str(v, path); u.HashLine = v.Line }
 	backendRoles := func(_, v *yaml.Node, path string) { u.BackendRoles = values(f.list(v, path)) }
 	attributes := func(_, v *yaml.Node, path string) { u.Attributes = f.attributes(v, path) }
 	if legacy {
