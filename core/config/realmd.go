@@ -203,19 +203,20 @@ var catalogKeys = []string{"command", "args", "env", "sha256"}
 // nodeSettingsNested reports whether v, the value of plugins.security in
 // the plugins: catalog, holds OpenSearch node settings written nested
 // (plugins: security: cache: ttl_minutes: 5) rather than a catalog entry
-// for a plugin type named security: a mapping with a key no catalog entry
-// has. Read as a catalog entry it gave three errors that never named the
-// node settings.
+// for a plugin type named security: a mapping with none of a catalog
+// entry's keys (an entry with a typo in one key still has the others, and
+// gets the usual "did you mean"). Read as a catalog entry it gave three
+// errors that never named the node settings.
 func nodeSettingsNested(v *yaml.Node) bool {
 	if v.Kind != yaml.MappingNode {
 		return false
 	}
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		if !slices.Contains(catalogKeys, v.Content[i].Value) {
-			return true
+		if slices.Contains(catalogKeys, v.Content[i].Value) {
+			return false // a catalog entry, perhaps with a typo in another key
 		}
 	}
-	return false
+	return len(v.Content) > 0
 }
 
 // nestedNodeSettingsMessage refuses node settings nested under plugins:

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -262,5 +263,17 @@ func TestRealmd_APluginNamedSecurityIsACatalogEntry(t *testing.T) {
 	assertProblems(t, s, ps)
 	if s == nil || s.Realmd.Catalog["security"].Command != "security-realm" {
 		t.Fatalf("catalog entry security not read: %+v", s)
+	}
+}
+
+// An entry named security with a typo in one key is still a catalog entry
+// with a typo, not nested node settings (found by review: sha265 gave the
+// node-settings message, telling the operator to write
+// plugins.security.command).
+func TestRealmd_APluginNamedSecurityWithATypoIsACatalogEntryWithATypo(t *testing.T) {
+	_, ps := loadDir(writeDir(t, map[string]string{InternalUsersFile: noUsers,
+		RealmdFile: "plugin_directory: .\nplugins:\n  security:\n    command: security-realm\n    sha265: abc\n"}), nil)
+	if len(ps) != 1 || !strings.Contains(ps[0].String(), `plugins.security.sha265: unknown key "sha265"; did you mean "sha256"?`) {
+		t.Errorf("problems %q, want one unknown key with a suggestion", ps)
 	}
 }
