@@ -57,5 +57,5 @@ func Check(ctx context.Context, opts Options) config.Problems {
 		}
 		return problems[i].Line < problems[j].Line
 	})
-	return problems
+	return distinctProblems(problems)
 }

@@ -127,7 +127,7 @@ func instanceConfig(s *config.Settings, role sdk.Role, c config.Component) ([]by
 	for k, v := range c.Config {
 		m[k] = v
 	}
-	if c.Type == "internal" && role != sdk.RoleAuthenticator {
+	if receivesUsers(role, c) {
 		if _, clash := m["users"]; clash {
 			return nil, errors.New(`"users" is set by realmd from internal_users.yml; remove it here`)
 		}
@@ -148,6 +148,13 @@ func instanceConfig(s *config.Settings, role sdk.Role, c config.Component) ([]by
 	return json.Marshal(m)
 }
 
+// receivesUsers reports whether the instance of c in role is the internal
+// realm's backend or authorizer, which realmd gives internal_users.yml's
+// users as its config's "users" list.
+func receivesUsers(role sdk.Role, c config.Component) bool {
+	return c.Type == "internal" && role != sdk.RoleAuthenticator
+}
+
 var userIndex = regexp.MustCompile(`^users\[(\d+)\]`)
 
 // problemsOf turns a plugin's refusal into config problems at file:line.
@@ -158,7 +165,9 @@ func problemsOf(s *config.Settings, c component, ps []sdk.Problem) config.Proble
 		if p.Key != "" {
 			prob.Key += "." + p.Key
 		}
-		if m := userIndex.FindStringSubmatch(p.Key); m != nil { // the internal realm's users come from internal_users.yml
+		// The internal realm's users come from internal_users.yml; another
+		// realm's own users[N] key is in its config: map.
+		if m := userIndex.FindStringSubmatch(p.Key); m != nil && receivesUsers(c.spec.Role, c.comp) {
 			if i, _ := strconv.Atoi(m[1]); i < len(s.Users) {
 				u, field := s.Users[i], strings.TrimPrefix(p.Key, m[0])
 				line := u.Pos.Line
@@ -169,6 +178,21 @@ func problemsOf(s *config.Settings, c component, ps []sdk.Problem) config.Proble
 			}
 		}
 		out = append(out, prob)
+	}
+	return out
+}
+
+// distinctProblems is ps without repeats, in order: two instances that read
+// the same file (the internal realm as backend and as authorizer, both
+// given internal_users.yml) report the same problem with it.
+func distinctProblems(ps config.Problems) config.Problems {
+	seen := make(map[string]bool, len(ps))
+	var out config.Problems
+	for _, p := range ps {
+		if k := p.String(); !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
 	}
 	return out
 }
@@ -233,10 +257,12 @@ func buildGeneration(ctx context.Context, id uint64, s *config.Settings, cat *Ca
 		return nil, err
 	}
 	g.Pipeline = p
+	var warnings config.Problems
 	for i, in := range g.instances {
-		for _, w := range warningsOf(s, comps[i], in.newWarnings()) {
-			logger.Warn("config warning", "problem", w.String())
-		}
+		warnings = append(warnings, warningsOf(s, comps[i], in.newWarnings())...)
+	}
+	for _, w := range distinctProblems(warnings) { // instances that share a file warn alike
+		logger.Warn("config warning", "problem", w.String())
 	}
 	return g, nil
 }

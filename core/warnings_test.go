@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/internal/testenv"
+	"github.com/realmd/realmd/sdk"
 )
 
 // warningConfigDir writes a config whose plugins load but warn: a jwt
@@ -137,5 +139,80 @@ func TestGeneration_LogsEachPluginWarningOnce(t *testing.T) {
 		if line := "config warning: problem=" + strconv.Quote(w.problem); !strings.Contains(out, line) {
 			t.Errorf("no log line %s:\n%s", line, out)
 		}
+	}
+}
+
+// (found by review) Two instances of the internal realm (an authc backend and an authz
+// backend) both receive internal_users.yml; one bad hash must be one warning.
+func twoInternalInstancesDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		config.ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      basic_internal_auth_domain:
+        order: 0
+        http_authenticator: {type: basic, challenge: true}
+        authentication_backend: {type: intern}
+    authz:
+      roles_from_internal:
+        authorization_backend: {type: internal}
+`,
+		config.InternalUsersFile: "_meta: {type: internalusers, config_version: 2}\nadmin:\n  hash: \"placeholder\"\n",
+		config.RolesMappingFile:  "_meta: {type: rolesmapping, config_version: 2}\n",
+		config.RolesFile:         "_meta: {type: roles, config_version: 2}\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestCheck_AWarningTwoInstancesShareIsShownOnce(t *testing.T) {
+	ps := Check(context.Background(), Options{Dir: twoInternalInstancesDir(t), Builtins: testBuiltins(), Executable: testExecutable(t)})
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	if n := strings.Count(strings.Join(got, "\n"), "can never log in"); n != 1 {
+		t.Errorf("check printed the hash warning %d times, want 1:\n%s", n, strings.Join(got, "\n"))
+	}
+}
+
+func TestGeneration_AWarningTwoInstancesShareIsLoggedOnce(t *testing.T) {
+	s, ps := config.Load(twoInternalInstancesDir(t))
+	if s == nil {
+		t.Fatal(ps)
+	}
+	var logs testenv.LogBuffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug})
+	g, err := buildGeneration(context.Background(), 1, s, NewCatalog(testBuiltins(), testExecutable(t), s.Realmd), newInstancePool(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.close()
+	if n := strings.Count(logs.String(), "can never log in"); n != 1 {
+		t.Errorf("serve logged the hash warning %d times, want 1:\n%s", n, logs.String())
+	}
+}
+
+// (found by review) A third-party realm's warning about its own users[0] key lands on
+// config.yml, not on the first internal user.
+func TestWarningsOf_AThirdPartyRealmsUsersKeyStaysInItsConfig(t *testing.T) {
+	s, ps := config.Load(twoInternalInstancesDir(t))
+	if s == nil {
+		t.Fatal(ps)
+	}
+	c := component{
+		spec: InstanceSpec{Name: "authc.api.http_authenticator", Role: sdk.RoleAuthenticator, Type: "apikey"},
+		comp: config.Component{Type: "apikey", Path: "config.dynamic.authc.api.http_authenticator", Pos: config.Pos{File: config.ConfigFile, Line: 20}},
+	}
+	ws := warningsOf(s, c, []sdk.Problem{{Key: "users[0]", Message: "root is risky"}})
+	if len(ws) != 1 || ws[0].File != config.ConfigFile {
+		t.Errorf("apikey's warning about its users[0] became %q, want it in %s", ws[0].String(), config.ConfigFile)
 	}
 }
