@@ -354,6 +354,8 @@ func (c *Client) Configure(ctx context.Context, cfg Configuration) (Configured, 
 		ConfigJson:   cfg.JSON,
 		ConfigDir:    cfg.Dir,
 		ValidateOnly: cfg.ValidateOnly,
+		// Configured.Warnings carries them to the caller, which shows them.
+		HostShowsWarnings: true,
 	})
 	if err != nil {
 		return Configured{}, fmt.Errorf("%w: configure: %w", ErrUnavailable, err)

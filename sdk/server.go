@@ -123,8 +123,15 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 		return problemResponse(Problem{Key: "", Message: err.Error()}), nil
 	}
 	// Warnings go back to realmd with every answer; the plugin does not
-	// log them, or each would be logged once per pass of the factory.
+	// log them, or each would be logged once per pass of the factory. A
+	// host that predates warnings would drop them: for it, the plugin logs
+	// them itself, in the pass that is not validate-only.
 	warnings := problemsToWire(cfg.Warnings())
+	if !req.GetHostShowsWarnings() && !req.GetValidateOnly() {
+		for _, w := range cfg.Warnings() {
+			logger.Warn("config warning", "key", w.Key, "warning", w.Message)
+		}
+	}
 	if ps := cfg.Problems(); len(ps) > 0 {
 		resp := problemResponse(ps...)
 		resp.Warnings = warnings

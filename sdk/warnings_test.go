@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -103,5 +104,30 @@ func TestConfigure_WarningsTravelWithTheAnswerAndAreNotLogged(t *testing.T) {
 				t.Errorf("the plugin logged:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// A host that predates warnings (no host_shows_warnings) would drop them
+// from the answer, so the plugin logs them itself: once, in the pass that
+// is not validate-only (found by review: a plugin built with this SDK
+// showed its warnings nowhere on an older realmd).
+func TestConfigure_AnOlderHostGetsWarningsInThePluginsLog(t *testing.T) {
+	var logs bytes.Buffer
+	s := newServer(Plugin{Name: "warns", Authenticators: map[string]Factory[Authenticator]{
+		"warns": func(cfg *Config) (Authenticator, error) {
+			cfg.Warn("level", "level %d is risky", cfg.Int("level", 0))
+			return quietAuthn{}, nil
+		},
+	}}, hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Warn}))
+	t.Cleanup(s.stop)
+	for _, validateOnly := range []bool{true, false} {
+		resp, err := s.Configure(context.Background(), &pb.ConfigureRequest{Role: pb.Role_ROLE_AUTHENTICATOR, Type: "warns",
+			Instance: "authc.x.http_authenticator", ConfigJson: []byte(`{"level": 3}`), ValidateOnly: validateOnly})
+		if err != nil || len(resp.GetProblems()) > 0 {
+			t.Fatalf("validate_only %v: %v, %v", validateOnly, resp.GetProblems(), err)
+		}
+	}
+	if n := strings.Count(logs.String(), "level 3 is risky"); n != 1 {
+		t.Errorf("the plugin logged the warning %d times for an older host, want once:\n%s", n, logs.String())
 	}
 }

@@ -267,9 +267,13 @@ type ConfigureRequest struct {
 	// Relative paths in the config resolve against this directory.
 	ConfigDir string `protobuf:"bytes,5,opt,name=config_dir,json=configDir,proto3" json:"config_dir,omitempty"`
 	// Only validate: no I/O, no provisioning.
-	ValidateOnly  bool `protobuf:"varint,6,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ValidateOnly bool `protobuf:"varint,6,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// The host shows the answer's warnings (check prints them, serve logs
+	// them). A host that predates warnings leaves it false: the plugin then
+	// logs them itself, once, in the pass that is not validate_only.
+	HostShowsWarnings bool `protobuf:"varint,7,opt,name=host_shows_warnings,json=hostShowsWarnings,proto3" json:"host_shows_warnings,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ConfigureRequest) Reset() {
@@ -340,6 +344,13 @@ func (x *ConfigureRequest) GetConfigDir() string {
 func (x *ConfigureRequest) GetValidateOnly() bool {
 	if x != nil {
 		return x.ValidateOnly
+	}
+	return false
+}
+
+func (x *ConfigureRequest) GetHostShowsWarnings() bool {
+	if x != nil {
+		return x.HostShowsWarnings
 	}
 	return false
 }
@@ -1468,7 +1479,7 @@ const file_sdk_proto_realmv1_realm_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12&\n" +
 	"\x0eauthenticators\x18\x03 \x03(\tR\x0eauthenticators\x12\x1a\n" +
 	"\bbackends\x18\x04 \x03(\tR\bbackends\x12 \n" +
-	"\vauthorizers\x18\x05 \x03(\tR\vauthorizers\"\xd2\x01\n" +
+	"\vauthorizers\x18\x05 \x03(\tR\vauthorizers\"\x82\x02\n" +
 	"\x10ConfigureRequest\x12)\n" +
 	"\x04role\x18\x01 \x01(\x0e2\x15.realmd.realm.v1.RoleR\x04role\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
@@ -1477,7 +1488,8 @@ const file_sdk_proto_realmv1_realm_proto_rawDesc = "" +
 	"configJson\x12\x1d\n" +
 	"\n" +
 	"config_dir\x18\x05 \x01(\tR\tconfigDir\x12#\n" +
-	"\rvalidate_only\x18\x06 \x01(\bR\fvalidateOnly\"5\n" +
+	"\rvalidate_only\x18\x06 \x01(\bR\fvalidateOnly\x12.\n" +
+	"\x13host_shows_warnings\x18\a \x01(\bR\x11hostShowsWarnings\"5\n" +
 	"\aProblem\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"\x80\x02\n" +

@@ -155,6 +155,16 @@ func (m *ConfigureRequest) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if m.HostShowsWarnings {
+		i--
+		if m.HostShowsWarnings {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x38
+	}
 	if m.ValidateOnly {
 		i--
 		if m.ValidateOnly {
@@ -1347,6 +1357,9 @@ func (m *ConfigureRequest) SizeVT() (n int) {
 	if m.ValidateOnly {
 		n += 2
 	}
+	if m.HostShowsWarnings {
+		n += 2
+	}
 	n += len(m.unknownFields)
 	return n
 }
@@ -2264,6 +2277,26 @@ func (m *ConfigureRequest) UnmarshalVT(dAtA []byte) error {
 				}
 			}
 			m.ValidateOnly = bool(v != 0)
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HostShowsWarnings", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.HostShowsWarnings = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])
