@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,7 +89,9 @@ func New(opts Options) *Daemon {
 func (d *Daemon) load(prev *config.Settings) (s *config.Settings, unchanged bool, err error) {
 	s, problems := config.Load(d.opts.Dir)
 	if err := problems.Err(); err != nil {
-		d.logWarnings(problems)
+		if !d.refusedAgain(newReloadError(err)) {
+			d.logWarnings(problems)
+		}
 		return nil, false, err
 	}
 	if prev != nil && s.Hash == prev.Hash {
@@ -248,8 +251,14 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 	}
 	d.quietUnchanged = false
 	if err != nil {
-		d.lastErr.Store(newReloadError(err))
+		re := newReloadError(err)
+		again := d.refusedAgain(re)
+		d.lastErr.Store(re)
 		d.metrics.reloaded("refused")
+		if again { // a file touched in a loop: say it once
+			d.logger.Debug("reload refused again, with the same problems; the previous config keeps serving", "error", err)
+			return false, err
+		}
 		d.logger.Error("reload refused; the previous config keeps serving", "error", err)
 		return false, err
 	}
@@ -297,6 +306,14 @@ func (d *Daemon) clearLastError(generation uint64) bool {
 	}
 	d.logger.Info("reload: last reload error cleared", "generation", generation, "was", prev.summary())
 	return true
+}
+
+// refusedAgain reports whether re has the same problems as the last
+// refused reload, which is still the last word (no reload since applied or
+// found the served config): its error and warnings were logged then.
+func (d *Daemon) refusedAgain(re *ReloadError) bool {
+	prev := d.lastErr.Load()
+	return prev != nil && prev.Message == re.Message && slices.Equal(prev.Problems, re.Problems)
 }
 
 // summary is the refused reload's first error, as file:line: key:

@@ -343,3 +343,50 @@ func TestDaemon_AnUnchangedReloadDoesNotRepeatWarnings(t *testing.T) {
 		t.Errorf("%d warnings after a reload that applied new content, want 2:\n%s", n, logs)
 	}
 }
+
+// A config refused again with the same problems (a file touched in a loop)
+// is logged once at error, with its warnings once, until a reload applies
+// or finds the served config; different problems are logged at once
+// (found by review: five refusals a second each logged everything).
+func TestDaemon_ARepeatedRefusalIsLoggedOnce(t *testing.T) {
+	dir := fakeConfigDir(t) // without roles.yml: a warning, not an error
+	logs := &testenv.LogBuffer{}
+	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
+	for d.Status().Generation == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("realmd did not load its config")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	realmd := filepath.Join(dir, config.RealmdFile)
+	good, err := os.ReadFile(realmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(msg string) int { return strings.Count(logs.String(), msg) }
+	const refused, warning = "[ERROR] reload refused;", "config warning: problem=\"roles.yml: warning: missing"
+	step := func(name, content string, wantRefused, wantWarnings int) {
+		t.Helper()
+		writeFile(t, realmd, content)
+		_, _ = d.Reload(context.Background())
+		if count(refused) != wantRefused || count(warning) != wantWarnings {
+			t.Fatalf("%s: %d refusals and %d warnings logged, want %d and %d:\n%s", name, count(refused), count(warning), wantRefused, wantWarnings, logs)
+		}
+	}
+	step("broken", string(good)+"queue_size: many\n", 1, 2)
+	step("broken again, the same way", string(good)+"queue_size: many\n", 1, 2)
+	step("and again", string(good)+"queue_size: many\n", 1, 2)
+	step("broken another way", string(good)+"queue_size: -1\n", 2, 3)
+	step("fixed", string(good), 2, 3) // the served config: no warning again
+	step("broken the first way after the fix", string(good)+"queue_size: many\n", 3, 4)
+}
