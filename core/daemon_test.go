@@ -218,22 +218,7 @@ func TestDaemon_ReloadLogsUnchangedAndAClearedError(t *testing.T) {
 	logs := &testenv.LogBuffer{}
 	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})
 	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: logger})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
-	for d.Status().Generation == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("realmd did not load its config")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	serve(t, d)
 	realmd := filepath.Join(dir, config.RealmdFile)
 	good, err := os.ReadFile(realmd)
 	if err != nil {
@@ -297,22 +282,7 @@ func TestDaemon_AnUnchangedReloadDoesNotRepeatWarnings(t *testing.T) {
 	dir := fakeConfigDir(t) // without roles.yml: a warning, not an error
 	logs := &testenv.LogBuffer{}
 	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
-	for d.Status().Generation == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("realmd did not load its config")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	serve(t, d)
 	warnings := func() int {
 		return strings.Count(logs.String(), "config warning: problem=\"roles.yml: warning: missing")
 	}
@@ -352,22 +322,7 @@ func TestDaemon_ARepeatedRefusalIsLoggedOnce(t *testing.T) {
 	dir := fakeConfigDir(t) // without roles.yml: a warning, not an error
 	logs := &testenv.LogBuffer{}
 	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
-	for d.Status().Generation == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("realmd did not load its config")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	serve(t, d)
 	realmd := filepath.Join(dir, config.RealmdFile)
 	good, err := os.ReadFile(realmd)
 	if err != nil {
@@ -389,4 +344,26 @@ func TestDaemon_ARepeatedRefusalIsLoggedOnce(t *testing.T) {
 	step("broken another way", string(good)+"queue_size: -1\n", 2, 3)
 	step("fixed", string(good), 2, 3) // the served config: no warning again
 	step("broken the first way after the fix", string(good)+"queue_size: many\n", 3, 4)
+}
+
+// serve runs d until the test ends, and returns once it serves its first
+// generation.
+func serve(t *testing.T, d *Daemon) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
+	for d.Status().Generation == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("realmd did not load its config")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -21,10 +21,7 @@ import (
 // domain with no key (config.yml line 11) and an internal user whose hash
 // is of no known format (internal_users.yml line 2).
 func warningConfigDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
-		config.ConfigFile: `_meta: {type: config, config_version: 2}
+	return placeholderUserDir(t, `_meta: {type: config, config_version: 2}
 config:
   dynamic:
     authc:
@@ -38,18 +35,21 @@ config:
           type: jwt
           challenge: false
         authentication_backend: {type: noop}
-`,
-		config.InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
-admin:
-  hash: "placeholder"
-`,
-		config.RolesMappingFile: "_meta: {type: rolesmapping, config_version: 2}\n",
-		config.RolesFile:        "_meta: {type: roles, config_version: 2}\n",
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
+`)
+}
+
+// placeholderUserDir writes config.yml and an internal_users.yml whose one
+// user, admin, has a hash of no known format (line 3).
+func placeholderUserDir(t *testing.T, configYML string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		config.ConfigFile:        configYML,
+		config.InternalUsersFile: "_meta: {type: internalusers, config_version: 2}\nadmin:\n  hash: \"placeholder\"\n",
+		config.RolesMappingFile:  "_meta: {type: rolesmapping, config_version: 2}\n",
+		config.RolesFile:         "_meta: {type: roles, config_version: 2}\n",
+	} {
+		writeFile(t, filepath.Join(dir, name), body)
 	}
 	return dir
 }
@@ -142,13 +142,12 @@ func TestGeneration_LogsEachPluginWarningOnce(t *testing.T) {
 	}
 }
 
-// (found by review) Two instances of the internal realm (an authc backend and an authz
-// backend) both receive internal_users.yml; one bad hash must be one warning.
+// twoInternalInstancesDir is a config with two instances of the internal
+// realm, an authc backend and an authz backend, both given
+// internal_users.yml: one bad hash must still be one warning (found by
+// review).
 func twoInternalInstancesDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
-		config.ConfigFile: `_meta: {type: config, config_version: 2}
+	return placeholderUserDir(t, `_meta: {type: config, config_version: 2}
 config:
   dynamic:
     authc:
@@ -159,17 +158,7 @@ config:
     authz:
       roles_from_internal:
         authorization_backend: {type: internal}
-`,
-		config.InternalUsersFile: "_meta: {type: internalusers, config_version: 2}\nadmin:\n  hash: \"placeholder\"\n",
-		config.RolesMappingFile:  "_meta: {type: rolesmapping, config_version: 2}\n",
-		config.RolesFile:         "_meta: {type: roles, config_version: 2}\n",
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+`)
 }
 
 func TestCheck_AWarningTwoInstancesShareIsShownOnce(t *testing.T) {
