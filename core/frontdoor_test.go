@@ -442,65 +442,54 @@ func TestFrontDoor_ForwardAuthReadsTheOriginalQuery(t *testing.T) {
 // X-Auth-Roles, so a client's value would add roles (found by review). The
 // exact names and other underscore headers are not refused.
 func TestFrontDoor_IdentityHeadersWithUnderscoresAreRefused(t *testing.T) {
-	d := New(Options{})
-	d.current.Store(inProcessGeneration(t, 1))
-	defer d.current.Load().close()
-	h := (&frontDoor{d: d, logger: d.logger}).routes()
-	for _, tt := range []struct {
-		name     string
-		wantCode int
-	}{
-		{"X_Auth_Roles", http.StatusForbidden},
-		{"x_auth_user", http.StatusForbidden},
-		{"X-Auth_Backend-Roles", http.StatusForbidden},
-		{"X-Auth-Roles", http.StatusOK}, // the proxy overwrites it for the app
-		{"X_Request_Id", http.StatusOK},
-	} {
-		r := httptest.NewRequest("GET", "/auth", nil)
-		r.Header.Set("X-User", "alice")
-		r.Header[tt.name] = []string{"all_access"} // as sent, not canonicalised
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != tt.wantCode {
-			t.Errorf("header %s: %d, want %d; body %s", tt.name, w.Code, tt.wantCode, w.Body)
-		}
-		if want := `header \"` + strings.ToLower(tt.name) + `\" is not allowed: it is another spelling of the identity header X-Auth-`; tt.wantCode == http.StatusForbidden && !strings.Contains(w.Body.String(), want) {
-			t.Errorf("header %s: body %s, want it to say %s", tt.name, w.Body, want)
-		}
-	}
+	askWithHeader(t, inProcessGeneration(t, 1), map[string]int{
+		"X_Auth_Roles":         http.StatusForbidden,
+		"x_auth_user":          http.StatusForbidden,
+		"X-Auth_Backend-Roles": http.StatusForbidden,
+		"X-Auth-Roles":         http.StatusOK, // the proxy overwrites it for the app
+		"X_Request_Id":         http.StatusOK,
+	})
 }
 
 // An identity header name configured with underscores is refused in its
 // dashed spelling, for the same reason (found by review: X-Remote-Roles
 // passed when the configured name was X_Remote_Roles).
 func TestFrontDoor_IdentityHeadersConfiguredWithUnderscoresAreRefusedWithDashes(t *testing.T) {
-	d := New(Options{})
 	g := inProcessGeneration(t, 1)
 	g.Settings.Realmd.Headers = config.IdentityHeaders{User: "X_Remote_User", Roles: "X_Remote_Roles", BackendRoles: "X-Remote_Backend-Roles"}
+	askWithHeader(t, g, map[string]int{
+		"X-Remote-Roles":         http.StatusForbidden,
+		"x-remote-user":          http.StatusForbidden,
+		"X_Remote_Backend_Roles": http.StatusForbidden,
+		"X-Remote-Backend-Roles": http.StatusForbidden,
+		"X_Remote_Roles":         http.StatusOK, // the configured name: the proxy overwrites it
+		"x_remote_roles":         http.StatusOK, // the same name in another case
+		"X-Remote_Backend-Roles": http.StatusOK, // as configured
+		"X-Remote-Rolez":         http.StatusOK,
+		"X\rRemote-Roles":        http.StatusOK, // not a header a CGI app merges
+	})
+}
+
+// askWithHeader asks g's /auth as alice with each header (as sent, not
+// canonicalised) and checks the status; a 403 must name the header in
+// lower case and the identity header it respells.
+func askWithHeader(t *testing.T, g *Generation, want map[string]int) {
+	t.Helper()
+	d := New(Options{})
 	d.current.Store(g)
 	defer g.close()
 	h := (&frontDoor{d: d, logger: d.logger}).routes()
-	for _, tt := range []struct {
-		name     string
-		wantCode int
-	}{
-		{"X-Remote-Roles", http.StatusForbidden},
-		{"x-remote-user", http.StatusForbidden},
-		{"X_Remote_Backend_Roles", http.StatusForbidden},
-		{"X-Remote-Backend-Roles", http.StatusForbidden},
-		{"X_Remote_Roles", http.StatusOK},         // the configured name: the proxy overwrites it
-		{"x_remote_roles", http.StatusOK},         // the same name in another case
-		{"X-Remote_Backend-Roles", http.StatusOK}, // as configured
-		{"X-Remote-Rolez", http.StatusOK},
-		{"X\rRemote-Roles", http.StatusOK}, // not a header a CGI app merges
-	} {
+	for name, code := range want {
 		r := httptest.NewRequest("GET", "/auth", nil)
 		r.Header.Set("X-User", "alice")
-		r.Header[tt.name] = []string{"all_access"} // as sent, not canonicalised
+		r.Header[name] = []string{"all_access"}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		if w.Code != tt.wantCode {
-			t.Errorf("header %s: %d, want %d; body %s", tt.name, w.Code, tt.wantCode, w.Body)
+		if w.Code != code {
+			t.Errorf("header %q: %d, want %d; body %s", name, w.Code, code, w.Body)
+		}
+		if msg := `header \"` + strings.ToLower(name) + `\" is not allowed: it is another spelling of the identity header `; code == http.StatusForbidden && !strings.Contains(w.Body.String(), msg) {
+			t.Errorf("header %q: body %s, want it to say %s", name, w.Body, msg)
 		}
 	}
 }
