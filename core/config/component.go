@@ -136,60 +136,68 @@ func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int
 // the plugin as strings. sdk.WholeNumber applies that rule, here and in
 // the plugin's sdk.NewConfig.
 //
-// yaml.v3 and OpenSearch (Jackson on SnakeYAML, YAML 1.1) read most number
-// spellings alike: 010 is 8 and 1_000 is 1000 to both. A plain scalar they
-// read differently (0o17 and 08 are numbers to yaml.v3 and text to
-// OpenSearch) is a problem that names the spellings both read alike, and
-// scalar returns nil for it. Quoted, tagged and substituted scalars are
-// left alone.
+// A plain scalar (unquoted, untagged, not produced by ${env.X}
+// substitution) that yaml.v3 reads as a number or text is read as
+// OpenSearch reads it, and OpenSearch reads YAML two ways (see readings):
+// 3.6 and earlier by YAML 1.1's rules, where 010 is 8 and 1_000 is 1000,
+// and 3.7 and later by YAML 1.2's JSON schema, where both are text. What
+// both read alike is the value, whatever yaml.v3 makes of it: 0o17 and 08
+// are text to both, and so to realmd. A number too large for a float
+// (7e91356), which both read as Infinity, stays text, with a warning. A
+// spelling they read differently is an error that gives both readings,
+// and scalar returns nil for it.
 func (f *file) scalar(n *yaml.Node, path string) any {
-	v := yamlValue(n)
-	if x, ok := v.(float64); ok && (math.IsInf(x, 0) || math.IsNaN(x)) {
-		f.errorf(n.Line, path, "must be a finite number, not %s", n.Value)
-		return nil
-	}
-	if n.Style != 0 || f.substituted[n] { // quoted, tagged or substituted: text to OpenSearch too
-		return v
-	}
-	tag := n.ShortTag()
-	if tag != "!!int" && tag != "!!float" && tag != "!!str" {
-		return v
-	}
-	theirValue, readable := openSearchValue(n.Value)
-	if x, ok := theirValue.(float64); ok && math.IsInf(x, 0) { // 1e999, too large for a float64
-		f.errorf(n.Line, path, "must be a finite number, not %s", n.Value)
-		return nil
-	}
-	if !readable {
-		f.errorf(n.Line, path, "written unquoted, %q is a YAML 1.1 number that OpenSearch cannot read, so it refuses the file; "+
-			"write %q in quotes for the text", n.Value, n.Value)
-		return nil
-	}
-	want := theirValue
-	if i, ok := theirValue.(*big.Int); ok {
-		want = sdk.WholeNumber(i.String())
-	}
-	if want == v {
-		return v
-	}
-	theirs, ours, number := "text", "text", ""
-	if _, text := theirValue.(string); !text {
-		number = numberText(theirValue)
-		theirs = "the number " + number
-	}
-	if tag != "!!str" {
-		ours = "the number " + numberText(v)
-		if number == "" {
-			number = numberText(v)
+	switch n.ShortTag() {
+	case "!!int", "!!float", "!!str":
+		if f.plain(n) {
+			return f.plainScalar(n, path)
 		}
 	}
-	f.errorf(n.Line, path, "written unquoted, %q is %s to OpenSearch (YAML 1.1) but %s to realmd; "+
-		"write %s for the number, or %q in quotes for the text", n.Value, theirs, ours, number, n.Value)
+	v := yamlValue(n)
+	if x, ok := v.(float64); ok && (math.IsInf(x, 0) || math.IsNaN(x)) { // written !!float .inf
+		f.errorf(n.Line, path, "must be a finite number, not %s", n.Value)
+		return nil
+	}
+	return v
+}
+
+// plain reports whether n is a plain scalar as OpenSearch sees it:
+// unquoted, untagged, and not changed by ${env.X} substitution, which
+// OpenSearch applies inside a JSON string, so that its result is text.
+func (f *file) plain(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Style == 0 && !f.substituted[n]
+}
+
+// plainScalar is scalar for a plain scalar.
+func (f *file) plainScalar(n *yaml.Node, path string) any {
+	os36, os37 := readings(n.Value)
+	if !os36.equal(os37) {
+		f.errorf(n.Line, path, "%s", differently(n.Value, os36, os37, false))
+		return nil
+	}
+	switch v := os36.v.(type) {
+	case string:
+		return v
+	case *big.Int:
+		return sdk.WholeNumber(v.String())
+	case float64:
+		if math.IsInf(v, 0) {
+			// The text may be a secret (a password that looks like 7e91356): not in the message.
+			f.warnf(n.Line, path, "written unquoted, this is a number too large for a float to OpenSearch, which reads %s; "+
+				"realmd keeps the text as written: put it in quotes so that OpenSearch does too", javaInfinity(v))
+			return n.Value
+		}
+		return v
+	}
+	f.errorf(n.Line, path, "written unquoted, %q is a number OpenSearch cannot read, so it refuses the file; "+
+		"write %q in quotes for the text", n.Value, n.Value)
 	return nil
 }
 
 // yamlValue is scalar's conversion of n as yaml.v3 reads it, without its
-// checks: a float may be infinite or NaN.
+// checks: a float may be infinite or NaN. scalar uses it for scalars that
+// are not plain (quoted, tagged or substituted, which yaml.v3 and
+// OpenSearch read alike), and for nulls, booleans and timestamps.
 func yamlValue(n *yaml.Node) any {
 	switch n.ShortTag() {
 	case "!!null":
@@ -209,9 +217,6 @@ func yamlValue(n *yaml.Node) any {
 			return sdk.WholeNumber(strconv.FormatUint(u, 10))
 		}
 	case "!!float":
-		if s, ok := longInteger(n); ok {
-			return s
-		}
 		var x float64
 		if n.Decode(&x) == nil {
 			return x
@@ -220,27 +225,48 @@ func yamlValue(n *yaml.Node) any {
 	return n.Value
 }
 
-// The patterns with which SnakeYAML (org.yaml.snakeyaml.resolver.Resolver,
-// 1.31 and later) resolves a plain scalar as an integer or a float for
-// OpenSearch's Jackson: YAML 1.1, with its bases 2 (0b), 8 (a leading 0), 16
-// (0x) and 60 (1:30), and underscores between digits. Jackson (2.12 and
-// later) then decodes an integer in its base, exactly, and keeps a base 60
-// one as text.
+// A reading is what one generation of OpenSearch reads for a plain
+// scalar: text (a string), a number (a *big.Int, or a float64, infinite
+// when the number is too large for one), or, when ok is false, a number
+// that Java cannot read, so that OpenSearch refuses the file.
+type reading struct {
+	v  any
+	ok bool
+}
+
+// readings returns what OpenSearch 3.6 and earlier (os36) and 3.7 and
+// later (os37) read for a plain scalar's text.
+//
+// Up to 3.6, OpenSearch reads YAML with Jackson 2 on SnakeYAML, whose
+// resolver (org.yaml.snakeyaml.resolver.Resolver, 1.31 and later) follows
+// YAML 1.1: integers in bases 2 (0b), 8 (a leading 0), 16 (0x) and 60
+// (1:30), and underscores between digits. Jackson (2.12 and later) decodes
+// an integer in its base, exactly, and keeps a base 60 one as text; it
+// hands a float's text, underscores and a leading + removed, to Java's
+// Double.parseDouble, which reads neither .inf, .nan, base 60 nor "._",
+// and reads 1e999 as Infinity.
+//
+// From 3.7, OpenSearch reads YAML with Jackson 3 on snakeyaml-engine's
+// JsonScalarResolver (YAML 1.2's JSON schema): only -?(0|[1-9][0-9]*) is an
+// integer, only a JSON-shaped number (or .inf, -.inf, .nan, which
+// Double.parseDouble cannot read) is a float, and everything else is text.
+func readings(text string) (os36, os37 reading) {
+	return yaml11Reading(text), jsonReading(text)
+}
+
 var (
 	yaml11IntRE   = regexp.MustCompile(`^(?:[-+]?0b_*[01][01_]*|[-+]?0_*[0-7][0-7_]*|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x_*[0-9a-fA-F][0-9a-fA-F_]*|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)
 	yaml11FloatRE = regexp.MustCompile(`^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)
+	jsonIntRE     = regexp.MustCompile(`^-?(?:0|[1-9][0-9]*)$`)
+	jsonFloatRE   = regexp.MustCompile(`^(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|-?\.inf|\.nan)$`)
 )
 
-// openSearchValue returns what OpenSearch reads for a plain scalar's text:
-// a *big.Int for an integer, a float64, or the text itself. readable is
-// false when OpenSearch cannot read the number at all (Jackson hands a
-// float's text, underscores removed, to Java's Double.parseDouble, which
-// reads neither .inf, .nan, base 60 nor "._"), and refuses the file.
-func openSearchValue(text string) (v any, readable bool) {
+// yaml11Reading is OpenSearch 3.6's reading of a plain scalar (readings).
+func yaml11Reading(text string) reading {
 	switch {
 	case yaml11IntRE.MatchString(text):
 		if strings.Contains(text, ":") {
-			return text, true // base 60: Jackson keeps the text
+			return reading{text, true} // base 60: Jackson keeps the text
 		}
 		digits, sign := strings.ReplaceAll(text, "_", ""), ""
 		switch digits[0] {
@@ -258,57 +284,157 @@ func openSearchValue(text string) (v any, readable bool) {
 		case len(digits) > 1 && digits[0] == '0':
 			base = 8
 		}
-		i, ok := new(big.Int).SetString(sign+digits, base)
-		return i, ok
+		if i, ok := new(big.Int).SetString(sign+digits, base); ok {
+			return reading{i, true}
+		}
+		return reading{}
 	case yaml11FloatRE.MatchString(text):
 		if strings.ContainsAny(text, ":iInN") {
-			return nil, false
+			return reading{}
 		}
-		x, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
-		if err != nil && !errors.Is(err, strconv.ErrRange) { // Java reads 1e999 as infinity
-			return nil, false
-		}
-		return x, true
+		return javaDouble(strings.ReplaceAll(text, "_", ""))
 	}
-	return text, true
+	return reading{text, true}
 }
 
-// numberText writes a number for a message, in a form both YAML readers
-// read alike: a *big.Int or float64 of openSearchValue's, or a float64 or
-// decimal text (a whole number beyond ±2^53) of yamlValue's.
-func numberText(v any) string {
-	switch v := v.(type) {
-	case *big.Int:
-		return v.String()
-	case float64:
-		if math.Abs(v) < 1e21 {
-			return strconv.FormatFloat(v, 'f', -1, 64)
+// jsonReading is OpenSearch 3.7's reading of a plain scalar (readings).
+func jsonReading(text string) reading {
+	switch {
+	case jsonIntRE.MatchString(text):
+		i, _ := new(big.Int).SetString(text, 10)
+		return reading{i, true}
+	case jsonFloatRE.MatchString(text):
+		if strings.HasSuffix(text, ".inf") || text == ".nan" {
+			return reading{}
 		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
+		return javaDouble(text)
+	}
+	return reading{text, true}
+}
+
+// javaDouble reads a float's decimal text as Double.parseDouble does: a
+// number too large for a float64 is infinite.
+func javaDouble(text string) reading {
+	x, err := strconv.ParseFloat(text, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return reading{}
+	}
+	return reading{x, true}
+}
+
+// equal reports whether r and o are the same reading.
+func (r reading) equal(o reading) bool {
+	switch v := r.v.(type) {
 	case string:
-		return v // a whole number's decimal text
+		w, ok := o.v.(string)
+		return ok && v == w
+	case *big.Int:
+		w, ok := o.v.(*big.Int)
+		return ok && v.Cmp(w) == 0
+	case float64:
+		w, ok := o.v.(float64)
+		return ok && v == w
 	}
-	return ""
+	return !o.ok
 }
 
-// decimalDigitsRE is a whole number in decimal, as yaml.v3 reads it once
-// underscores are removed.
+// whole returns the whole number r gives a whole-number setting (order):
+// an integer, or text that Jackson converts to one, an optional sign and
+// decimal digits ("08" is 8, "+5" is 5). A float is none: realmd refuses
+// 1.5 where Jackson would truncate it.
+func (r reading) whole() (*big.Int, bool) {
+	switch v := r.v.(type) {
+	case *big.Int:
+		return v, true
+	case string:
+		if decimalDigitsRE.MatchString(v) {
+			return new(big.Int).SetString(v, 10)
+		}
+	}
+	return nil, false
+}
+
+// decimalDigitsRE is the text that Jackson converts to a whole number.
 var decimalDigitsRE = regexp.MustCompile(`^[-+]?[0-9]+$`)
 
-// longInteger returns the decimal text of a plain scalar that is a whole
-// number too long for 64 bits: yaml.v3 resolves it as a float, where
-// Jackson reads a BigInteger.
-func longInteger(n *yaml.Node) (string, bool) {
-	if n.Style&yaml.TaggedStyle != 0 { // written !!float
-		return "", false
+// finite returns the number in r, written so that both generations read
+// it alike, if r is a finite number.
+func (r reading) finite() (string, bool) {
+	switch v := r.v.(type) {
+	case *big.Int:
+		return v.String(), true
+	case float64:
+		if !math.IsInf(v, 0) {
+			return numberText(v), true
+		}
 	}
-	digits := strings.ReplaceAll(n.Value, "_", "")
-	if !decimalDigitsRE.MatchString(digits) {
-		return "", false
+	return "", false
+}
+
+// phrase says what a generation does with r, after "3.6 and earlier". In a
+// whole-number setting (whole), text says the number Jackson makes of it.
+func (r reading) phrase(whole bool) string {
+	switch v := r.v.(type) {
+	case string:
+		if !whole {
+			return fmt.Sprintf("read the text %q", v)
+		}
+		if i, ok := r.whole(); ok {
+			return fmt.Sprintf("read the text %q, which they take as %s", v, i)
+		}
+		return fmt.Sprintf("read the text %q, which is not a whole number", v)
+	case float64:
+		if math.IsInf(v, 0) {
+			return "read a number too large for a float (" + javaInfinity(v) + ")"
+		}
 	}
-	i, ok := new(big.Int).SetString(digits, 10)
-	if !ok {
-		return "", false
+	if n, ok := r.finite(); ok {
+		return "read the number " + n
 	}
-	return i.String(), true
+	return "cannot read the number and refuse the file"
+}
+
+// differently is the message for a plain scalar that OpenSearch 3.6 and
+// earlier read as os36 and 3.7 and later as os37: both readings, and the
+// spellings both read alike. In a whole-number setting (whole) those are
+// the whole numbers either reads.
+func differently(text string, os36, os37 reading, whole bool) string {
+	fix := ""
+	if whole {
+		var nums []string
+		for _, r := range []reading{os36, os37} {
+			if i, ok := r.whole(); ok && (len(nums) == 0 || nums[0] != i.String()) {
+				nums = append(nums, i.String())
+			}
+		}
+		fix = strings.Join(nums, " or ")
+	} else {
+		fix = fmt.Sprintf("%q in quotes for the text", text)
+		n, ok := os36.finite()
+		if !ok {
+			n, ok = os37.finite()
+		}
+		if ok {
+			fix = n + " for the number, or " + fix
+		}
+	}
+	return fmt.Sprintf("written unquoted, %q is read differently by OpenSearch versions: 3.6 and earlier %s, 3.7 and later %s; write %s",
+		text, os36.phrase(whole), os37.phrase(whole), fix)
+}
+
+// javaInfinity writes an infinite float64 as Java does.
+func javaInfinity(x float64) string {
+	if x < 0 {
+		return "-Infinity"
+	}
+	return "Infinity"
+}
+
+// numberText writes a finite float64 for a message, in a form both
+// generations and yaml.v3 read alike.
+func numberText(x float64) string {
+	if math.Abs(x) < 1e21 {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
 }

@@ -196,7 +196,7 @@ config:
           type: jwt
           config: {jwt_clock_skew_tolerance_seconds: .inf}
 `}), nil)
-	assertProblems(t, s, ps, "config.yml:8: config.dynamic.authc.jwt.http_authenticator.config.jwt_clock_skew_tolerance_seconds: must be a finite number, not .inf")
+	assertProblems(t, s, ps, "config.yml:8: config.dynamic.authc.jwt.http_authenticator.config.jwt_clock_skew_tolerance_seconds: written unquoted, \".inf\" is a number OpenSearch cannot read, so it refuses the file; write \".inf\" in quotes for the text")
 }
 
 func TestLoad_AliasBombIsStopped(t *testing.T) {
@@ -307,30 +307,38 @@ config:
             port: ` + text + "\n"
 }
 
-func TestComponent_NumberSpellingsOpenSearchReadsAlike(t *testing.T) {
+// A plain scalar is what OpenSearch 3.6 and earlier (YAML 1.1) and 3.7 and
+// later (YAML 1.2's JSON schema) both read, whatever yaml.v3 makes of it.
+func TestComponent_NumberSpellingsEveryOpenSearchReadsAlike(t *testing.T) {
 	tests := []struct {
 		name string
 		yaml string
 		want any // in Component.Config
 	}{
-		{name: "leading 0 is octal to both", yaml: "010", want: float64(8)},
-		{name: "octal 0777", yaml: "0777", want: float64(511)},
-		{name: "negative octal", yaml: "-010", want: float64(-8)},
-		{name: "octal with an underscore", yaml: "0_10", want: float64(8)},
-		{name: "hex", yaml: "0x1F", want: float64(31)},
-		{name: "hex with an underscore after 0x", yaml: "0x_1F", want: float64(31)},
-		{name: "binary", yaml: "0b101", want: float64(5)},
-		{name: "underscores", yaml: "1_000", want: float64(1000)},
-		{name: "plus sign", yaml: "+5", want: float64(5)},
+		{name: "decimal", yaml: "636", want: float64(636)},
 		{name: "minus zero", yaml: "-0", want: float64(0)},
-		{name: "leading dot", yaml: ".5", want: 0.5},
+		{name: "fraction", yaml: "-0.5", want: -0.5},
 		{name: "exponent without a dot", yaml: "1e3", want: float64(1000)},
-		{name: "trailing dot", yaml: "0.", want: float64(0)},
-		{name: "fraction with underscores", yaml: "1_000.5", want: 1000.5},
-		{name: "octal beyond 2^53 is kept as text", yaml: "0777777777777777777", want: "18014398509481983"},
-		{name: "base 60 integer is text to both", yaml: "1:30", want: "1:30"},
+		{name: "upper-case exponent with a sign", yaml: "1E+3", want: float64(1000)},
+		{name: "trailing dot", yaml: "5.", want: float64(5)},
+		{name: "dot then exponent", yaml: "1.e3", want: float64(1000)},
+		{name: "a tiny number is 0", yaml: "1e-999", want: float64(0)},
+		{name: "beyond 2^53 is kept as text", yaml: "9007199254740993", want: "9007199254740993"},
+		// Text to both, though yaml.v3 reads a number: found as secrets.
+		{name: "leading 0 then a digit beyond 7 is text", yaml: "0123456789", want: "0123456789"},
+		{name: "08 is text", yaml: "08", want: "08"},
+		{name: "09 is text", yaml: "09", want: "09"},
+		{name: "digits with a leading 0 are text", yaml: "08154711", want: "08154711"},
+		{name: "0o octal is text", yaml: "0o17", want: "0o17"},
+		{name: "negative 0o octal is text", yaml: "-0o17", want: "-0o17"},
+		{name: "upper-case 0X is text", yaml: "0X1F", want: "0X1F"},
+		{name: "upper-case 0B is text", yaml: "0B101", want: "0B101"},
+		{name: "underscore before 0x is text", yaml: "0_x1F", want: "0_x1F"},
+		{name: "leading 0 then 9 with an underscore is text", yaml: "0_9", want: "0_9"},
+		{name: "underscore in the exponent is text", yaml: "1e1_0", want: "1e1_0"},
+		{name: "base 60 integer is text", yaml: "1:30", want: "1:30"},
 		{name: "quoted is text", yaml: `"0o17"`, want: "0o17"},
-		{name: "quoted 08 is text", yaml: `'08'`, want: "08"},
+		{name: "quoted 010 is text", yaml: `'010'`, want: "010"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,39 +354,79 @@ func TestComponent_NumberSpellingsOpenSearchReadsAlike(t *testing.T) {
 	}
 }
 
-func TestComponent_NumberSpellingsOpenSearchReadsOtherwiseAreProblems(t *testing.T) {
+// A number too large for a float is Infinity to every OpenSearch: realmd
+// keeps the text (a password such as 7e91356 works) and warns, without
+// the value, which may be a secret.
+func TestComponent_NumberTooLargeForAFloatIsTextWithAWarning(t *testing.T) {
+	const at = "config.yml:10: warning: config.dynamic.authc.ldap.authentication_backend.config.port: "
+	const warning = "written unquoted, this is a number too large for a float to OpenSearch, which reads %s; " +
+		"realmd keeps the text as written: put it in quotes so that OpenSearch does too"
+	tests := []struct {
+		name     string
+		yaml     string
+		infinity string
+	}{
+		{name: "hex-looking secret", yaml: "7e91356", infinity: "Infinity"},
+		{name: "digits e digits", yaml: "123e4567", infinity: "Infinity"},
+		{name: "just beyond a float64", yaml: "2e308", infinity: "Infinity"},
+		{name: "with a fraction", yaml: "1.5e999", infinity: "Infinity"},
+		{name: "negative", yaml: "-1e999", infinity: "-Infinity"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig(tt.yaml)}), nil)
+			assertProblems(t, s, ps, at+fmt.Sprintf(warning, tt.infinity))
+			if s == nil {
+				t.FailNow()
+			}
+			if got := s.Security.Authc[0].Backend.Config["port"]; got != tt.yaml {
+				t.Errorf("port = %#v, want the text %q", got, tt.yaml)
+			}
+		})
+	}
+}
+
+func TestComponent_NumberSpellingsOpenSearchVersionsReadDifferentlyAreProblems(t *testing.T) {
 	const at = "config.yml:10: config.dynamic.authc.ldap.authentication_backend.config.port: "
 	tests := []struct {
 		name string
 		yaml string
 		want string
 	}{
-		{name: "0o octal is text to OpenSearch", yaml: "0o17",
-			want: `written unquoted, "0o17" is text to OpenSearch (YAML 1.1) but the number 15 to realmd; write 15 for the number, or "0o17" in quotes for the text`},
-		{name: "negative 0o octal", yaml: "-0o17",
-			want: `written unquoted, "-0o17" is text to OpenSearch (YAML 1.1) but the number -15 to realmd; write -15 for the number, or "-0o17" in quotes for the text`},
-		{name: "upper-case 0X is text to OpenSearch", yaml: "0X1F",
-			want: `written unquoted, "0X1F" is text to OpenSearch (YAML 1.1) but the number 31 to realmd; write 31 for the number, or "0X1F" in quotes for the text`},
-		{name: "upper-case 0B is text to OpenSearch", yaml: "0B101",
-			want: `written unquoted, "0B101" is text to OpenSearch (YAML 1.1) but the number 5 to realmd; write 5 for the number, or "0B101" in quotes for the text`},
-		{name: "leading 0 then 8 is text to OpenSearch", yaml: "08",
-			want: `written unquoted, "08" is text to OpenSearch (YAML 1.1) but the number 8 to realmd; write 8 for the number, or "08" in quotes for the text`},
-		{name: "leading 0 then 9 with an underscore", yaml: "0_9",
-			want: `written unquoted, "0_9" is text to OpenSearch (YAML 1.1) but the number 9 to realmd; write 9 for the number, or "0_9" in quotes for the text`},
-		{name: "underscore before 0x", yaml: "0_x1F",
-			want: `written unquoted, "0_x1F" is text to OpenSearch (YAML 1.1) but the number 31 to realmd; write 31 for the number, or "0_x1F" in quotes for the text`},
-		{name: "underscore in the exponent", yaml: "1e1_0",
-			want: `written unquoted, "1e1_0" is text to OpenSearch (YAML 1.1) but the number 10000000000 to realmd; write 10000000000 for the number, or "1e1_0" in quotes for the text`},
-		{name: "leading dot then underscore is a number to OpenSearch", yaml: ".5_",
-			want: `written unquoted, ".5_" is the number 0.5 to OpenSearch (YAML 1.1) but text to realmd; write 0.5 for the number, or ".5_" in quotes for the text`},
-		{name: "octal beyond 64 bits", yaml: "0777777777777777777777777",
-			want: `written unquoted, "0777777777777777777777777" is the number 4722366482869645213695 to OpenSearch (YAML 1.1) but the number 777777777777777777777777 to realmd; write 4722366482869645213695 for the number, or "0777777777777777777777777" in quotes for the text`},
-		{name: "base 60 float OpenSearch cannot read", yaml: "1:30.5",
-			want: `written unquoted, "1:30.5" is a YAML 1.1 number that OpenSearch cannot read, so it refuses the file; write "1:30.5" in quotes for the text`},
+		{name: "leading 0 is octal to 3.6, text to 3.7", yaml: "010",
+			want: `written unquoted, "010" is read differently by OpenSearch versions: 3.6 and earlier read the number 8, 3.7 and later read the text "010"; write 8 for the number, or "010" in quotes for the text`},
+		{name: "octal 0777", yaml: "0777",
+			want: `written unquoted, "0777" is read differently by OpenSearch versions: 3.6 and earlier read the number 511, 3.7 and later read the text "0777"; write 511 for the number, or "0777" in quotes for the text`},
+		{name: "negative octal", yaml: "-010",
+			want: `written unquoted, "-010" is read differently by OpenSearch versions: 3.6 and earlier read the number -8, 3.7 and later read the text "-010"; write -8 for the number, or "-010" in quotes for the text`},
+		{name: "00", yaml: "00",
+			want: `written unquoted, "00" is read differently by OpenSearch versions: 3.6 and earlier read the number 0, 3.7 and later read the text "00"; write 0 for the number, or "00" in quotes for the text`},
+		{name: "octal beyond 2^53", yaml: "0777777777777777777",
+			want: `written unquoted, "0777777777777777777" is read differently by OpenSearch versions: 3.6 and earlier read the number 18014398509481983, 3.7 and later read the text "0777777777777777777"; write 18014398509481983 for the number, or "0777777777777777777" in quotes for the text`},
+		{name: "hex", yaml: "0x1F",
+			want: `written unquoted, "0x1F" is read differently by OpenSearch versions: 3.6 and earlier read the number 31, 3.7 and later read the text "0x1F"; write 31 for the number, or "0x1F" in quotes for the text`},
+		{name: "hex with an underscore after 0x", yaml: "0x_1F",
+			want: `written unquoted, "0x_1F" is read differently by OpenSearch versions: 3.6 and earlier read the number 31, 3.7 and later read the text "0x_1F"; write 31 for the number, or "0x_1F" in quotes for the text`},
+		{name: "binary", yaml: "0b101",
+			want: `written unquoted, "0b101" is read differently by OpenSearch versions: 3.6 and earlier read the number 5, 3.7 and later read the text "0b101"; write 5 for the number, or "0b101" in quotes for the text`},
+		{name: "underscores", yaml: "1_000",
+			want: `written unquoted, "1_000" is read differently by OpenSearch versions: 3.6 and earlier read the number 1000, 3.7 and later read the text "1_000"; write 1000 for the number, or "1_000" in quotes for the text`},
+		{name: "fraction with underscores", yaml: "1_000.5",
+			want: `written unquoted, "1_000.5" is read differently by OpenSearch versions: 3.6 and earlier read the number 1000.5, 3.7 and later read the text "1_000.5"; write 1000.5 for the number, or "1_000.5" in quotes for the text`},
+		{name: "plus sign", yaml: "+5",
+			want: `written unquoted, "+5" is read differently by OpenSearch versions: 3.6 and earlier read the number 5, 3.7 and later read the text "+5"; write 5 for the number, or "+5" in quotes for the text`},
+		{name: "leading dot", yaml: ".5",
+			want: `written unquoted, ".5" is read differently by OpenSearch versions: 3.6 and earlier read the number 0.5, 3.7 and later read the text ".5"; write 0.5 for the number, or ".5" in quotes for the text`},
+		{name: "leading dot then underscore", yaml: ".5_",
+			want: `written unquoted, ".5_" is read differently by OpenSearch versions: 3.6 and earlier read the number 0.5, 3.7 and later read the text ".5_"; write 0.5 for the number, or ".5_" in quotes for the text`},
+		{name: "too large for a float to 3.6, text to 3.7", yaml: "1_0e999",
+			want: `written unquoted, "1_0e999" is read differently by OpenSearch versions: 3.6 and earlier read a number too large for a float (Infinity), 3.7 and later read the text "1_0e999"; write "1_0e999" in quotes for the text`},
+		{name: "base 60 float 3.6 cannot read", yaml: "1:30.5",
+			want: `written unquoted, "1:30.5" is read differently by OpenSearch versions: 3.6 and earlier cannot read the number and refuse the file, 3.7 and later read the text "1:30.5"; write "1:30.5" in quotes for the text`},
 		{name: "a lone dot and underscore", yaml: "._",
-			want: `written unquoted, "._" is a YAML 1.1 number that OpenSearch cannot read, so it refuses the file; write "._" in quotes for the text`},
-		{name: "infinity", yaml: ".inf", want: `must be a finite number, not .inf`},
-		{name: "too large for a float", yaml: "1e999", want: `must be a finite number, not 1e999`},
+			want: `written unquoted, "._" is read differently by OpenSearch versions: 3.6 and earlier cannot read the number and refuse the file, 3.7 and later read the text "._"; write "._" in quotes for the text`},
+		{name: "capitalized infinity", yaml: ".Inf",
+			want: `written unquoted, ".Inf" is read differently by OpenSearch versions: 3.6 and earlier cannot read the number and refuse the file, 3.7 and later read the text ".Inf"; write ".Inf" in quotes for the text`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -388,9 +436,25 @@ func TestComponent_NumberSpellingsOpenSearchReadsOtherwiseAreProblems(t *testing
 	}
 }
 
+// .inf and .nan are floats to every OpenSearch, and Java's
+// Double.parseDouble reads neither, so OpenSearch refuses the file.
+func TestComponent_InfinityAndNaNAreProblems(t *testing.T) {
+	const at = "config.yml:10: config.dynamic.authc.ldap.authentication_backend.config.port: "
+	for _, v := range []string{".inf", "-.inf", ".nan"} {
+		t.Run(v, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig(v)}), nil)
+			assertProblems(t, s, ps, at+fmt.Sprintf(`written unquoted, %q is a number OpenSearch cannot read, so it refuses the file; write %q in quotes for the text`, v, v))
+		})
+	}
+	t.Run("written !!float", func(t *testing.T) {
+		s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig("!!float .inf")}), nil)
+		assertProblems(t, s, ps, at+"must be a finite number, not .inf")
+	})
+}
+
 func TestComponent_SubstitutedNumberSpellingIsText(t *testing.T) {
 	// OpenSearch substitutes inside the JSON string "${env.PORT}".
-	for _, v := range []string{"0o17", "1:30.5", ".5_", "010"} {
+	for _, v := range []string{"0o17", "1:30.5", ".5_", "010", "7e91356"} {
 		t.Run(v, func(t *testing.T) {
 			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig("${env.PORT}")}), map[string]string{"PORT": v})
 			assertProblems(t, s, ps)
@@ -404,7 +468,52 @@ func TestComponent_SubstitutedNumberSpellingIsText(t *testing.T) {
 	}
 }
 
-func TestInteger_NumberSpellingOpenSearchReadsOtherwiseIsOneProblem(t *testing.T) {
-	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: strings.Replace(minimalConfig, "order: 0", "order: 0o17", 1)}), nil)
-	assertProblems(t, s, ps, `config.yml:6: config.dynamic.authc.basic.order: written unquoted, "0o17" is text to OpenSearch (YAML 1.1) but the number 15 to realmd; write 15 for the number, or "0o17" in quotes for the text`)
+// A whole-number setting gets the number each OpenSearch makes of the
+// spelling, Jackson converting text to it ("08" is 8); where the two
+// generations end up with different numbers, or only one with a number,
+// that is one problem.
+func TestInteger_NumberSpellingsAsEveryOpenSearchReadsThem(t *testing.T) {
+	const at = "config.yml:6: config.dynamic.authc.basic.order: "
+	tests := []struct {
+		name string
+		yaml string
+		want int
+		prob string
+	}{
+		{name: "decimal", yaml: "7", want: 7},
+		{name: "leading 0 then 8 is text that Jackson reads as 8", yaml: "08", want: 8},
+		{name: "digits with a leading 0 beyond 7", yaml: "0123456789", want: 123456789},
+		{name: "plus sign is 5 to both", yaml: "+5", want: 5},
+		{name: "00 is 0 to both", yaml: "00", want: 0},
+		{name: "quoted 010 is text, 10", yaml: `"010"`, want: 10},
+		{name: "written !!int 010 is octal to both", yaml: "!!int 010", want: 8},
+		{name: "010 is 8 to 3.6 and 10 to 3.7", yaml: "010",
+			prob: `written unquoted, "010" is read differently by OpenSearch versions: 3.6 and earlier read the number 8, 3.7 and later read the text "010", which they take as 10; write 8 or 10`},
+		{name: "0777", yaml: "0777",
+			prob: `written unquoted, "0777" is read differently by OpenSearch versions: 3.6 and earlier read the number 511, 3.7 and later read the text "0777", which they take as 777; write 511 or 777`},
+		{name: "hex is text to 3.7 that is no number", yaml: "0x1F",
+			prob: `written unquoted, "0x1F" is read differently by OpenSearch versions: 3.6 and earlier read the number 31, 3.7 and later read the text "0x1F", which is not a whole number; write 31`},
+		{name: "underscores", yaml: "1_0",
+			prob: `written unquoted, "1_0" is read differently by OpenSearch versions: 3.6 and earlier read the number 10, 3.7 and later read the text "1_0", which is not a whole number; write 10`},
+		{name: "0o17 is text to both", yaml: "0o17", prob: "must be a whole number, not 0o17"},
+		{name: "too large for a float is one problem", yaml: "1e999", prob: `must be a whole number, not "1e999"`},
+		{name: "infinity", yaml: ".inf", prob: "must be a whole number, not .inf"},
+		{name: "a fraction", yaml: "1.5", prob: "must be a whole number, not 1.5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: strings.Replace(minimalConfig, "order: 0", "order: "+tt.yaml, 1)}), nil)
+			if tt.prob != "" {
+				assertProblems(t, s, ps, at+tt.prob)
+				return
+			}
+			assertProblems(t, s, ps)
+			if s == nil {
+				t.FailNow()
+			}
+			if got := s.Security.Authc[0].Order; got != tt.want {
+				t.Errorf("order = %d, want %d", got, tt.want)
+			}
+		})
+	}
 }

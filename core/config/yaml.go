@@ -183,20 +183,32 @@ func (f *file) boolean(n *yaml.Node, path string, def bool) bool {
 }
 
 // integer returns n as a whole number within [lo, hi]; null is def. A
-// decimal string is accepted.
+// decimal string is accepted, as Jackson converts it. A plain scalar is
+// read as OpenSearch reads it (see readings): order: 08 is the text "08"
+// to every version, and so 8; order: 010 is 8 to OpenSearch 3.6 and
+// earlier but the text "010", and so 10, to 3.7 and later, which is an
+// error.
 func (f *file) integer(n *yaml.Node, path string, def, lo, hi int64) int64 {
 	if isNull(n) {
 		return def
 	}
 	v, ok := int64(0), false
 	if n.Kind == yaml.ScalarNode {
-		switch n.ShortTag() {
-		case "!!int":
-			if f.scalar(n, path) == nil { // a spelling OpenSearch reads otherwise, reported
+		switch {
+		case f.plain(n):
+			os36, os37 := readings(n.Value)
+			i, ok36 := os36.whole()
+			j, ok37 := os37.whole()
+			if ok36 != ok37 || (ok36 && i.Cmp(j) != 0) {
+				f.errorf(n.Line, path, "%s", differently(n.Value, os36, os37, true))
 				return def
 			}
+			if ok36 && i.IsInt64() {
+				v, ok = i.Int64(), true
+			}
+		case n.ShortTag() == "!!int": // written !!int
 			ok = n.Decode(&v) == nil
-		case "!!str":
+		case n.ShortTag() == "!!str": // quoted, or from ${env.X}
 			var err error
 			v, err = strconv.ParseInt(strings.TrimSpace(n.Value), 10, 64)
 			ok = err == nil
