@@ -182,6 +182,9 @@ type Authorizer interface {
 
 // Provisioner is implemented by instances that do I/O before serving (open
 // connection pools, load keys). Provision is not called by `realmd check`.
+// An error that is (or wraps) an sdk.Problem is reported at that Problem's
+// key, so realmd names its line: return sdk.Problem{Key: "tokens_file",
+// Message: ...} for a file that cannot be read.
 type Provisioner interface {
 	Provision(ctx context.Context) error
 }

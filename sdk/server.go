@@ -154,7 +154,9 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	if p, ok := in.value().(Provisioner); ok {
 		if err := p.Provision(ctx); err != nil {
 			cleanup(in, logger)
-			return problemResponse(Problem{Key: "", Message: "provisioning: " + err.Error()}), nil
+			resp := problemResponse(provisionProblem(err))
+			resp.Warnings = warnings // the factory's, as with any refusal
+			return resp, nil
 		}
 	}
 	if old := s.instance.Swap(in); old != nil {
@@ -162,6 +164,21 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	}
 	logger.Debug("configured", "role", in.role.String(), "type", req.GetType())
 	return resp, nil
+}
+
+// provisionProblem is a failed Provision as a problem: at the key of an
+// sdk.Problem in err's chain, else at the config as a whole.
+func provisionProblem(err error) Problem {
+	var p Problem
+	var pp *Problem
+	switch {
+	case errors.As(err, &p):
+	case errors.As(err, &pp) && pp != nil:
+		p = *pp
+	default:
+		return Problem{Key: "", Message: "provisioning: " + err.Error()}
+	}
+	return Problem{Key: p.Key, Message: "provisioning: " + p.Message}
 }
 
 // problemResponse answers a refused configuration with its problems.

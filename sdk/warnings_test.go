@@ -3,6 +3,8 @@ package sdk
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -129,5 +131,52 @@ func TestConfigure_AnOlderHostGetsWarningsInThePluginsLog(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "level 3 is risky"); n != 1 {
 		t.Errorf("the plugin logged the warning %d times for an older host, want once:\n%s", n, logs.String())
+	}
+}
+
+// failingProvision is an authenticator whose Provision fails with err.
+type failingProvision struct {
+	quietAuthn
+	err error
+}
+
+func (f failingProvision) Provision(context.Context) error { return f.err }
+
+// A Provision that fails with an sdk.Problem is reported at its key (so
+// realmd names its line), and the factory's warnings still come back
+// (found by review: every Provision error landed on the config as a whole,
+// and its warnings were dropped).
+func TestConfigure_AFailedProvisionKeepsItsKeyAndTheWarnings(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		err     error
+		wantKey string
+	}{
+		{"a Problem", Problem{Key: "tokens_file", Message: "cannot read it"}, "tokens_file"},
+		{"a wrapped *Problem", fmt.Errorf("loading: %w", &Problem{Key: "tokens_file", Message: "cannot read it"}), "tokens_file"},
+		{"another error", errors.New("cannot read it"), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(Plugin{Name: "fails", Authenticators: map[string]Factory[Authenticator]{
+				"fails": func(cfg *Config) (Authenticator, error) {
+					cfg.Warn("level", "risky")
+					cfg.Int("level", 0)
+					return failingProvision{err: tt.err}, nil
+				},
+			}}, hclog.NewNullLogger())
+			t.Cleanup(s.stop)
+			resp, err := s.Configure(context.Background(), &pb.ConfigureRequest{Role: pb.Role_ROLE_AUTHENTICATOR, Type: "fails",
+				Instance: "authc.x.http_authenticator", ConfigJson: []byte(`{"level": 3}`), HostShowsWarnings: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := resp.GetProblems()
+			if len(ps) != 1 || ps[0].GetKey() != tt.wantKey || !strings.Contains(ps[0].GetMessage(), "provisioning:") || !strings.Contains(ps[0].GetMessage(), "cannot read it") {
+				t.Errorf("problems %v, want one at key %q", ps, tt.wantKey)
+			}
+			if ws := resp.GetWarnings(); len(ws) != 1 || ws[0].GetKey() != "level" {
+				t.Errorf("warnings %v, want the factory's", ws)
+			}
+		})
 	}
 }
