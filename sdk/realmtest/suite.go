@@ -46,8 +46,9 @@ type Authenticator struct {
 }
 
 // ExtractCase is one request and its expected answer. Run sends only the
-// parts of Request that the authenticator declared in its Inputs (Method,
-// Path and SocketAddress always), as realmd does.
+// parts of Request that the authenticator declared in its Inputs, as realmd
+// does: never Method or Path, and SocketAddress only with
+// Inputs.ClientAddress.
 type ExtractCase struct {
 	Name    string
 	Request sdk.Request
