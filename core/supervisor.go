@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -134,10 +136,33 @@ func Validate(ctx context.Context, spec InstanceSpec, logger hclog.Logger) (prob
 	if c != nil {
 		c.Kill()
 	}
+	warnings = append(conf.Warnings, unreadableFiles(conf.Files)...)
 	if cp, ok := err.(*ConfigProblems); ok {
-		return cp.Problems, conf.Warnings, nil
+		return cp.Problems, warnings, nil
 	}
-	return nil, conf.Warnings, err
+	return nil, warnings, err
+}
+
+// unreadableFiles warns about the files an instance depends on that are
+// missing or not regular files. A validate-only pass reads no file (its
+// factory does no I/O), so without this `realmd check` would pass a config
+// whose plugin then fails to start under serve.
+func unreadableFiles(files []string) []sdk.Problem {
+	var out []sdk.Problem
+	for _, f := range files {
+		st, err := os.Stat(f)
+		switch {
+		case err != nil:
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is in the message already
+			}
+			out = append(out, sdk.Problem{Message: fmt.Sprintf("the realm reads %s when it starts, and it cannot: %v", f, err)})
+		case !st.Mode().IsRegular():
+			out = append(out, sdk.Problem{Message: fmt.Sprintf("the realm reads %s when it starts, and it is not a regular file", f)})
+		}
+	}
+	return out
 }
 
 // launchMode is what launch is for.

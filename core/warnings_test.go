@@ -205,3 +205,35 @@ func TestWarningsOf_AThirdPartyRealmsUsersKeyStaysInItsConfig(t *testing.T) {
 		t.Errorf("apikey's warning about its users[0] became %q, want it in %s", ws[0].String(), config.ConfigFile)
 	}
 }
+
+// A validate-only pass reads no file, so check warns about a depended-on
+// file that is missing: serve would fail to start the realm (found by
+// review: check passed a config that serve refused).
+func TestCheck_WarnsAboutADependedOnFileThatIsMissing(t *testing.T) {
+	dir := placeholderUserDir(t, `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      jwt_auth_domain:
+        order: 0
+        http_authenticator:
+          type: jwt
+          config:
+            jwks_uri: https://idp.example/jwks
+            jwks: {pemtrustedcas_filepath: missing-ca.pem}
+        authentication_backend: {type: noop}
+`)
+	ps := Check(context.Background(), Options{Dir: dir, Builtins: testBuiltins(), Executable: testExecutable(t)})
+	want := "config.yml:7: warning: config.dynamic.authc.jwt_auth_domain.http_authenticator.config: the realm reads " +
+		filepath.Join(dir, "missing-ca.pem") + " when it starts, and it cannot: no such file or directory"
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	if !slices.Contains(got, want) {
+		t.Errorf("check said:\n%s\nwant the line\n%s", strings.Join(got, "\n"), want)
+	}
+	if ps.Err() != nil {
+		t.Errorf("a missing file is a warning, not an error: %v", ps.Err())
+	}
+}
