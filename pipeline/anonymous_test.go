@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -141,5 +143,24 @@ func TestAnonymous_SkipsAuthzAndMapsItsBackendRole(t *testing.T) {
 	}
 	if n := authz.calls.Load(); n != 0 {
 		t.Errorf("authorizer called %d times for the anonymous user, want 0", n)
+	}
+}
+
+// A realm that fails on a request (a panicking realm answers ErrInternal,
+// an unprovisioned key set ErrNotConfigured) may have been looking at its
+// credentials: the request never becomes the anonymous user (found by
+// review).
+func TestAnonymous_ARealmsFailureIsNeverAnonymous(t *testing.T) {
+	boom := &fakeExtractor{fn: func(_ context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+		if r.QueryValue("token") == "" {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%w: realm panicked: index out of range", sdk.ErrInternal)
+	}}
+	jwt := Domain{Name: "jwt", Challenge: false, AuthenticatorType: "jwt", Authenticator: boom, Inputs: sdk.Inputs{Query: []string{"token"}}}
+	p := start(t, Config{Domains: []Domain{jwt}, Anonymous: true})
+	r := ask(t, p, request("?token=eyJhbGciOi.crafted.sig"))
+	if r.Outcome == Authenticated {
+		t.Errorf("a request carrying a token its realm could not process: authenticated as %q, want 503 or 401", r.Identity.User.Name)
 	}
 }

@@ -31,9 +31,11 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		err = fmt.Errorf("%w: credentials without a user name", sdk.ErrMalformed)
 	}
 	if err != nil {
-		// Credentials present but unreadable are still credentials: they
-		// never become the anonymous user.
-		j.sawCredentials = j.sawCredentials || errors.Is(err, sdk.ErrMalformed)
+		// A realm that failed on the request (malformed credentials, or its
+		// own failure: a panic, a key set not loaded) may have been looking
+		// at credentials: they never become the anonymous user (found by
+		// review: a token that made its realm fail got the anonymous user).
+		j.sawCredentials = true
 		p.skip(j, d, "extracting credentials", err)
 		next()
 		return
@@ -41,6 +43,7 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	j.sawCredentials = j.sawCredentials || creds != nil // bad credentials never become anonymous
 	if creds != nil && p.limits.userBlocked(d, creds.Username) {
 		p.log.Debug("user name blocked; domain skipped", "domain", d.Name, "user", creds.Username)
+		j.skippedBlocked = true
 		next()
 		return
 	}

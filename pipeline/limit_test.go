@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // The cases of OpenSearch's HeapBasedRateTrackerTest: a 100 ms window, a
@@ -260,5 +262,33 @@ func TestExpiring_BoundedAndTimed(t *testing.T) {
 	}
 	if len(e.items) != e.order.Len() || len(e.items) != 1 {
 		t.Fatalf("map and list disagree: %d items, %d in order", len(e.items), e.order.Len())
+	}
+}
+
+// A user name blocked at domain 1 and authenticated by domain 2 is not
+// cached: once the block ends, domain 1 answers again (found by review:
+// domain 2's identity was served from the cache after the block).
+func TestLimits_AnAnswerGivenWhileBlockedIsNotCached(t *testing.T) {
+	internal := basicDomain("internal", true, users())
+	internal.BackendClass = "internal"
+	ldapUsers := &fakeVerifier{passwords: map[string]string{"alice": "secret"}, roles: map[string][]string{"alice": {"ldap-readers"}}, ttl: sdk.CacheForever}
+	ldap := basicDomain("ldap", false, ldapUsers)
+	ldap.BackendClass = "ldap"
+	p, c := limited(t, Config{Domains: []Domain{internal, ldap}, Limits: []FailureLimit{userLimit("internal", 2)}, CacheTTL: time.Hour})
+	p.cache.now = c.now
+	// uncached reference answer: internal domain
+	// block alice at the internal class
+	ldapUsers.passwords["alice"] = "secret" // same password in both
+	for range 2 {
+		askFrom(t, p, "10.0.0.10", "Authorization: Basic alice:wrong")
+	}
+	r := askFrom(t, p, "10.0.0.9", goodLogin)
+	if r.Outcome != Authenticated || r.Identity.Domain != "ldap" {
+		t.Fatalf("while blocked: %+v", r)
+	}
+	c.advance(2 * time.Minute) // the block (1 minute) is over
+	r = askFrom(t, p, "10.0.0.9", goodLogin)
+	if r.Identity == nil || r.Identity.Domain != "internal" {
+		t.Errorf("after the block ended: domain %q cached %v backend roles %v, want the internal domain's identity (admins)", r.Identity.Domain, r.Cached, r.Identity.User.BackendRoles)
 	}
 }

@@ -162,17 +162,14 @@ func (p *Pipeline) enter() bool {
 	return true
 }
 
-// detach returns a context with ctx's values and deadline that is not
-// cancelled with ctx but is cancelled by Close.
+// detach returns a context with ctx's values, neither cancelled with ctx
+// nor bound by its deadline, that Close cancels. A check that identical
+// requests share runs on it: request_timeout bounds it, and each caller
+// still leaves when its own ctx ends. With the first caller's deadline, a
+// caller in a hurry would have timed out every other caller with it
+// (found by review).
 func (p *Pipeline) detach(ctx context.Context) (context.Context, context.CancelFunc) {
-	base := context.WithoutCancel(ctx)
-	var d context.Context
-	var cancel context.CancelFunc
-	if dl, ok := ctx.Deadline(); ok {
-		d, cancel = context.WithDeadline(base, dl)
-	} else {
-		d, cancel = context.WithCancel(base)
-	}
+	d, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(p.ctx, cancel)
 	return d, func() { stop(); cancel() }
 }
@@ -229,7 +226,14 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 	case <-jctx.Done():
 		return timedOut(), cacheEntry{}, 0
 	}
-	return j.result, cacheEntry{user: assembled(j.user), domain: j.domain}, j.ttl
+	ttl := j.ttl
+	if j.skippedBlocked {
+		// The answer depends on a block that will end, not only on the
+		// credentials: once it ends, the skipped domain answers again
+		// (found by review: a later domain's identity outlived the block).
+		ttl = 0
+	}
+	return j.result, cacheEntry{user: assembled(j.user), domain: j.domain}, ttl
 }
 
 // isAnonymousLogin follows OpenSearch: auth_type=anonymous when the
@@ -251,6 +255,7 @@ type job struct {
 
 	firstChallenging *Domain
 	sawCredentials   bool
+	skippedBlocked   bool // a domain skipped a blocked user name
 	unavailable      []string
 
 	user   sdk.User

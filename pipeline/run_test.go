@@ -267,3 +267,30 @@ func TestPipeline_TimeoutEndsAHeldRequest(t *testing.T) {
 		t.Errorf("deadline %v after start, want between %v and %v", dl.Sub(began), earliest.Sub(began), latest.Sub(began))
 	}
 }
+
+// A caller that shares another's check gets its own answer, not the first
+// caller's deadline (found by review: one caller in a hurry timed out every
+// caller with the same credentials).
+func TestFlight_AFollowerIsNotTimedOutByTheLeadersDeadline(t *testing.T) {
+	v := users()
+	v.block = func(ctx context.Context) error {
+		select {
+		case <-time.After(150 * time.Millisecond):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	p := start(t, Config{Domains: []Domain{basicDomain("basic", true, v)}, CacheTTL: time.Hour, Timeout: 5 * time.Second})
+	leaderCtx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	leader, follower := make(chan Result, 1), make(chan Result, 1)
+	go func() { leader <- p.Authenticate(leaderCtx, request("Authorization: Basic alice:secret"), caller) }()
+	waitFor(t, "leader in backend", func() bool { return v.calls.Load() == 1 })
+	go func() { follower <- ask(t, p, request("Authorization: Basic alice:secret")) }()
+	receive(t, leader, "leader")
+	r := receive(t, follower, "follower")
+	if r.Outcome != Authenticated {
+		t.Errorf("follower (deadline %v, request_timeout 5s, backend 150ms): outcome %v unavailable %v, want authenticated", guard, r.Outcome, r.Unavailable)
+	}
+}
