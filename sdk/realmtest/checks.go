@@ -119,7 +119,7 @@ func (r *runner) checkUnknownType(t *testing.T) {
 	for _, role := range []sdk.Role{sdk.RoleAuthenticator, sdk.RoleBackend, sdk.RoleAuthorizer} {
 		for _, validateOnly := range []bool{true, false} {
 			res, err := c.Configure(ctx, sdk.Configuration{
-				Role: role, Type: "realmtest-no-such-type", Instance: "realmtest", JSON: []byte("{}"), ValidateOnly: validateOnly,
+				Role: role, Type: "realmtest-no-such-type", Instance: "realmtest", JSON: []byte("{}"), Dir: r.suite.Dir, ValidateOnly: validateOnly,
 			})
 			if err != nil {
 				t.Fatalf("Configure of an unknown %s type: %v", role, err)

@@ -1,9 +1,12 @@
 package realmtest_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -23,7 +26,19 @@ func fakePlugin(variant string) sdk.Plugin {
 		},
 		Backends: map[string]sdk.Factory[sdk.Backend]{
 			"fake": func(cfg *sdk.Config) (sdk.Backend, error) {
+				// realmd always passes its config directory; a relative
+				// password_file resolves against it.
+				if !filepath.IsAbs(cfg.Dir()) {
+					cfg.Problem("", "config directory %q is not absolute", cfg.Dir())
+				}
 				b := &fakeBackend{password: []byte(cfg.String("password", ""))}
+				if f := cfg.Path("password_file", ""); f != "" {
+					pw, err := os.ReadFile(f)
+					if err != nil {
+						cfg.Problem("password_file", "%v", err)
+					}
+					b.password = bytes.TrimSpace(pw)
+				}
 				if len(b.password) == 0 {
 					cfg.Problem("password", "is required")
 				}

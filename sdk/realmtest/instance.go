@@ -18,6 +18,7 @@ import (
 type instance struct {
 	role        sdk.Role
 	typ         string
+	dir         string // the config directory, Suite.Dir
 	config      map[string]any
 	invalid     map[string]any
 	invalidKeys []string
@@ -57,6 +58,7 @@ func (s Suite) instances() []instance {
 		out = append(out, in)
 	}
 	for i := range out {
+		out[i].dir = s.Dir
 		if out[i].invalid == nil {
 			out[i].invalid = maps.Clone(out[i].config)
 			if out[i].invalid == nil {
@@ -83,6 +85,7 @@ func (in instance) configuration(cfg map[string]any, validateOnly bool) (sdk.Con
 		Type:         in.typ,
 		Instance:     "realmtest-" + in.typ,
 		JSON:         raw,
+		Dir:          in.dir,
 		ValidateOnly: validateOnly,
 	}, nil
 }

@@ -13,6 +13,16 @@
 //		realmtest.Run(t, realmtest.Suite{Backends: []realmtest.Backend{...}})
 //	}
 //
+// Every Configure gets Suite.Dir as its config directory, a fresh empty one
+// unless set. A config that names a file by a relative path (read with
+// sdk.Config.Path) needs the file written there first:
+//
+//	dir := t.TempDir()
+//	os.WriteFile(filepath.Join(dir, "tokens.txt"), tokens, 0o600)
+//	realmtest.Run(t, realmtest.Suite{Dir: dir, Authenticators: []realmtest.Authenticator{{
+//		Type: "header-token", Config: map[string]any{"tokens_file": "tokens.txt"}, ...
+//	}}})
+//
 // A plugin built as its own executable is tested with Suite.Command.
 package realmtest
 

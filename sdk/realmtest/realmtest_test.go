@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,22 @@ func TestFakeConformance_WithCommand(t *testing.T) {
 		cmd.Env = []string{serveEnv + "=1"}
 		return cmd
 	}
+	realmtest.Run(t, s)
+}
+
+// TestFakeConformance_ConfigDir gives the backend a password file by a
+// path relative to Suite.Dir, as a realm's config names a file next to it.
+func TestFakeConformance_ConfigDir(t *testing.T) {
+	if os.Getenv(metaEnv) != "" {
+		t.Skip("only the default run")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "password.txt"), []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := fakeSuite()
+	s.Dir = dir
+	s.Backends[0].Config = map[string]any{"password_file": "password.txt"}
 	realmtest.Run(t, s)
 }
 

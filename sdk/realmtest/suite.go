@@ -2,6 +2,7 @@ package realmtest
 
 import (
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,6 +23,14 @@ type Suite struct {
 	// plugin's parent, so TestMain must call ServeIfChild even when Command
 	// is set (with any Plugin; sdk.Plugin{} will do).
 	Command func() *exec.Cmd
+
+	// Dir is the config directory every Configure gets, as realmd passes
+	// the directory of its config files: a relative path that the plugin
+	// reads with sdk.Config.Path resolves against it. "" means a fresh
+	// empty directory (t.TempDir), never the test's working directory. To
+	// test a config that names a file, write the file into a directory of
+	// your own and set Dir to it. A relative Dir is made absolute.
+	Dir string
 
 	Authenticators []Authenticator
 	Backends       []Backend
@@ -96,7 +105,7 @@ type AuthorizeCase struct {
 }
 
 // Run checks the plugin described by s through the real handshake, in
-// subtests of t:
+// subtests of t. Every Configure gets s.Dir as its config directory.
 //
 //   - Describe lists every type of the suite, and the suite covers every
 //     type Describe lists;
@@ -115,6 +124,13 @@ type AuthorizeCase struct {
 //     it without the kernel's parent-death signal.
 func Run(t *testing.T, s Suite) {
 	t.Helper()
+	if s.Dir == "" {
+		s.Dir = t.TempDir()
+	} else if abs, err := filepath.Abs(s.Dir); err != nil {
+		t.Fatalf("realmtest: Suite.Dir: %v", err)
+	} else {
+		s.Dir = abs
+	}
 	r := &runner{suite: s, instances: s.instances()}
 	if len(r.instances) == 0 {
 		t.Fatal("realmtest: the suite describes no types")
