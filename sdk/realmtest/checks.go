@@ -109,6 +109,9 @@ func (r *runner) checkNotConfigured(t *testing.T) {
 		if len(res.Problems) > 0 {
 			t.Errorf("validate-only Configure of %s %q refused the valid config: %v", in.role, in.typ, res.Problems)
 		}
+		if msg := in.checkWarnings(res.Warnings); msg != "" {
+			t.Errorf("validate-only Configure of %s %q: %s", in.role, in.typ, msg)
+		}
 	}
 	expectNotConfigured("after validate-only Configure")
 }
@@ -166,6 +169,9 @@ func (r *runner) checkInstance(t *testing.T, in instance) {
 	res := configure(in.config, false)
 	if len(res.Problems) > 0 {
 		t.Fatalf("valid config refused: %v", res.Problems)
+	}
+	if msg := in.checkWarnings(res.Warnings); msg != "" {
+		t.Error(msg)
 	}
 	if in.challenge != nil && res.Challenge != *in.challenge {
 		t.Errorf("challenge = %+v, want %+v", res.Challenge, *in.challenge)
@@ -270,6 +276,15 @@ func (r *runner) checkKill(t *testing.T) {
 	if !c.Exited() {
 		t.Error("plugin process has not exited after Kill")
 	}
+}
+
+// checkWarnings compares the warnings of the valid config with the
+// expected keys; it returns "" or what differs.
+func (in instance) checkWarnings(ws []sdk.Problem) string {
+	if got, want := problemKeys(ws), sortedSet(in.warnings); !slices.Equal(got, want) {
+		return fmt.Sprintf("valid config: warnings at %q, want at %q (warnings: %v)", got, want, ws)
+	}
+	return ""
 }
 
 func problemKeys(ps []sdk.Problem) []string {

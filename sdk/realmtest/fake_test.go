@@ -13,14 +13,19 @@ import (
 	"github.com/realmd/realmd/sdk"
 )
 
-// fakePlugin is a tiny plugin that serves type "fake" in every role. A
-// variant other than "" plants one bug, to show that the kit catches it.
+// fakePlugin is a tiny plugin that serves type "fake" in every role. The
+// backend warns about a short password, the authorizer about the config as
+// a whole. A variant other than "" plants one bug, to show that the kit
+// catches it.
 func fakePlugin(variant string) sdk.Plugin {
 	p := sdk.Plugin{
 		Name:    "fake",
 		Version: "0.1.0",
 		Authenticators: map[string]sdk.Factory[sdk.Authenticator]{
 			"fake": func(cfg *sdk.Config) (sdk.Authenticator, error) {
+				if variant == "noisy" {
+					cfg.Warn("header", "is unexpectedly warned about")
+				}
 				return &fakeAuthenticator{header: cfg.String("header", "X-User"), variant: variant}, nil
 			},
 		},
@@ -32,15 +37,18 @@ func fakePlugin(variant string) sdk.Plugin {
 					cfg.Problem("", "config directory %q is not absolute", cfg.Dir())
 				}
 				b := &fakeBackend{password: []byte(cfg.String("password", ""))}
+				key := "password"
 				if f := cfg.Path("password_file", ""); f != "" {
 					pw, err := os.ReadFile(f)
 					if err != nil {
 						cfg.Problem("password_file", "%v", err)
 					}
-					b.password = bytes.TrimSpace(pw)
+					b.password, key = bytes.TrimSpace(pw), "password_file"
 				}
 				if len(b.password) == 0 {
 					cfg.Problem("password", "is required")
+				} else if len(b.password) < 8 && variant != "quiet" {
+					cfg.Warn(key, "is shorter than 8 characters")
 				}
 				if variant == "lax-config" {
 					cfg.IgnorePrefix("realmtest_unknown_key")
@@ -50,6 +58,9 @@ func fakePlugin(variant string) sdk.Plugin {
 		},
 		Authorizers: map[string]sdk.Factory[sdk.Authorizer]{
 			"fake": func(cfg *sdk.Config) (sdk.Authorizer, error) {
+				if variant != "quiet" {
+					cfg.Warn("", "grants every user a role named after them")
+				}
 				return &fakeAuthorizer{shared: variant == "shared-state", racy: variant == "racy"}, nil
 			},
 		},

@@ -22,6 +22,7 @@ type instance struct {
 	config      map[string]any
 	invalid     map[string]any
 	invalidKeys []string
+	warnings    []string // expected warning keys of config
 	challenge   *sdk.Challenge
 	cases       []probe
 }
@@ -37,21 +38,21 @@ type probe struct {
 func (s Suite) instances() []instance {
 	var out []instance
 	for _, a := range s.Authenticators {
-		in := instance{role: sdk.RoleAuthenticator, typ: a.Type, config: a.Config, invalid: a.Invalid, invalidKeys: a.InvalidKeys, challenge: a.Challenge}
+		in := instance{role: sdk.RoleAuthenticator, typ: a.Type, config: a.Config, invalid: a.Invalid, invalidKeys: a.InvalidKeys, warnings: a.Warnings, challenge: a.Challenge}
 		for _, c := range a.Cases {
 			in.cases = append(in.cases, extractProbe(c))
 		}
 		out = append(out, in)
 	}
 	for _, b := range s.Backends {
-		in := instance{role: sdk.RoleBackend, typ: b.Type, config: b.Config, invalid: b.Invalid, invalidKeys: b.InvalidKeys}
+		in := instance{role: sdk.RoleBackend, typ: b.Type, config: b.Config, invalid: b.Invalid, invalidKeys: b.InvalidKeys, warnings: b.Warnings}
 		for _, c := range b.Cases {
 			in.cases = append(in.cases, authenticateProbe(c))
 		}
 		out = append(out, in)
 	}
 	for _, a := range s.Authorizers {
-		in := instance{role: sdk.RoleAuthorizer, typ: a.Type, config: a.Config, invalid: a.Invalid, invalidKeys: a.InvalidKeys}
+		in := instance{role: sdk.RoleAuthorizer, typ: a.Type, config: a.Config, invalid: a.Invalid, invalidKeys: a.InvalidKeys, warnings: a.Warnings}
 		for _, c := range a.Cases {
 			in.cases = append(in.cases, authorizeProbe(c))
 		}

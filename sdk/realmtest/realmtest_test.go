@@ -52,8 +52,9 @@ func fakeSuite() realmtest.Suite {
 			},
 		}},
 		Backends: []realmtest.Backend{{
-			Type:   "fake",
-			Config: map[string]any{"password": "s3cret"},
+			Type:     "fake",
+			Config:   map[string]any{"password": "s3cret"},
+			Warnings: []string{"password"},
 			Cases: []realmtest.AuthenticateCase{
 				{Name: "right password", Credentials: sdk.Credentials{Username: "alice", Password: []byte("s3cret")},
 					Want: &sdk.User{Name: "alice", BackendRoles: []string{"role-alice"}, LoginName: "alice", CacheTTL: time.Minute}},
@@ -68,6 +69,7 @@ func fakeSuite() realmtest.Suite {
 			Type:        "fake",
 			Invalid:     map[string]any{"roles": "x"},
 			InvalidKeys: []string{"roles"},
+			Warnings:    []string{""},
 			Cases: []realmtest.AuthorizeCase{
 				{Name: "alice", User: sdk.User{Name: "alice"},
 					Want: sdk.Grant{BackendRoles: []string{"grant-alice"}, Attributes: map[string]string{"attr.fake.name": "alice"}}},
@@ -115,6 +117,7 @@ func TestFakeConformance_ConfigDir(t *testing.T) {
 	s := fakeSuite()
 	s.Dir = dir
 	s.Backends[0].Config = map[string]any{"password_file": "password.txt"}
+	s.Backends[0].Warnings = []string{"password_file"}
 	realmtest.Run(t, s)
 }
 
@@ -147,6 +150,12 @@ func TestKitCatchesBrokenPlugins(t *testing.T) {
 			run: "http_authenticator", want: `case "header names the user": got no credentials, want some`},
 		{name: "unknown key accepted", variant: "lax-config",
 			run: "authentication_backend", want: `problems at [], want at ["realmtest_unknown_key"]`},
+		{name: "expected warnings missing", variant: "quiet",
+			run: "authentication_backend", want: `valid config: warnings at [], want at ["password"]`},
+		{name: "expected whole-config warning missing", variant: "quiet",
+			run: "NotConfigured", want: `validate-only Configure of authorization_backend "fake": valid config: warnings at [], want at [""]`},
+		{name: "unexpected warning", variant: "noisy",
+			run: "http_authenticator", want: `valid config: warnings at ["header"], want at []`},
 		{name: "answers mixed up under concurrency", variant: "shared-state",
 			run: "authorization_backend", want: "concurrent call"},
 		{name: "data race in the plugin process", variant: "racy",

@@ -47,6 +47,10 @@ type Authenticator struct {
 	// "realmtest_unknown_key", which every plugin must refuse at that key.
 	Invalid     map[string]any
 	InvalidKeys []string
+	// Warnings are the keys at which the valid Config must draw warnings
+	// (sdk.Config.Warn), "" for the config as a whole: exactly these, in
+	// any order, validate-only and real. Nil means no warnings.
+	Warnings []string
 	// Challenge, when set, is the challenge Configure must report.
 	Challenge *sdk.Challenge
 	// Cases are sample requests. Give at least two with different answers so
@@ -68,12 +72,14 @@ type ExtractCase struct {
 	Err error
 }
 
-// Backend describes one authentication backend type.
+// Backend describes one authentication backend type; its fields mean what
+// Authenticator's do.
 type Backend struct {
 	Type        string
 	Config      map[string]any
 	Invalid     map[string]any
 	InvalidKeys []string
+	Warnings    []string
 	Cases       []AuthenticateCase
 }
 
@@ -86,12 +92,14 @@ type AuthenticateCase struct {
 	Err  error
 }
 
-// Authorizer describes one authorization backend type.
+// Authorizer describes one authorization backend type; its fields mean
+// what Authenticator's do.
 type Authorizer struct {
 	Type        string
 	Config      map[string]any
 	Invalid     map[string]any
 	InvalidKeys []string
+	Warnings    []string
 	Cases       []AuthorizeCase
 }
 
@@ -112,7 +120,8 @@ type AuthorizeCase struct {
 //   - calls before Configure fail with sdk.ErrNotConfigured, also after a
 //     validate-only Configure, which must not activate the instance;
 //   - an unknown type is refused with a problem and the process lives on;
-//   - for each type: the valid config is accepted, the invalid one refused
+//   - for each type: the valid config is accepted with warnings at exactly
+//     the expected keys (validate-only and real), the invalid one refused
 //     with problems at exactly the expected keys (validate-only and real,
 //     and a refused config leaves the previous instance serving); calls of
 //     another kind fail with sdk.ErrUnsupported; every case gets its answer;
