@@ -2,10 +2,16 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -82,23 +88,91 @@ func New(opts Options) *Daemon {
 	return d
 }
 
-// load reads and validates the config directory. unchanged reports a
-// config whose content is prev's: its warnings were logged when prev was
-// loaded, so they are not logged again (a file touched in a loop would log
-// them once a second). prev may be nil.
-func (d *Daemon) load(prev *config.Settings) (s *config.Settings, unchanged bool, err error) {
-	s, problems := config.Load(d.opts.Dir)
+// load reads and validates the config directory. sums is the SHA-256 of
+// each config file as it was read, by name (see loadConfig). unchanged
+// reports a config whose content is prev's: its warnings were logged when
+// prev was loaded, so they are not logged again (a file touched in a loop
+// would log them once a second). prev may be nil.
+func (d *Daemon) load(prev *config.Settings) (s *config.Settings, sums map[string]string, unchanged bool, err error) {
+	s, problems, sums := loadConfig(d.opts.Dir)
 	if err := problems.Err(); err != nil {
 		if !d.refusedAgain(newReloadError(err)) {
 			d.logWarnings(problems)
 		}
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if prev != nil && s.Hash == prev.Hash {
-		return s, true, nil
+		return s, sums, true, nil
 	}
 	d.logWarnings(problems)
-	return s, false, nil
+	return s, sums, false, nil
+}
+
+// loadConfig is config.Load, and also returns the SHA-256 of each config
+// file by name, taken from the very bytes Load read: a file edited while
+// it loads is summed as loaded. Settings.Hash covers the files together;
+// these sums tell a reload which of them changed.
+func loadConfig(dir string) (*config.Settings, config.Problems, map[string]string) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = os.Stat(abs); err == nil && !fi.IsDir() {
+			err = errors.New("not a directory")
+		}
+	}
+	if err != nil {
+		s, problems := config.Load(dir) // which says why it cannot read dir
+		return s, problems, nil
+	}
+	fsys := &summingFS{fsys: os.DirFS(abs), sums: map[string]string{}}
+	s, problems := config.LoadFS(fsys, abs)
+	return s, problems, fsys.sums
+}
+
+// summingFS is an fs.FS that records, by name, the SHA-256 of what was
+// read from each file opened through it and closed. Stat and ReadDir go
+// straight to the underlying file system, so that a stat opens nothing
+// (opening a named pipe blocks). Load reads files one after another, from
+// one goroutine.
+type summingFS struct {
+	fsys fs.FS
+	sums map[string]string
+}
+
+// Interface guards
+var (
+	_ fs.StatFS    = (*summingFS)(nil)
+	_ fs.ReadDirFS = (*summingFS)(nil)
+)
+
+func (s *summingFS) Open(name string) (fs.File, error) {
+	f, err := s.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return &summingFile{File: f, name: name, h: sha256.New(), sums: s.sums}, nil
+}
+
+func (s *summingFS) Stat(name string) (fs.FileInfo, error) { return fs.Stat(s.fsys, name) }
+
+func (s *summingFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(s.fsys, name) }
+
+type summingFile struct {
+	fs.File
+	name string
+	h    hash.Hash
+	sums map[string]string
+}
+
+func (f *summingFile) Read(p []byte) (int, error) {
+	n, err := f.File.Read(p)
+	f.h.Write(p[:n])
+	return n, err
+}
+
+func (f *summingFile) Close() error {
+	f.sums[f.name] = hex.EncodeToString(f.h.Sum(nil))
+	return f.File.Close()
 }
 
 func (d *Daemon) logWarnings(problems config.Problems) {
@@ -109,13 +183,15 @@ func (d *Daemon) logWarnings(problems config.Problems) {
 	}
 }
 
-// build makes a generation from settings, reusing running instances.
-func (d *Daemon) build(ctx context.Context, s *config.Settings) (*Generation, error) {
+// build makes a generation from settings, reusing running instances;
+// sums are its config files' (see load).
+func (d *Daemon) build(ctx context.Context, s *config.Settings, sums map[string]string) (*Generation, error) {
 	cat := NewCatalog(d.opts.Builtins, d.opts.Executable, s.Realmd)
 	g, err := buildGeneration(ctx, d.nextID.Add(1), s, cat, d.pool, d.logger)
 	if err != nil {
 		return nil, err
 	}
+	g.configSums = sums
 	if g.xff, err = newXFFResolver(s.Security.XFF); err != nil {
 		g.close()
 		return nil, config.Problems{{File: config.ConfigFile, Key: "config.dynamic.http.xff.internalProxies", Message: err.Error()}}
@@ -129,12 +205,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// A reload (SIGHUP) during startup waits for the first generation, then
 	// compares against it.
 	d.reloadMu.Lock()
-	s, _, err := d.load(nil)
+	s, sums, _, err := d.load(nil)
 	if err != nil {
 		d.reloadMu.Unlock()
 		return err
 	}
-	g, err := d.build(ctx, s)
+	g, err := d.build(ctx, s, sums)
 	if err != nil {
 		d.reloadMu.Unlock()
 		return err
@@ -233,7 +309,7 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 		d.logger.Warn("reload ignored: realmd has not started serving")
 		return false, errors.New("realmd has not started serving")
 	}
-	s, unchanged, err := d.load(old.Settings)
+	s, sums, unchanged, err := d.load(old.Settings)
 	if err == nil && unchanged && !old.filesChanged() {
 		d.metrics.reloaded("unchanged")
 		cleared := d.clearLastError(old.ID)
@@ -247,7 +323,7 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 	}
 	var g *Generation
 	if err == nil {
-		g, err = d.build(ctx, s)
+		g, err = d.build(ctx, s, sums)
 	}
 	d.quietUnchanged = false
 	if err != nil {
@@ -266,7 +342,10 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 	d.clearLastError(g.ID)
 	d.metrics.reloaded("applied")
 	d.noteRestartNeeded(s)
-	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash)
+	// hash covers the config files only: name what changed, so that a
+	// reload for a CA or tokens file does not look like one for nothing.
+	configFiles, files := g.changedSince(old)
+	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash, "changed_config_files", configFiles, "changed_files", files)
 	d.draining.Add(1)
 	go func() { // in-flight requests finish on the old generation
 		defer d.draining.Done()
@@ -354,10 +433,12 @@ func newReloadError(err error) *ReloadError {
 
 // StatusReport is GET /_realmd/status.
 type StatusReport struct {
-	Generation uint64       `json:"generation"`
-	Hash       string       `json:"hash"`
-	LoadedAt   time.Time    `json:"loaded_at"`
-	LastError  *ReloadError `json:"last_error"`
+	Generation uint64 `json:"generation"`
+	// Hash is the SHA-256 over the config files only (Settings.Hash): a
+	// reload for a depended-on file alone keeps it.
+	Hash      string       `json:"hash"`
+	LoadedAt  time.Time    `json:"loaded_at"`
+	LastError *ReloadError `json:"last_error"`
 	// CacheEntries are the identities in the serving generation's cache.
 	CacheEntries int `json:"identity_cache_entries"`
 	// RestartNeeded lists reloaded settings that take effect only when

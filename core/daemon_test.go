@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -365,5 +366,91 @@ func serve(t *testing.T, d *Daemon) {
 			t.Fatal("realmd did not load its config")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The reloaded line names what changed: hash covers the config files only,
+// so a reload for an edited CA file used to log generation 1's hash again
+// and nothing else (found by review).
+func TestDaemon_ReloadLogNamesWhatChanged(t *testing.T) {
+	dir := fakeConfigDir(t)
+	ca, plugin := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "plugins", "fake")
+	writeFile(t, ca, "one")
+	configYML := func(challenge bool) string {
+		return fmt.Sprintf(`_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      fake_domain:
+        order: 0
+        http_authenticator: {type: fake, challenge: %v, config: {ca_file: ca.pem}}
+        authentication_backend: {type: noop}
+`, challenge)
+	}
+	writeFile(t, filepath.Join(dir, config.ConfigFile), configYML(true))
+	logs := &testenv.LogBuffer{}
+	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	serve(t, d)
+
+	tests := []struct {
+		name string
+		edit func()
+		want string
+	}{
+		{name: "a depended-on file", edit: func() { writeFile(t, ca, "two") },
+			want: fmt.Sprintf("changed_config_files=[] changed_files=[%q]", ca)},
+		{name: "a config file", edit: func() { writeFile(t, filepath.Join(dir, config.ConfigFile), configYML(false)) },
+			want: `changed_config_files=["config.yml"] changed_files=[]`},
+		{name: "a config file added, and a depended-on file", edit: func() {
+			writeFile(t, filepath.Join(dir, config.RolesFile), "_meta: {type: roles, config_version: 2}\n")
+			writeFile(t, ca, "three")
+		}, want: fmt.Sprintf(`changed_config_files=["roles.yml"] changed_files=[%q]`, ca)},
+		{name: "a plugin executable", edit: func() {
+			script, err := os.ReadFile(plugin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, plugin, string(script)+"# replaced\n")
+		}, want: fmt.Sprintf(`changed_config_files=[] changed_files=[%q]`, plugin)},
+		{name: "two config files", edit: func() {
+			writeFile(t, filepath.Join(dir, config.ConfigFile), configYML(true))
+			writeFile(t, filepath.Join(dir, config.RealmdFile), "plugin_directory: plugins\nqueue_size: 16\n")
+		}, want: `changed_config_files=["config.yml", "realmd.yml"] changed_files=[]`},
+	}
+	for i, tt := range tests { // in order: each step reloads the previous one's config
+		t.Run(tt.name, func(t *testing.T) {
+			tt.edit()
+			if changed, err := d.Reload(context.Background()); !changed || err != nil {
+				t.Fatalf("reload: changed %v, %v", changed, err)
+			}
+			prefix := fmt.Sprintf("[INFO]  reloaded: generation=%d hash=%s ", i+2, d.Status().Hash)
+			if !strings.Contains(logs.String(), prefix+tt.want+"\n") {
+				t.Errorf("the log lacks %q:\n%s", prefix+tt.want, logs)
+			}
+		})
+	}
+}
+
+// loadConfig sums each config file as it loads it, and reports a config
+// directory it cannot read as config.Load does.
+func TestLoadConfig_SumsEachFileItRead(t *testing.T) {
+	dir := fakeConfigDir(t)
+	s, problems, sums := loadConfig(dir)
+	if err := problems.Err(); err != nil || s == nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	want := map[string]string{}
+	for _, name := range []string{config.ConfigFile, config.InternalUsersFile, config.RolesMappingFile, config.RealmdFile} {
+		want[name] = fileSum(filepath.Join(dir, name))
+	}
+	if !maps.Equal(sums, want) {
+		t.Errorf("sums = %v, want %v (roles.yml is absent)", sums, want)
+	}
+
+	notDir := filepath.Join(dir, config.ConfigFile)
+	_, got, sums := loadConfig(notDir)
+	_, want2 := config.Load(notDir)
+	if got.Err() == nil || got.Error() != want2.Error() || sums != nil {
+		t.Errorf("loadConfig of a file: problems %v, sums %v; want config.Load's %v and no sums", got, sums, want2)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,6 +31,66 @@ type Generation struct {
 	instances []*Instance // acquired from the pool; released by close
 	pool      *instancePool
 	xff       *xffResolver
+	// configSums is the SHA-256 of each config file as loaded, by name;
+	// Settings.Hash covers them all at once.
+	configSums map[string]string
+}
+
+// changedSince names what changed from old to g, for the reload log: the
+// config files whose content differs, by name (one added or removed
+// included), and the files both depend on whose content differs, by path
+// (what instances read, and third-party plugin executables). It compares
+// the sums taken when each generation was built, and reads no file.
+func (g *Generation) changedSince(old *Generation) (configFiles, files []string) {
+	configFiles = []string{} // logged as [] rather than null
+	for _, name := range keys(union(g.configSums, old.configSums)) {
+		a, inOld := old.configSums[name]
+		b, inNew := g.configSums[name]
+		if inOld != inNew || a != b {
+			configFiles = append(configFiles, name)
+		}
+	}
+	files = []string{}
+	was, now := old.dependedSums(), g.dependedSums()
+	for _, path := range keys(now) {
+		if sums, ok := was[path]; ok && !maps.Equal(sums, now[path]) {
+			files = append(files, path)
+		}
+	}
+	return configFiles, files
+}
+
+// dependedSums is the set of sums recorded for each file g depends on, by
+// path: instances may hold different sums of one file (one reused from an
+// older generation), and a third-party executable's sum is its spec's.
+func (g *Generation) dependedSums() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	add := func(path, sum string) {
+		if out[path] == nil {
+			out[path] = map[string]bool{}
+		}
+		out[path][sum] = true
+	}
+	for _, in := range g.instances {
+		for path, sum := range in.fileSums {
+			add(path, sum)
+		}
+		if !in.spec.Plugin.Builtin {
+			add(in.spec.Plugin.Path, in.spec.BinarySum)
+		}
+	}
+	return out
+}
+
+func union(a, b map[string]string) map[string]bool {
+	out := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }
 
 // filesChanged reports whether a file an instance of g read, or a
