@@ -292,6 +292,18 @@ config:
 	}
 }
 
+// loadPort loads numberConfig(text), expecting exactly the problems want
+// (warnings only), and returns the port the LDAP backend's config holds.
+func loadPort(t *testing.T, text string, want ...string) any {
+	t.Helper()
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig(text)}), nil)
+	assertProblems(t, s, ps, want...)
+	if s == nil {
+		t.FailNow()
+	}
+	return s.Security.Authc[0].Backend.Config["port"]
+}
+
 // numberConfig is a config.yml whose LDAP backend has `port: <text>` at
 // line 10.
 func numberConfig(text string) string {
@@ -342,12 +354,7 @@ func TestComponent_NumberSpellingsEveryOpenSearchReadsAlike(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig(tt.yaml)}), nil)
-			assertProblems(t, s, ps)
-			if s == nil {
-				t.FailNow()
-			}
-			if got := s.Security.Authc[0].Backend.Config["port"]; got != tt.want {
+			if got := loadPort(t, tt.yaml); got != tt.want {
 				t.Errorf("port = %#v, want %#v", got, tt.want)
 			}
 		})
@@ -374,12 +381,7 @@ func TestComponent_NumberTooLargeForAFloatIsTextWithAWarning(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: numberConfig(tt.yaml)}), nil)
-			assertProblems(t, s, ps, at+fmt.Sprintf(warning, tt.infinity))
-			if s == nil {
-				t.FailNow()
-			}
-			if got := s.Security.Authc[0].Backend.Config["port"]; got != tt.yaml {
+			if got := loadPort(t, tt.yaml, at+fmt.Sprintf(warning, tt.infinity)); got != tt.yaml {
 				t.Errorf("port = %#v, want the text %q", got, tt.yaml)
 			}
 		})
