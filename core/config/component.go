@@ -167,6 +167,9 @@ func (f *file) plain(n *yaml.Node) bool {
 
 // plainScalar is scalar for a plain scalar.
 func (f *file) plainScalar(n *yaml.Node, path string) any {
+	if b, ok := yaml11Bool(n.Value); ok { // yes, on, ...: text to yaml.v3
+		return b
+	}
 	os36, os37 := readings(n.Value)
 	if !os36.equal(os37) {
 		f.errorf(n.Line, path, "%s", differently(n.Value, os36, os37, false))

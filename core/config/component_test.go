@@ -519,3 +519,28 @@ func TestInteger_NumberSpellingsAsEveryOpenSearchReadsThem(t *testing.T) {
 		})
 	}
 }
+
+// OpenSearch reads YAML 1.1's yes, no, on and off as booleans (3.6 and
+// earlier through SnakeYAML, 3.7 and later restored them); yaml.v3 reads
+// them as text, which a realm's Bool then refused, and core's own
+// booleans refused them too. Quoted, they are text to OpenSearch as well.
+func TestComponent_YAML11BooleansAreBooleans(t *testing.T) {
+	for _, tt := range []struct {
+		yaml string
+		want any
+	}{
+		{"yes", true}, {"On", true}, {"OFF", false}, {"no", false}, {"True", true},
+		{`"yes"`, "yes"}, {"y", "y"}, {"yES", "yES"},
+	} {
+		t.Run(tt.yaml, func(t *testing.T) {
+			if got := loadPort(t, tt.yaml); got != tt.want {
+				t.Errorf("port = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: strings.Replace(minimalConfig, "http_authenticator: {type: basic}", "http_authenticator: {type: basic, challenge: off}", 1)}), nil)
+	assertProblems(t, s, ps)
+	if s != nil && s.Security.Authc[0].Challenge {
+		t.Error("challenge: off read as true")
+	}
+}

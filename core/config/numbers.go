@@ -13,6 +13,21 @@ import (
 // This file models how the two generations of OpenSearch read a plain YAML
 // scalar's text; scalar (component.go) compares their readings.
 
+// yaml11Bool reads the booleans of SnakeYAML's YAML 1.1 resolver (its BOOL
+// pattern), which OpenSearch 3.6 and earlier read as booleans and 3.7 and
+// later restored (OpenSearchYamlParser): yes, no, on, off, true and false,
+// each in lower case, capitalized or upper case. yaml.v3 reads yes, no, on
+// and off as text, so enable_ssl: yes reached a realm as the text "yes".
+func yaml11Bool(text string) (value, ok bool) {
+	switch text {
+	case "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE":
+		return true, true
+	case "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE":
+		return false, true
+	}
+	return false, false
+}
+
 // A reading is what one generation of OpenSearch reads for a plain
 // scalar: text (a string), a number (a *big.Int, or a float64, infinite
 // when the number is too large for one), or, when ok is false, a number

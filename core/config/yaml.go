@@ -165,7 +165,9 @@ func (f *file) str(n *yaml.Node, path string) (string, bool) {
 }
 
 // boolean returns n as true or false; null is def. Strings "true" and
-// "false" are accepted, because ${env.X} substitution yields strings.
+// "false" are accepted, because ${env.X} substitution yields strings, and
+// so are YAML 1.1's plain yes, no, on and off, which OpenSearch reads as
+// booleans (yaml11Bool).
 func (f *file) boolean(n *yaml.Node, path string, def bool) bool {
 	if isNull(n) {
 		return def
@@ -176,6 +178,9 @@ func (f *file) boolean(n *yaml.Node, path string, def bool) bool {
 			return true
 		case "false":
 			return false
+		}
+		if b, ok := yaml11Bool(n.Value); ok && f.plain(n) { // challenge: yes, as OpenSearch reads it
+			return b
 		}
 	}
 	f.errorf(n.Line, path, "must be true or false, not %s", describe(n))
