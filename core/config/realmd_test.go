@@ -277,3 +277,18 @@ func TestRealmd_APluginNamedSecurityWithATypoIsACatalogEntryWithATypo(t *testing
 		t.Errorf("problems %q, want one unknown key with a suggestion", ps)
 	}
 }
+
+// realmd.yml is realmd's own file, which OpenSearch never reads: its
+// whole numbers are read as YAML reads them, not refused for spellings
+// OpenSearch versions read differently (found by review: a realmd.yml
+// with max_header_bytes: 65_536 stopped loading).
+func TestRealmd_WholeNumbersAreReadAsYAMLReadsThem(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{RealmdFile: "max_header_bytes: 65_536\nqueue_size: 0x40\ncache:\n  ttl_minutes: 010\n"}), nil)
+	assertProblems(t, s, ps)
+	if s == nil {
+		t.FailNow()
+	}
+	if r := s.Realmd; r.MaxHeaderBytes != 65536 || r.QueueSize != 64 || r.CacheTTL != 8*time.Minute {
+		t.Errorf("max_header_bytes %d, queue_size %d, cache TTL %v; want 65536, 64, 8m", r.MaxHeaderBytes, r.QueueSize, r.CacheTTL)
+	}
+}

@@ -188,11 +188,12 @@ func (f *file) boolean(n *yaml.Node, path string, def bool) bool {
 }
 
 // integer returns n as a whole number within [lo, hi]; null is def. A
-// decimal string is accepted, as Jackson converts it. A plain scalar is
-// read as OpenSearch reads it (see readings): order: 08 is the text "08"
-// to every version, and so 8; order: 010 is 8 to OpenSearch 3.6 and
-// earlier but the text "010", and so 10, to 3.7 and later, which is an
-// error.
+// decimal string is accepted, as Jackson converts it. A plain scalar in a
+// file OpenSearch reads is read as OpenSearch reads it (see readings):
+// order: 08 is the text "08" to every version, and so 8; order: 010 is 8
+// to OpenSearch 3.6 and earlier but the text "010", and so 10, to 3.7 and
+// later, which is an error. realmd.yml is realmd's alone and is read as
+// YAML reads it (max_header_bytes: 65_536).
 func (f *file) integer(n *yaml.Node, path string, def, lo, hi int64) int64 {
 	if isNull(n) {
 		return def
@@ -200,6 +201,8 @@ func (f *file) integer(n *yaml.Node, path string, def, lo, hi int64) int64 {
 	v, ok := int64(0), false
 	if n.Kind == yaml.ScalarNode {
 		switch {
+		case f.plain(n) && f.name == RealmdFile && n.ShortTag() == "!!int":
+			ok = n.Decode(&v) == nil
 		case f.plain(n):
 			os36, os37 := readings(n.Value)
 			i, ok36 := os36.whole()
