@@ -121,6 +121,19 @@ func TestFakeConformance_ConfigDir(t *testing.T) {
 	realmtest.Run(t, s)
 }
 
+// Without Suite.Dir, a relative path resolves against the package
+// directory, so a config may name a file in testdata/ (found by review: a
+// fresh temp dir as the default broke suites that did so).
+func TestFakeConformance_DefaultDirIsThePackageDirectory(t *testing.T) {
+	if os.Getenv(metaEnv) != "" {
+		t.Skip("only the default run")
+	}
+	s := fakeSuite()
+	s.Backends[0].Config = map[string]any{"password_file": "testdata/password.txt"}
+	s.Backends[0].Warnings = []string{"password_file"}
+	realmtest.Run(t, s)
+}
+
 func TestLaunch_ClientServesTheFake(t *testing.T) {
 	c := realmtest.Launch(t)
 	d, err := c.Describe(t.Context())

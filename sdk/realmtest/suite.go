@@ -26,10 +26,9 @@ type Suite struct {
 
 	// Dir is the config directory every Configure gets, as realmd passes
 	// the directory of its config files: a relative path that the plugin
-	// reads with sdk.Config.Path resolves against it. "" means a fresh
-	// empty directory (t.TempDir), never the test's working directory. To
-	// test a config that names a file, write the file into a directory of
-	// your own and set Dir to it. A relative Dir is made absolute.
+	// reads with sdk.Config.Path resolves against it. "" means the test's
+	// working directory, which is the package's, so that a config may name
+	// files in testdata/. A relative Dir is made absolute.
 	Dir string
 
 	Authenticators []Authenticator
@@ -134,12 +133,13 @@ type AuthorizeCase struct {
 func Run(t *testing.T, s Suite) {
 	t.Helper()
 	if s.Dir == "" {
-		s.Dir = t.TempDir()
-	} else if abs, err := filepath.Abs(s.Dir); err != nil {
-		t.Fatalf("realmtest: Suite.Dir: %v", err)
-	} else {
-		s.Dir = abs
+		s.Dir = "." // the package directory, where testdata/ is
 	}
+	abs, err := filepath.Abs(s.Dir)
+	if err != nil {
+		t.Fatalf("realmtest: Suite.Dir: %v", err)
+	}
+	s.Dir = abs
 	r := &runner{suite: s, instances: s.instances()}
 	if len(r.instances) == 0 {
 		t.Fatal("realmtest: the suite describes no types")
