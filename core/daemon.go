@@ -86,11 +86,13 @@ func New(opts Options) *Daemon {
 // each config file as it was read, by name (see loadConfig). unchanged
 // reports a config whose content is prev's: its warnings were logged when
 // prev was loaded, so they are not logged again (a file touched in a loop
-// would log them once a second). prev may be nil.
-func (d *Daemon) load(prev *config.Settings) (s *config.Settings, sums map[string]string, unchanged bool, err error) {
+// would log them once a second). prev may be nil. quietRepeats leaves out
+// the warnings of a config refused again with the same problems, for a
+// file event; an operator's SIGHUP always gets them.
+func (d *Daemon) load(prev *config.Settings, quietRepeats bool) (s *config.Settings, sums map[string]string, unchanged bool, err error) {
 	s, problems, sums := loadConfig(d.opts.Dir)
 	if err := problems.Err(); err != nil {
-		if !d.refusedAgain(newReloadError(err)) {
+		if !quietRepeats || !d.refusedAgain(newReloadError(err)) {
 			d.logWarnings(problems)
 		}
 		return nil, nil, false, err
@@ -132,7 +134,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// A reload (SIGHUP) during startup waits for the first generation, then
 	// compares against it.
 	d.reloadMu.Lock()
-	s, sums, _, err := d.load(nil)
+	s, sums, _, err := d.load(nil, false)
 	if err != nil {
 		d.reloadMu.Unlock()
 		return err
@@ -236,7 +238,7 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 		d.logger.Warn("reload ignored: realmd has not started serving")
 		return false, errors.New("realmd has not started serving")
 	}
-	s, sums, unchanged, err := d.load(old.Settings)
+	s, sums, unchanged, err := d.load(old.Settings, trigger == triggerFileEvent)
 	if err == nil && unchanged && !old.filesChanged() {
 		d.metrics.reloaded("unchanged")
 		cleared := d.clearLastError(old.ID)
@@ -258,7 +260,7 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 		again := d.refusedAgain(re)
 		d.lastErr.Store(re)
 		d.metrics.reloaded("refused")
-		if again { // a file touched in a loop: say it once
+		if again && trigger == triggerFileEvent { // a file touched in a loop: say it once
 			d.logger.Debug("reload refused again, with the same problems; the previous config keeps serving", "error", err)
 			return false, err
 		}

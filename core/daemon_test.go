@@ -345,6 +345,12 @@ func TestDaemon_ARepeatedRefusalIsLoggedOnce(t *testing.T) {
 	step("broken another way", string(good)+"queue_size: -1\n", 2, 3)
 	step("fixed", string(good), 2, 3) // the served config: no warning again
 	step("broken the first way after the fix", string(good)+"queue_size: many\n", 3, 4)
+	// An operator's SIGHUP always gets the answer, the same refusal too
+	// (found by review: a second SIGHUP logged nothing at info).
+	_, _ = d.ReloadForSignal(context.Background())
+	if count(refused) != 4 || count(warning) != 5 {
+		t.Errorf("SIGHUP on the same refused config: %d refusals and %d warnings logged, want 4 and 5:\n%s", count(refused), count(warning), logs)
+	}
 }
 
 // serve runs d until the test ends, and returns once it serves its first
