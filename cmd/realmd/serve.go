@@ -22,7 +22,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	dir := fs.String("config", "", "config directory (default: the embedded quickstart)")
 	listen := fs.String("listen", "", "listen address, overrides realmd.yml (e.g. 127.0.0.1:9200)")
-	level := fs.String("log-level", envOr(logLevelEnv, "info"), "log level: trace, debug, info, warn or error; "+logLevelEnv+" sets the default")
+	level := fs.String("log-level", envOr(logLevelEnv, "info"), "log level: trace, debug, info, warn, error or off; "+logLevelEnv+" sets the default")
 	logJSON := fs.Bool("log-json", false, "log JSON lines")
 	watch := fs.Bool("watch", true, "reload when the config files change")
 	if code, ok := parseFlags(fs, args, stdout, stderr, configHint); !ok {
@@ -34,7 +34,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		if !flagSet(fs, "log-level") {
 			source = logLevelEnv // the default came from the environment
 		}
-		fmt.Fprintf(stderr, "realmd serve: %s %q: must be trace, debug, info, warn or error\n", source, *level)
+		fmt.Fprintf(stderr, "realmd serve: %s %q: must be trace, debug, info, warn, error or off\n", source, *level)
 		return 2
 	}
 	*level = lvl.String()
@@ -97,7 +97,7 @@ const logLevelEnv = "REALMD_LOG_LEVEL"
 // without a word, so "--log-level verbose" looked accepted.
 func parseLevel(s string) (hclog.Level, bool) {
 	switch l := hclog.LevelFromString(s); l {
-	case hclog.Trace, hclog.Debug, hclog.Info, hclog.Warn, hclog.Error:
+	case hclog.Trace, hclog.Debug, hclog.Info, hclog.Warn, hclog.Error, hclog.Off:
 		return l, true
 	}
 	return hclog.NoLevel, false
