@@ -291,6 +291,7 @@ func buildGeneration(ctx context.Context, id uint64, s *config.Settings, cat *Ca
 			if errors.As(err, &cp) {
 				mu.Lock()
 				problems = append(problems, problemsOf(s, c, cp.Problems)...)
+				problems = append(problems, warningsOf(s, c, cp.Warnings)...)
 				mu.Unlock()
 				return nil
 			}

@@ -88,6 +88,9 @@ type Instance struct {
 type ConfigProblems struct {
 	Spec     InstanceSpec
 	Problems []sdk.Problem
+	// Warnings came with the refusal; they are reported beside it, as the
+	// plugin no longer logs them itself.
+	Warnings []sdk.Problem
 }
 
 func (e *ConfigProblems) Error() string {
@@ -203,7 +206,7 @@ func (in *Instance) launch(ctx context.Context, mode launchMode) (c *sdk.Client,
 		}
 	}
 	if err == nil && len(conf.Problems) > 0 {
-		err = &ConfigProblems{Spec: s, Problems: conf.Problems}
+		err = &ConfigProblems{Spec: s, Problems: conf.Problems, Warnings: conf.Warnings}
 	}
 	if err != nil {
 		if mode == validateOnly {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -86,24 +85,6 @@ func TestCheck_ShowsPluginWarningsAtTheirLines(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // Each plugin warning is logged once, at its file and line, when the
 // instance starts: not by the plugin in each Configure pass, and not again
 // by a generation that reuses the instance.
@@ -113,7 +94,7 @@ func TestGeneration_LogsEachPluginWarningOnce(t *testing.T) {
 	if s == nil {
 		t.Fatalf("load: %v", ps)
 	}
-	var logs lockedBuffer
+	var logs testenv.LogBuffer
 	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug})
 	cat := NewCatalog(testBuiltins(), testExecutable(t), s.Realmd)
 	pool := newInstancePool()
@@ -235,5 +216,35 @@ config:
 	}
 	if ps.Err() != nil {
 		t.Errorf("a missing file is a warning, not an error: %v", ps.Err())
+	}
+}
+
+// A realm's warnings come with its refusal: a refused start or reload
+// reports them beside the problems, as the realm no longer logs them
+// itself (found by review: they appeared nowhere but in realmd check).
+func TestGeneration_ARefusalCarriesTheRealmsWarnings(t *testing.T) {
+	dir := placeholderUserDir(t, `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      jwt_auth_domain:
+        order: 0
+        http_authenticator:
+          type: jwt
+          config: {subjectkey: sub}
+        authentication_backend: {type: noop}
+`)
+	s, ps := config.Load(dir)
+	if s == nil {
+		t.Fatalf("load: %v", ps)
+	}
+	_, err := buildGeneration(context.Background(), 1, s, NewCatalog(testBuiltins(), testExecutable(t), s.Realmd), newInstancePool(), hclog.NewNullLogger())
+	if err == nil {
+		t.Fatal("a config with an unknown key was accepted")
+	}
+	for _, want := range []string{`unknown key "subjectkey"`, "warning: config.dynamic.authc.jwt_auth_domain.http_authenticator.config: no signing_key and no jwks_uri"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q lacks %q", err, want)
+		}
 	}
 }
