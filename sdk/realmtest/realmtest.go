@@ -13,9 +13,10 @@
 //		realmtest.Run(t, realmtest.Suite{Backends: []realmtest.Backend{...}})
 //	}
 //
-// Every Configure gets Suite.Dir as its config directory, a fresh empty one
-// unless set. A config that names a file by a relative path (read with
-// sdk.Config.Path) needs the file written there first:
+// Every Configure gets Suite.Dir as its config directory: unless set, the
+// package directory, so a config may name a file in testdata/ by a relative
+// path (read with sdk.Config.Path). To write the file in the test instead,
+// set Dir to a directory of your own:
 //
 //	dir := t.TempDir()
 //	os.WriteFile(filepath.Join(dir, "tokens.txt"), tokens, 0o600)
