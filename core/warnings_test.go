@@ -18,7 +18,7 @@ import (
 
 // warningConfigDir writes a config whose plugins load but warn: a jwt
 // domain with no key (config.yml line 11) and an internal user whose hash
-// is of no known format (internal_users.yml line 2).
+// is of no known format (internal_users.yml line 3).
 func warningConfigDir(t *testing.T) string {
 	return placeholderUserDir(t, `_meta: {type: config, config_version: 2}
 config:
