@@ -155,6 +155,28 @@ func TestAttacks_SignatureAndForm(t *testing.T) {
 	})
 }
 
+// Duplicate claim names are refused at every level, as OpenSearch's jjwt
+// (Jackson's STRICT_DUPLICATE_DETECTION) refuses them: otherwise a token
+// could name one user to one parser and another to the next (found by
+// review).
+func TestAttacks_DuplicateClaims(t *testing.T) {
+	roles := map[string]any{"signing_key": secretKey, "roles_key": "roles"}
+	runAttacks(t, []attack{
+		{name: "duplicate sub", token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"guest","sub":"admin"}`), reason: "claims: duplicate member names"},
+		{name: "duplicate roles", config: roles, token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"bob","roles":"reader","roles":"all_access"}`), reason: "duplicate member names"},
+		{name: "duplicate spelled with an escape", token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"guest","s\u0075b":"admin"}`), reason: "duplicate member names"},
+		{name: "duplicate inside a nested object", config: map[string]any{"signing_key": secretKey, "roles_key": "realm_access,roles"},
+			token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"bob","realm_access":{"roles":["reader"],"roles":["all_access"]}}`), reason: "duplicate member names"},
+		{name: "duplicate inside an object in a list", token: hs256(secret, `{"alg":"HS256"}`, `{"sub":"bob","x":[{"a":1,"a":2}]}`), reason: "duplicate member names"},
+	})
+	// The same names in different objects are no duplicates.
+	a := newAuth(t, roles)
+	c, err := a.Authenticate(context.Background(), hs256(secret, `{"alg":"HS256"}`, `{"sub":"bob","a":{"sub":"x","roles":[{"sub":1},{"sub":2}]}}`))
+	if err != nil || c == nil || c.Username != "bob" {
+		t.Fatalf("same names in different objects: %+v, %v", c, err)
+	}
+}
+
 func TestAttacks_SizeAndNesting(t *testing.T) {
 	big := strings.Repeat("x", DefaultMaxTokenSize)
 	runAttacks(t, []attack{

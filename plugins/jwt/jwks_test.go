@@ -262,6 +262,36 @@ func TestJWKS_HostileKIDs(t *testing.T) {
 	}
 }
 
+// jwksExtract signs payload, exactly as given, with the shared rsa1 key
+// under kid/1 and extracts it in JWKS mode with the extra config.
+func jwksExtract(t *testing.T, extra map[string]any, payload string) *sdk.Credentials {
+	t.Helper()
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	a := newIDP(t, rsa1.JWK("kid/1", true)).auth(t, extra)
+	c, err := a.Extract(context.Background(), bearer(jwttest.SignRaw("RS256", rsa1.Private, []byte(`{"alg":"RS256","kid":"kid/1"}`), []byte(payload))))
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	return c
+}
+
+// JWKS mode refuses duplicate claim names too, as Nimbus (Gson) does
+// (found by review).
+func TestJWKS_DuplicateClaimsRefused(t *testing.T) {
+	for _, payload := range []string{
+		`{"sub":"guest","sub":"admin"}`,
+		`{"sub":"bob","roles":"reader","roles":"all_access"}`,
+		`{"sub":"bob","attributes":{"roles":"reader","roles":"all_access"}}`,
+	} {
+		if c := jwksExtract(t, map[string]any{"roles_key": "roles"}, payload); c != nil {
+			t.Errorf("%s accepted as %q roles %q; want no credentials", payload, c.Username, c.BackendRoles)
+		}
+	}
+	if c := jwksExtract(t, nil, `{"sub":"bob","attributes":{"sub":"x"}}`); c == nil || c.Username != "bob" {
+		t.Errorf("distinct claims: credentials = %+v, want bob", c)
+	}
+}
+
 func TestJWKS_DiscoveryOptionForOIDC(t *testing.T) {
 	rsa1 := jwttest.Shared("RS256", "rsa1")
 	p := newIDP(t, rsa1.JWK("kid/1", true))

@@ -194,21 +194,72 @@ func trailingData(b []byte, dec *json.Decoder) bool {
 }
 
 // parseClaims decodes the payload: a JSON object of bounded depth, numbers
-// kept as written (json.Number).
+// kept as written (json.Number), without duplicate member names in any
+// object (OpenSearch's parsers refuse them: Jackson's
+// STRICT_DUPLICATE_DETECTION in static mode, Gson's map adapter in JWKS
+// mode).
 func parseClaims(payload []byte) (map[string]any, error) {
 	if err := checkDepth(payload, maxJSONDepth); err != nil {
 		return nil, reject("claims: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
-	var claims map[string]any
-	if err := dec.Decode(&claims); err != nil || claims == nil {
+	v, err := decodeValue(dec)
+	if errors.Is(err, errDuplicateMember) {
+		return nil, reject("claims: %v", err)
+	}
+	claims, ok := v.(map[string]any)
+	if err != nil || !ok {
 		return nil, reject("claims are not a JSON object")
 	}
 	if trailingData(payload, dec) {
 		return nil, reject("claims: data after the JSON object")
 	}
 	return claims, nil
+}
+
+var errDuplicateMember = errors.New("duplicate member names")
+
+// decodeValue decodes the next JSON value from dec like json.Decoder.Decode
+// into an any, but refuses an object that names a member twice (names are
+// compared unescaped, so "a" and "\u0061" are the same). The caller bounds
+// the depth first (checkDepth).
+func decodeValue(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		m := map[string]any{}
+		for dec.More() {
+			name, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, _ := name.(string) // the decoder yields only strings here
+			if _, dup := m[k]; dup {
+				return nil, errDuplicateMember
+			}
+			if m[k], err = decodeValue(dec); err != nil {
+				return nil, err
+			}
+		}
+		_, err := dec.Token() // '}'
+		return m, err
+	case json.Delim('['):
+		a := []any{}
+		for dec.More() {
+			v, err := decodeValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		_, err := dec.Token() // ']'
+		return a, err
+	}
+	return tok, nil // string, json.Number, bool or nil
 }
 
 // checkDepth refuses JSON nested deeper than max, in one pass and before any
