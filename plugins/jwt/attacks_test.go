@@ -177,6 +177,33 @@ func TestAttacks_DuplicateClaims(t *testing.T) {
 	}
 }
 
+// Registered claims of the wrong JSON type are refused, as OpenSearch's
+// jjwt (RequiredTypeConverter: MalformedJwtException) refuses them, even
+// when subject_key reads the user name elsewhere (found by review).
+func TestAttacks_RegisteredClaimTypes(t *testing.T) {
+	tok := func(payload string) string { return hs256(secret, `{"alg":"HS256"}`, payload) }
+	runAttacks(t, []attack{
+		{name: "numeric sub", token: tok(`{"sub":123}`), reason: "sub is not a string"},
+		{name: "object sub", token: tok(`{"sub":{"name":"admin"}}`), reason: "sub is not a string"},
+		{name: "boolean sub", token: tok(`{"sub":true}`), reason: "sub is not a string"},
+		{name: "list sub", token: tok(`{"sub":["admin"]}`), reason: "sub is not a string"},
+		{name: "numeric iss", token: tok(`{"sub":"bob","iss":5}`), reason: "iss is not a string"},
+		{name: "numeric jti", token: tok(`{"sub":"bob","jti":7}`), reason: "jti is not a string"},
+		{name: "numeric aud", token: tok(`{"sub":"bob","aud":5}`), reason: "aud is neither a string nor a list of strings"},
+		{name: "object aud", token: tok(`{"sub":"bob","aud":{"x":"api"}}`), reason: "aud is neither"},
+		{name: "numeric aud element with required_audience", config: map[string]any{"signing_key": secretKey, "required_audience": "api"},
+			token: tok(`{"sub":"bob","aud":["api",5]}`), reason: "aud is not a list of strings"},
+		{name: "numeric sub with subject_key elsewhere", config: map[string]any{"signing_key": secretKey, "subject_key": "name"},
+			token: tok(`{"sub":1,"name":"bob"}`), reason: "sub is not a string"},
+	})
+	// null counts as absent, and other claims may hold anything.
+	a := newAuth(t, map[string]any{"signing_key": secretKey, "subject_key": "name"})
+	c, err := a.Authenticate(context.Background(), tok(`{"sub":null,"iss":null,"jti":null,"aud":["a",null],"name":"bob","n":1}`))
+	if err != nil || c == nil || c.Username != "bob" {
+		t.Fatalf("null registered claims: %+v, %v", c, err)
+	}
+}
+
 func TestAttacks_SizeAndNesting(t *testing.T) {
 	big := strings.Repeat("x", DefaultMaxTokenSize)
 	runAttacks(t, []attack{

@@ -13,6 +13,8 @@ import (
 )
 
 // check validates the registered claims at now:
+//   - iss, sub and jti, when present, must be strings, and aud a string or
+//     a list of strings (see registeredTypes);
 //   - exp, when present: refused when now - skew > exp;
 //   - nbf, when present: refused when now + skew < nbf;
 //   - iat, when present: refused when iat > now + skew (issued in the
@@ -23,6 +25,9 @@ import (
 //
 // It returns the expiry (zero without exp).
 func (r *ClaimRules) check(claims map[string]any, now time.Time) (time.Time, error) {
+	if err := registeredTypes(claims); err != nil {
+		return time.Time{}, err
+	}
 	skew := r.ClockSkew.Seconds()
 	t := float64(now.UnixNano()) / 1e9
 	exp, hasExp, err := numericDate(claims, "exp")
@@ -55,6 +60,33 @@ func (r *ClaimRules) check(claims map[string]any, now time.Time) (time.Time, err
 	}
 	sec, frac := math.Modf(math.Min(exp, 1e15)) // far enough, and no overflow
 	return time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+// registeredTypes refuses registered claims of the wrong JSON type, as
+// OpenSearch's parsers do (jjwt's RequiredTypeConverter, Nimbus's getString
+// and getStringList): iss, sub and jti must be strings, aud a string or a
+// list of strings. null counts as absent, as does a null aud element. The
+// rule holds for these names whatever subject_key and roles_key say.
+func registeredTypes(claims map[string]any) error {
+	for _, name := range [...]string{"iss", "sub", "jti"} {
+		if v := claims[name]; v != nil {
+			if _, ok := v.(string); !ok {
+				return reject("%s is not a string", name)
+			}
+		}
+	}
+	switch aud := claims["aud"].(type) {
+	case nil, string:
+	case []any:
+		for _, e := range aud {
+			if _, ok := e.(string); !ok && e != nil {
+				return reject("aud is not a list of strings")
+			}
+		}
+	default:
+		return reject("aud is neither a string nor a list of strings")
+	}
+	return nil
 }
 
 // numericDate reads a NumericDate claim: a JSON number of seconds.

@@ -292,6 +292,26 @@ func TestJWKS_DuplicateClaimsRefused(t *testing.T) {
 	}
 }
 
+// JWKS mode refuses registered claims of the wrong JSON type too, as
+// Nimbus's JWTClaimsSet.parse (getString, getStringList) does (found by
+// review).
+func TestJWKS_RegisteredClaimTypes(t *testing.T) {
+	for _, payload := range []string{
+		`{"sub":123}`,
+		`{"sub":"bob","iss":{"a":1}}`,
+		`{"sub":"bob","jti":false}`,
+		`{"sub":"bob","aud":["api",5]}`,
+		`{"sub":1,"name":"bob"}`,
+	} {
+		if c := jwksExtract(t, map[string]any{"subject_key": "name"}, payload); c != nil {
+			t.Errorf("%s accepted as %q; want no credentials", payload, c.Username)
+		}
+	}
+	if c := jwksExtract(t, nil, `{"sub":"bob","iss":"i","jti":"j","aud":["api"]}`); c == nil || c.Username != "bob" {
+		t.Errorf("well-typed claims: credentials = %+v, want bob", c)
+	}
+}
+
 func TestJWKS_DiscoveryOptionForOIDC(t *testing.T) {
 	rsa1 := jwttest.Shared("RS256", "rsa1")
 	p := newIDP(t, rsa1.JWK("kid/1", true))
