@@ -204,6 +204,23 @@ func TestAttacks_RegisteredClaimTypes(t *testing.T) {
 	}
 }
 
+// In static mode a token with a content type (cty) is refused: OpenSearch's
+// jjwt then reads the payload as content, not claims, and parseClaimsJws
+// fails. A blank cty counts as absent, as jjwt drops it (found by review).
+func TestAttacks_StaticContentTypeRefused(t *testing.T) {
+	runAttacks(t, []attack{
+		{name: "cty JWT", token: hs256(secret, `{"alg":"HS256","cty":"JWT"}`, `{"sub":"bob"}`), reason: "content type (cty)"},
+		{name: "cty json", token: hs256(secret, `{"alg":"HS256","cty":"application/json"}`, `{"sub":"bob"}`), reason: "content type (cty)"},
+		{name: "cty that is not a string", token: hs256(secret, `{"alg":"HS256","cty":1}`, `{"sub":"bob"}`), reason: "cty is not a string"},
+	})
+	a := newAuth(t, map[string]any{"signing_key": secretKey})
+	for _, h := range []string{`{"alg":"HS256","cty":""}`, `{"alg":"HS256","cty":" \t"}`, `{"alg":"HS256","cty":null}`} {
+		if c, err := a.Authenticate(context.Background(), hs256(secret, h, `{"sub":"bob"}`)); err != nil || c == nil {
+			t.Errorf("header %s: %+v, %v; want bob", h, c, err)
+		}
+	}
+}
+
 func TestAttacks_SizeAndNesting(t *testing.T) {
 	big := strings.Repeat("x", DefaultMaxTokenSize)
 	runAttacks(t, []attack{

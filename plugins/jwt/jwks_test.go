@@ -312,6 +312,22 @@ func TestJWKS_RegisteredClaimTypes(t *testing.T) {
 	}
 }
 
+// JWKS mode reads the claims whatever cty says, as OpenSearch's Nimbus path
+// does (SignedJWT.getJWTClaimsSet); only a cty that is not a string is
+// refused (Nimbus's header parser).
+func TestJWKS_ContentTypeIgnored(t *testing.T) {
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	a := newIDP(t, rsa1.JWK("kid/1", true)).auth(t, nil)
+	c, err := a.Extract(context.Background(), bearer(rsa1.Sign(mccoy(), map[string]any{"kid": "kid/1", "cty": "JWT"})))
+	if err != nil || c == nil || c.Username != "Leonard McCoy" {
+		t.Fatalf("cty JWT: %+v, %v; want Leonard McCoy", c, err)
+	}
+	c, err = a.Extract(context.Background(), bearer(rsa1.Sign(mccoy(), map[string]any{"kid": "kid/1", "cty": 5})))
+	if err != nil || c != nil {
+		t.Fatalf("numeric cty: %+v, %v; want no credentials", c, err)
+	}
+}
+
 func TestJWKS_DiscoveryOptionForOIDC(t *testing.T) {
 	rsa1 := jwttest.Shared("RS256", "rsa1")
 	p := newIDP(t, rsa1.JWK("kid/1", true))

@@ -135,9 +135,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*sdk.Cr
 	if a.keys == nil {
 		return nil, fmt.Errorf("%w: key set not provisioned", sdk.ErrNotConfigured)
 	}
-	claims, err := verify(ctx, token, a.cfg.MaxTokenSize, a.keys)
+	h, claims, err := verify(ctx, token, a.cfg.MaxTokenSize, a.keys)
 	if err != nil {
 		return nil, err
+	}
+	if !a.cfg.jwksMode() && !javaBlank(h.CTY) {
+		// OpenSearch's static mode (jjwt) reads a payload with a content
+		// type as content, not claims, and refuses it.
+		return nil, reject("content type (cty) %q: the payload is not claims", h.CTY)
 	}
 	now := a.now()
 	exp, err := a.cfg.Claims.check(claims, now)

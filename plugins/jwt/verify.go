@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -26,6 +27,8 @@ func reject(format string, args ...any) error {
 type header struct {
 	Alg string
 	KID string
+	// CTY is the content type (cty); static mode refuses a non-blank one.
+	CTY string
 }
 
 // keySource yields the keys a token may be verified with. Errors are
@@ -38,53 +41,55 @@ type keySource interface {
 	retry(ctx context.Context, h header) ([]any, error)
 }
 
-// verify checks token's form and signature and returns its claims. It does
-// not check exp, nbf, iat, aud or iss (see ClaimRules.check).
-func verify(ctx context.Context, token string, maxSize int, keys keySource) (map[string]any, error) {
+// verify checks token's form and signature and returns its header and
+// claims. It does not check exp, nbf, iat, aud or iss (see
+// ClaimRules.check).
+func verify(ctx context.Context, token string, maxSize int, keys keySource) (header, map[string]any, error) {
 	if len(token) > maxSize {
-		return nil, reject("token of %d bytes is larger than %d", len(token), maxSize)
+		return header{}, nil, reject("token of %d bytes is larger than %d", len(token), maxSize)
 	}
 	if i := strings.IndexFunc(token, notTokenChar); i >= 0 {
 		// Go's base64 decoders skip CR and LF, so without this check a
 		// token with line breaks inside a segment would verify.
-		return nil, reject("character %q at offset %d is not base64url", token[i], i)
+		return header{}, nil, reject("character %q at offset %d is not base64url", token[i], i)
 	}
 	if strings.Count(token, ".") != 2 {
 		if strings.Count(token, ".") == 4 {
-			return nil, reject("encrypted tokens (JWE) are not supported")
+			return header{}, nil, reject("encrypted tokens (JWE) are not supported")
 		}
-		return nil, reject("not a compact JWS: want three dot-separated parts")
+		return header{}, nil, reject("not a compact JWS: want three dot-separated parts")
 	}
 	h64, rest, _ := strings.Cut(token, ".")
 	p64, s64, _ := strings.Cut(rest, ".")
 	for i, seg := range [...]string{h64, p64, s64} {
 		if !canonical(seg) {
-			return nil, reject("the %s is not canonical base64url: its last character has stray low bits", [...]string{"header", "payload", "signature"}[i])
+			return header{}, nil, reject("the %s is not canonical base64url: its last character has stray low bits", [...]string{"header", "payload", "signature"}[i])
 		}
 	}
 	h, err := parseHeader(h64)
 	if err != nil {
-		return nil, err
+		return header{}, nil, err
 	}
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(h.Alg)})
 	if err != nil {
-		return nil, reject("malformed token: %v", err)
+		return header{}, nil, reject("malformed token: %v", err)
 	}
 	cands, err := keys.candidates(ctx, h)
 	if err != nil {
-		return nil, err
+		return header{}, nil, err
 	}
 	payload, ok := verifyWith(jws, cands)
 	if !ok {
 		more, err := keys.retry(ctx, h)
 		if err != nil {
-			return nil, err
+			return header{}, nil, err
 		}
 		if payload, ok = verifyWith(jws, more); !ok {
-			return nil, reject("signature does not verify with any %s key", h.Alg)
+			return header{}, nil, reject("signature does not verify with any %s key", h.Alg)
 		}
 	}
-	return parseClaims(payload)
+	claims, err := parseClaims(payload)
+	return h, claims, err
 }
 
 // notTokenChar reports runes outside the compact serialization's alphabet:
@@ -126,7 +131,8 @@ func verifyWith(jws *jose.JSONWebSignature, keys []any) ([]byte, bool) {
 }
 
 // parseHeader decodes and checks the JOSE header: bounded depth, no
-// duplicate members, a supported algorithm (never none), no crit and no b64.
+// duplicate members, a supported algorithm (never none), no crit and no b64;
+// alg, kid and cty must be strings.
 func parseHeader(h64 string) (header, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(h64)
 	if err != nil {
@@ -143,6 +149,9 @@ func parseHeader(h64 string) (header, error) {
 	if err := stringMember(members, "kid", &h.KID); err != nil {
 		return header{}, reject("header: %v", err)
 	}
+	if err := stringMember(members, "cty", &h.CTY); err != nil {
+		return header{}, reject("header: %v", err)
+	}
 	switch {
 	case strings.EqualFold(h.Alg, "none"):
 		return header{}, reject("unsigned token (alg %q)", h.Alg)
@@ -156,6 +165,23 @@ func parseHeader(h64 string) (header, error) {
 		return header{}, reject("kid is longer than %d bytes", jwks.MaxKIDLength)
 	}
 	return h, nil
+}
+
+// javaBlank reports whether s has no text in the sense of jjwt's
+// Strings.hasText: only characters for which Java's Character.isWhitespace
+// holds.
+func javaBlank(s string) bool {
+	return strings.TrimFunc(s, javaWhitespace) == ""
+}
+
+func javaWhitespace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f:
+		return true
+	case 0xa0, 0x2007, 0x202f: // non-breaking spaces are not whitespace
+		return false
+	}
+	return unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp)
 }
 
 func stringMember(m map[string]json.RawMessage, name string, dst *string) error {
