@@ -203,18 +203,61 @@ func checkBase(cfg *sdk.Config, b SearchBase, group string) {
 }
 
 // fillFilter replaces {0}, {1} and {2} with values escaped per RFC 4515, in
-// one pass so a value cannot inject another placeholder. A filter without
-// outer parentheses gets them, as JNDI accepts such filters.
+// one pass so a value cannot inject another placeholder. The template is
+// compacted first (see compactFilter). A filter without outer parentheses
+// gets them, as JNDI accepts such filters.
 func fillFilter(filter, v0, v1, v2 string) string {
 	f := strings.NewReplacer(
 		"{0}", goldap.EscapeFilter(v0),
 		"{1}", goldap.EscapeFilter(v1),
 		"{2}", goldap.EscapeFilter(v2),
-	).Replace(strings.TrimSpace(filter))
+	).Replace(compactFilter(filter))
 	if !strings.HasPrefix(f, "(") {
 		f = "(" + f + ")"
 	}
 	return f
+}
+
+// compactFilter removes the whitespace of a filter template that lies
+// outside every assertion value: around the whole filter, right after "(&",
+// "(|" and "(!", and between ")" and "(" or ")" and ")". JNDI, which
+// OpenSearch hands filters to, skips it there, so a filter folded over two
+// YAML lines works; go-ldap refuses it. Whitespace inside an item such as
+// "(cn=John Smith)" is kept: an item runs from its "(" to the first ")",
+// as go-ldap reads it (a ")" in a value is escaped as \29). A filter without
+// outer parentheses is one item and only trimmed.
+func compactFilter(filter string) string {
+	f := strings.TrimSpace(filter)
+	if !strings.HasPrefix(f, "(") {
+		return f
+	}
+	var b strings.Builder
+	b.Grow(len(f))
+	inItem := false
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case inItem:
+			inItem = c != ')'
+		case c == '(':
+			inItem = i+1 < len(f) && !strings.ContainsRune("&|!", rune(f[i+1]))
+		case isFilterSpace(c) && b.Len() > 0 && strings.ContainsRune(")&|!", rune(b.String()[b.Len()-1])):
+			j := i
+			for j < len(f) && isFilterSpace(f[j]) {
+				j++
+			}
+			if j < len(f) && (f[j] == '(' || f[j] == ')') {
+				i = j - 1
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func isFilterSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
 func patterns(cfg *sdk.Config, key string, def []string) pattern.Set {

@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/pem"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/realmd/realmd/internal/testenv"
 	"github.com/realmd/realmd/sdk"
@@ -274,6 +277,62 @@ func TestFillFilter_EscapesValuesInOnePass(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// OpenSearch hands filters to JNDI, which skips whitespace between the
+// parts of &, | and ! (what a filter folded over two YAML lines has), so
+// such a filter must work here too; whitespace inside a value must not move.
+func TestCompactFilter_DropsSpacesBetweenPartsOnly(t *testing.T) {
+	tests := []struct{ name, filter, want string }{
+		{name: "value with spaces", filter: "(cn=John Smith)", want: "(cn=John Smith)"},
+		{name: "spaces at both ends of a value", filter: "(cn= a b )", want: "(cn= a b )"},
+		{name: "between components", filter: "(&(objectClass=inetOrgPerson) (uid={0}))", want: "(&(objectClass=inetOrgPerson)(uid={0}))"},
+		{name: "after the operator and before the close", filter: "(& (objectClass=groupOfNames) (member={0}) )", want: "(&(objectClass=groupOfNames)(member={0}))"},
+		{name: "folded lines, tabs and CRLF", filter: " \t(|(a=1)\r\n\t(b=2))\n", want: "(|(a=1)(b=2))"},
+		{name: "not", filter: "(! (cn=x y))", want: "(!(cn=x y))"},
+		{name: "nested with values keeping spaces", filter: "(& (cn=A B) (| (sn= c ) (sn=d e)) )", want: "(&(cn=A B)(|(sn= c )(sn=d e)))"},
+		{name: "escaped parens in a value", filter: `(& (cn=a\29 \28b) (sn=x))`, want: `(&(cn=a\29 \28b)(sn=x))`},
+		{name: "value starting with an operator character", filter: "(&(cn=& x) (cn=| y))", want: "(&(cn=& x)(cn=| y))"},
+		{name: "no outer parentheses", filter: " cn=John Smith ", want: "cn=John Smith"},
+		{name: "already compact", filter: "(&(a=b)(!(c=d)))", want: "(&(a=b)(!(c=d)))"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := compactFilter(tt.filter); got != tt.want {
+				t.Fatalf("compactFilter(%q) = %q, want %q", tt.filter, got, tt.want)
+			}
+			if _, err := goldap.CompileFilter(fillFilter(tt.filter, "x", "x", "x")); err != nil {
+				t.Fatalf("filled %q does not compile: %v", tt.filter, err)
+			}
+		})
+	}
+	// Values are filled in after compaction, so a login's spaces stay.
+	if got, want := fillFilter("(& (uid={0}) )", " a ) (b ", "", ""), `(&(uid= a \29 \28b ))`; got != want {
+		t.Fatalf("fillFilter: got %q, want %q", got, want)
+	}
+}
+
+// A usersearch and rolesearch written with spaces between their parts
+// (found by review) load without a config problem and find the user.
+func TestReadConfig_FilterWithSpacesBetweenComponents(t *testing.T) {
+	s := startDirectory(t)
+	cfg := map[string]any{
+		"hosts":      s.LDAPAddr(),
+		"usersearch": "(&(objectClass=inetOrgPerson) (uid={0}))",
+		"rolebase":   "ou=groups,dc=example,dc=org",
+		"rolesearch": "(& (objectClass=groupOfNames) (member={0}) )",
+		"rolename":   "cn", "userrolename": "none",
+	}
+	c := readTestConfig(t, cfg, nil)
+	b, _ := NewBackend(c)
+	if err := c.Err(); err != nil {
+		t.Fatalf("config refused: %v", err)
+	}
+	provision(t, b.(*backend).realm)
+	u, err := b.Authenticate(context.Background(), creds("alice", "alicepw"))
+	if err != nil || u == nil {
+		t.Fatalf("Authenticate: %v %v", u, err)
 	}
 }
 
