@@ -15,7 +15,9 @@ import (
 // check validates the registered claims at now:
 //   - iss, sub and jti, when present, must be strings, and aud a string or
 //     a list of strings (see registeredTypes);
-//   - exp, when present: refused when now - skew > exp;
+//   - exp, when present: refused when now - skew > exp, or when exp in
+//     milliseconds overflows an int64 (OpenSearch's date is then in the
+//     past);
 //   - nbf, when present: refused when now + skew < nbf;
 //   - iat, when present: refused when iat > now + skew (issued in the
 //     future; OpenSearch does not check iat);
@@ -34,12 +36,16 @@ func (r *ClaimRules) check(claims map[string]any, now time.Time) (time.Time, err
 	if err != nil {
 		return time.Time{}, err
 	}
-	if hasExp && t-skew > exp {
+	if hasExp && (t-skew > exp || beyondMillis(claims["exp"].(json.Number))) {
+		// Java computes seconds * 1000 in a long: beyond that, OpenSearch's
+		// exp overflows into the past.
 		return time.Time{}, reject("expired")
 	}
 	if nbf, ok, err := numericDate(claims, "nbf"); err != nil {
 		return time.Time{}, err
 	} else if ok && t+skew < nbf {
+		// A nbf beyond beyondMillis is refused too, for the far future it
+		// names, though OpenSearch's overflow may put it in the past.
 		return time.Time{}, reject("not valid yet (nbf)")
 	}
 	if iat, ok, err := numericDate(claims, "iat"); err != nil {
@@ -60,6 +66,27 @@ func (r *ClaimRules) check(claims map[string]any, now time.Time) (time.Time, err
 	}
 	sec, frac := math.Modf(math.Min(exp, 1e15)) // far enough, and no overflow
 	return time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+// maxMillisSeconds is the largest date in seconds whose milliseconds fit
+// an int64 (a Java long): math.MaxInt64 / 1000.
+const maxMillisSeconds = math.MaxInt64 / 1000
+
+// beyondMillis reports whether the date n, in seconds, has milliseconds
+// that overflow an int64, as OpenSearch computes them: an integer as a
+// long, anything else as a double truncated by Number.longValue. An integer
+// outside the int64 range counts as beyond.
+func beyondMillis(n json.Number) bool {
+	if i, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
+		return i > maxMillisSeconds
+	}
+	if strings.ContainsAny(n.String(), ".eE") {
+		f, _ := n.Float64()
+		// Here float64 holds only even integers and maxMillisSeconds is
+		// odd: its successor is exact.
+		return math.Trunc(f) >= maxMillisSeconds+1
+	}
+	return !strings.HasPrefix(n.String(), "-")
 }
 
 // registeredTypes refuses registered claims of the wrong JSON type, as

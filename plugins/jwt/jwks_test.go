@@ -328,6 +328,17 @@ func TestJWKS_ContentTypeIgnored(t *testing.T) {
 	}
 }
 
+// JWKS mode: Nimbus also computes exp * 1000 in a long, so an exp beyond
+// math.MaxInt64/1000 seconds is in the past (found by review).
+func TestJWKS_HugeExpIsExpired(t *testing.T) {
+	if c := jwksExtract(t, nil, `{"sub":"bob","exp":10000000000000000}`); c != nil {
+		t.Errorf("exp 1e16 accepted as %q; want no credentials", c.Username)
+	}
+	if c := jwksExtract(t, nil, `{"sub":"bob","exp":9223372036854775}`); c == nil {
+		t.Errorf("largest exp whose milliseconds fit a long refused")
+	}
+}
+
 func TestJWKS_DiscoveryOptionForOIDC(t *testing.T) {
 	rsa1 := jwttest.Shared("RS256", "rsa1")
 	p := newIDP(t, rsa1.JWK("kid/1", true))

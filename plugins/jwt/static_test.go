@@ -250,7 +250,17 @@ func TestStatic_TimeClaims(t *testing.T) {
 		{name: "fractional exp", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":1750000100.5}`), nil)), wantUser: "a", wantTTL: 100500 * time.Millisecond},
 		{name: "exp as a string", req: bearer(sign(claims("exp", "1750003600")))},
 		{name: "exp out of range", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":1e400}`), nil))},
-		{name: "huge exp is valid and capped", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":1e300}`), nil)), wantUser: "a"},
+		// OpenSearch computes exp * 1000 in a long: beyond math.MaxInt64/1000
+		// seconds it overflows into the past, so the token is expired
+		// (found by review). nbf that large is refused as not valid yet.
+		{name: "largest exp whose milliseconds fit a long is valid", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":9223372036854775}`), nil)), wantUser: "a"},
+		{name: "fractional exp is a double: 9223372036854775.4 rounds up and overflows", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":9223372036854775.4}`), nil))},
+		{name: "fractional exp below the limit is valid", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":9223372036854774.0}`), nil)), wantUser: "a"},
+		{name: "exp one second later overflows and is expired", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":9223372036854776}`), nil))},
+		{name: "exp 1e16 is expired", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":10000000000000000}`), nil))},
+		{name: "exp 1e300 is expired", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":1e300}`), nil))},
+		{name: "exp beyond int64 is expired", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":99999999999999999999}`), nil))},
+		{name: "nbf beyond the millisecond range is not valid yet", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","nbf":10000000000000000}`), nil))},
 		{name: "null exp counts as absent", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":null}`), nil)), wantUser: "a"},
 	})
 }
