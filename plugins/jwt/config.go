@@ -61,7 +61,7 @@ type ClaimRules struct {
 	// ClockSkew is tolerated on exp, nbf and iat.
 	ClockSkew time.Duration
 	// AudienceAsList renders attr.jwt.aud as a JSON list even when the token
-	// has a single string, as OpenSearch's JWKS and OpenID modes do.
+	// has a single string, as OpenSearch does (jwt in both modes, openid).
 	AudienceAsList bool
 }
 
@@ -77,6 +77,9 @@ func ReadConfig(cfg *sdk.Config) Config {
 		MaxTokenSize: cfg.Int("max_token_size_bytes", DefaultMaxTokenSize),
 		Claims:       ReadClaimRules(cfg),
 	}
+	// OpenSearch keeps aud as a list in both modes (jjwt's Set, Nimbus's
+	// List).
+	c.Claims.AudienceAsList = true
 	if strings.TrimSpace(c.Header) == "" {
 		cfg.Problem("jwt_header", "must not be empty")
 		c.Header = DefaultHeader
@@ -95,7 +98,6 @@ func ReadConfig(cfg *sdk.Config) Config {
 			cfg.Problem("jwks_uri", "%v", err)
 		}
 		c.JWKS.URL = uri
-		c.Claims.AudienceAsList = true
 		if cfg.Has("signing_key") {
 			cfg.Logger().Debug("jwks_uri is set: signing_key is ignored")
 		}

@@ -134,7 +134,11 @@ func TestStatic_OpenSearchScenarios(t *testing.T) {
 		{name: "ES512 with a bare base64 key", config: map[string]any{"signing_key": base64.StdEncoding.EncodeToString(es512.PublicDER())},
 			req: bearer(es512.Sign(claims(), nil)), wantUser: "Leonard McCoy"},
 		{name: "required audience present", config: map[string]any{"required_audience": "test_audience"},
-			req: bearer(sign(claims("aud", "test_audience"))), wantUser: "Leonard McCoy", someAttrs: map[string]string{"attr.jwt.aud": "test_audience"}},
+			req: bearer(sign(claims("aud", "test_audience"))), wantUser: "Leonard McCoy", someAttrs: map[string]string{"attr.jwt.aud": `["test_audience"]`}},
+		// jjwt keeps aud as a set: a string aud is rendered as a list, as in
+		// JWKS mode (found by review).
+		{name: "aud list stays a list", req: bearer(sign(claims("aud", []any{"a", "b"}))),
+			wantUser: "Leonard McCoy", someAttrs: map[string]string{"attr.jwt.aud": `["a","b"]`}},
 		{name: "required audience wrong", config: map[string]any{"required_audience": "test_audience"},
 			req: bearer(sign(claims("aud", "wrong_audience")))},
 		{name: "required audience missing", config: map[string]any{"required_audience": "test_audience"}, req: bearer(sign(claims()))},
