@@ -6,11 +6,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -28,6 +32,8 @@ type conn struct {
 	pooled    bool // counted by a pool; otherwise closed after use
 	reused    bool // came out of a pool's idle list
 	doomed    bool // ctx was cancelled during an operation
+	timedOut  bool // an operation ran into its deadline
+	peerGone  bool // an operation found the connection closed by the directory
 }
 
 func (c *conn) close() { _ = c.l.Close() }
@@ -35,15 +41,63 @@ func (c *conn) close() { _ = c.l.Close() }
 // do runs fn with a deadline from the response timeout and ctx; cancelling
 // ctx aborts fn. A deadline that fires breaks the connection.
 func (c *conn) do(ctx context.Context, responseTimeout time.Duration, fn func(*goldap.Conn) error) error {
-	_ = c.raw.SetDeadline(deadline(ctx, responseTimeout))
+	dl := deadline(ctx, responseTimeout)
+	_ = c.raw.SetDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { _ = c.raw.SetDeadline(time.Unix(1, 0)) })
 	err := fn(c.l)
+	switch {
+	case err == nil:
+	case isTimeout(err) || !dl.IsZero() && !time.Now().Before(dl):
+		c.timedOut = true
+	case closedByPeer(err):
+		c.peerGone = true
+	}
 	if !stop() {
 		c.doomed = true // the deadline moved to the past: the next read fails
 		return err
 	}
 	_ = c.raw.SetDeadline(time.Time{})
 	return err
+}
+
+// staleRetry reports whether a failed call on c may run once more on a
+// fresh connection: c came out of the idle pool and the directory had
+// closed it (restarted, idle timeout). Never after a timeout: a slow
+// directory would get every operation, a user's password bind included,
+// twice, and the caller would wait twice as long.
+func (c *conn) staleRetry() bool {
+	return c.reused && c.peerGone && !c.timedOut
+}
+
+// isTimeout reports whether err is a deadline or go-ldap timeout. go-ldap
+// passes a read error to waiting operations as text only.
+func isTimeout(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "timeout") || strings.Contains(msg, "timed out")
+}
+
+// closedByPeer reports whether err shows that the directory closed the
+// connection: EOF, a reset, or go-ldap's "connection closed" (also only
+// as text, see isTimeout). A directory's LDAP answer never is.
+func closedByPeer(err error) bool {
+	var le *goldap.Error
+	if errors.As(err, &le) && le.ResultCode != goldap.ErrorNetwork {
+		return false
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"EOF", "connection reset", "broken pipe", "connection closed", "response channel closed"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // deadline is when an operation must end: response_timeout from now or

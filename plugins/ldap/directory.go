@@ -79,10 +79,11 @@ type session struct {
 }
 
 // withSession runs fn on a search connection. When fn fails because a
-// connection taken from the idle pool turned out dead (the directory
-// restarted), it runs once more on a fresh one. Only such a failure,
-// unavailability, is retried: a directory's own answer (a search cut at its
-// size limit, too many roles) would be the same on any connection.
+// connection taken from the idle pool turned out closed by the directory
+// (it restarted), it runs once more on a fresh one. Only such a failure is
+// retried: a directory's own answer (a search cut at its size limit, too
+// many roles) would be the same on any connection, and a timeout means a
+// slow directory, which a second try only loads more (see staleRetry).
 func (d *directory) withSession(ctx context.Context, fn func(*session) error) error {
 	for attempt := 0; ; attempt++ {
 		c, err := d.search.get(ctx)
@@ -92,9 +93,9 @@ func (d *directory) withSession(ctx context.Context, fn func(*session) error) er
 		s := &session{d: d, ctx: ctx, c: c}
 		err = fn(s)
 		broken := s.broken || c.broken(nil)
-		reused := c.reused
+		retry := broken && c.staleRetry()
 		d.search.put(c, broken)
-		if errors.Is(err, sdk.ErrUnavailable) && broken && reused && attempt == 0 && ctx.Err() == nil {
+		if errors.Is(err, sdk.ErrUnavailable) && retry && attempt == 0 && ctx.Err() == nil {
 			continue
 		}
 		return err
@@ -203,14 +204,14 @@ func (d *directory) bind(ctx context.Context, dn, password string) (bool, error)
 		}
 		err = c.do(ctx, d.cfg.Conn.ResponseTimeout, func(l *goldap.Conn) error { return l.Bind(dn, password) })
 		broken := c.broken(err)
-		reused := c.reused
+		retry := broken && c.staleRetry()
 		d.binds.put(c, broken)
 		switch {
 		case err == nil:
 			return true, nil
 		case !broken && rejected(err):
 			return false, nil
-		case broken && reused && attempt == 0 && ctx.Err() == nil:
+		case retry && attempt == 0 && ctx.Err() == nil:
 			continue
 		}
 		return false, fmt.Errorf("%w: ldap bind on %s: %w", sdk.ErrUnavailable, c.host.Raw, err)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
@@ -359,5 +360,97 @@ func TestSession_DeadPooledConnectionIsRetried(t *testing.T) {
 	}
 	if n := searches.Load(); n != 5 {
 		t.Errorf("searches = %d, want 5: two per call and the one the dropped connection lost", n)
+	}
+}
+
+// A pooled user-bind connection that the directory dropped is retried once
+// too, so the user still logs in.
+func TestBind_DeadPooledConnectionIsRetried(t *testing.T) {
+	var binds atomic.Int64
+	addr := serveFake(t, func(id any, op *ber.Packet) []*ber.Packet {
+		switch op.Tag {
+		case goldap.ApplicationBindRequest:
+			if binds.Add(1) == 2 {
+				return nil // the second call's bind: drop the pooled connection
+			}
+			return []*ber.Packet{response(id, goldap.ApplicationBindResponse, goldap.LDAPResultSuccess)}
+		case goldap.ApplicationSearchRequest:
+			return []*ber.Packet{searchEntry(id, jacksonDN), response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess)}
+		}
+		return nil
+	})
+	b := newTestBackend(t, map[string]any{"hosts": addr, "userbase": "ou=people,o=TEST", "usersearch": "(uid={0})",
+		"pool.enabled": true, "pool.min_size": 0}, nil)
+	for i := range 2 {
+		if u, err := b.Authenticate(context.Background(), creds("jacksonm", "secret")); u == nil || err != nil {
+			t.Fatalf("call %d: %v %v", i+1, u, err)
+		}
+	}
+	if n := binds.Load(); n != 3 {
+		t.Errorf("binds = %d, want 3: one per call and the one the dropped connection lost", n)
+	}
+}
+
+// A slow directory (not a dead one) makes response_timeout fire on a
+// pooled connection. That is not a stale connection: the call fails as
+// unavailable after one search, instead of sending it again on a fresh
+// connection and making the caller wait twice (found by review).
+func TestSession_ResponseTimeoutOnPooledConnectionIsNotRetried(t *testing.T) {
+	var searches atomic.Int64
+	addr := serveFake(t, func(id any, op *ber.Packet) []*ber.Packet {
+		switch op.Tag {
+		case goldap.ApplicationBindRequest:
+			return []*ber.Packet{response(id, goldap.ApplicationBindResponse, goldap.LDAPResultSuccess)}
+		case goldap.ApplicationSearchRequest:
+			if searches.Add(1) > 2 {
+				time.Sleep(700 * time.Millisecond) // the directory got slow
+			}
+			base, _ := op.Children[0].Value.(string)
+			return []*ber.Packet{searchEntry(id, "cn=g0,"+base), response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess)}
+		}
+		return nil
+	})
+	a := newTestAuthorizer(t, map[string]any{"hosts": addr, "rolebase": "ou=groups,o=TEST", "rolename": "dn",
+		"pool.enabled": true, "pool.min_size": 0, "response_timeout": 300}, nil)
+	if _, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN}); err != nil {
+		t.Fatalf("call 1: %v", err)
+	}
+	_, err := a.Authorize(context.Background(), &sdk.User{Name: jacksonDN})
+	if !errors.Is(err, sdk.ErrUnavailable) {
+		t.Fatalf("call 2: %v, want unavailable", err)
+	}
+	if n := searches.Load() - 2; n != 1 {
+		t.Errorf("call 2 timed out and sent %d searches, want 1", n)
+	}
+}
+
+// The same for a user's bind: a bind that times out on a pooled connection
+// is sent once, so a slow directory never counts the password twice towards
+// an account lockout (found by review).
+func TestBind_ResponseTimeoutOnPooledConnectionIsNotRetried(t *testing.T) {
+	var binds atomic.Int64
+	addr := serveFake(t, func(id any, op *ber.Packet) []*ber.Packet {
+		switch op.Tag {
+		case goldap.ApplicationBindRequest:
+			if binds.Add(1) > 1 {
+				time.Sleep(700 * time.Millisecond) // the directory got slow
+			}
+			return []*ber.Packet{response(id, goldap.ApplicationBindResponse, goldap.LDAPResultSuccess)}
+		case goldap.ApplicationSearchRequest:
+			return []*ber.Packet{searchEntry(id, jacksonDN), response(id, goldap.ApplicationSearchResultDone, goldap.LDAPResultSuccess)}
+		}
+		return nil
+	})
+	b := newTestBackend(t, map[string]any{"hosts": addr, "userbase": "ou=people,o=TEST", "usersearch": "(uid={0})",
+		"pool.enabled": true, "pool.min_size": 0, "response_timeout": 300}, nil)
+	if u, err := b.Authenticate(context.Background(), creds("jacksonm", "secret")); u == nil || err != nil {
+		t.Fatalf("call 1: %v %v", u, err)
+	}
+	_, err := b.Authenticate(context.Background(), creds("jacksonm", "secret"))
+	if !errors.Is(err, sdk.ErrUnavailable) {
+		t.Fatalf("call 2: %v, want unavailable", err)
+	}
+	if n := binds.Load() - 1; n != 1 {
+		t.Errorf("call 2 sent the user's bind %d times, want once", n)
 	}
 }
