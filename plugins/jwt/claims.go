@@ -230,19 +230,54 @@ func walk(claims map[string]any, path []string) (any, bool) {
 	return node, node != nil
 }
 
+// omitEmpty deletes, when OmitEmptyClaims is set, the top-level claims that
+// OpenSearch's static mode never sees: jjwt's ParameterMap drops null
+// claims, and registered claims that are empty (see emptyRegistered) before
+// it converts them. So "exp":"" is no exp, and "aud":{} no audience.
+func (r *ClaimRules) omitEmpty(claims map[string]any) {
+	if !r.OmitEmptyClaims {
+		return
+	}
+	for k, v := range claims {
+		if v == nil || emptyRegistered(k, v) {
+			delete(claims, k)
+		}
+	}
+}
+
 // attributes turns every claim into attr.jwt.<claim>: nested objects are
 // flattened with dots, lists become JSON text, null is "null", numbers keep
-// the token's spelling. With audAsList a string aud becomes a one-element
-// JSON list.
-func attributes(claims map[string]any, audAsList bool) map[string]string {
+// the token's spelling. With AudienceAsList a string aud becomes a
+// one-element JSON list.
+func (r *ClaimRules) attributes(claims map[string]any) map[string]string {
 	out := make(map[string]string, len(claims))
 	for k, v := range claims {
-		if s, ok := v.(string); ok && audAsList && k == "aud" {
+		if s, ok := v.(string); ok && r.AudienceAsList && k == "aud" {
 			v = []any{s}
 		}
 		flatten("attr.jwt."+k, v, out)
 	}
 	return out
+}
+
+// emptyRegistered reports whether v is a registered claim that jjwt drops
+// as empty (its ParameterMap, Objects.isEmpty): a blank string, an empty
+// list or an empty object.
+func emptyRegistered(name string, v any) bool {
+	switch name {
+	case "iss", "sub", "aud", "exp", "nbf", "iat", "jti":
+	default:
+		return false
+	}
+	switch x := v.(type) {
+	case string:
+		return javaBlank(x)
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
 }
 
 func flatten(prefix string, v any, out map[string]string) {

@@ -63,6 +63,10 @@ type ClaimRules struct {
 	// AudienceAsList renders attr.jwt.aud as a JSON list even when the token
 	// has a single string, as OpenSearch does (jwt in both modes, openid).
 	AudienceAsList bool
+	// OmitEmptyClaims treats top-level null claims, and registered claims
+	// that are blank, [] or {}, as absent (no check, no attribute), as
+	// OpenSearch's static mode (jjwt) drops them.
+	OmitEmptyClaims bool
 }
 
 // jwksMode reports whether keys come from a provider.
@@ -104,6 +108,7 @@ func ReadConfig(cfg *sdk.Config) Config {
 		cfg.Ignore("signing_key")
 		return c
 	}
+	c.Claims.OmitEmptyClaims = true
 	c.SigningKeys = readSigningKeys(cfg)
 	return c
 }

@@ -61,7 +61,8 @@ func FuzzClaims(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	rules := &ClaimRules{SubjectKey: []string{"sub"}, RolesKey: []string{"roles"}, RequiredAudience: []string{"a"}, ClockSkew: DefaultClockSkew}
+	rules := &ClaimRules{SubjectKey: []string{"sub"}, RolesKey: []string{"roles"}, RequiredAudience: []string{"a"}, ClockSkew: DefaultClockSkew,
+		AudienceAsList: true, OmitEmptyClaims: true}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		claims, err := parseClaims(payload)
 		if err != nil {
@@ -73,6 +74,7 @@ func FuzzClaims(f *testing.F) {
 		if checkDepth(payload, maxJSONDepth) != nil {
 			t.Fatal("accepted claims nested too deeply")
 		}
+		rules.omitEmpty(claims)
 		rules.check(claims, now)
 		rules.subject(claims)
 		for _, r := range rules.roles(claims) {
@@ -80,7 +82,7 @@ func FuzzClaims(f *testing.F) {
 				t.Fatalf("bad role %q", r)
 			}
 		}
-		for k, v := range attributes(claims, true) {
+		for k, v := range rules.attributes(claims) {
 			if !strings.HasPrefix(k, "attr.jwt.") {
 				t.Fatalf("attribute %q", k)
 			}

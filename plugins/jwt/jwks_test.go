@@ -339,6 +339,16 @@ func TestJWKS_HugeExpIsExpired(t *testing.T) {
 	}
 }
 
+// JWKS mode keeps null and empty claims as attributes, as Nimbus's claims
+// set does; only static mode (jjwt) drops them.
+func TestJWKS_EmptyClaimsKeepTheirAttribute(t *testing.T) {
+	c := jwksExtract(t, nil, `{"sub":"bob","dept":null,"iss":""}`)
+	want := map[string]string{"attr.jwt.sub": "bob", "attr.jwt.dept": "null", "attr.jwt.iss": ""}
+	if c == nil || !maps.Equal(c.Attributes, want) {
+		t.Fatalf("credentials = %+v, want attributes %v", c, want)
+	}
+}
+
 func TestJWKS_DiscoveryOptionForOIDC(t *testing.T) {
 	rsa1 := jwttest.Shared("RS256", "rsa1")
 	p := newIDP(t, rsa1.JWK("kid/1", true))

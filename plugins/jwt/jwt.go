@@ -144,6 +144,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*sdk.Cr
 		// type as content, not claims, and refuses it.
 		return nil, reject("content type (cty) %q: the payload is not claims", h.CTY)
 	}
+	a.cfg.Claims.omitEmpty(claims)
 	now := a.now()
 	exp, err := a.cfg.Claims.check(claims, now)
 	if err != nil {
@@ -160,7 +161,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*sdk.Cr
 	return &sdk.Credentials{
 		Username:     user,
 		BackendRoles: a.cfg.Claims.roles(claims),
-		Attributes:   attributes(claims, a.cfg.Claims.AudienceAsList),
+		Attributes:   a.cfg.Claims.attributes(claims),
 		CacheTTL:     ttl,
 	}, nil
 }

@@ -243,6 +243,23 @@ func TestStatic_CacheTTL(t *testing.T) {
 	}
 }
 
+// Static mode: jjwt's ParameterMap drops a top-level null claim and an
+// empty registered claim (null, blank, [] or {}) before it converts them,
+// so they give no attribute and are not checked; nested nulls and empty
+// custom claims stay (found by review).
+func TestStatic_EmptyClaimsAreAbsent(t *testing.T) {
+	runStatic(t, []staticCase{
+		{name: "null custom claim and blank registered claims", req: bearer(hmacKey.Sign(rawClaims(
+			`{"sub":"bob","dept":null,"iss":"","jti":" \t","aud":[],"exp":null,"n":{"x":null},"e":"","l":[]}`), nil)),
+			wantUser: "bob", wantAttrs: map[string]string{"attr.jwt.sub": "bob", "attr.jwt.n.x": "null", "attr.jwt.e": "", "attr.jwt.l": "[]"}},
+		{name: "empty registered claims of another type are absent, not refused", req: bearer(hmacKey.Sign(rawClaims(
+			`{"sub":"bob","aud":{},"iss":[],"exp":"","nbf":" "}`), nil)),
+			wantUser: "bob", wantAttrs: map[string]string{"attr.jwt.sub": "bob"}},
+		{name: "blank aud with a required audience is no audience", config: map[string]any{"required_audience": "api"},
+			req: bearer(hmacKey.Sign(rawClaims(`{"sub":"bob","aud":""}`), nil))},
+	})
+}
+
 func TestStatic_TimeClaims(t *testing.T) {
 	runStatic(t, []staticCase{
 		{name: "exp just outside the skew", req: bearer(sign(claims("exp", unix(-31*time.Second))))},
