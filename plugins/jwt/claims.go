@@ -15,10 +15,11 @@ import (
 // check validates the registered claims at now:
 //   - iss, sub and jti, when present, must be strings, and aud a string or
 //     a list of strings (see registeredTypes);
-//   - exp, when present: refused when now - skew > exp, or when exp in
-//     milliseconds overflows an int64 (OpenSearch's date is then in the
-//     past);
-//   - nbf, when present: refused when now + skew < nbf;
+//   - exp, when present: refused when now - skew > exp (>= with
+//     StrictTimeBounds), or when exp in milliseconds overflows an int64
+//     (OpenSearch's date is then in the past);
+//   - nbf, when present: refused when now + skew < nbf (<= with
+//     StrictTimeBounds);
 //   - iat, when present: refused when iat > now + skew (issued in the
 //     future; OpenSearch does not check iat);
 //   - aud must intersect RequiredAudience when that is set (a missing aud
@@ -36,14 +37,14 @@ func (r *ClaimRules) check(claims map[string]any, now time.Time) (time.Time, err
 	if err != nil {
 		return time.Time{}, err
 	}
-	if hasExp && (t-skew > exp || beyondMillis(claims["exp"].(json.Number))) {
+	if hasExp && (t-skew > exp || r.StrictTimeBounds && t-skew == exp || beyondMillis(claims["exp"].(json.Number))) {
 		// Java computes seconds * 1000 in a long: beyond that, OpenSearch's
 		// exp overflows into the past.
 		return time.Time{}, reject("expired")
 	}
 	if nbf, ok, err := numericDate(claims, "nbf"); err != nil {
 		return time.Time{}, err
-	} else if ok && t+skew < nbf {
+	} else if ok && (t+skew < nbf || r.StrictTimeBounds && t+skew == nbf) {
 		// A nbf beyond beyondMillis is refused too, for the far future it
 		// names, though OpenSearch's overflow may put it in the past.
 		return time.Time{}, reject("not valid yet (nbf)")

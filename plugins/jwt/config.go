@@ -67,6 +67,11 @@ type ClaimRules struct {
 	// that are blank, [] or {}, as absent (no check, no attribute), as
 	// OpenSearch's static mode (jjwt) drops them.
 	OmitEmptyClaims bool
+	// StrictTimeBounds refuses exp at exactly now - skew and nbf at exactly
+	// now + skew, as Nimbus does (JWKS and openid modes: valid while
+	// exp + skew > now and nbf - skew < now). Otherwise both bounds are
+	// inclusive, as in jjwt (static mode).
+	StrictTimeBounds bool
 }
 
 // jwksMode reports whether keys come from a provider.
@@ -102,6 +107,7 @@ func ReadConfig(cfg *sdk.Config) Config {
 			cfg.Problem("jwks_uri", "%v", err)
 		}
 		c.JWKS.URL = uri
+		c.Claims.StrictTimeBounds = true
 		if cfg.Has("signing_key") {
 			cfg.Logger().Debug("jwks_uri is set: signing_key is ignored")
 		}

@@ -349,6 +349,28 @@ func TestJWKS_EmptyClaimsKeepTheirAttribute(t *testing.T) {
 	}
 }
 
+// JWKS mode: Nimbus's DefaultJWTClaimsVerifier accepts while
+// exp + skew > now and nbf - skew < now, strictly, so the exact bounds are
+// refused; static mode (jjwt) accepts them (found by review).
+func TestJWKS_TimeBoundsAreStrict(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		payload string
+		ok      bool
+	}{
+		{"exp exactly at now - skew", fmt.Sprintf(`{"sub":"bob","exp":%d}`, unix(-30*time.Second)), false},
+		{"exp one second later", fmt.Sprintf(`{"sub":"bob","exp":%d}`, unix(-29*time.Second)), true},
+		{"nbf exactly at now + skew", fmt.Sprintf(`{"sub":"bob","nbf":%d}`, unix(30*time.Second)), false},
+		{"nbf one second earlier", fmt.Sprintf(`{"sub":"bob","nbf":%d}`, unix(29*time.Second)), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if c := jwksExtract(t, nil, tt.payload); (c != nil) != tt.ok {
+				t.Fatalf("credentials = %+v, want accepted %v", c, tt.ok)
+			}
+		})
+	}
+}
+
 func TestJWKS_DiscoveryOptionForOIDC(t *testing.T) {
 	rsa1 := jwttest.Shared("RS256", "rsa1")
 	p := newIDP(t, rsa1.JWK("kid/1", true))

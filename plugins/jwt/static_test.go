@@ -264,6 +264,10 @@ func TestStatic_TimeClaims(t *testing.T) {
 	runStatic(t, []staticCase{
 		{name: "exp just outside the skew", req: bearer(sign(claims("exp", unix(-31*time.Second))))},
 		{name: "exp just inside the skew", req: bearer(sign(claims("exp", unix(-29*time.Second)))), wantUser: "Leonard McCoy"},
+		// jjwt's bounds are inclusive; JWKS mode's are not (see
+		// TestJWKS_TimeBoundsAreStrict).
+		{name: "exp exactly at now - skew", req: bearer(sign(claims("exp", unix(-30*time.Second)))), wantUser: "Leonard McCoy"},
+		{name: "nbf exactly at now + skew", req: bearer(sign(claims("nbf", unix(30*time.Second)))), wantUser: "Leonard McCoy"},
 		{name: "nbf just outside the skew", req: bearer(sign(claims("nbf", unix(31*time.Second))))},
 		{name: "nbf just inside the skew", req: bearer(sign(claims("nbf", unix(29*time.Second)))), wantUser: "Leonard McCoy"},
 		{name: "iat in the future beyond the skew", req: bearer(sign(claims("iat", unix(time.Hour))))},
