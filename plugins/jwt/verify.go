@@ -199,7 +199,7 @@ func stringMember(m map[string]json.RawMessage, name string, dst *string) error 
 // deeper than maxJSONDepth and duplicate member names (two parsers must
 // never disagree on which "alg" counts).
 func decodeObject(b []byte) (map[string]json.RawMessage, error) {
-	members, err := scanJSON(b, maxJSONDepth)
+	members, _, err := scanJSON(b, maxJSONDepth)
 	if err != nil {
 		return nil, err
 	}
@@ -223,82 +223,58 @@ func trailingData(b []byte, dec *json.Decoder) bool {
 // kept as written (json.Number), without duplicate member names in any
 // object (OpenSearch's parsers refuse them: Jackson's
 // STRICT_DUPLICATE_DETECTION in static mode, Gson's map adapter in JWKS
-// mode).
+// mode). Every member has one colon outside strings, and a decoded object
+// keeps one entry per distinct name (escapes undone, so "a" and "\u0061"
+// are one), so the payload has a duplicate exactly when it has more
+// colons than the decoded objects have entries: one scan, one decode.
 func parseClaims(payload []byte) (map[string]any, error) {
-	if err := checkDepth(payload, maxJSONDepth); err != nil {
+	_, members, err := scanJSON(payload, maxJSONDepth)
+	if err != nil {
 		return nil, reject("claims: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if errors.Is(err, errDuplicateMember) {
-		return nil, reject("claims: %v", err)
-	}
-	claims, ok := v.(map[string]any)
-	if err != nil || !ok {
+	var claims map[string]any
+	if err := dec.Decode(&claims); err != nil || claims == nil {
 		return nil, reject("claims are not a JSON object")
 	}
 	if trailingData(payload, dec) {
 		return nil, reject("claims: data after the JSON object")
 	}
+	if entries(claims) != members {
+		return nil, reject("claims: duplicate member names")
+	}
 	return claims, nil
 }
 
-var errDuplicateMember = errors.New("duplicate member names")
-
-// decodeValue decodes the next JSON value from dec like json.Decoder.Decode
-// into an any, but refuses an object that names a member twice (names are
-// compared unescaped, so "a" and "\u0061" are the same). The caller bounds
-// the depth first (checkDepth).
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		m := map[string]any{}
-		for dec.More() {
-			name, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			k, _ := name.(string) // the decoder yields only strings here
-			if _, dup := m[k]; dup {
-				return nil, errDuplicateMember
-			}
-			if m[k], err = decodeValue(dec); err != nil {
-				return nil, err
-			}
+// entries counts the members of every object in v, nested ones included.
+func entries(v any) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		n = len(v)
+		for _, e := range v {
+			n += entries(e)
 		}
-		_, err := dec.Token() // '}'
-		return m, err
-	case json.Delim('['):
-		a := []any{}
-		for dec.More() {
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, v)
+	case []any:
+		for _, e := range v {
+			n += entries(e)
 		}
-		_, err := dec.Token() // ']'
-		return a, err
 	}
-	return tok, nil // string, json.Number, bool or nil
+	return n
 }
 
 // checkDepth refuses JSON nested deeper than max, in one pass and before any
 // decoder recurses into it. Invalid JSON is left to the decoder.
 func checkDepth(b []byte, max int) error {
-	_, err := scanJSON(b, max)
+	_, _, err := scanJSON(b, max)
 	return err
 }
 
 // scanJSON checks the nesting depth of b in one pass and counts the members
-// of the outermost object (the colons at depth 1). Invalid JSON is left to
-// the decoder.
-func scanJSON(b []byte, max int) (members int, err error) {
+// of the outermost object (the colons at depth 1) and of all objects (every
+// colon outside strings). Invalid JSON is left to the decoder.
+func scanJSON(b []byte, max int) (members, all int, err error) {
 	depth, inString, escaped := 0, false, false
 	for _, c := range b {
 		if inString {
@@ -317,15 +293,16 @@ func scanJSON(b []byte, max int) (members int, err error) {
 			inString = true
 		case '{', '[':
 			if depth++; depth > max {
-				return 0, fmt.Errorf("JSON nested deeper than %d levels", max)
+				return 0, 0, fmt.Errorf("JSON nested deeper than %d levels", max)
 			}
 		case '}', ']':
 			depth--
 		case ':':
+			all++
 			if depth == 1 {
 				members++
 			}
 		}
 	}
-	return members, nil
+	return members, all, nil
 }
