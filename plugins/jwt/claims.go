@@ -248,12 +248,12 @@ func (r *ClaimRules) omitEmpty(claims map[string]any) {
 
 // attributes turns every claim into attr.jwt.<claim>: nested objects are
 // flattened with dots, lists become JSON text, null is "null", numbers keep
-// the token's spelling. With AudienceAsList a string aud becomes a
-// one-element JSON list.
+// the token's spelling. A string aud becomes a one-element JSON list, as
+// OpenSearch keeps aud as a list in both modes (jjwt's Set, Nimbus's List).
 func (r *ClaimRules) attributes(claims map[string]any) map[string]string {
 	out := make(map[string]string, len(claims))
 	for k, v := range claims {
-		if s, ok := v.(string); ok && r.AudienceAsList && k == "aud" {
+		if s, ok := v.(string); ok && k == "aud" {
 			v = []any{s}
 		}
 		flatten("attr.jwt."+k, v, out)

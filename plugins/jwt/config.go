@@ -60,9 +60,6 @@ type ClaimRules struct {
 	RequiredIssuer string
 	// ClockSkew is tolerated on exp, nbf and iat.
 	ClockSkew time.Duration
-	// AudienceAsList renders attr.jwt.aud as a JSON list even when the token
-	// has a single string, as OpenSearch does (jwt in both modes, openid).
-	AudienceAsList bool
 	// OmitEmptyClaims treats top-level null claims, and registered claims
 	// that are blank, [] or {}, as absent (no check, no attribute), as
 	// OpenSearch's static mode (jjwt) drops them.
@@ -86,9 +83,6 @@ func ReadConfig(cfg *sdk.Config) Config {
 		MaxTokenSize: cfg.Int("max_token_size_bytes", DefaultMaxTokenSize),
 		Claims:       ReadClaimRules(cfg),
 	}
-	// OpenSearch keeps aud as a list in both modes (jjwt's Set, Nimbus's
-	// List).
-	c.Claims.AudienceAsList = true
 	if strings.TrimSpace(c.Header) == "" {
 		cfg.Problem("jwt_header", "must not be empty")
 		c.Header = DefaultHeader

@@ -170,7 +170,7 @@ func TestReadConfig_Modes(t *testing.T) {
 		if err := cfg.Err(); err != nil {
 			t.Fatal(err)
 		}
-		if !c.jwksMode() || c.SigningKeys != nil || !c.Claims.AudienceAsList {
+		if !c.jwksMode() || c.SigningKeys != nil {
 			t.Fatalf("config = %+v, want JWKS mode without signing keys", c)
 		}
 	})

@@ -62,7 +62,7 @@ func FuzzClaims(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	rules := &ClaimRules{SubjectKey: []string{"sub"}, RolesKey: []string{"roles"}, RequiredAudience: []string{"a"}, ClockSkew: DefaultClockSkew,
-		AudienceAsList: true, OmitEmptyClaims: true}
+		OmitEmptyClaims: true}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		claims, err := parseClaims(payload)
 		if err != nil {
