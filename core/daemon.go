@@ -82,26 +82,24 @@ func New(opts Options) *Daemon {
 	return d
 }
 
-// load reads and validates the config directory. sums is the SHA-256 of
-// each config file as it was read, by name (see loadConfig). unchanged
-// reports a config whose content is prev's: its warnings were logged when
+// load reads and validates the config directory. unchanged reports a config whose content is prev's: its warnings were logged when
 // prev was loaded, so they are not logged again (a file touched in a loop
 // would log them once a second). prev may be nil. quietRepeats leaves out
 // the warnings of a config refused again with the same problems, for a
 // file event; an operator's SIGHUP always gets them.
-func (d *Daemon) load(prev *config.Settings, quietRepeats bool) (s *config.Settings, sums map[string]string, unchanged bool, err error) {
-	s, problems, sums := loadConfig(d.opts.Dir)
+func (d *Daemon) load(prev *config.Settings, quietRepeats bool) (s *config.Settings, unchanged bool, err error) {
+	s, problems := config.Load(d.opts.Dir)
 	if err := problems.Err(); err != nil {
 		if !quietRepeats || !d.refusedAgain(newReloadError(err)) {
 			d.logWarnings(problems)
 		}
-		return nil, nil, false, err
+		return nil, false, err
 	}
 	if prev != nil && s.Hash == prev.Hash {
-		return s, sums, true, nil
+		return s, true, nil
 	}
 	d.logWarnings(problems)
-	return s, sums, false, nil
+	return s, false, nil
 }
 
 func (d *Daemon) logWarnings(problems config.Problems) {
@@ -112,15 +110,13 @@ func (d *Daemon) logWarnings(problems config.Problems) {
 	}
 }
 
-// build makes a generation from settings, reusing running instances;
-// sums are its config files' (see load).
-func (d *Daemon) build(ctx context.Context, s *config.Settings, sums map[string]string) (*Generation, error) {
+// build makes a generation from settings, reusing running instances.
+func (d *Daemon) build(ctx context.Context, s *config.Settings) (*Generation, error) {
 	cat := NewCatalog(d.opts.Builtins, d.opts.Executable, s.Realmd)
 	g, err := buildGeneration(ctx, d.nextID.Add(1), s, cat, d.pool, d.logger)
 	if err != nil {
 		return nil, err
 	}
-	g.configSums = sums
 	if g.xff, err = newXFFResolver(s.Security.XFF); err != nil {
 		g.close()
 		return nil, config.Problems{{File: config.ConfigFile, Key: "config.dynamic.http.xff.internalProxies", Message: err.Error()}}
@@ -134,12 +130,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// A reload (SIGHUP) during startup waits for the first generation, then
 	// compares against it.
 	d.reloadMu.Lock()
-	s, sums, _, err := d.load(nil, false)
+	s, _, err := d.load(nil, false)
 	if err != nil {
 		d.reloadMu.Unlock()
 		return err
 	}
-	g, err := d.build(ctx, s, sums)
+	g, err := d.build(ctx, s)
 	if err != nil {
 		d.reloadMu.Unlock()
 		return err
@@ -238,7 +234,7 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 		d.logger.Warn("reload ignored: realmd has not started serving")
 		return false, errors.New("realmd has not started serving")
 	}
-	s, sums, unchanged, err := d.load(old.Settings, trigger == triggerFileEvent)
+	s, unchanged, err := d.load(old.Settings, trigger == triggerFileEvent)
 	if err == nil && unchanged && !old.filesChanged() {
 		d.metrics.reloaded("unchanged")
 		cleared := d.clearLastError(old.ID)
@@ -252,7 +248,7 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 	}
 	var g *Generation
 	if err == nil {
-		g, err = d.build(ctx, s, sums)
+		g, err = d.build(ctx, s)
 	}
 	d.quietUnchanged = false
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -434,29 +433,5 @@ config:
 				t.Errorf("the log lacks %q:\n%s", prefix+tt.want, logs)
 			}
 		})
-	}
-}
-
-// loadConfig sums each config file as it loads it, and reports a config
-// directory it cannot read as config.Load does.
-func TestLoadConfig_SumsEachFileItRead(t *testing.T) {
-	dir := fakeConfigDir(t)
-	s, problems, sums := loadConfig(dir)
-	if err := problems.Err(); err != nil || s == nil {
-		t.Fatalf("loadConfig: %v", err)
-	}
-	want := map[string]string{}
-	for _, name := range []string{config.ConfigFile, config.InternalUsersFile, config.RolesMappingFile, config.RealmdFile} {
-		want[name] = fileSum(filepath.Join(dir, name))
-	}
-	if !maps.Equal(sums, want) {
-		t.Errorf("sums = %v, want %v (roles.yml is absent)", sums, want)
-	}
-
-	notDir := filepath.Join(dir, config.ConfigFile)
-	_, got, sums := loadConfig(notDir)
-	_, want2 := config.Load(notDir)
-	if got.Err() == nil || got.Error() != want2.Error() || sums != nil {
-		t.Errorf("loadConfig of a file: problems %v, sums %v; want config.Load's %v and no sums", got, sums, want2)
 	}
 }

@@ -31,9 +31,6 @@ type Generation struct {
 	instances []*Instance // acquired from the pool; released by close
 	pool      *instancePool
 	xff       *xffResolver
-	// configSums is the SHA-256 of each config file as loaded, by name;
-	// Settings.Hash covers them all at once.
-	configSums map[string]string
 }
 
 // changedSince names what changed from old to g, for the reload log: the
@@ -43,17 +40,18 @@ type Generation struct {
 // the sums taken when each generation was built, and reads no file.
 func (g *Generation) changedSince(old *Generation) (configFiles, files []string) {
 	configFiles = []string{} // logged as [] rather than null
-	for _, name := range keys(union(g.configSums, old.configSums)) {
-		a, inOld := old.configSums[name]
-		b, inNew := g.configSums[name]
+	was, now := old.Settings.FileSums, g.Settings.FileSums
+	for _, name := range keys(union(was, now)) {
+		a, inOld := was[name]
+		b, inNew := now[name]
 		if inOld != inNew || a != b {
 			configFiles = append(configFiles, name)
 		}
 	}
 	files = []string{}
-	was, now := old.dependedSums(), g.dependedSums()
-	for _, path := range keys(now) {
-		if sums, ok := was[path]; ok && !maps.Equal(sums, now[path]) {
+	wasFiles, nowFiles := old.dependedSums(), g.dependedSums()
+	for _, path := range keys(nowFiles) {
+		if sums, ok := wasFiles[path]; ok && !maps.Equal(sums, nowFiles[path]) {
 			files = append(files, path)
 		}
 	}

@@ -89,7 +89,7 @@ func load(fsys fs.FS, dir string, lookup func(string) (string, bool)) (*Settings
 		s.RoleMappings = parseMappings(f, root)
 	}
 
-	s.Hash = l.hash()
+	s.Hash, s.FileSums = l.hash()
 	sort.SliceStable(l.problems, func(i, j int) bool {
 		a, b := l.problems[i], l.problems[j]
 		if a.File != b.File {
@@ -165,19 +165,22 @@ func (l *loader) lookalike(name string) string {
 }
 
 // hash is SHA-256 over the name, length and content of every file read,
-// in name order.
-func (l *loader) hash() string {
+// in name order (all), and the SHA-256 of each file's content (each).
+func (l *loader) hash() (all string, each map[string]string) {
 	names := make([]string, 0, len(l.contents))
 	for n := range l.contents {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	h := sha256.New()
+	each = make(map[string]string, len(names))
 	for _, n := range names {
 		h.Write([]byte(n))
 		h.Write([]byte{0})
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(l.contents[n]))))
 		h.Write(l.contents[n])
+		sum := sha256.Sum256(l.contents[n])
+		each[n] = hex.EncodeToString(sum[:])
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil)), each
 }

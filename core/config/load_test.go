@@ -2,7 +2,10 @@ package config
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -502,4 +505,27 @@ func TestLoad_UnknownOpendistroSecurityRoleIsAWarning(t *testing.T) {
 	}), nil)
 	assertProblems(t, s, ps,
 		`internal_users.yml:10: warning: bob.opendistro_security_roles[2]: role "defnied_role" is neither in roles.yml nor one of OpenSearch's static roles, so it is ignored, as OpenSearch ignores it`)
+}
+
+// FileSums holds the SHA-256 of each file Load read, from the bytes it
+// read, so that a reload can name the files that changed; a file absent
+// (roles.yml here) has none.
+func TestLoad_FileSumsSumEachFileRead(t *testing.T) {
+	dir := writeDir(t, map[string]string{RolesFile: "-"})
+	s, ps := loadDir(dir, nil)
+	if s == nil {
+		t.Fatalf("load: %v", ps)
+	}
+	want := map[string]string{}
+	for _, name := range []string{ConfigFile, InternalUsersFile, RolesMappingFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		want[name] = hex.EncodeToString(sum[:])
+	}
+	if !maps.Equal(s.FileSums, want) {
+		t.Errorf("FileSums = %v, want %v", s.FileSums, want)
+	}
 }

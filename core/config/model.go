@@ -26,6 +26,9 @@ type Settings struct {
 	// Hash is a SHA-256 (hex) over the content of every file Load read, so
 	// that a reload can tell whether anything changed.
 	Hash string
+	// FileSums is the SHA-256 (hex) of each file Load read, by name, so
+	// that a reload can tell which changed.
+	FileSums map[string]string
 
 	Security     Security
 	Users        []InternalUser // in file order
