@@ -10,7 +10,8 @@ import (
 // "Common token handling"):
 //   - the value of header (first value); when header is Authorization, a
 //     value matching ^\s*Basic\s (any case) counts as no token;
-//   - when that is empty and urlParameter is set, the query parameter;
+//   - when that is empty and urlParameter is set, the query parameter
+//     (its last value when repeated: OpenSearch's RestUtils keeps the last);
 //   - if "bearer " occurs anywhere in the value (any case), the token is
 //     everything after its first occurrence; otherwise the whole value.
 //
@@ -21,7 +22,9 @@ func ExtractToken(r *sdk.Request, header, urlParameter string) string {
 		v = ""
 	}
 	if v == "" && urlParameter != "" {
-		v = r.QueryValue(urlParameter)
+		if q := r.Query[urlParameter]; len(q) > 0 {
+			v = q[len(q)-1]
+		}
 	}
 	if v == "" {
 		return ""

@@ -31,6 +31,10 @@ func TestExtractToken(t *testing.T) {
 		{name: "URL parameter when the header is empty", r: req(auth(""), map[string][]string{"token": {"t"}}), param: "token", want: "t"},
 		{name: "URL parameter when the header is Basic", r: req(auth("Basic x"), map[string][]string{"token": {"t"}}), param: "token", want: "t"},
 		{name: "header wins over the URL parameter", r: req(auth("Bearer h"), map[string][]string{"token": {"p"}}), param: "token", want: "h"},
+		// OpenSearch's RestUtils.decodeQueryString keeps the last value
+		// of a repeated parameter (found by review).
+		{name: "repeated URL parameter gives its last value", r: req(nil, map[string][]string{"token": {"a", "b"}}), param: "token", want: "b"},
+		{name: "repeated URL parameter ending empty gives no token", r: req(nil, map[string][]string{"token": {"a", ""}}), param: "token", want: ""},
 		{name: "URL parameter is not read unless configured", r: req(nil, map[string][]string{"token": {"p"}}), want: ""},
 		{name: "first header value", r: req(map[string][]string{"Authorization": {"Bearer one", "Bearer two"}}, nil), want: "one"},
 		{name: "bearer alone leaves an empty token", r: req(auth("Bearer "), nil), want: ""},
