@@ -24,6 +24,9 @@ var (
 	ErrUnknownKID = errors.New("no key with this kid")
 	// ErrKIDRequired: the token has no kid and the set holds several keys.
 	ErrKIDRequired = errors.New("token has no kid but the key set has several keys")
+	// ErrUnusableKey: the entry the token selects is one realmd cannot
+	// verify with (an encryption key, a weak or invalid key).
+	ErrUnusableKey = errors.New("the key set's entry for this token is not a usable signing key")
 )
 
 // Key is one verification key of a set.
@@ -40,21 +43,40 @@ type Key struct {
 
 // keySet is an immutable snapshot of the keys.
 type keySet struct {
-	keys []*Key
+	keys []*Key // the usable ones, in document order
+	// entries counts the entries of a known key type, usable or not.
+	entries int
+	// byID maps each kid to its first entry: nil when that entry is not
+	// usable.
 	byID map[string]*Key
 }
 
-// lookup finds the key for kid; with no kid it succeeds only when the set
-// has exactly one key.
-func (ks *keySet) lookup(kid string) (*Key, bool) {
+// lookup finds the entry for kid; with no kid, the set's only entry. found
+// reports whether there is one: k is nil when it is not usable.
+func (ks *keySet) lookup(kid string) (k *Key, found bool) {
 	if kid == "" {
+		if ks.entries != 1 {
+			return nil, false
+		}
 		if len(ks.keys) == 1 {
 			return ks.keys[0], true
 		}
-		return nil, false
+		return nil, true
 	}
-	k, ok := ks.byID[kid]
-	return k, ok
+	k, found = ks.byID[kid]
+	return k, found
+}
+
+// key is lookup's answer as Key gives it.
+func (ks *keySet) key(kid string) (*Key, bool, error) {
+	k, found := ks.lookup(kid)
+	switch {
+	case !found:
+		return nil, false, nil
+	case k == nil:
+		return nil, true, ErrUnusableKey
+	}
+	return k, true, nil
 }
 
 // flight is one refresh in progress; done is closed when it ends.
@@ -126,8 +148,8 @@ func New(opts Options) (*Set, error) {
 // refresh failed, or could not be waited for (ctx; QueueTimeout for the
 // first set).
 func (s *Set) Key(ctx context.Context, kid string) (*Key, error) {
-	if k, ok := s.keys.Load().lookup(kid); ok {
-		return k, nil
+	if k, found, err := s.keys.Load().key(kid); found {
+		return k, err
 	}
 	return s.keyAfter(ctx, kid, false)
 }
@@ -150,13 +172,13 @@ func (s *Set) keyAfter(ctx context.Context, kid string, force bool) (*Key, error
 		return nil, err
 	}
 	ks := s.keys.Load()
-	if k, ok := ks.lookup(kid); ok {
-		return k, nil
+	if k, found, err := ks.key(kid); found {
+		return k, err
 	}
 	switch {
 	case kid != "":
 		return nil, ErrUnknownKID
-	case len(ks.keys) == 0:
+	case ks.entries == 0:
 		return nil, fmt.Errorf("%w: the key set has no usable keys", sdk.ErrUnavailable)
 	default:
 		return nil, ErrKIDRequired

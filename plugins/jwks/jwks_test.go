@@ -45,7 +45,7 @@ func (p *fakeProvider) fetch(ctx context.Context) (*keySet, error) {
 }
 
 func (p *fakeProvider) set(ids ...string) {
-	ks := &keySet{byID: map[string]*Key{}}
+	ks := &keySet{byID: map[string]*Key{}, entries: len(ids)}
 	for _, id := range ids {
 		k := &Key{ID: id, Public: []byte(strings.Repeat("k", 32))}
 		ks.keys = append(ks.keys, k)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/go-jose/go-jose/v4"
+	jjson "github.com/go-jose/go-jose/v4/json"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -22,34 +23,54 @@ func ParseKeySet(body []byte, maxKeys int) ([]*Key, error) {
 	return ks.keys, nil
 }
 
-// parseKeySet reads a JWKS document. A document that is not a JSON object
-// with a "keys" array, or that has more than maxKeys entries (when
-// maxKeys > 0), is an error. Single entries that are unusable (unknown key
-// type, encryption keys, weak keys, invalid parameters) are skipped and
-// logged: one odd key must not take the whole provider down.
+// maxDocumentDepth bounds the nesting of a key-set document: a JWK's
+// deepest member is a list of strings (x5c, key_ops), at depth 3.
+const maxDocumentDepth = 16
+
+// knownKeyTypes are the JWK "kty" values Nimbus reads (RFC 7518 and 8037).
+// An entry of another type is left out of the set, in OpenSearch as here.
+var knownKeyTypes = map[string]bool{"RSA": true, "EC": true, "oct": true, "OKP": true}
+
+// parseKeySet reads a JWKS document: a JSON object whose member "keys"
+// (exactly so spelled, and only once) is an array. More than maxKeys
+// entries (when maxKeys > 0) is an error. Single entries that are unusable
+// (encryption keys, weak keys, invalid parameters, entries that are not
+// objects) are skipped and logged: one odd key must not take the whole
+// provider down. A skipped entry of a known key type still counts as
+// OpenSearch counts it: it keeps its kid from a later entry, and a token
+// without kid needs the set to have exactly one entry.
 func parseKeySet(body []byte, maxKeys int, logger hclog.Logger) (*keySet, error) {
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	doc, err := DecodeObject(body, maxDocumentDepth)
+	if err != nil {
 		return nil, fmt.Errorf("not a JSON Web Key Set: %w", err)
 	}
-	if doc.Keys == nil {
+	var entries []json.RawMessage
+	if raw, ok := doc["keys"]; !ok || json.Unmarshal(raw, &entries) != nil || entries == nil {
 		return nil, errors.New(`not a JSON Web Key Set: no "keys" array`)
 	}
-	if maxKeys > 0 && len(doc.Keys) > maxKeys {
-		return nil, fmt.Errorf("key set has %d keys, more than the allowed %d", len(doc.Keys), maxKeys)
+	if maxKeys > 0 && len(entries) > maxKeys {
+		return nil, fmt.Errorf("key set has %d keys, more than the allowed %d", len(entries), maxKeys)
 	}
 	ks := &keySet{byID: map[string]*Key{}}
-	for i, raw := range doc.Keys {
-		k, err := parseKey(raw)
-		if err != nil {
-			logger.Debug("skipping unusable key", "index", i, "error", err)
+	for i, raw := range entries {
+		var head struct {
+			KeyType string `json:"kty"`
+			KeyID   string `json:"kid"`
+		}
+		if err := jjson.Unmarshal(raw, &head); err != nil || !knownKeyTypes[head.KeyType] {
+			logger.Debug("skipping an entry that is not a key of a known type", "index", i)
 			continue
 		}
-		ks.keys = append(ks.keys, k)
-		if _, dup := ks.byID[k.ID]; k.ID != "" && !dup {
-			ks.byID[k.ID] = k
+		ks.entries++
+		k, err := parseKey(raw)
+		if err != nil {
+			logger.Debug("skipping unusable key", "index", i, "kid", head.KeyID, "error", err)
+		} else {
+			ks.keys = append(ks.keys, k)
+		}
+		// The first entry with a kid owns it, usable or not (nil).
+		if _, dup := ks.byID[head.KeyID]; head.KeyID != "" && !dup {
+			ks.byID[head.KeyID] = k
 		}
 	}
 	return ks, nil

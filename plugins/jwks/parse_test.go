@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/realmd/realmd/plugins/jwt/jwttest"
 )
@@ -44,6 +46,11 @@ func TestParseKeySet(t *testing.T) {
 		{name: "no keys member", body: []byte(`{"kty":"RSA"}`), wantErr: `no "keys" array`},
 		{name: "not JSON", body: []byte(`<html>`), wantErr: "not a JSON Web Key Set"},
 		{name: "keys is not a list", body: []byte(`{"keys":{}}`), wantErr: "not a JSON Web Key Set"},
+		// Nimbus wants "keys" as spelled; encoding/json would match any case.
+		{name: "Keys is not keys", body: []byte(`{"Keys":[` + string(rsaJWK) + `]}`), wantErr: `no "keys" array`},
+		{name: "KEYS is not keys", body: []byte(`{"KEYS":[` + string(rsaJWK) + `]}`), wantErr: `no "keys" array`},
+		// Gson refuses a repeated member; encoding/json keeps the last.
+		{name: "keys given twice", body: []byte(`{"keys":[],"keys":[` + string(rsaJWK) + `]}`), wantErr: "duplicate member names"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +73,46 @@ func TestParseKeySet(t *testing.T) {
 			}
 			if strings.Join(ids, ",") != strings.Join(tt.wantIDs, ",") {
 				t.Fatalf("ids = %v, want %v", ids, tt.wantIDs)
+			}
+		})
+	}
+}
+
+// TestKeySet_SkippedEntriesCount: an entry realmd cannot use still counts
+// as Nimbus counts it, so a set never yields a key OpenSearch would not
+// select (SelfRefreshingKeySet: a token without kid needs exactly one
+// entry; a kid names its first entry).
+func TestKeySet_SkippedEntriesCount(t *testing.T) {
+	rsaJWK := jwttest.Shared("RS256", "count").JWK("k", true)
+	other := jwttest.Shared("RS256", "count-other").JWK("k", true)
+	noKID := jwttest.Shared("RS256", "count").JWK("", true)
+	tests := []struct {
+		name    string
+		body    []byte
+		kid     string
+		want    bool // a usable key is found
+		wantErr error
+	}{
+		{name: "no kid, one entry", body: jwttest.Set(noKID), want: true},
+		{name: "no kid, a second entry for encryption", body: jwttest.Set(noKID, withMember(other, "use", "enc")), wantErr: nil},
+		{name: "no kid, a second entry with an encryption alg", body: jwttest.Set(noKID, withMember(other, "alg", "RSA-OAEP")), wantErr: nil},
+		{name: "no kid, the only entry is unusable", body: jwttest.Set(withMember(noKID, "use", "enc")), wantErr: ErrUnusableKey},
+		{name: "no kid, an entry of an unknown type does not count", body: jwttest.Set(noKID, json.RawMessage(`{"kty":"XYZ"}`)), want: true},
+		{name: "kid whose first entry is unusable", body: jwttest.Set(withMember(other, "use", "enc"), rsaJWK), kid: "k", wantErr: ErrUnusableKey},
+		{name: "kid whose first entry is usable", body: jwttest.Set(rsaJWK, withMember(other, "use", "enc")), kid: "k", want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ks, err := parseKeySet(tt.body, 0, hclog.NewNullLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, found, err := ks.key(tt.kid)
+			if !errors.Is(err, tt.wantErr) || (k != nil) != tt.want {
+				t.Fatalf("key(%q) = %v, found %v, %v; want a key: %v, error %v", tt.kid, k, found, err, tt.want, tt.wantErr)
+			}
+			if tt.want && k.Public.(*rsa.PublicKey).N.Cmp(jwttest.Shared("RS256", "count").Public.(*rsa.PublicKey).N) != 0 {
+				t.Fatalf("key(%q) is not the first entry's key", tt.kid)
 			}
 		})
 	}

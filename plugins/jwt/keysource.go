@@ -75,7 +75,7 @@ func usable(k *jwks.Key, alg string) ([]any, error) {
 // lookupError turns a key-set miss into a rejection; unavailability stays an
 // error.
 func lookupError(err error) error {
-	if errors.Is(err, jwks.ErrUnknownKID) || errors.Is(err, jwks.ErrKIDRequired) {
+	if errors.Is(err, jwks.ErrUnknownKID) || errors.Is(err, jwks.ErrKIDRequired) || errors.Is(err, jwks.ErrUnusableKey) {
 		return reject("%v", err)
 	}
 	return err
