@@ -75,16 +75,18 @@ func (f *fetcher) discover(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("getting discovery document: %w", err)
 	}
-	var doc struct {
-		JWKSURI string `json:"jwks_uri"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	doc, err := DecodeObject(body, maxDocumentDepth)
+	if err != nil {
 		return "", fmt.Errorf("reading discovery document: %w", err)
 	}
-	if err := checkURL(doc.JWKSURI); err != nil {
+	var uri string
+	if err := json.Unmarshal(doc["jwks_uri"], &uri); err != nil {
+		return "", errors.New(`reading discovery document: no "jwks_uri" string`)
+	}
+	if err := checkURL(uri); err != nil {
 		return "", fmt.Errorf("discovery document jwks_uri: %w", err)
 	}
-	return doc.JWKSURI, nil
+	return uri, nil
 }
 
 // get performs one GET and returns at most MaxResponseBytes of body.
@@ -115,7 +117,7 @@ func (f *fetcher) get(ctx context.Context, uri, accept string, conditional bool)
 		return nil, resp.Header, errNotModified
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, fmt.Errorf("%s answered %s", uri, resp.Status)
+		return nil, nil, fmt.Errorf("%s answered %s", redacted(uri), resp.Status)
 	}
 	limit := f.opts.MaxResponseBytes
 	if resp.ContentLength > limit {

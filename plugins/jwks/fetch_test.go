@@ -204,3 +204,45 @@ func TestFetch_LargestResponseLimitDoesNotOverflow(t *testing.T) {
 		t.Fatalf("Key: %v", err)
 	}
 }
+
+// TestFetch_MessagesHideThePassword: a jwks_uri may carry credentials
+// (https://user:secret@idp/...); what is logged and answered must not.
+func TestFetch_MessagesHideThePassword(t *testing.T) {
+	p := newProvider(t, nil)
+	p.handler.Store(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	s := p.set(t, Options{URL: strings.Replace(p.srv.URL, "http://", "http://svc:s3cret@", 1) + "/jwks"})
+	_, err := s.Key(context.Background(), "k")
+	if err == nil || !strings.Contains(err.Error(), "500") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err = %v, want the 500 without the password", err)
+	}
+	for _, bad := range []string{"ftp://svc:s3cret@idp/jwks", "http://svc:s3cret@/jwks", "http://svc:s3cret@idp/%zz"} {
+		if err := checkURL(bad); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("checkURL(%q) = %v, want an error without the password", bad, err)
+		}
+	}
+}
+
+// TestFetch_DiscoveryMemberIsExact: "jwks_uri" as spelled, once.
+func TestFetch_DiscoveryMemberIsExact(t *testing.T) {
+	for _, doc := range []string{`{"JWKS_URI":%q}`, `{"jwks_uri":"http://elsewhere.invalid/jwks","jwks_uri":%q}`} {
+		mux := http.NewServeMux()
+		var srv *httptest.Server
+		mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
+			w.Write(jwttest.Set(jwttest.Shared("ES256", "fetch").JWK("e", true)))
+		})
+		mux.HandleFunc("/disco", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, doc, srv.URL+"/jwks") })
+		srv = httptest.NewServer(mux)
+		s, err := New(Options{DiscoveryURL: srv.URL + "/disco"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Key(context.Background(), "e")
+		s.Close()
+		srv.Close()
+		if !errors.Is(err, sdk.ErrUnavailable) || !strings.Contains(err.Error(), "discovery document") {
+			t.Errorf("discovery %s: err = %v, want unavailable naming the discovery document", doc, err)
+		}
+	}
+}

@@ -128,19 +128,33 @@ func (o Options) refreshInterval() time.Duration {
 	return o.RefreshWindow / time.Duration(max(o.RefreshLimit, 1))
 }
 
-// checkURL accepts absolute http and https URLs.
+// checkURL accepts absolute http and https URLs. Its messages show the
+// URL without its password, as every message of this package does.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return err
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // its text quotes the URL whole
+		}
+		return fmt.Errorf("not a valid URL: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q is not an http or https URL", s)
+		return fmt.Errorf("%q is not an http or https URL", u.Redacted())
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%q has no host", s)
+		return fmt.Errorf("%q has no host", u.Redacted())
 	}
 	return nil
+}
+
+// redacted is uri for a message: without its password.
+func redacted(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "the URL"
+	}
+	return u.Redacted()
 }
 
 // Keys names the config keys ReadOptions reads; the jwt and openid realms
