@@ -36,7 +36,7 @@ func fakePlugin(variant string) sdk.Plugin {
 				if !filepath.IsAbs(cfg.Dir()) {
 					cfg.Problem("", "config directory %q is not absolute", cfg.Dir())
 				}
-				b := &fakeBackend{password: []byte(cfg.String("password", ""))}
+				b := &fakeBackend{password: []byte(cfg.String("password", "")), nameless: variant == "nameless"}
 				key := "password"
 				if f := cfg.Path("password_file", ""); f != "" {
 					pw, err := os.ReadFile(f)
@@ -89,6 +89,11 @@ func (a *fakeAuthenticator) Extract(_ context.Context, r *sdk.Request) (*sdk.Cre
 		return nil, nil
 	case "!":
 		return nil, fmt.Errorf("reading %s: %w", a.header, sdk.ErrMalformed)
+	case "bob":
+		if a.variant == "nameless" {
+			return &sdk.Credentials{CacheTTL: sdk.CacheForever}, nil
+		}
+		fallthrough
 	default:
 		return &sdk.Credentials{Username: v, CacheTTL: sdk.CacheForever}, nil
 	}
@@ -98,7 +103,12 @@ func (a *fakeAuthenticator) Challenge() sdk.Challenge {
 	return sdk.Challenge{WWWAuthenticate: "Fake", Body: "who are you?", ContentType: "text/plain"}
 }
 
-type fakeBackend struct{ password []byte }
+// fakeBackend accepts every user with its password. With nameless set it
+// answers bob with a user without a name.
+type fakeBackend struct {
+	password []byte
+	nameless bool
+}
 
 func (b *fakeBackend) Authenticate(_ context.Context, c *sdk.Credentials) (*sdk.User, error) {
 	if c.Username == "down" {
@@ -106,6 +116,9 @@ func (b *fakeBackend) Authenticate(_ context.Context, c *sdk.Credentials) (*sdk.
 	}
 	if subtle.ConstantTimeCompare(c.Password, b.password) != 1 {
 		return nil, nil
+	}
+	if b.nameless && c.Username == "bob" {
+		return &sdk.User{BackendRoles: []string{"role-bob"}, CacheTTL: time.Minute}, nil
 	}
 	return &sdk.User{Name: c.Username, BackendRoles: []string{"role-" + c.Username}, LoginName: c.Username, CacheTTL: time.Minute}, nil
 }

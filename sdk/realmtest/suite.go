@@ -123,7 +123,9 @@ type AuthorizeCase struct {
 //     the expected keys (validate-only and real), the invalid one refused
 //     with problems at exactly the expected keys (validate-only and real,
 //     and a refused config leaves the previous instance serving); calls of
-//     another kind fail with sdk.ErrUnsupported; every case gets its answer;
+//     another kind fail with sdk.ErrUnsupported; every case gets its answer,
+//     and no answer is one realmd refuses (credentials with neither
+//     Username nor Continue, a user without a Name);
 //     64 concurrent calls each get their own answer; a call whose deadline
 //     has passed fails promptly with sdk.ErrUnavailable or a context error;
 //   - after Kill, Done is closed and calls fail with sdk.ErrUnavailable;
