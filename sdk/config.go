@@ -294,7 +294,10 @@ func (c *Config) Int(key string, def int) int {
 
 // List returns key as a list of strings. A YAML list is taken as is (scalars
 // converted to strings); a scalar string is split on commas and each part
-// trimmed, as OpenSearch's Settings.getAsList does.
+// trimmed, as OpenSearch's Settings.getAsList does. Like the Java
+// String.split it calls, the split drops trailing empty parts ("a,b," is
+// [a b]) but keeps the others ("a,,b" and "a, " keep an empty part); a
+// string of commas alone is no list, as a blank one is.
 func (c *Config) List(key string, def []string) []string {
 	v, ok := c.Raw(key)
 	if !ok {
@@ -322,6 +325,12 @@ func (c *Config) List(key string, def []string) []string {
 			return nil
 		}
 		parts := strings.Split(s, ",")
+		for len(parts) > 0 && parts[len(parts)-1] == "" {
+			parts = parts[:len(parts)-1]
+		}
+		if len(parts) == 0 {
+			return nil
+		}
 		for i := range parts {
 			parts[i] = strings.TrimSpace(parts[i])
 		}

@@ -116,6 +116,38 @@ func TestNewConfig_WholeNumbersKeepEveryDigit(t *testing.T) {
 	}
 }
 
+// OpenSearch's Settings.getAsList splits a string with Java's
+// String.split, which drops trailing empty parts only (found by review).
+func TestConfig_ListSplitsAsJava(t *testing.T) {
+	tests := []struct {
+		name  string
+		value any
+		want  []string
+	}{
+		{name: "one value", value: "a", want: []string{"a"}},
+		{name: "parts are trimmed", value: " a , b ", want: []string{"a", "b"}},
+		{name: "a trailing comma is dropped", value: "a,b,", want: []string{"a", "b"}},
+		{name: "every trailing comma is dropped", value: "a,,,", want: []string{"a"}},
+		{name: "a middle empty part stays", value: "a,,b", want: []string{"a", "", "b"}},
+		{name: "a leading empty part stays", value: ",a", want: []string{"", "a"}},
+		{name: "a trailing blank part is not empty before trimming", value: "a, ", want: []string{"a", ""}},
+		{name: "commas alone are no list", value: ",,", want: nil},
+		{name: "blank is no list", value: "  ", want: nil},
+		{name: "a YAML list keeps its empty entries", value: []any{"a", ""}, want: []string{"a", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewConfigMap(map[string]any{"l": tt.value}, "", nil)
+			if got := c.List("l", []string{"default"}); !slices.Equal(got, tt.want) {
+				t.Errorf("List = %q, want %q", got, tt.want)
+			}
+			if ps := c.Problems(); len(ps) != 0 {
+				t.Errorf("problems %v", ps)
+			}
+		})
+	}
+}
+
 func TestWholeNumber_FloatWithin2To53TextBeyond(t *testing.T) {
 	tests := []struct {
 		name    string
