@@ -113,7 +113,11 @@ func ReadConfig(cfg *sdk.Config) Config {
 	return c
 }
 
-// readSigningKeys reads signing_key: a YAML list or a comma string.
+// readSigningKeys reads signing_key: a YAML list or a comma string. A blank
+// entry after the first is skipped with a warning: OpenSearch keeps a null
+// parser for it, which fails and is passed over on every token. A blank
+// first entry among keys stays a problem: OpenSearch's domain then never
+// authenticates anybody.
 func readSigningKeys(cfg *sdk.Config) []any {
 	entries := cfg.List("signing_key", nil)
 	blank := 0
@@ -133,6 +137,10 @@ func readSigningKeys(cfg *sdk.Config) []any {
 	}
 	var keys []any
 	for i, e := range entries {
+		if i > 0 && strings.TrimSpace(e) == "" {
+			cfg.Warn(fmt.Sprintf("signing_key[%d]", i), "empty key: ignored")
+			continue
+		}
 		key, err := ParseSigningKey(e)
 		if err != nil {
 			cfg.Problem(fmt.Sprintf("signing_key[%d]", i), "%v", err)

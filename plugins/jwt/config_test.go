@@ -24,7 +24,9 @@ func TestReadConfig_Problems(t *testing.T) {
 		{name: "HMAC key of 10 bytes is a config error", config: map[string]any{"signing_key": "AQMDBAMGBwgDCg=="}, wantKeys: []string{"signing_key[0]"}},
 		{name: "the second key of a comma string is named by index", config: map[string]any{"signing_key": secretKey + ", AQMDBAMGBwgDCg=="}, wantKeys: []string{"signing_key[1]"}},
 		{name: "the second key of a list is named by index", config: map[string]any{"signing_key": []any{secretKey, "not base64!"}}, wantKeys: []string{"signing_key[1]"}},
-		{name: "an empty entry among keys", config: map[string]any{"signing_key": []any{secretKey, ""}}, wantKeys: []string{"signing_key[1]"}},
+		{name: "an empty first entry among keys", config: map[string]any{"signing_key": []any{"", secretKey}}, wantKeys: []string{"signing_key[0]"}},
+		{name: "an empty middle part of a comma string", config: map[string]any{"signing_key": ",," + secretKey}, wantKeys: []string{"signing_key[0]"}},
+		{name: "an empty middle claim name in a comma path", config: map[string]any{"signing_key": secretKey, "roles_key": "a,,b"}, wantKeys: []string{"roles_key[1]"}},
 		{name: "negative clock skew", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": -1}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
 		{name: "clock skew beyond a Java int", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": 1 << 40}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
 		{name: "JWKS timeout beyond a Java int", config: map[string]any{"jwks_uri": "https://idp/jwks", "jwks_request_timeout_ms": 1 << 40}, wantKeys: []string{"jwks_request_timeout_ms"}},
@@ -121,6 +123,53 @@ func TestReadConfig_NoKeyIsAWarningNotALogLine(t *testing.T) {
 			}
 			if logs.Len() > 0 {
 				t.Errorf("the factory logged:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// OpenSearch splits comma strings with Java's String.split, which drops
+// trailing empty parts, and passes over a blank signing_key after the
+// first (its parser is null and fails); both load (found by review).
+func TestReadConfig_TrailingEmptyEntriesLoad(t *testing.T) {
+	tests := []struct {
+		name         string
+		config       map[string]any
+		wantKeys     int
+		wantRoles    []string
+		wantSubject  []string
+		wantWarnings []string
+	}{
+		{name: "signing_key with a trailing comma", config: map[string]any{"signing_key": secretKey + ","}, wantKeys: 1},
+		{name: "signing_key with trailing commas between keys", config: map[string]any{"signing_key": secretKey + "," + secretKey + ",,"}, wantKeys: 2},
+		{name: "signing_key with a trailing blank part", config: map[string]any{"signing_key": secretKey + ", "}, wantKeys: 1,
+			wantWarnings: []string{"signing_key[1]"}},
+		{name: "a YAML list with a blank later key", config: map[string]any{"signing_key": []any{secretKey, " ", secretKey}}, wantKeys: 2,
+			wantWarnings: []string{"signing_key[1]"}},
+		{name: "roles_key with a trailing comma", config: map[string]any{"signing_key": secretKey, "roles_key": "roles,"}, wantKeys: 1,
+			wantRoles: []string{"roles"}},
+		{name: "subject_key with a trailing comma", config: map[string]any{"signing_key": secretKey, "subject_key": "a,b,"}, wantKeys: 1,
+			wantSubject: []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := configOf(tt.config, "")
+			c := ReadConfig(cfg)
+			if ps := cfg.Problems(); len(ps) > 0 {
+				t.Fatalf("problems: %v", ps)
+			}
+			var warned []string
+			for _, w := range cfg.Warnings() {
+				warned = append(warned, w.Key)
+			}
+			if !slices.Equal(warned, tt.wantWarnings) {
+				t.Errorf("warnings at %v, want %v", warned, tt.wantWarnings)
+			}
+			if len(c.SigningKeys) != tt.wantKeys {
+				t.Errorf("%d signing keys, want %d", len(c.SigningKeys), tt.wantKeys)
+			}
+			if !slices.Equal(c.Claims.RolesKey, tt.wantRoles) || !slices.Equal(c.Claims.SubjectKey, tt.wantSubject) {
+				t.Errorf("roles_key %q, subject_key %q, want %q, %q", c.Claims.RolesKey, c.Claims.SubjectKey, tt.wantRoles, tt.wantSubject)
 			}
 		})
 	}
