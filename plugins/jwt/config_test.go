@@ -24,6 +24,7 @@ func TestReadConfig_Problems(t *testing.T) {
 		{name: "HMAC key of 10 bytes is a config error", config: map[string]any{"signing_key": "AQMDBAMGBwgDCg=="}, wantKeys: []string{"signing_key[0]"}},
 		{name: "the second key of a comma string is named by index", config: map[string]any{"signing_key": secretKey + ", AQMDBAMGBwgDCg=="}, wantKeys: []string{"signing_key[1]"}},
 		{name: "the second key of a list is named by index", config: map[string]any{"signing_key": []any{secretKey, "not base64!"}}, wantKeys: []string{"signing_key[1]"}},
+		{name: "two PEM blocks in one entry", config: map[string]any{"signing_key": []any{jwttest.Shared("RS256", "cfg").SigningKey() + jwttest.Shared("ES256", "cfg").SigningKey()}}, wantKeys: []string{"signing_key[0]"}},
 		{name: "an empty first entry among keys", config: map[string]any{"signing_key": []any{"", secretKey}}, wantKeys: []string{"signing_key[0]"}},
 		{name: "an empty middle part of a comma string", config: map[string]any{"signing_key": ",," + secretKey}, wantKeys: []string{"signing_key[0]"}},
 		{name: "an empty middle claim name in a comma path", config: map[string]any{"signing_key": secretKey, "roles_key": "a,,b"}, wantKeys: []string{"roles_key[1]"}},

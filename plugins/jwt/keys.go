@@ -133,8 +133,10 @@ func parseDER(label string, der []byte) (any, error) {
 	return nil, fmt.Errorf("unsupported PEM block %q (use PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE)", label)
 }
 
-// pemBody finds the first PEM block in s by its text markers, tolerating
-// missing line breaks around them. ok is false when s has no BEGIN marker.
+// pemBody finds the PEM block in s by its text markers, tolerating missing
+// line breaks around them. ok is false when s has no BEGIN marker. Anything
+// but white space after the END line is an error: a second block there
+// would otherwise be dropped without a word.
 func pemBody(s string) (label, body string, ok bool, err error) {
 	const begin, dashes = "-----BEGIN ", "-----"
 	i := strings.Index(s, begin)
@@ -151,6 +153,12 @@ func pemBody(s string) (label, body string, ok bool, err error) {
 	k := strings.Index(rest, end)
 	if k < 0 {
 		return "", "", false, fmt.Errorf("PEM %s block has no END line", label)
+	}
+	switch after := strings.TrimSpace(rest[k+len(end):]); {
+	case strings.Contains(after, begin):
+		return "", "", false, errors.New("more than one PEM block in one entry: give each key as an entry of its own")
+	case after != "":
+		return "", "", false, fmt.Errorf("text after the PEM %s block's END line", label)
 	}
 	return label, rest[:k], true, nil
 }

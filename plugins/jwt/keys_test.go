@@ -97,6 +97,12 @@ func TestParseSigningKey(t *testing.T) {
 		{name: "a private key is refused", in: pemOf("PRIVATE KEY", []byte("x")), wantErr: "never the private key"},
 		{name: "an unknown PEM block is refused", in: pemOf("DSA PUBLIC KEY", []byte("x")), wantErr: "unsupported PEM block"},
 		{name: "PEM without END", in: "-----BEGIN PUBLIC KEY-----\n" + b64, wantErr: "no END line"},
+		// A second block in the same entry was dropped silently (found
+		// by review).
+		{name: "two PEM blocks in one entry", in: pemOf("PUBLIC KEY", der) + jwttest.Shared("ES256", "keys").SigningKey(), wantErr: "more than one PEM block"},
+		{name: "two PEM blocks without a line break", in: strings.TrimSpace(pemOf("PUBLIC KEY", der)) + strings.TrimSpace(pemOf("PUBLIC KEY", der)), wantErr: "more than one PEM block"},
+		{name: "text after the END line", in: pemOf("PUBLIC KEY", der) + "trailer", wantErr: "text after the PEM PUBLIC KEY block's END line"},
+		{name: "white space after the END line", in: pemOf("PUBLIC KEY", der) + " \r\n\t\n", want: "RSA"},
 		{name: "PEM with broken base64", in: "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----", wantErr: "PUBLIC KEY block"},
 		{name: "PEM with a corrupt key", in: pemOf("PUBLIC KEY", der[:40]), wantErr: "reading public key"},
 		{name: "URL-safe base64 is not accepted", in: "-_-_" + strings.Repeat("A", 60), wantErr: "neither PEM nor base64"},
