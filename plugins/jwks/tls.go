@@ -25,16 +25,17 @@ type TLSOptions struct {
 	TrustedCAsPEM, TrustedCAsFile string
 	CertPEM, CertFile             string
 	KeyPEM, KeyFile               string
-	// VerifyHostnames (default true) checks the server name; when false the
-	// chain is still verified.
-	VerifyHostnames bool
-	// TrustAll accepts any server certificate. Tests only.
+	// TrustAll accepts a server certificate from any issuer; its name is
+	// still checked. Tests only.
 	TrustAll bool
 	// MinVersion and MaxVersion come from enabled_ssl_protocols.
 	MinVersion, MaxVersion uint16
 	// CipherSuites come from enabled_ssl_ciphers (TLS 1.2 suites; TLS 1.3
 	// suites are not configurable in Go and are accepted as is).
 	CipherSuites []uint16
+
+	// prefix is the keys' prefix, for problems Config finds in the files.
+	prefix string
 }
 
 // ReadTLS reads the TLS keys under prefix ("jwks" reads jwks.enable_ssl,
@@ -42,16 +43,23 @@ type TLSOptions struct {
 func ReadTLS(cfg *sdk.Config, prefix string) TLSOptions {
 	k := func(name string) string { return prefix + "." + name }
 	o := TLSOptions{
-		Enabled:         cfg.Bool(k("enable_ssl"), false),
-		ClientAuth:      cfg.Bool(k("enable_ssl_client_auth"), false),
-		TrustedCAsPEM:   cfg.String(k("pemtrustedcas_content"), ""),
-		TrustedCAsFile:  cfg.Path(k("pemtrustedcas_filepath"), ""),
-		CertPEM:         cfg.String(k("pemcert_content"), ""),
-		CertFile:        cfg.Path(k("pemcert_filepath"), ""),
-		KeyPEM:          cfg.String(k("pemkey_content"), ""),
-		KeyFile:         cfg.Path(k("pemkey_filepath"), ""),
-		VerifyHostnames: cfg.Bool(k("verify_hostnames"), true),
-		TrustAll:        cfg.Bool(k("trust_all"), false),
+		Enabled:        cfg.Bool(k("enable_ssl"), false),
+		ClientAuth:     cfg.Bool(k("enable_ssl_client_auth"), false),
+		TrustedCAsPEM:  cfg.String(k("pemtrustedcas_content"), ""),
+		TrustedCAsFile: cfg.Path(k("pemtrustedcas_filepath"), ""),
+		CertPEM:        cfg.String(k("pemcert_content"), ""),
+		CertFile:       cfg.Path(k("pemcert_filepath"), ""),
+		KeyPEM:         cfg.String(k("pemkey_content"), ""),
+		KeyFile:        cfg.Path(k("pemkey_filepath"), ""),
+		TrustAll:       cfg.Bool(k("trust_all"), false),
+		prefix:         prefix,
+	}
+	// OpenSearch's key-set client checks the server's name whatever this
+	// says (KeySetRetriever has used httpclient5's default TLS strategy,
+	// with its default host name verifier, since January 2025), so a
+	// config that turns it off gains nothing there, nor here.
+	if !cfg.Bool(k("verify_hostnames"), true) {
+		cfg.Warn(k("verify_hostnames"), "false has no effect: the key set server's certificate must name the host in the URL, as in OpenSearch; put the name the certificate carries in the URL instead")
 	}
 	// Key store aliases and STARTTLS have no meaning for an HTTPS client
 	// with PEM material.
@@ -148,64 +156,74 @@ func (o TLSOptions) Config() (*tls.Config, error) {
 		}
 		conf.Certificates = []tls.Certificate{cert}
 	}
-	switch {
-	case o.TrustAll:
-		conf.InsecureSkipVerify = true
-	case !o.VerifyHostnames:
-		// Verify the chain ourselves, without the server name.
+	if o.TrustAll {
+		// Any issuer, but the name must still match, as OpenSearch's
+		// client checks it. A connection to an IP address carries no name
+		// here (Go sends none), so only the issuer is waived for it.
 		conf.InsecureSkipVerify = true
 		conf.VerifyConnection = func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 {
 				return errors.New("server sent no certificate")
 			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
+			if cs.ServerName == "" {
+				return nil
 			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
-			return err
+			return cs.PeerCertificates[0].VerifyHostname(cs.ServerName)
 		}
 	}
 	return conf, nil
 }
 
 func (o TLSOptions) roots() (*x509.CertPool, error) {
-	pem, src := []byte(o.TrustedCAsPEM), "pemtrustedcas_content"
+	pem, key, src := []byte(o.TrustedCAsPEM), "pemtrustedcas_content", "it"
 	if len(pem) == 0 && o.TrustedCAsFile != "" {
+		key, src = "pemtrustedcas_filepath", o.TrustedCAsFile
 		b, err := sdk.ReadFile(o.TrustedCAsFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading trusted CAs: %w", err)
+			return nil, o.problem(key, "reading trusted CAs: %v", err)
 		}
-		pem, src = b, o.TrustedCAsFile
+		pem = b
 	}
 	if len(pem) == 0 {
 		return nil, nil // system trust store
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("no PEM certificates in %s", src)
+		return nil, o.problem(key, "no PEM certificates in %s", src)
 	}
 	return pool, nil
 }
 
 func (o TLSOptions) clientCert() (tls.Certificate, error) {
 	certPEM, keyPEM := []byte(o.CertPEM), []byte(o.KeyPEM)
+	certKey, keyKey := "pemcert_content", "pemkey_content"
 	var err error
 	if len(certPEM) == 0 {
+		certKey = "pemcert_filepath"
 		if certPEM, err = sdk.ReadFile(o.CertFile); err != nil {
-			return tls.Certificate{}, fmt.Errorf("reading client certificate: %w", err)
+			return tls.Certificate{}, o.problem(certKey, "reading client certificate: %v", err)
 		}
 	}
 	if len(keyPEM) == 0 {
+		keyKey = "pemkey_filepath"
 		if keyPEM, err = sdk.ReadFile(o.KeyFile); err != nil {
-			return tls.Certificate{}, fmt.Errorf("reading client key: %w", err)
+			return tls.Certificate{}, o.problem(keyKey, "reading client key: %v", err)
 		}
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("loading client certificate: %w", err)
+		return tls.Certificate{}, o.problem(certKey, "loading the client certificate and %s.%s: %v", o.prefix, keyKey, err)
 	}
 	return cert, nil
+}
+
+// problem is a problem with the file or content at the option key, as an
+// error: a realm's Provision returns it and realmd reports it at the key.
+func (o TLSOptions) problem(key, format string, args ...any) error {
+	if o.prefix != "" {
+		key = o.prefix + "." + key
+	}
+	return sdk.Problem{Key: key, Message: fmt.Sprintf(format, args...)}
 }
 
 // NewHTTPClient returns a client for an identity provider: its own

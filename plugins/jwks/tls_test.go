@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -84,6 +85,7 @@ func TestTLS_ProviderConnection(t *testing.T) {
 		url    string
 		config map[string]any
 		ok     bool
+		warns  bool // about verify_hostnames
 	}{
 		{name: "without enable_ssl the system trust store refuses the test CA", url: srv.URL,
 			config: map[string]any{"pemtrustedcas_content": caPEM}},
@@ -93,11 +95,16 @@ func TestTLS_ProviderConnection(t *testing.T) {
 			config: map[string]any{"enable_ssl": true, "pemtrustedcas_filepath": "ca.pem"}},
 		{name: "host name mismatch is refused", url: byName,
 			config: map[string]any{"enable_ssl": true, "pemtrustedcas_content": caPEM}},
-		{name: "verify_hostnames false accepts a trusted chain for another name", url: byName, ok: true,
+		// OpenSearch's key-set client checks the name whatever
+		// verify_hostnames and trust_all say (found by review: realmd
+		// dropped the check, so any trusted certificate could serve keys).
+		{name: "verify_hostnames false still refuses a trusted chain for another name", url: byName, warns: true,
 			config: map[string]any{"enable_ssl": true, "pemtrustedcas_content": caPEM, "verify_hostnames": false}},
-		{name: "verify_hostnames false still refuses an untrusted chain", url: byName,
+		{name: "verify_hostnames false still refuses an untrusted chain", url: byName, warns: true,
 			config: map[string]any{"enable_ssl": true, "pemtrustedcas_content": string(certPEM), "verify_hostnames": false}},
-		{name: "trust_all accepts anything", url: srv.URL, ok: true,
+		{name: "trust_all accepts any issuer", url: srv.URL, ok: true,
+			config: map[string]any{"enable_ssl": true, "trust_all": true}},
+		{name: "trust_all still checks the name", url: byName,
 			config: map[string]any{"enable_ssl": true, "trust_all": true}},
 		{name: "client certificate is presented", url: mtls.URL, ok: true,
 			config: map[string]any{"enable_ssl": true, "pemtrustedcas_content": mtlsCA, "enable_ssl_client_auth": true,
@@ -111,6 +118,9 @@ func TestTLS_ProviderConnection(t *testing.T) {
 			o := ReadTLS(cfg, "jwks")
 			if err := cfg.Err(); err != nil {
 				t.Fatal(err)
+			}
+			if w := cfg.Warnings(); (len(w) == 1 && w[0].Key == "jwks.verify_hostnames") != tt.warns {
+				t.Errorf("warnings = %v, want one at jwks.verify_hostnames: %v", w, tt.warns)
 			}
 			conf, err := o.Config()
 			if err != nil {
@@ -212,5 +222,40 @@ func TestTLS_RedirectsStayOnHTTPS(t *testing.T) {
 				t.Fatalf("Key: err = %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestTLS_FileProblemsNameTheirKey: a missing or empty CA or client
+// certificate file is reported at its jwks.* key, for realmd to point at
+// the config line (found by review: it had no key).
+func TestTLS_FileProblemsNameTheirKey(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "empty.pem"), []byte("no PEM here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	certPEM, _, _ := clientCert(t)
+	tests := []struct {
+		config  map[string]any
+		wantKey string
+	}{
+		{config: map[string]any{"pemtrustedcas_filepath": "missing-ca.pem"}, wantKey: "jwks.pemtrustedcas_filepath"},
+		{config: map[string]any{"pemtrustedcas_filepath": "empty.pem"}, wantKey: "jwks.pemtrustedcas_filepath"},
+		{config: map[string]any{"pemtrustedcas_content": "no PEM"}, wantKey: "jwks.pemtrustedcas_content"},
+		{config: map[string]any{"enable_ssl_client_auth": true, "pemcert_filepath": "missing.pem", "pemkey_filepath": "empty.pem"}, wantKey: "jwks.pemcert_filepath"},
+		{config: map[string]any{"enable_ssl_client_auth": true, "pemcert_content": string(certPEM), "pemkey_filepath": "missing.pem"}, wantKey: "jwks.pemkey_filepath"},
+		{config: map[string]any{"enable_ssl_client_auth": true, "pemcert_content": string(certPEM), "pemkey_filepath": "empty.pem"}, wantKey: "jwks.pemcert_content"},
+	}
+	for _, tt := range tests {
+		tt.config["enable_ssl"] = true
+		cfg := sdk.NewConfigMap(map[string]any{"jwks": tt.config}, dir, nil)
+		o := ReadTLS(cfg, "jwks")
+		if err := cfg.Err(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := o.Config()
+		var p sdk.Problem
+		if !errors.As(err, &p) || p.Key != tt.wantKey {
+			t.Errorf("%v: err = %v, want a problem at %s", tt.config, err, tt.wantKey)
+		}
 	}
 }

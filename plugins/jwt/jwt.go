@@ -70,7 +70,7 @@ func (a *Authenticator) Provision(context.Context) error {
 	}
 	tlsConf, err := a.cfg.JWKSTLS.Config()
 	if err != nil {
-		return fmt.Errorf("jwks TLS: %w", err)
+		return err // an sdk.Problem at its jwks.* key
 	}
 	opts := a.cfg.JWKS
 	if opts.Client == nil {
