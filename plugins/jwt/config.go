@@ -153,7 +153,8 @@ func readSigningKeys(cfg *sdk.Config) []any {
 
 // ReadClaimRules reads subject_key, roles_key, required_audience,
 // required_issuer and jwt_clock_skew_tolerance_seconds, shared with the
-// openid realm.
+// openid realm. As OpenSearch's jjwt does, a blank required_issuer is no
+// requirement and a negative tolerance is 0; both are warned about.
 func ReadClaimRules(cfg *sdk.Config) ClaimRules {
 	r := ClaimRules{
 		SubjectKey:       readPath(cfg, "subject_key"),
@@ -161,8 +162,16 @@ func ReadClaimRules(cfg *sdk.Config) ClaimRules {
 		RequiredIssuer:   cfg.String("required_issuer", ""),
 		RequiredAudience: nonEmpty(cfg.List("required_audience", nil)),
 	}
+	if r.RequiredIssuer != "" && javaBlank(r.RequiredIssuer) {
+		cfg.Warn("required_issuer", "blank: ignored, no issuer is required (as in OpenSearch)")
+		r.RequiredIssuer = ""
+	}
 	skew := cfg.Int("jwt_clock_skew_tolerance_seconds", int(DefaultClockSkew/time.Second))
-	if skew < 0 || skew > math.MaxInt32 {
+	switch {
+	case skew < 0:
+		cfg.Warn("jwt_clock_skew_tolerance_seconds", "negative (%d): no tolerance (0) is used, as in OpenSearch", skew)
+		skew = 0
+	case skew > math.MaxInt32:
 		cfg.Problem("jwt_clock_skew_tolerance_seconds", "must be between 0 and %d, not %d", math.MaxInt32, skew)
 		skew = int(DefaultClockSkew / time.Second)
 	}

@@ -3,6 +3,7 @@ package jwt
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -28,7 +29,6 @@ func TestReadConfig_Problems(t *testing.T) {
 		{name: "an empty first entry among keys", config: map[string]any{"signing_key": []any{"", secretKey}}, wantKeys: []string{"signing_key[0]"}},
 		{name: "an empty middle part of a comma string", config: map[string]any{"signing_key": ",," + secretKey}, wantKeys: []string{"signing_key[0]"}},
 		{name: "an empty middle claim name in a comma path", config: map[string]any{"signing_key": secretKey, "roles_key": "a,,b"}, wantKeys: []string{"roles_key[1]"}},
-		{name: "negative clock skew", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": -1}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
 		{name: "clock skew beyond a Java int", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": 1 << 40}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
 		{name: "JWKS timeout beyond a Java int", config: map[string]any{"jwks_uri": "https://idp/jwks", "jwks_request_timeout_ms": 1 << 40}, wantKeys: []string{"jwks_request_timeout_ms"}},
 		{name: "clock skew that is no number", config: map[string]any{"signing_key": secretKey, "jwt_clock_skew_tolerance_seconds": "soon"}, wantKeys: []string{"jwt_clock_skew_tolerance_seconds"}},
@@ -174,6 +174,54 @@ func TestReadConfig_TrailingEmptyEntriesLoad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jjwt ignores a blank expected issuer and raises a negative clock skew to
+// 0, so OpenSearch loads such configs and uses them that way; realmd does
+// too, with a warning (found by review).
+func TestReadConfig_IgnoredClaimRulesWarn(t *testing.T) {
+	tests := []struct {
+		name        string
+		config      map[string]any
+		wantIssuer  string
+		wantSkew    time.Duration
+		wantWarning string // key, or "" for none
+	}{
+		{name: "blank required_issuer is no requirement", config: map[string]any{"required_issuer": " \t"}, wantSkew: DefaultClockSkew, wantWarning: "required_issuer"},
+		{name: "a non-blank required_issuer is not changed", config: map[string]any{"required_issuer": " https://idp "}, wantIssuer: " https://idp ", wantSkew: DefaultClockSkew},
+		{name: "negative clock skew is 0", config: map[string]any{"jwt_clock_skew_tolerance_seconds": -5}, wantSkew: 0, wantWarning: "jwt_clock_skew_tolerance_seconds"},
+		{name: "zero clock skew is fine", config: map[string]any{"jwt_clock_skew_tolerance_seconds": 0}, wantSkew: 0},
+		{name: "negative clock skew in JWKS mode is 0 too", config: map[string]any{"jwks_uri": "https://idp/jwks", "jwt_clock_skew_tolerance_seconds": -1}, wantSkew: 0, wantWarning: "jwt_clock_skew_tolerance_seconds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			config := map[string]any{"signing_key": secretKey}
+			maps.Copy(config, tt.config)
+			cfg := configOf(config, "")
+			c := ReadConfig(cfg)
+			if ps := cfg.Problems(); len(ps) > 0 {
+				t.Fatalf("problems: %v", ps)
+			}
+			var warned string
+			for _, w := range cfg.Warnings() {
+				warned += w.Key
+			}
+			if warned != tt.wantWarning {
+				t.Errorf("warnings at %q, want %q", warned, tt.wantWarning)
+			}
+			if c.Claims.RequiredIssuer != tt.wantIssuer || c.Claims.ClockSkew != tt.wantSkew {
+				t.Errorf("issuer %q, skew %v, want %q, %v", c.Claims.RequiredIssuer, c.Claims.ClockSkew, tt.wantIssuer, tt.wantSkew)
+			}
+		})
+	}
+	runStatic(t, []staticCase{
+		{name: "blank required_issuer accepts any issuer", config: map[string]any{"required_issuer": "  "},
+			req: bearer(sign(claims("iss", "https://idp"))), wantUser: "Leonard McCoy"},
+		{name: "negative clock skew refuses exp just past", config: map[string]any{"jwt_clock_skew_tolerance_seconds": -30},
+			req: bearer(sign(claims("exp", unix(-1*time.Second))))},
+		{name: "negative clock skew accepts exp now", config: map[string]any{"jwt_clock_skew_tolerance_seconds": -30},
+			req: bearer(sign(claims("exp", unix(0)))), wantUser: "Leonard McCoy"},
+	})
 }
 
 func TestReadConfig_AcceptsEveryOpenSearchKey(t *testing.T) {
