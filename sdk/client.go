@@ -34,7 +34,10 @@ type LaunchConfig struct {
 	// executable must then be a regular file, not a symlink; on Linux the
 	// process runs from the very descriptor that was hashed.
 	Checksum []byte
-	// Logger receives the plugin's log lines.
+	// Logger receives the plugin's log lines. A line on the plugin's stderr
+	// that is not a log entry (the standard library's log, a message
+	// written before Serve) is logged at warn; the last few such lines end
+	// the error of a start that failed.
 	Logger hclog.Logger
 	// StartTimeout bounds the handshake; 0 means 10 seconds.
 	StartTimeout time.Duration
@@ -167,6 +170,7 @@ func startPinned(cfg LaunchConfig, exe *os.File) (*Client, error) {
 // start runs cfg.Cmd under go-plugin and connects to it. secure is go-plugin's
 // own (path-based) checksum check, for platforms that cannot run an open file.
 func start(cfg LaunchConfig, secure *plugin.SecureConfig) (*Client, error) {
+	stderr := newStderrLog(cfg.Logger, cfg.Cmd.Path)
 	gp := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          plugin.PluginSet{pluginName: &grpcPlugin{}},
@@ -179,6 +183,7 @@ func start(cfg LaunchConfig, secure *plugin.SecureConfig) (*Client, error) {
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.ForceCodecV2(newWireCodec())),
 		},
 		Logger:       cfg.Logger,
+		Stderr:       stderr,
 		StartTimeout: cfg.StartTimeout,
 		// A command with its own environment gets that environment and no
 		// more; go-plugin would add this process's (exec's rule: nil means
@@ -187,8 +192,8 @@ func start(cfg LaunchConfig, secure *plugin.SecureConfig) (*Client, error) {
 	})
 	c, err := connect(gp, cfg.Unary)
 	if err != nil {
-		gp.Kill()
-		return nil, err
+		gp.Kill() // returns once go-plugin has read all of stderr
+		return nil, stderr.explain(err)
 	}
 	return c, nil
 }

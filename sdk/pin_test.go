@@ -39,6 +39,10 @@ func TestMain(m *testing.M) {
 		serveHugeReplies()
 		os.Exit(0)
 	}
+	if mode := os.Getenv(stderrPluginEnv); mode != "" {
+		writeStderrAndServe(mode)
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

@@ -1,0 +1,120 @@
+package sdk
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// stderrTail is how many of a plugin's stray stderr lines a start error
+// quotes; stderrLineMax bounds each line kept, in bytes.
+const (
+	stderrTail    = 5
+	stderrLineMax = 512
+)
+
+// stderrLog is the host's copy of a plugin's stderr (go-plugin's
+// ClientConfig.Stderr gets every line). go-plugin logs the plugin's JSON
+// log entries at their own level, lines that start with "[WARN]" and the
+// like at that level, and a panic at error, but every other line at debug,
+// which realmd's default level hides: a plugin that wrote
+// "cannot start: ..." (log.Fatal before Serve) and exited left the
+// operator with go-plugin's "Unrecognized remote plugin message" alone.
+// stderrLog logs those other lines at warn, naming the plugin, and keeps
+// the last few (and a panic's first line) for the start error.
+//
+// go-plugin writes from one goroutine, one line at a time followed by a
+// newline (a line longer than its buffer in pieces); the lock is for
+// lastLines.
+type stderrLog struct {
+	logger hclog.Logger
+	plugin string
+
+	mu      sync.Mutex
+	line    []byte // the line being written, at most stderrLineMax bytes
+	cut     bool   // the line being written was longer
+	inPanic bool   // go-plugin logs every later line at error
+	tail    []string
+}
+
+func newStderrLog(logger hclog.Logger, plugin string) *stderrLog {
+	return &stderrLog{logger: logger, plugin: plugin}
+}
+
+// Write takes a piece of the plugin's stderr. It never fails.
+func (s *stderrLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		piece, rest, eol := bytes.Cut(p, []byte{'\n'})
+		room := stderrLineMax - len(s.line)
+		if len(piece) > room {
+			piece, s.cut = piece[:room], true
+		}
+		s.line = append(s.line, piece...)
+		if !eol {
+			break
+		}
+		s.endLine()
+		p = rest
+	}
+	return n, nil
+}
+
+// endLine handles the line written so far. Call with s.mu held.
+func (s *stderrLog) endLine() {
+	line := strings.TrimSpace(string(bytes.ToValidUTF8(s.line, []byte("\uFFFD"))))
+	if s.cut {
+		line += "…"
+	}
+	s.line, s.cut = s.line[:0], false
+	switch {
+	case line == "" || s.inPanic:
+		return
+	case strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: "):
+		s.inPanic = true // go-plugin logs it, and what follows, at error
+		s.keep(line)
+		return
+	case strings.HasPrefix(line, "{"):
+		return // one of the SDK's JSON log entries, which go-plugin logs at its level
+	}
+	for _, level := range []string{"[TRACE]", "[DEBUG]", "[INFO]", "[WARN]", "[ERROR]"} {
+		if strings.HasPrefix(line, level) {
+			return // go-plugin logs it at that level
+		}
+	}
+	s.logger.Warn("plugin wrote to stderr", "plugin", s.plugin, "line", line)
+	s.keep(line)
+}
+
+func (s *stderrLog) keep(line string) {
+	if len(s.tail) == stderrTail {
+		s.tail = append(s.tail[:0], s.tail[1:]...)
+	}
+	s.tail = append(s.tail, line)
+}
+
+// explain puts the plugin's last stray stderr lines before err, the error
+// of a start that failed. Call it once go-plugin has stopped reading stderr
+// (after plugin.Client.Kill), so that the lines of a plugin that exited are
+// all in.
+func (s *stderrLog) explain(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.line) > 0 {
+		s.endLine() // a last line without a newline
+	}
+	if len(s.tail) == 0 {
+		return err
+	}
+	quoted := make([]string, len(s.tail))
+	for i, l := range s.tail {
+		quoted[i] = fmt.Sprintf("%q", l)
+	}
+	// First: go-plugin's error goes on for lines of generic advice.
+	return fmt.Errorf("the plugin's stderr ended with %s: %w", strings.Join(quoted, ", "), err)
+}

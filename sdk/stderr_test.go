@@ -1,0 +1,68 @@
+package sdk
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/internal/testenv"
+)
+
+// stderrLog warns about exactly the lines go-plugin would log at debug, and
+// its start error quotes the last of them, and a panic's first line.
+func TestStderrLog_WarnsAboutLinesGoPluginHides(t *testing.T) {
+	tests := []struct {
+		name   string
+		writes []string
+		warns  []string // lines logged at warn, in order
+		quoted string   // what the start error begins with; "" for nothing
+	}{
+		{name: "a line in go-plugin's pieces", writes: []string{"cannot ", "start", "\n"},
+			warns: []string{"cannot start"}, quoted: `the plugin's stderr ended with "cannot start": `},
+		{name: "log entries and tagged lines are go-plugin's",
+			writes: []string{`{"@level":"info","@message":"m"}` + "\n", "[WARN] tagged\n", "[DEBUG] tagged\n", "  \n"}},
+		{name: "a panic is quoted by its first line", writes: []string{"before\npanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n"},
+			warns: []string{"before"}, quoted: `the plugin's stderr ended with "before", "panic: boom": `},
+		{name: "the last five lines", writes: []string{"1\n2\n3\n4\n5\n6\n7"},
+			warns: []string{"1", "2", "3", "4", "5", "6", "7"}, quoted: `the plugin's stderr ended with "3", "4", "5", "6", "7": `},
+		{name: "a long line is cut", writes: []string{strings.Repeat("x", stderrLineMax), "yyy\n"},
+			warns:  []string{strings.Repeat("x", stderrLineMax) + "…"},
+			quoted: `the plugin's stderr ended with "` + strings.Repeat("x", stderrLineMax) + `…": `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out testenv.LogBuffer
+			s := newStderrLog(hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Info}), "/plugins/apikey")
+			for _, w := range tt.writes {
+				if n, err := s.Write([]byte(w)); n != len(w) || err != nil {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+			}
+			start := errors.New("start failed")
+			err := s.explain(start)
+			var warns []string
+			for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+				if _, after, ok := strings.Cut(l, "[WARN]  plugin wrote to stderr: plugin=/plugins/apikey line="); ok {
+					warns = append(warns, strings.Trim(after, `"`))
+				} else if l != "" {
+					t.Errorf("unexpected log line %q", l)
+				}
+			}
+			if strings.Join(warns, "|") != strings.Join(tt.warns, "|") {
+				t.Errorf("warnings %q, want %q", warns, tt.warns)
+			}
+			if !errors.Is(err, start) {
+				t.Errorf("explain lost the start error: %v", err)
+			}
+			if tt.quoted == "" {
+				if err != start {
+					t.Errorf("start error = %q, want it as it was", err)
+				}
+			} else if !strings.HasPrefix(err.Error(), tt.quoted) {
+				t.Errorf("start error = %q, want it to begin %q", err, tt.quoted)
+			}
+		})
+	}
+}
