@@ -12,7 +12,8 @@ import (
 	"github.com/realmd/realmd/sdk"
 )
 
-// check validates the registered claims at now:
+// check validates the registered claims at now (dates in whole seconds,
+// see numericDate):
 //   - iss, sub and jti, when present, must be strings, and aud a string or
 //     a list of strings (see registeredTypes);
 //   - exp, when present: refused when now - skew > exp (>= with
@@ -65,8 +66,7 @@ func (r *ClaimRules) check(claims map[string]any, now time.Time) (time.Time, err
 	if !hasExp {
 		return time.Time{}, nil
 	}
-	sec, frac := math.Modf(math.Min(exp, 1e15)) // far enough, and no overflow
-	return time.Unix(int64(sec), int64(frac*1e9)), nil
+	return time.Unix(int64(math.Min(exp, 1e15)), 0), nil // far enough, and no overflow
 }
 
 // maxMillisSeconds is the largest date in seconds whose milliseconds fit
@@ -117,7 +117,11 @@ func registeredTypes(claims map[string]any) error {
 	return nil
 }
 
-// numericDate reads a NumericDate claim: a JSON number of seconds.
+// numericDate reads a NumericDate claim: a JSON number of seconds, its
+// fraction dropped (truncated toward zero), as both of OpenSearch's
+// libraries read whole seconds with Number.longValue (jjwt's
+// JwtDateConverter in static mode, Nimbus's JSONObjectUtils.getLong in
+// JWKS mode).
 func numericDate(claims map[string]any, name string) (float64, bool, error) {
 	v, ok := claims[name]
 	if !ok || v == nil {
@@ -131,7 +135,7 @@ func numericDate(claims map[string]any, name string) (float64, bool, error) {
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, false, reject("%s is not a valid date", name)
 	}
-	return f, true, nil
+	return math.Trunc(f), true, nil
 }
 
 // audience reads aud: a string or a list of strings.
