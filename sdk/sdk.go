@@ -190,7 +190,9 @@ type Provisioner interface {
 }
 
 // Cleaner is implemented by instances that hold resources. Cleanup is called
-// once when the instance stops; it must tolerate a failed or missing Provision.
+// once when the instance stops: after a reload has replaced it, once the
+// last call running on it has returned (never under a call of its own), or
+// when the process exits. It must tolerate a failed or missing Provision.
 type Cleaner interface {
 	Cleanup() error
 }

@@ -37,6 +37,59 @@ type instance struct {
 	authenticator Authenticator
 	backend       Backend
 	authorizer    Authorizer
+
+	// active counts the calls running on the instance. Once it is retired
+	// (replaced by a new Configure, or at exit), the last of them cleans
+	// it up: a realm's Cleanup never runs under a call of its own.
+	active  atomic.Int64
+	retired atomic.Bool
+	cleaned sync.Once
+	done    chan struct{} // closed when Cleanup has returned
+}
+
+// acquire returns the current instance for one call, or nil when there is
+// none; release it when the call is answered.
+func (s *server) acquire() *instance {
+	for {
+		in := s.instance.Load()
+		if in == nil {
+			return nil
+		}
+		in.active.Add(1)
+		if !in.retired.Load() {
+			return in
+		}
+		s.release(in) // replaced meanwhile: take its successor
+	}
+}
+
+// release ends a call on in, and cleans in up if it was the last call of a
+// retired instance.
+func (s *server) release(in *instance) {
+	if in.active.Add(-1) == 0 && in.retired.Load() {
+		s.finish(in)
+	}
+}
+
+// retire marks in as replaced: it is cleaned up once its last call has
+// been answered, at once when none is running. It returns in's done.
+func (s *server) retire(in *instance) <-chan struct{} {
+	in.retired.Store(true)
+	if in.active.Load() == 0 {
+		s.finish(in)
+	}
+	return in.done
+}
+
+// finish runs in's Cleanup once, in a goroutine of its own: neither a call
+// nor Configure waits for it.
+func (s *server) finish(in *instance) {
+	in.cleaned.Do(func() {
+		go func() {
+			defer close(in.done)
+			cleanup(in, s.logger)
+		}()
+	})
 }
 
 func (in *instance) value() any {
@@ -84,7 +137,7 @@ func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeRes
 
 // build runs the factory for role and typ.
 func (s *server) build(role Role, typ string, cfg *Config) (*instance, error) {
-	in := &instance{role: role}
+	in := &instance{role: role, done: make(chan struct{})}
 	var err error
 	var found bool
 	switch role {
@@ -160,7 +213,7 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 		}
 	}
 	if old := s.instance.Swap(in); old != nil {
-		cleanup(old, logger)
+		s.retire(old)
 	}
 	logger.Debug("configured", "role", in.role.String(), "type", req.GetType())
 	return resp, nil
@@ -204,10 +257,22 @@ func cleanup(in *instance, logger hclog.Logger) {
 	}
 }
 
-// stop cleans up the current instance; Serve calls it on the way out.
+// stopWait bounds how long stop waits for the calls still running, and then
+// for Cleanup: a realm that ignores its context must not keep the process
+// from exiting.
+const stopWait = 5 * time.Second
+
+// stop cleans up the current instance once its calls have finished; Serve
+// calls it on the way out.
 func (s *server) stop() {
-	if in := s.instance.Swap(nil); in != nil {
-		cleanup(in, s.logger)
+	in := s.instance.Swap(nil)
+	if in == nil {
+		return
+	}
+	select {
+	case <-s.retire(in):
+	case <-time.After(stopWait):
+		s.logger.Warn("exiting before the realm's last calls and cleanup finished", "waited", stopWait)
 	}
 }
 
@@ -222,11 +287,12 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 			reply = &pb.Reply{Id: call.GetId(), Error: errorToWire(fmt.Errorf("%w: realm panicked: %v", ErrInternal, r))}
 		}
 	}()
-	in := s.instance.Load()
+	in := s.acquire()
 	if in == nil {
 		reply.Error = errorToWire(ErrNotConfigured)
 		return reply
 	}
+	defer s.release(in)
 	if err := ctx.Err(); err != nil {
 		// The call's time ran out while it waited for a worker: its caller
 		// has gone, so the realm is spared the work (a plugin catching up
