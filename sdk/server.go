@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -163,18 +165,26 @@ func (s *server) build(role Role, typ string, cfg *Config) (*instance, error) {
 	return in, err
 }
 
-func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (resp *pb.ConfigureResponse, _ error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	logger := s.logger.Named(req.GetInstance())
+	var built *instance // cleaned up if a panic leaves it unused
+	defer func() {
+		if r := recover(); r != nil {
+			logger.Error("realm panicked while being configured", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			if built != nil && s.instance.Load() != built {
+				cleanup(built, logger)
+			}
+			resp = problemResponse(Problem{Message: fmt.Sprintf("the realm panicked while being configured: %v (the stack is in realmd's log)", r)})
+		}
+	}()
 	cfg, err := NewConfig(req.GetConfigJson(), req.GetConfigDir(), logger)
 	if err != nil {
 		return problemResponse(Problem{Key: "", Message: err.Error()}), nil
 	}
 	in, err := s.build(roleFromWire(req.GetRole()), req.GetType(), cfg)
-	if err != nil {
-		return problemResponse(Problem{Key: "", Message: err.Error()}), nil
-	}
+	built = in
 	// Warnings go back to realmd with every answer; the plugin does not
 	// log them, or each would be logged once per pass of the factory. A
 	// host that predates warnings would drop them: for it, the plugin logs
@@ -185,15 +195,24 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 			logger.Warn("config warning", "key", w.Key, "warning", w.Message)
 		}
 	}
-	if ps := cfg.Problems(); len(ps) > 0 {
+	refuse := func(ps ...Problem) *pb.ConfigureResponse {
 		resp := problemResponse(ps...)
 		resp.Warnings = warnings
-		return resp, nil
+		return resp
+	}
+	if err != nil {
+		// The problems the factory recorded say more than the error it
+		// returned after them. Keys it did not read are not reported: it
+		// may have stopped before reading them.
+		return refuse(append(slices.Clone(cfg.problems), errorProblem(err, ""))...), nil
+	}
+	if ps := cfg.Problems(); len(ps) > 0 {
+		return refuse(ps...), nil
 	}
 	if in.value() == nil {
-		return problemResponse(Problem{Message: fmt.Sprintf("plugin %q: the %s factory for type %q returned no instance and no problem", s.plugin.Name, in.role, req.GetType())}), nil
+		return refuse(Problem{Message: fmt.Sprintf("plugin %q: the %s factory for type %q returned no instance and no problem", s.plugin.Name, in.role, req.GetType())}), nil
 	}
-	resp := &pb.ConfigureResponse{Files: cfg.Files(), Warnings: warnings}
+	resp = &pb.ConfigureResponse{Files: cfg.Files(), Warnings: warnings}
 	if in.role == RoleAuthenticator {
 		resp.Inputs = inputsToWire(in.authenticator.Inputs())
 		if c, ok := in.authenticator.(Challenger); ok {
@@ -207,9 +226,7 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	if p, ok := in.value().(Provisioner); ok {
 		if err := p.Provision(ctx); err != nil {
 			cleanup(in, logger)
-			resp := problemResponse(provisionProblem(err))
-			resp.Warnings = warnings // the factory's, as with any refusal
-			return resp, nil
+			return refuse(errorProblem(err, "provisioning: ")), nil
 		}
 	}
 	if old := s.instance.Swap(in); old != nil {
@@ -219,9 +236,10 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	return resp, nil
 }
 
-// provisionProblem is a failed Provision as a problem: at the key of an
-// sdk.Problem in err's chain, else at the config as a whole.
-func provisionProblem(err error) Problem {
+// errorProblem is a factory's or Provision's error as a problem, its
+// message after prefix: at the key of an sdk.Problem in err's chain, else
+// at the config as a whole.
+func errorProblem(err error, prefix string) Problem {
 	var p Problem
 	var pp *Problem
 	switch {
@@ -229,9 +247,9 @@ func provisionProblem(err error) Problem {
 	case errors.As(err, &pp) && pp != nil:
 		p = *pp
 	default:
-		return Problem{Key: "", Message: "provisioning: " + err.Error()}
+		return Problem{Key: "", Message: prefix + err.Error()}
 	}
-	return Problem{Key: p.Key, Message: "provisioning: " + p.Message}
+	return Problem{Key: p.Key, Message: prefix + p.Message}
 }
 
 // problemResponse answers a refused configuration with its problems.
@@ -249,11 +267,20 @@ func problemsToWire(ps []Problem) []*pb.Problem {
 	return out
 }
 
+// cleanup runs in's Cleanup, if it has one; a panic in it is logged, not
+// fatal.
 func cleanup(in *instance, logger hclog.Logger) {
-	if c, ok := in.value().(Cleaner); ok {
-		if err := c.Cleanup(); err != nil {
-			logger.Warn("cleanup failed", "error", err)
+	c, ok := in.value().(Cleaner)
+	if !ok {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			logger.Error("realm panicked in Cleanup", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
+	}()
+	if err := c.Cleanup(); err != nil {
+		logger.Warn("cleanup failed", "error", err)
 	}
 }
 

@@ -2,6 +2,8 @@ package sdk
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -105,5 +107,84 @@ func TestConfigure_CleanupWaitsForTheCallsOfTheOldInstance(t *testing.T) {
 	case <-next.cleaned:
 		t.Fatal("the current instance was cleaned up")
 	default:
+	}
+}
+
+// panicky is an authenticator that panics where its config says.
+type panicky struct{ at string }
+
+func (p panicky) Inputs() Inputs {
+	if p.at == "inputs" {
+		panic("inputs")
+	}
+	return Inputs{}
+}
+func (p panicky) Challenge() Challenge {
+	if p.at == "challenge" {
+		panic("challenge")
+	}
+	return Challenge{}
+}
+func (panicky) Extract(context.Context, *Request) (*Credentials, error) { return nil, nil }
+func (p panicky) Provision(context.Context) error {
+	if p.at == "provision" {
+		panic("provision")
+	}
+	return nil
+}
+func (p panicky) Cleanup() error {
+	if p.at == "cleanup" {
+		panic("cleanup")
+	}
+	return nil
+}
+
+// A realm that panics while being configured is a refused config with a
+// message, not a crashed plugin (found by review: the operator saw only
+// "error reading from server: EOF"). A factory that returns an error keeps
+// the problems and warnings it recorded before.
+func TestConfigure_PanicsAndFactoryErrorsAreProblems(t *testing.T) {
+	s := newServer(Plugin{Name: "p", Authenticators: map[string]Factory[Authenticator]{
+		"p": func(cfg *Config) (Authenticator, error) {
+			at := cfg.String("panic_at", "")
+			if at == "factory" {
+				panic("factory")
+			}
+			if cfg.Bool("fail", false) {
+				cfg.Int("port", 0)
+				cfg.Warn("fail", "failing on purpose")
+				return nil, errors.New("factory failed")
+			}
+			return panicky{at: at}, nil
+		},
+	}}, hclog.NewNullLogger())
+	t.Cleanup(s.stop)
+	tests := []struct {
+		json         string
+		validateOnly bool
+		want         []Problem // nil: accepted
+		wantWarnings int
+	}{
+		{json: `{"panic_at": "factory"}`, want: []Problem{{Message: "the realm panicked while being configured: factory (the stack is in realmd's log)"}}},
+		{json: `{"panic_at": "inputs"}`, validateOnly: true, want: []Problem{{Message: "the realm panicked while being configured: inputs (the stack is in realmd's log)"}}},
+		{json: `{"panic_at": "challenge"}`, want: []Problem{{Message: "the realm panicked while being configured: challenge (the stack is in realmd's log)"}}},
+		{json: `{"panic_at": "provision"}`, want: []Problem{{Message: "the realm panicked while being configured: provision (the stack is in realmd's log)"}}},
+		{json: `{"panic_at": "cleanup"}`, validateOnly: true},
+		{json: `{"fail": true, "port": "x", "other": 1}`, wantWarnings: 1,
+			want: []Problem{{Key: "port", Message: `must be a whole number, not "x"`}, {Message: "factory failed"}}},
+	}
+	for _, tt := range tests {
+		resp, err := s.Configure(context.Background(), &pb.ConfigureRequest{Role: pb.Role_ROLE_AUTHENTICATOR, Type: "p",
+			Instance: "authc.x.http_authenticator", ConfigJson: []byte(tt.json), ValidateOnly: tt.validateOnly, HostShowsWarnings: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Problem
+		for _, p := range resp.GetProblems() {
+			got = append(got, Problem{Key: p.GetKey(), Message: p.GetMessage()})
+		}
+		if !reflect.DeepEqual(got, tt.want) || len(resp.GetWarnings()) != tt.wantWarnings {
+			t.Errorf("%s: problems %q, warnings %v; want %q and %d warnings", tt.json, got, resp.GetWarnings(), tt.want, tt.wantWarnings)
+		}
 	}
 }
