@@ -221,6 +221,37 @@ func TestAttacks_StaticContentTypeRefused(t *testing.T) {
 	}
 }
 
+// jjwt (OpenSearch's static mode) trims every header and claim name with
+// Java's whitespace rule and the later member wins, so "sub " is a second
+// sub there; a blank name makes it refuse the token. realmd refuses both
+// in static mode (found by review).
+func TestAttacks_StaticMemberNamesAsJJWTReadsThem(t *testing.T) {
+	tok := func(payload string) string { return hs256(secret, `{"alg":"HS256"}`, payload) }
+	const claimName, headerName = "claims: a claim name is blank", "header: a member name is blank"
+	runAttacks(t, []attack{
+		{name: "a second sub with a trailing space", token: tok(`{"sub":"alice","sub ":"admin"}`), reason: claimName},
+		{name: "sub with a leading space only", token: tok(`{" sub":"admin"}`), reason: claimName},
+		{name: "exp hidden behind a trailing space", token: tok(`{"sub":"alice","exp":1750003600,"exp ":1749990000}`), reason: claimName},
+		{name: "nbf behind a tab", token: tok(`{"sub":"alice","\tnbf":1760000000}`), reason: claimName},
+		{name: "escaped white space", token: tok(`{"sub":"alice","roles\u2003":"admin"}`), reason: claimName},
+		{name: "empty claim name", token: tok(`{"sub":"alice","":"x"}`), reason: claimName},
+		{name: "blank claim name", token: tok(`{"sub":"alice","\u000b":"x"}`), reason: claimName},
+		{name: "alg shadowed by a spaced alg", token: hs256(secret, `{"alg":"HS256"," alg":"RS256"}`, `{"sub":"alice"}`), reason: headerName},
+		{name: "cty behind a space", token: hs256(secret, `{"alg":"HS256"," cty":"text/plain"}`, `{"sub":"alice"}`), reason: headerName},
+		{name: "crit behind a space", token: hs256(secret, `{"alg":"HS256","crit ":["x"]}`, `{"sub":"alice"}`), reason: headerName},
+		{name: "empty header member name", token: hs256(secret, `{"alg":"HS256","":1}`, `{"sub":"alice"}`), reason: headerName},
+	})
+	// Names jjwt keeps as they are: inner white space, and the non-breaking
+	// spaces Java does not count as white space; nested names are not
+	// trimmed at all.
+	a := newAuth(t, map[string]any{"signing_key": secretKey})
+	for _, payload := range []string{`{"sub":"bob","a b":1}`, `{"sub":"bob","x\u00a0":1}`, `{"sub":"bob","n":{" sub ":1,"":2}}`} {
+		if c, err := a.Authenticate(context.Background(), tok(payload)); err != nil || c == nil || c.Username != "bob" {
+			t.Errorf("%s: %+v, %v; want bob", payload, c, err)
+		}
+	}
+}
+
 func TestAttacks_SizeAndNesting(t *testing.T) {
 	big := strings.Repeat("x", DefaultMaxTokenSize)
 	runAttacks(t, []attack{

@@ -292,6 +292,22 @@ func TestJWKS_DuplicateClaimsRefused(t *testing.T) {
 	}
 }
 
+// JWKS mode takes member names as they are, as Nimbus does: "sub " is a
+// claim of its own, not a second sub (static mode refuses it, as jjwt
+// would trim it).
+func TestJWKS_MemberNamesAreNotTrimmed(t *testing.T) {
+	c := jwksExtract(t, nil, `{"sub":"bob","sub ":"admin"," ":1}`)
+	if c == nil || c.Username != "bob" || c.Attributes["attr.jwt.sub "] != "admin" {
+		t.Fatalf("credentials = %+v, want bob with attr.jwt.sub  = admin", c)
+	}
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	a := newIDP(t, rsa1.JWK("kid/1", true)).auth(t, nil)
+	c, err := a.Extract(context.Background(), bearer(jwttest.SignRaw("RS256", rsa1.Private, []byte(`{"alg":"RS256","kid":"kid/1","x ":1}`), []byte(`{"sub":"bob"}`))))
+	if err != nil || c == nil {
+		t.Fatalf("header member name with a space: %+v, %v; want bob", c, err)
+	}
+}
+
 // JWKS mode refuses registered claims of the wrong JSON type too, as
 // Nimbus's JWTClaimsSet.parse (getString, getStringList) does (found by
 // review).

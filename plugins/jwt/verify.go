@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -66,7 +67,10 @@ func verify(ctx context.Context, token string, maxSize int, keys keySource) (hea
 			return header{}, nil, reject("the %s is not canonical base64url: its last character has stray low bits", [...]string{"header", "payload", "signature"}[i])
 		}
 	}
-	h, err := parseHeader(h64)
+	// OpenSearch's static mode parses with jjwt, whose rules on member names
+	// and some header members are stricter than Nimbus's (JWKS mode).
+	_, jjwt := keys.(staticKeys)
+	h, err := parseHeader(h64, jjwt)
 	if err != nil {
 		return header{}, nil, err
 	}
@@ -89,7 +93,28 @@ func verify(ctx context.Context, token string, maxSize int, keys keySource) (hea
 		}
 	}
 	claims, err := parseClaims(payload)
-	return h, claims, err
+	if err != nil {
+		return header{}, nil, err
+	}
+	if jjwt {
+		for name := range claims {
+			if !jjwtName(name) {
+				return header{}, nil, reject("claims: a claim name is blank or begins or ends with white space")
+			}
+		}
+	}
+	return h, claims, nil
+}
+
+// jjwtName reports whether jjwt takes a top-level member name as it is.
+// jjwt's ParameterMap trims every header and claim name (Strings.clean,
+// Java's whitespace rule) and refuses a blank one, so "sub " would be a
+// second sub that wins over the first. realmd refuses such names in
+// static mode rather than follow the trim.
+func jjwtName(name string) bool {
+	first, _ := utf8.DecodeRuneInString(name)
+	last, _ := utf8.DecodeLastRuneInString(name)
+	return name != "" && !javaWhitespace(first) && !javaWhitespace(last)
 }
 
 // notTokenChar reports runes outside the compact serialization's alphabet:
@@ -132,8 +157,9 @@ func verifyWith(jws *jose.JSONWebSignature, keys []any) ([]byte, bool) {
 
 // parseHeader decodes and checks the JOSE header: bounded depth, no
 // duplicate members, a supported algorithm (never none), no crit and no b64;
-// alg, kid and cty must be strings.
-func parseHeader(h64 string) (header, error) {
+// alg, kid and cty must be strings. With jjwt (static mode) every member
+// name must be as jjwt reads it (see jjwtName).
+func parseHeader(h64 string, jjwt bool) (header, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(h64)
 	if err != nil {
 		return header{}, reject("header is not base64url")
@@ -141,6 +167,13 @@ func parseHeader(h64 string) (header, error) {
 	members, err := decodeObject(raw)
 	if err != nil {
 		return header{}, reject("header: %v", err)
+	}
+	if jjwt {
+		for name := range members {
+			if !jjwtName(name) {
+				return header{}, reject("header: a member name is blank or begins or ends with white space")
+			}
+		}
 	}
 	var h header
 	if err := stringMember(members, "alg", &h.Alg); err != nil {
