@@ -252,6 +252,35 @@ func TestAttacks_StaticMemberNamesAsJJWTReadsThem(t *testing.T) {
 	}
 }
 
+// Header members jjwt (OpenSearch's static mode) refuses: a compression
+// (realmd never inflates; jjwt refuses an unknown zip and a payload that
+// does not inflate) and typ, jku or x5u that are not strings. Values jjwt
+// drops as empty count as absent; JWKS mode (Nimbus) is not concerned
+// (found by review).
+func TestAttacks_StaticHeaderMembersJJWTRefuses(t *testing.T) {
+	tok := func(header string) string { return hs256(secret, header, `{"sub":"bob"}`) }
+	runAttacks(t, []attack{
+		{name: "unknown zip", token: tok(`{"alg":"HS256","zip":"XYZ"}`), reason: "compressed payloads (zip)"},
+		{name: "zip DEF", token: tok(`{"alg":"HS256","zip":"DEF"}`), reason: "compressed payloads (zip)"},
+		{name: "zip that is not a string", token: tok(`{"alg":"HS256","zip":1}`), reason: "compressed payloads (zip)"},
+		{name: "calg DEF", token: tok(`{"alg":"HS256","calg":"DEF"}`), reason: "compressed payloads (calg)"},
+		{name: "numeric typ", token: tok(`{"alg":"HS256","typ":5}`), reason: "typ is not a string"},
+		{name: "typ list", token: tok(`{"alg":"HS256","typ":["JWT"]}`), reason: "typ is not a string"},
+		{name: "numeric jku", token: tok(`{"alg":"HS256","jku":5}`), reason: "jku is not a string"},
+		{name: "x5u object", token: tok(`{"alg":"HS256","x5u":{"a":1}}`), reason: "x5u is not a string"},
+	})
+	a := newAuth(t, map[string]any{"signing_key": secretKey})
+	for _, h := range []string{
+		`{"alg":"HS256","zip":null}`, `{"alg":"HS256","zip":" "}`, `{"alg":"HS256","calg":""}`, `{"alg":"HS256","zip":[]}`,
+		`{"alg":"HS256","typ":"JWT"}`, `{"alg":"HS256","typ":null}`, `{"alg":"HS256","typ":{}}`, `{"alg":"HS256","typ":[]}`,
+		`{"alg":"HS256","jku":"https://idp/jwks","x5u":"https://idp/cert"}`,
+	} {
+		if c, err := a.Authenticate(context.Background(), tok(h)); err != nil || c == nil {
+			t.Errorf("header %s: %+v, %v; want bob", h, c, err)
+		}
+	}
+}
+
 func TestAttacks_SizeAndNesting(t *testing.T) {
 	big := strings.Repeat("x", DefaultMaxTokenSize)
 	runAttacks(t, []attack{

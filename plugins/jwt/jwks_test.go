@@ -308,6 +308,17 @@ func TestJWKS_MemberNamesAreNotTrimmed(t *testing.T) {
 	}
 }
 
+// JWKS mode does not apply jjwt's compression rule: zip is no JWS header
+// parameter for Nimbus, which keeps it as a custom one.
+func TestJWKS_ZipIsNotRefused(t *testing.T) {
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	a := newIDP(t, rsa1.JWK("kid/1", true)).auth(t, nil)
+	c, err := a.Extract(context.Background(), bearer(jwttest.SignRaw("RS256", rsa1.Private, []byte(`{"alg":"RS256","kid":"kid/1","zip":"XYZ"}`), []byte(`{"sub":"bob"}`))))
+	if err != nil || c == nil {
+		t.Fatalf("zip XYZ: %+v, %v; want bob", c, err)
+	}
+}
+
 // JWKS mode refuses registered claims of the wrong JSON type too, as
 // Nimbus's JWTClaimsSet.parse (getString, getStringList) does (found by
 // review).

@@ -157,8 +157,8 @@ func verifyWith(jws *jose.JSONWebSignature, keys []any) ([]byte, bool) {
 
 // parseHeader decodes and checks the JOSE header: bounded depth, no
 // duplicate members, a supported algorithm (never none), no crit and no b64;
-// alg, kid and cty must be strings. With jjwt (static mode) every member
-// name must be as jjwt reads it (see jjwtName).
+// alg, kid and cty must be strings. With jjwt (static mode), what jjwt
+// refuses is refused too (see jjwtHeader).
 func parseHeader(h64 string, jjwt bool) (header, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(h64)
 	if err != nil {
@@ -169,10 +169,8 @@ func parseHeader(h64 string, jjwt bool) (header, error) {
 		return header{}, reject("header: %v", err)
 	}
 	if jjwt {
-		for name := range members {
-			if !jjwtName(name) {
-				return header{}, reject("header: a member name is blank or begins or ends with white space")
-			}
+		if err := jjwtHeader(members); err != nil {
+			return header{}, err
 		}
 	}
 	var h header
@@ -198,6 +196,50 @@ func parseHeader(h64 string, jjwt bool) (header, error) {
 		return header{}, reject("kid is longer than %d bytes", jwks.MaxKIDLength)
 	}
 	return h, nil
+}
+
+// jjwtHeader refuses what jjwt refuses in a header and realmd would
+// otherwise accept: a member name jjwt would trim or refuse (jjwtName); a
+// compression algorithm (zip, or the older calg: realmd does not inflate
+// payloads); typ, jku or x5u that are not strings. A value jjwt drops as
+// empty (null, blank, [] or {}) counts as absent.
+func jjwtHeader(members map[string]json.RawMessage) error {
+	for name, raw := range members {
+		if !jjwtName(name) {
+			return reject("header: a member name is blank or begins or ends with white space")
+		}
+		switch name {
+		case "zip", "calg":
+			if !jjwtEmpty(raw) {
+				return reject("compressed payloads (%s) are not supported", name)
+			}
+		case "typ", "jku", "x5u":
+			if len(raw) > 0 && raw[0] != '"' && !jjwtEmpty(raw) {
+				return reject("header: %s is not a string", name)
+			}
+		}
+	}
+	return nil
+}
+
+// jjwtEmpty reports whether raw is a value jjwt's ParameterMap drops as
+// empty: null, a blank string, [] or {}.
+func jjwtEmpty(raw json.RawMessage) bool {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return javaBlank(x)
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
 }
 
 // javaBlank reports whether s has no text in the sense of jjwt's
