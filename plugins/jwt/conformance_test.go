@@ -29,7 +29,7 @@ func TestConformance(t *testing.T) {
 		{
 			Type:        "jwt",
 			Config:      map[string]any{"signing_key": secretKey, "roles_key": "roles", "jwt_url_parameter": "token"},
-			Invalid:     map[string]any{"signing_key": []any{secretKey, "AQMDBAMGBwgDCg=="}, "jwt_clock_skew_tolerance_seconds": -5},
+			Invalid:     map[string]any{"signing_key": []any{secretKey, "AQMDBAMGBwgDCg=="}, "jwt_clock_skew_tolerance_seconds": 1 << 40},
 			InvalidKeys: []string{"signing_key[1]", "jwt_clock_skew_tolerance_seconds"},
 			Challenge:   challenge,
 			Cases: []realmtest.ExtractCase{
