@@ -135,15 +135,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*sdk.Cr
 	if a.keys == nil {
 		return nil, fmt.Errorf("%w: key set not provisioned", sdk.ErrNotConfigured)
 	}
-	h, claims, err := verify(ctx, token, a.cfg.MaxTokenSize, a.keys)
+	v, err := verify(ctx, token, a.cfg.MaxTokenSize, a.keys, !a.cfg.jwksMode())
 	if err != nil {
 		return nil, err
 	}
-	if !a.cfg.jwksMode() && !javaBlank(h.CTY) {
-		// OpenSearch's static mode (jjwt) reads a payload with a content
-		// type as content, not claims, and refuses it.
-		return nil, reject("content type (cty) %q: the payload is not claims", h.CTY)
-	}
+	claims := v.claims
 	a.cfg.Claims.omitEmpty(claims)
 	now := a.now()
 	exp, err := a.cfg.Claims.check(claims, now)
@@ -161,7 +157,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*sdk.Cr
 	return &sdk.Credentials{
 		Username:     user,
 		BackendRoles: a.cfg.Claims.roles(claims),
-		Attributes:   a.cfg.Claims.attributes(claims),
+		Attributes:   a.cfg.Claims.attributes(claims, v.payload),
 		CacheTTL:     ttl,
 	}, nil
 }

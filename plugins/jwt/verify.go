@@ -28,7 +28,8 @@ func reject(format string, args ...any) error {
 type header struct {
 	Alg string
 	KID string
-	// CTY is the content type (cty); static mode refuses a non-blank one.
+	// CTY is the content type (cty), which must be a string; static mode
+	// refuses a non-blank one (jjwtHeader).
 	CTY string
 }
 
@@ -42,68 +43,74 @@ type keySource interface {
 	retry(ctx context.Context, h header) ([]any, error)
 }
 
+// verified is a token whose form and signature hold.
+type verified struct {
+	header header
+	claims map[string]any
+	// payload is the claims' JSON, for what needs their document order.
+	payload []byte
+}
+
 // verify checks token's form and signature and returns its header and
 // claims. It does not check exp, nbf, iat, aud or iss (see
-// ClaimRules.check).
-func verify(ctx context.Context, token string, maxSize int, keys keySource) (header, map[string]any, error) {
+// ClaimRules.check). With jjwt (static mode, where OpenSearch parses with
+// jjwt), it also refuses what jjwt refuses and Nimbus (JWKS mode) does not.
+func verify(ctx context.Context, token string, maxSize int, keys keySource, jjwt bool) (verified, error) {
 	if len(token) > maxSize {
-		return header{}, nil, reject("token of %d bytes is larger than %d", len(token), maxSize)
+		return verified{}, reject("token of %d bytes is larger than %d", len(token), maxSize)
 	}
 	if i := strings.IndexFunc(token, notTokenChar); i >= 0 {
 		// Go's base64 decoders skip CR and LF, so without this check a
 		// token with line breaks inside a segment would verify.
-		return header{}, nil, reject("character %q at offset %d is not base64url", token[i], i)
+		return verified{}, reject("character %q at offset %d is not base64url", token[i], i)
 	}
 	if strings.Count(token, ".") != 2 {
 		if strings.Count(token, ".") == 4 {
-			return header{}, nil, reject("encrypted tokens (JWE) are not supported")
+			return verified{}, reject("encrypted tokens (JWE) are not supported")
 		}
-		return header{}, nil, reject("not a compact JWS: want three dot-separated parts")
+		return verified{}, reject("not a compact JWS: want three dot-separated parts")
 	}
 	h64, rest, _ := strings.Cut(token, ".")
 	p64, s64, _ := strings.Cut(rest, ".")
 	for i, seg := range [...]string{h64, p64, s64} {
 		if !canonical(seg) {
-			return header{}, nil, reject("the %s is not canonical base64url: its last character has stray low bits", [...]string{"header", "payload", "signature"}[i])
+			return verified{}, reject("the %s is not canonical base64url: its last character has stray low bits", [...]string{"header", "payload", "signature"}[i])
 		}
 	}
-	// OpenSearch's static mode parses with jjwt, whose rules on member names
-	// and some header members are stricter than Nimbus's (JWKS mode).
-	_, jjwt := keys.(staticKeys)
 	h, err := parseHeader(h64, jjwt)
 	if err != nil {
-		return header{}, nil, err
+		return verified{}, err
 	}
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(h.Alg)})
 	if err != nil {
-		return header{}, nil, reject("malformed token: %v", err)
+		return verified{}, reject("malformed token: %v", err)
 	}
 	cands, err := keys.candidates(ctx, h)
 	if err != nil {
-		return header{}, nil, err
+		return verified{}, err
 	}
 	payload, ok := verifyWith(jws, cands)
 	if !ok {
 		more, err := keys.retry(ctx, h)
 		if err != nil {
-			return header{}, nil, err
+			return verified{}, err
 		}
 		if payload, ok = verifyWith(jws, more); !ok {
-			return header{}, nil, reject("signature does not verify with any %s key", h.Alg)
+			return verified{}, reject("signature does not verify with any %s key", h.Alg)
 		}
 	}
 	claims, err := parseClaims(payload)
 	if err != nil {
-		return header{}, nil, err
+		return verified{}, err
 	}
 	if jjwt {
 		for name := range claims {
 			if !jjwtName(name) {
-				return header{}, nil, reject("claims: a claim name is blank or begins or ends with white space")
+				return verified{}, reject("claims: a claim name is blank or begins or ends with white space")
 			}
 		}
 	}
-	return h, claims, nil
+	return verified{header: h, claims: claims, payload: payload}, nil
 }
 
 // jjwtName reports whether jjwt takes a top-level member name as it is.
@@ -200,6 +207,7 @@ func parseHeader(h64 string, jjwt bool) (header, error) {
 
 // jjwtHeader refuses what jjwt refuses in a header and realmd would
 // otherwise accept: a member name jjwt would trim or refuse (jjwtName); a
+// content type (cty: jjwt reads such a payload as content, not claims); a
 // compression algorithm (zip, or the older calg: realmd does not inflate
 // payloads); typ, jku or x5u that are not strings. A value jjwt drops as
 // empty (null, blank, [] or {}) counts as absent.
@@ -209,6 +217,11 @@ func jjwtHeader(members map[string]json.RawMessage) error {
 			return reject("header: a member name is blank or begins or ends with white space")
 		}
 		switch name {
+		case "cty":
+			var cty string
+			if json.Unmarshal(raw, &cty) == nil && !javaBlank(cty) {
+				return reject("content type (cty) %q: the payload is not claims", cty)
+			}
 		case "zip", "calg":
 			if !jjwtEmpty(raw) {
 				return reject("compressed payloads (%s) are not supported", name)
