@@ -254,15 +254,82 @@ func (r *ClaimRules) omitEmpty(claims map[string]any) {
 // flattened with dots, lists become JSON text, null is "null", numbers keep
 // the token's spelling. A string aud becomes a one-element JSON list, as
 // OpenSearch keeps aud as a list in both modes (jjwt's Set, Nimbus's List).
-func (r *ClaimRules) attributes(claims map[string]any) map[string]string {
+//
+// Two claims may flatten to one name ({"a.b": 1, "a": {"b": 2}}). OpenSearch
+// adds them in document order, so the later one wins; a Go map has no
+// order, so then the payload (claims' JSON) is walked in its order instead.
+func (r *ClaimRules) attributes(claims map[string]any, payload []byte) map[string]string {
 	out := make(map[string]string, len(claims))
+	collided := false
 	for k, v := range claims {
-		if s, ok := v.(string); ok && k == "aud" {
-			v = []any{s}
-		}
-		flatten("attr.jwt."+k, v, out)
+		collided = flatten("attr.jwt."+k, attributeValue(k, v), out) || collided
 	}
+	if !collided {
+		return out
+	}
+	clear(out)
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	inOrder(dec, func(k string, raw json.RawMessage) {
+		if v, ok := claims[k]; ok { // omitEmpty may have dropped it
+			flattenInOrder("attr.jwt."+k, attributeValue(k, v), raw, out)
+		}
+	})
 	return out
+}
+
+// attributeValue is claim k's value as attributes renders it.
+func attributeValue(k string, v any) any {
+	if s, ok := v.(string); ok && k == "aud" {
+		return []any{s}
+	}
+	return v
+}
+
+// flatten adds v's attributes under prefix and reports whether one of them
+// was already there.
+func flatten(prefix string, v any, out map[string]string) (collided bool) {
+	if m, ok := v.(map[string]any); ok {
+		for k, sub := range m {
+			collided = flatten(prefix+"."+k, sub, out) || collided
+		}
+		return collided
+	}
+	_, collided = out[prefix]
+	out[prefix] = text(v)
+	return collided
+}
+
+// flattenInOrder is flatten with the members of each object taken in the
+// order raw (v's JSON) gives them; a later attribute replaces an earlier one.
+func flattenInOrder(prefix string, v any, raw json.RawMessage, out map[string]string) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		out[prefix] = text(v)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	inOrder(dec, func(k string, sub json.RawMessage) {
+		flattenInOrder(prefix+"."+k, m[k], sub, out)
+	})
+}
+
+// inOrder calls member for each member of the JSON object dec reads, in
+// document order. The object has been decoded once already, so it is
+// valid and its member names are distinct.
+func inOrder(dec *json.Decoder, member func(name string, raw json.RawMessage)) {
+	if _, err := dec.Token(); err != nil { // {
+		return
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		name, ok := tok.(string)
+		var raw json.RawMessage
+		if err != nil || !ok || dec.Decode(&raw) != nil {
+			return
+		}
+		member(name, raw)
+	}
 }
 
 // emptyRegistered reports whether v is a registered claim that jjwt drops
@@ -283,16 +350,6 @@ func emptyRegistered(name string, v any) bool {
 		return len(x) == 0
 	}
 	return false
-}
-
-func flatten(prefix string, v any, out map[string]string) {
-	if m, ok := v.(map[string]any); ok {
-		for k, sub := range m {
-			flatten(prefix+"."+k, sub, out)
-		}
-		return
-	}
-	out[prefix] = text(v)
 }
 
 // text renders a claim value like Java's String.valueOf, with JSON text for

@@ -82,7 +82,7 @@ func FuzzClaims(f *testing.F) {
 				t.Fatalf("bad role %q", r)
 			}
 		}
-		for k, v := range rules.attributes(claims) {
+		for k, v := range rules.attributes(claims, payload) {
 			if !strings.HasPrefix(k, "attr.jwt.") {
 				t.Fatalf("attribute %q", k)
 			}

@@ -294,3 +294,32 @@ func TestStatic_TimeClaims(t *testing.T) {
 		{name: "null exp counts as absent", req: bearer(hmacKey.Sign(rawClaims(`{"sub":"a","exp":null}`), nil)), wantUser: "a"},
 	})
 }
+
+// Claims that flatten to one attribute name: OpenSearch adds them in
+// document order and the later wins; realmd's answer changed from run to
+// run (found by review: map iteration order).
+func TestAttributes_CollisionsFollowDocumentOrder(t *testing.T) {
+	tests := []struct {
+		payload string
+		want    map[string]string
+	}{
+		{payload: `{"sub":"a","a.b":"x","a":{"b":"y"}}`, want: map[string]string{"attr.jwt.sub": "a", "attr.jwt.a.b": "y"}},
+		{payload: `{"sub":"a","a":{"b":"y"},"a.b":"x"}`, want: map[string]string{"attr.jwt.sub": "a", "attr.jwt.a.b": "x"}},
+		{payload: `{"a":{"b.c":1,"b":{"c":2,"d":[3]}},"a.b.d":"z"}`, want: map[string]string{"attr.jwt.a.b.c": "2", "attr.jwt.a.b.d": "z"}},
+		{payload: `{"a":{"b":{"c":2},"b.c":1}}`, want: map[string]string{"attr.jwt.a.b.c": "1"}},
+		// Without a collision nothing is walked twice.
+		{payload: `{"a":{"b":1},"c":[{"d":2}]}`, want: map[string]string{"attr.jwt.a.b": "1", "attr.jwt.c": `[{"d":2}]`}},
+	}
+	var rules ClaimRules
+	for _, tt := range tests {
+		claims, err := parseClaims([]byte(tt.payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 50 { // map order differs from run to run
+			if got := rules.attributes(claims, []byte(tt.payload)); !maps.Equal(got, tt.want) {
+				t.Fatalf("%s: attributes %v, want %v", tt.payload, got, tt.want)
+			}
+		}
+	}
+}
