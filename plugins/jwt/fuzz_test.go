@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/realmd/realmd/plugins/jwks"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -71,7 +72,7 @@ func FuzzClaims(f *testing.F) {
 			}
 			return
 		}
-		if checkDepth(payload, maxJSONDepth) != nil {
+		if _, _, err := jwks.ScanJSON(payload, maxJSONDepth); err != nil {
 			t.Fatal("accepted claims nested too deeply")
 		}
 		rules.omitEmpty(claims)

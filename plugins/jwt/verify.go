@@ -171,7 +171,7 @@ func parseHeader(h64 string, jjwt bool) (header, error) {
 	if err != nil {
 		return header{}, reject("header is not base64url")
 	}
-	members, err := decodeObject(raw)
+	members, err := jwks.DecodeObject(raw, maxJSONDepth)
 	if err != nil {
 		return header{}, reject("header: %v", err)
 	}
@@ -283,24 +283,6 @@ func stringMember(m map[string]json.RawMessage, name string, dst *string) error 
 	return nil
 }
 
-// decodeObject decodes a JSON object into its members, refusing nesting
-// deeper than maxJSONDepth and duplicate member names (two parsers must
-// never disagree on which "alg" counts).
-func decodeObject(b []byte) (map[string]json.RawMessage, error) {
-	members, _, err := scanJSON(b, maxJSONDepth)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || m == nil {
-		return nil, errors.New("not a JSON object")
-	}
-	if len(m) != members {
-		return nil, errors.New("duplicate member names")
-	}
-	return m, nil
-}
-
 // trailingData reports whether b has anything but white space after what
 // dec has read.
 func trailingData(b []byte, dec *json.Decoder) bool {
@@ -316,7 +298,7 @@ func trailingData(b []byte, dec *json.Decoder) bool {
 // are one), so the payload has a duplicate exactly when it has more
 // colons than the decoded objects have entries: one scan, one decode.
 func parseClaims(payload []byte) (map[string]any, error) {
-	_, members, err := scanJSON(payload, maxJSONDepth)
+	_, members, err := jwks.ScanJSON(payload, maxJSONDepth)
 	if err != nil {
 		return nil, reject("claims: %v", err)
 	}
@@ -350,47 +332,4 @@ func entries(v any) int {
 		}
 	}
 	return n
-}
-
-// checkDepth refuses JSON nested deeper than max, in one pass and before any
-// decoder recurses into it. Invalid JSON is left to the decoder.
-func checkDepth(b []byte, max int) error {
-	_, _, err := scanJSON(b, max)
-	return err
-}
-
-// scanJSON checks the nesting depth of b in one pass and counts the members
-// of the outermost object (the colons at depth 1) and of all objects (every
-// colon outside strings). Invalid JSON is left to the decoder.
-func scanJSON(b []byte, max int) (members, all int, err error) {
-	depth, inString, escaped := 0, false, false
-	for _, c := range b {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			if depth++; depth > max {
-				return 0, 0, fmt.Errorf("JSON nested deeper than %d levels", max)
-			}
-		case '}', ']':
-			depth--
-		case ':':
-			all++
-			if depth == 1 {
-				members++
-			}
-		}
-	}
-	return members, all, nil
 }
