@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/realmd/realmd/sdk"
@@ -36,10 +37,11 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		// at credentials: they never become the anonymous user (found by
 		// review: a token that made its realm fail got the anonymous user).
 		j.sawCredentials = true
-		p.skip(j, d, "extracting credentials", err)
+		p.skip(j, i, extracting, err)
 		next()
 		return
 	}
+	p.answered(i, extracting)
 	j.sawCredentials = j.sawCredentials || creds != nil // bad credentials never become anonymous
 	if creds != nil && p.limits.userBlocked(d, creds.Username) {
 		p.log.Debug("user name blocked; domain skipped", "domain", d.Name, "user", creds.Username)
@@ -68,7 +70,7 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		j.finish(Result{Outcome: Challenged, Challenge: c})
 		return
 	}
-	user, ttl, ok := p.verify(j, d, creds)
+	user, ttl, ok := p.verify(j, i, creds)
 	if !ok {
 		next()
 		return
@@ -83,7 +85,8 @@ func (p *Pipeline) authenticate(j *job, i int) {
 
 // verify runs d's backend. ok is false when the credentials were rejected
 // or the backend failed.
-func (p *Pipeline) verify(j *job, d *Domain, creds *sdk.Credentials) (user sdk.User, ttl time.Duration, ok bool) {
+func (p *Pipeline) verify(j *job, i int, creds *sdk.Credentials) (user sdk.User, ttl time.Duration, ok bool) {
+	d := &p.cfg.Domains[i]
 	if d.Backend == nil { // noop: the credentials are the user
 		return sdk.User{
 			Name:         creds.Username,
@@ -94,9 +97,10 @@ func (p *Pipeline) verify(j *job, d *Domain, creds *sdk.Credentials) (user sdk.U
 	}
 	u, reason, err := d.Backend.Authenticate(j.ctx, creds)
 	if err != nil {
-		p.skip(j, d, "verifying credentials", err)
+		p.skip(j, i, verifying, err)
 		return sdk.User{}, 0, false
 	}
+	p.answered(i, verifying)
 	if u == nil {
 		p.log.Debug("credentials rejected", "domain", d.Name, "user", creds.Username, "reason", reason)
 		p.limits.userFailed(d, creds.Username)
@@ -112,17 +116,134 @@ func (p *Pipeline) verify(j *job, d *Domain, creds *sdk.Credentials) (user sdk.U
 	return *u, min(creds.CacheTTL, u.CacheTTL), true
 }
 
-// skip records why domain d could not answer; OpenSearch skips such a
-// domain, and realmd remembers the unavailable ones for a 503.
-func (p *Pipeline) skip(j *job, d *Domain, what string, err error) {
+// skip records why domain i could not answer at step; OpenSearch skips
+// such a domain, and realmd remembers the unavailable ones for a 503. Its
+// warnings go through the domain's stepWarnings: one line per warnEvery.
+func (p *Pipeline) skip(j *job, i, step int, err error) {
+	d := &p.cfg.Domains[i]
 	switch {
 	case errors.Is(err, sdk.ErrUnavailable):
 		j.unavailable = append(j.unavailable, d.Name)
-		p.log.Warn("domain unavailable", "domain", d.Name, "step", what, "error", err)
+		p.warn(i, step, unavailable, err)
 	case errors.Is(err, sdk.ErrMalformed):
 		p.log.Debug("malformed credentials", "domain", d.Name, "error", err)
+		p.answered(i, step) // the realm answered: the credentials are bad
 	default:
-		p.log.Warn("domain failed", "domain", d.Name, "step", what, "error", err)
+		p.warn(i, step, failed, err)
+	}
+}
+
+// warnEvery is the least time between two warnings about the same failure
+// of one step of one domain. A plugin that restarts (for up to 10 s between
+// tries) under traffic made a line per request, thousands a second.
+const warnEvery = 10 * time.Second
+
+// The steps of a domain, and the ways one fails, that stepWarnings tell apart.
+const (
+	extracting = iota
+	verifying
+)
+
+const (
+	unavailable = iota
+	failed
+)
+
+var (
+	stepNames    = [...]string{extracting: "extracting credentials", verifying: "verifying credentials"}
+	failureLines = [...]string{unavailable: "domain unavailable", failed: "domain failed"}
+)
+
+// stepWarnings limits the warnings about one step of one domain. The first
+// failure of each kind is logged at once; later ones within warnEvery of
+// the last line are counted instead, and the next line reports the count
+// ("suppressed"). That line is the next failure logged, or "domain answers
+// again" on the step's first answer after them: at once after a failure
+// line, so an outage makes two lines, its start and its end with how many
+// requests it failed; after an answer line, once warnEvery has passed, so a
+// domain that fails every other request still logs one line per warnEvery.
+// Metrics count every request; this only limits the log.
+type stepWarnings struct {
+	// due is when the step's next answer has counted failures to report
+	// (Unix nanoseconds; 0 while none are counted). An answer reads only
+	// this until then.
+	due atomic.Int64
+
+	mu   sync.Mutex
+	kind [2]struct {
+		last       time.Time // the last line about this kind of failure
+		lastAnswer bool      // that line was "domain answers again"
+		suppressed int       // failures since that line, not logged
+	}
+}
+
+// setDue recomputes due; w.mu is held.
+func (w *stepWarnings) setDue() {
+	var due int64
+	for _, k := range w.kind {
+		if k.suppressed == 0 {
+			continue
+		}
+		at := k.last // at once after a failure line
+		if k.lastAnswer {
+			at = k.last.Add(warnEvery)
+		}
+		if due == 0 || at.UnixNano() < due {
+			due = at.UnixNano()
+		}
+	}
+	w.due.Store(due)
+}
+
+// warn logs domain i's failure at step, or counts it.
+func (p *Pipeline) warn(i, step, kind int, err error) {
+	w := &p.warnings[i][step]
+	now := p.now()
+	w.mu.Lock()
+	k := &w.kind[kind]
+	if !k.last.IsZero() && now.Sub(k.last) < warnEvery {
+		k.suppressed++
+		w.setDue()
+		w.mu.Unlock()
+		return
+	}
+	suppressed := k.suppressed
+	k.last, k.lastAnswer, k.suppressed = now, false, 0
+	w.setDue()
+	w.mu.Unlock()
+	args := []any{"domain", p.cfg.Domains[i].Name, "step", stepNames[step], "error", err}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	p.log.Warn(failureLines[kind], args...)
+}
+
+// answered notes that domain i's realm answered at step, and reports the
+// failures counted before, when that is due.
+func (p *Pipeline) answered(i, step int) {
+	w := &p.warnings[i][step]
+	due := w.due.Load()
+	if due == 0 {
+		return
+	}
+	now := p.now()
+	if now.UnixNano() < due {
+		return
+	}
+	var counts [2]int
+	w.mu.Lock()
+	for n := range w.kind {
+		k := &w.kind[n]
+		if k.suppressed > 0 && (!k.lastAnswer || now.Sub(k.last) >= warnEvery) {
+			counts[n] = k.suppressed
+			k.last, k.lastAnswer, k.suppressed = now, true, 0
+		}
+	}
+	w.setDue()
+	w.mu.Unlock()
+	if counts != [2]int{} {
+		p.log.Info("domain answers again", "domain", p.cfg.Domains[i].Name, "step", stepNames[step],
+			"unavailable", counts[unavailable], "failed", counts[failed])
 	}
 }
 

@@ -83,6 +83,7 @@ type Config struct {
 // Logger is the slice of hclog.Logger the pipeline uses.
 type Logger interface {
 	Debug(msg string, args ...any)
+	Info(msg string, args ...any)
 	Warn(msg string, args ...any)
 }
 

@@ -25,6 +25,9 @@ type Pipeline struct {
 	// deadlines bound each request's trip through the stages (Timeout).
 	deadlines deadlines
 	limits    *limits
+	// warnings limit the warnings about each domain's steps (chain.go).
+	warnings [][2]stepWarnings
+	now      func() time.Time
 
 	stages []*stage // one per domain, in order
 	authz  *stage
@@ -53,6 +56,7 @@ func New(cfg Config) *Pipeline {
 		p.log = nopLogger{}
 	}
 	p.inputs.anonymous = cfg.Anonymous
+	p.warnings, p.now = make([][2]stepWarnings, len(cfg.Domains)), time.Now
 	p.limits = newLimits(cfg.Limits, p.log)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.deadlines.base, p.deadlines.start = p.ctx, time.Now()
@@ -329,4 +333,5 @@ func canonicalHeaders(names []string) []string {
 type nopLogger struct{}
 
 func (nopLogger) Debug(string, ...any) {}
+func (nopLogger) Info(string, ...any)  {}
 func (nopLogger) Warn(string, ...any)  {}

@@ -3,7 +3,10 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/realmd/realmd/sdk"
 )
@@ -125,5 +128,120 @@ func TestUnavailable_AuthenticatedAnswerIsNotCached(t *testing.T) {
 	}
 	if n := p.CacheLen(); n != 0 {
 		t.Errorf("cache holds %d entries, want 0", n)
+	}
+}
+
+// lineLogger records the pipeline's info and warning lines.
+type lineLogger struct {
+	mu    sync.Mutex
+	lines []string // "message key=value ..."
+}
+
+func (l *lineLogger) Debug(string, ...any)         {}
+func (l *lineLogger) Info(msg string, args ...any) { l.add(msg, args) }
+func (l *lineLogger) Warn(msg string, args ...any) { l.add(msg, args) }
+
+func (l *lineLogger) add(msg string, args []any) {
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] != "error" {
+			msg += fmt.Sprintf(" %v=%v", args[i], args[i+1])
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, msg)
+}
+
+// take returns the lines logged since the last take.
+func (l *lineLogger) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := l.lines
+	l.lines = nil
+	return lines
+}
+
+// stoppedClock is a pipeline clock that moves only when told.
+type stoppedClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stoppedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stoppedClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestUnavailable_LogsAnOutageNotEveryRequest: a plugin that restarts
+// under traffic once logged a warning per request (14,451 lines in 3 s).
+func TestUnavailable_LogsAnOutageNotEveryRequest(t *testing.T) {
+	const requests, clients = 512, 32
+	step := `domain=ldap step=verifying credentials`
+	tests := []struct {
+		name  string
+		steps []func(*fakeVerifier, *stoppedClock) // each followed by requests requests
+		want  [][]string                           // the lines after each step
+	}{
+		{
+			name: "unavailable: one line when it starts and one with the count when it ends",
+			steps: []func(*fakeVerifier, *stoppedClock){
+				func(v *fakeVerifier, _ *stoppedClock) { v.err = errDirectoryDown },
+				func(v *fakeVerifier, _ *stoppedClock) { v.err = nil },
+				func(v *fakeVerifier, _ *stoppedClock) { v.err = errDirectoryDown },
+				func(v *fakeVerifier, c *stoppedClock) { c.advance(warnEvery) },
+				func(v *fakeVerifier, c *stoppedClock) { v.err = nil },
+			},
+			want: [][]string{
+				{"domain unavailable " + step},
+				{"domain answers again " + step + fmt.Sprintf(" unavailable=%d failed=0", requests-1)},
+				nil, // within warnEvery of the last line: counted only
+				{"domain unavailable " + step + fmt.Sprintf(" suppressed=%d", requests)},
+				{"domain answers again " + step + fmt.Sprintf(" unavailable=%d failed=0", requests-1)},
+			},
+		},
+		{
+			name: "failed: one line per interval",
+			steps: []func(*fakeVerifier, *stoppedClock){
+				func(v *fakeVerifier, _ *stoppedClock) { v.err = sdk.ErrInternal },
+				func(v *fakeVerifier, c *stoppedClock) { c.advance(warnEvery) },
+			},
+			want: [][]string{
+				{"domain failed " + step},
+				{"domain failed " + step + fmt.Sprintf(" suppressed=%d", requests-1)},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &lineLogger{}
+			v := users()
+			p := start(t, Config{Domains: []Domain{basicDomain("ldap", true, v)}, Logger: logs})
+			clock := &stoppedClock{now: time.Unix(1e9, 0)}
+			p.now = clock.Now
+			for n, step := range tt.steps {
+				step(v, clock)
+				var wg sync.WaitGroup
+				for range clients {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range requests / clients {
+							ask(t, p, request("Authorization: Basic alice:secret"))
+						}
+					}()
+				}
+				wg.Wait()
+				if got := logs.take(); !slices.Equal(got, tt.want[n]) {
+					t.Errorf("after step %d: lines\n%q\nwant\n%q", n, got, tt.want[n])
+				}
+			}
+		})
 	}
 }
