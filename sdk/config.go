@@ -219,7 +219,12 @@ func (c *Config) Decode(key string, v any) bool {
 
 // Children returns the sorted distinct names directly below prefix:
 // for `users.a.base` and `users.b.search`, Children("users") is [a b].
+// It counts as asking for prefix, as Has does: an unknown key's problem
+// names prefix among the keys allowed, and a misspelt block (`kyes.a` for
+// `keys.a`) is told the key it meant. The keys below prefix still have to
+// be read one by one.
 func (c *Config) Children(prefix string) []string {
+	c.asked[prefix] = true
 	seen := map[string]bool{}
 	for k := range c.values {
 		rest, ok := strings.CutPrefix(k, prefix+".")
@@ -426,13 +431,39 @@ func (c *Config) Problems() []Problem {
 // unknownKey is the message for key, which the factory did not read; known
 // are the keys it asked for, sorted.
 func unknownKey(key string, known []string) string {
-	if s := Suggest(key, known); s != "" {
+	if s := suggestKey(key, known); s != "" {
 		return fmt.Sprintf("unknown key %q; did you mean %q?", key, s)
 	}
 	if len(known) == 0 {
 		return fmt.Sprintf("unknown key %q; this type reads no config keys", key)
 	}
 	return fmt.Sprintf("unknown key %q; the keys allowed here are: %s", key, strings.Join(known, ", "))
+}
+
+// suggestKey returns the known key closest to key, "" when none is close.
+// A known key that is key itself or a block key is in (`opts` for
+// `opts.a`) is no suggestion. When no whole key is close, key's leading
+// segments are matched against the known keys, so that `kyes.a` beside a
+// block `keys` read with Children is told `keys.a`.
+func suggestKey(key string, known []string) string {
+	var candidates []string
+	for _, k := range known {
+		if k != key && !strings.HasPrefix(key, k+".") {
+			candidates = append(candidates, k)
+		}
+	}
+	if s := Suggest(key, candidates); s != "" {
+		return s
+	}
+	for i := len(key) - 1; i > 0; i-- {
+		if key[i] != '.' {
+			continue
+		}
+		if s := Suggest(key[:i], candidates); s != "" {
+			return s + key[i:]
+		}
+	}
+	return ""
 }
 
 // Err returns the problems joined into one error, or nil.

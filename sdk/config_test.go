@@ -233,3 +233,44 @@ func TestConfig_UnknownKeyOfAFactoryThatReadsNothing(t *testing.T) {
 		t.Fatalf("problems %q, want [%q]", ps, want)
 	}
 }
+
+// Reading a block with Children asks for it (found by review): a stray key
+// beside it lists it, and a misspelt block is told the key it meant.
+func TestConfig_ChildrenCountsAsAsking(t *testing.T) {
+	// read is the apikey example's factory, plus one more key.
+	read := func(c *Config) {
+		for _, k := range c.Children("keys") {
+			if k != "x" {
+				c.String("keys."+k, "")
+			}
+		}
+		c.Int("ttl_minutes", 0)
+	}
+	tests := []struct {
+		name string
+		m    map[string]any
+		want []string
+	}{
+		{name: "a stray key lists the block", m: map[string]any{"keys": map[string]any{"ci": "k1"}, "tll": 3.0},
+			want: []string{`tll: unknown key "tll"; the keys allowed here are: keys, keys.ci, ttl_minutes`}},
+		{name: "a misspelt block is told the key it meant", m: map[string]any{"kyes": map[string]any{"ci": "k1"}},
+			want: []string{`kyes.ci: unknown key "kyes.ci"; did you mean "keys.ci"?`}},
+		{name: "a misspelt block deeper down", m: map[string]any{"kyes": map[string]any{"ci": map[string]any{"x": "k1"}}},
+			want: []string{`kyes.ci.x: unknown key "kyes.ci.x"; did you mean "keys.ci.x"?`}},
+		{name: "a key below the block left unread is not told the block", m: map[string]any{"keys": map[string]any{"x": "k1"}},
+			want: []string{`keys.x: unknown key "keys.x"; the keys allowed here are: keys, ttl_minutes`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewConfigMap(tt.m, "", nil)
+			read(c)
+			var got []string
+			for _, p := range c.Problems() {
+				got = append(got, p.Error())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("problems %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
