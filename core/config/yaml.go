@@ -68,14 +68,14 @@ func (f *file) parse(data []byte) (*yaml.Node, bool) {
 		if errors.Is(err, io.EOF) {
 			return nil, true
 		}
-		f.syntaxError(err)
+		f.syntaxError(data, err)
 		return nil, false
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		f.syntaxError(err)
+		f.syntaxError(data, err)
 		return nil, false
 	case root(&extra) != nil:
 		f.errorf(extra.Line, "", "a second YAML document (---) is not allowed: OpenSearch reads one document per file; merge them into one")
@@ -84,19 +84,57 @@ func (f *file) parse(data []byte) (*yaml.Node, bool) {
 	return root(&doc), true
 }
 
-func (f *file) syntaxError(err error) {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		msg := m[2]
-		if strings.HasPrefix(msg, "did not find expected") {
-			// yaml.v3 reports the line where the enclosing block starts.
-			msg += " in the block that starts here; check the indentation of the lines below it"
-		}
-		f.errorf(line, "", "YAML syntax error: %s", msg)
+func (f *file) syntaxError(data []byte, err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	if tab := tabLine(data, line, msg); tab > 0 {
+		f.errorf(tab, "", "YAML syntax error: this line is indented with a tab; YAML indents with spaces only: replace the tab with spaces")
 		return
 	}
-	f.errorf(0, "", "YAML syntax error: %s", strings.TrimPrefix(msg, "yaml: "))
+	if line == 0 {
+		f.errorf(0, "", "YAML syntax error: %s", msg)
+		return
+	}
+	if strings.HasPrefix(msg, "did not find expected") {
+		// yaml.v3 reports the line where the enclosing block starts.
+		msg += " in the block that starts here; check the indentation of the lines below it"
+	}
+	f.errorf(line, "", "YAML syntax error: %s", msg)
+}
+
+// tabLine finds the line that holds the tab a yaml.v3 error msg, reported
+// at line (0: none given, which is line 1), is about, or returns 0 when msg
+// is not about a tab. yaml.v3 reports "violates indentation" at the line
+// where the value before the tab starts, so the first line from there that
+// is indented with a tab is the one; "cannot start any token" is about a
+// tab only when its own line is indented with one.
+func tabLine(data []byte, line int, msg string) int {
+	line = max(line, 1)
+	lines := strings.Split(string(data), "\n")
+	indentTab := func(n int) bool {
+		if n > len(lines) {
+			return false
+		}
+		l := lines[n-1]
+		return strings.ContainsRune(l[:len(l)-len(strings.TrimLeft(l, " \t"))], '\t')
+	}
+	switch {
+	case strings.Contains(msg, "found a tab character"):
+		for n := line; n <= len(lines); n++ {
+			if indentTab(n) {
+				return n
+			}
+		}
+	case strings.Contains(msg, "found character that cannot start any token"):
+		if indentTab(line) {
+			return line
+		}
+	}
+	return 0
 }
 
 // root returns the content of a document node, or nil when it is empty or null.
