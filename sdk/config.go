@@ -200,10 +200,12 @@ func (c *Config) Raw(key string) (any, bool) {
 
 // Decode converts the raw value of key into v (a pointer) through JSON, for
 // structured values such as a list of objects. It reports false, and records
-// a problem, when key is missing or does not fit v.
+// a problem, when key is missing ("is required") or does not fit v; v is
+// then left as it was. For an optional key, ask Has first.
 func (c *Config) Decode(key string, v any) bool {
 	raw, ok := c.Raw(key)
 	if !ok {
+		c.Problem(key, "is required")
 		return false
 	}
 	b, err := json.Marshal(raw)

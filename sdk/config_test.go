@@ -274,3 +274,24 @@ func TestConfig_ChildrenCountsAsAsking(t *testing.T) {
 		})
 	}
 }
+
+// Decode records a problem for a missing key, as its doc says (found by
+// review): a required structured key never passes silently.
+func TestConfig_DecodeOfAMissingKeyIsAProblem(t *testing.T) {
+	c := NewConfigMap(map[string]any{"other": 1.0}, "", nil)
+	c.Ignore("other")
+	servers := []string{"kept"}
+	if c.Decode("servers", &servers) {
+		t.Error("Decode of a missing key reported true")
+	}
+	if !slices.Equal(servers, []string{"kept"}) {
+		t.Errorf("Decode changed v to %q", servers)
+	}
+	var got []string
+	for _, p := range c.Problems() {
+		got = append(got, p.Error())
+	}
+	if want := []string{"servers: is required"}; !slices.Equal(got, want) {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+}
