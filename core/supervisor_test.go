@@ -177,6 +177,35 @@ func TestInstance_StopKillsThePlugin(t *testing.T) {
 	}
 }
 
+// A plugin that no longer answers (stopped with SIGSTOP) is killed by Stop
+// after a short grace period: Stop used to wait for its shutdown answer for
+// ever, so SIGTERM hung realmd and a reload left the process behind (found
+// by review).
+func TestInstance_StopKillsAPluginThatDoesNotAnswer(t *testing.T) {
+	in, err := StartInstance(context.Background(), fakeSpec(t, `{}`), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := in.Status().PID
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) }) // never leave it behind
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		in.Stop()
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(60 * time.Second): // a guard against a hang, not a timing
+		t.Fatal("Stop did not return for a stopped plugin")
+	}
+	if alive(pid) {
+		t.Errorf("plugin %d still alive after Stop", pid)
+	}
+}
+
 func TestInstance_RefusedConfigIsReportedWithKeys(t *testing.T) {
 	_, err := StartInstance(context.Background(), fakeSpec(t, `{"refuse": true, "typo": 1}`), hclog.NewNullLogger())
 	cp, ok := err.(*ConfigProblems)

@@ -101,9 +101,12 @@ type Configured struct {
 // safe for concurrent use. Every error from a call wraps one of the sentinel
 // errors; a dead process gives ErrUnavailable.
 type Client struct {
-	gp    *plugin.Client
-	rpc   pb.RealmClient
-	unary bool
+	gp     *plugin.Client
+	cmd    *exec.Cmd // the plugin's process, which Kill ends if go-plugin cannot
+	logger hclog.Logger
+	rpc    pb.RealmClient
+	unary  bool
+	kill   sync.Once
 
 	ctx     context.Context // lives as long as the stream
 	cancel  context.CancelCauseFunc
@@ -138,6 +141,7 @@ func Launch(cfg LaunchConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.cmd, c.logger = cfg.Cmd, cfg.Logger
 	if !c.unary {
 		go c.watch(cfg.Logger, stuckAfter, stuckCheck)
 	}
@@ -325,12 +329,65 @@ func (c *Client) Done() <-chan struct{} { return c.done }
 // Exited reports whether the plugin process has exited.
 func (c *Client) Exited() bool { return c.gp.Exited() }
 
+// go-plugin's Kill asks the plugin to shut down and waits for its answer
+// with no limit of its own, so a plugin that is stopped (SIGSTOP) or wedged
+// held Kill, and with it realmd's shutdown and every reload that replaced
+// it, for ever, and left the process behind (found by review). Kill
+// therefore gives go-plugin killGrace, then kills the process itself and
+// waits at most killWait more for go-plugin to reap it and read the last of
+// its stderr. They are variables for tests.
+var (
+	killGrace = 5 * time.Second
+	killWait  = 5 * time.Second
+)
+
 // Kill stops the plugin: it closes the connection, waits briefly for a clean
-// exit, then kills the process. It is safe to call more than once.
+// exit, then kills the process. It returns within killGrace + killWait
+// (about 10 s) even when the plugin does not answer, and logs a plugin it
+// had to kill. It is safe to call more than once; a second call returns
+// once the first has.
 func (c *Client) Kill() {
 	c.cancel(nil)
-	if c.gp != nil {
+	if c.gp == nil {
+		return
+	}
+	c.kill.Do(c.stop)
+}
+
+// stop runs go-plugin's Kill under killGrace, then kills the process.
+func (c *Client) stop() {
+	logger := c.logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
 		c.gp.Kill()
+	}()
+	grace := time.NewTimer(killGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+		return
+	case <-grace.C:
+	}
+	pid := c.Pid()
+	logger.Warn("plugin did not stop within the grace period; killing it", "pid", pid, "grace", killGrace)
+	// cmd.Process is the process go-plugin started; once it has been
+	// waited for, Kill returns os.ErrProcessDone rather than signal a
+	// process that reused its id.
+	if c.cmd != nil && c.cmd.Process != nil {
+		if err := c.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			logger.Error("killing the plugin", "pid", pid, "error", err)
+		}
+	}
+	wait := time.NewTimer(killWait)
+	defer wait.Stop()
+	select {
+	case <-done:
+	case <-wait.C:
+		logger.Error("plugin still not reaped after it was killed; giving up on it", "pid", pid, "waited", killGrace+killWait)
 	}
 }
 
