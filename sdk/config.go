@@ -181,25 +181,89 @@ func (c *Config) Logger() hclog.Logger { return c.logger }
 // Dir is the config directory.
 func (c *Config) Dir() string { return c.dir }
 
-// Has reports whether key is set.
+// Has reports whether key is set, to a value or as a block of keys below
+// it: for `tls: {ca: x}`, Has("tls") is true. It reads nothing.
 func (c *Config) Has(key string) bool {
 	c.asked[key] = true
-	_, ok := c.values[key]
-	return ok
+	if _, ok := c.values[key]; ok {
+		return true
+	}
+	for k := range c.values {
+		if strings.HasPrefix(k, key+".") {
+			return true
+		}
+	}
+	return false
 }
 
-// Raw returns the value of key as decoded from JSON, and marks it read.
+// Raw returns the value of key as decoded from JSON, and marks it read. A
+// block (`opts: {a: 1, b.c: 2}`, or the same written with dotted keys) is
+// returned as the nested map it flattens from ({a: 1, b: {c: 2}}), and
+// every key in it is marked read. A key set both to a value and as a
+// block (`a: 1` beside `a.b: 2`) gives the value.
 func (c *Config) Raw(key string) (any, bool) {
 	c.asked[key] = true
-	v, ok := c.values[key]
-	if ok {
+	if v, ok := c.values[key]; ok {
 		c.used[key] = true
+		return v, true
 	}
-	return v, ok
+	m := c.block(key)
+	if m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// block rebuilds the nested map of the keys below prefix and marks them
+// read; nil when there are none. A key below one that has a value of its
+// own (`a.b.c` beside `a.b: 1`, both under prefix a) has no place in the
+// map: it is a problem.
+func (c *Config) block(prefix string) map[string]any {
+	var m map[string]any
+	for _, k := range slices.Sorted(maps.Keys(c.values)) {
+		rest, ok := strings.CutPrefix(k, prefix+".")
+		if !ok {
+			continue
+		}
+		c.used[k] = true
+		if m == nil {
+			m = map[string]any{}
+		}
+		names := strings.Split(rest, ".")
+		at := m
+		for i, name := range names[:len(names)-1] {
+			sub, ok := at[name].(map[string]any)
+			if !ok {
+				if _, taken := at[name]; taken {
+					valued := prefix + "." + strings.Join(names[:i+1], ".")
+					c.problemOnce(k, fmt.Sprintf("%s has a value of its own, so %s cannot be read as a block; keep one", valued, prefix))
+					at = nil
+					break
+				}
+				sub = map[string]any{}
+				at[name] = sub
+			}
+			at = sub
+		}
+		if at != nil {
+			at[names[len(names)-1]] = c.values[k]
+		}
+	}
+	return m
+}
+
+// problemOnce records a problem unless the same one is recorded already:
+// a block can be read more than once.
+func (c *Config) problemOnce(key, message string) {
+	p := Problem{Key: key, Message: message}
+	if !slices.Contains(c.problems, p) {
+		c.problems = append(c.problems, p)
+	}
 }
 
 // Decode converts the raw value of key into v (a pointer) through JSON, for
-// structured values such as a list of objects. It reports false, and records
+// structured values such as a list of objects or a block, which it reads
+// whole (Raw). It reports false, and records
 // a problem, when key is missing ("is required") or does not fit v; v is
 // then left as it was. For an optional key, ask Has first.
 func (c *Config) Decode(key string, v any) bool {

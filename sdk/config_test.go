@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -293,5 +294,75 @@ func TestConfig_DecodeOfAMissingKeyIsAProblem(t *testing.T) {
 	}
 	if want := []string{"servers: is required"}; !slices.Equal(got, want) {
 		t.Errorf("problems %q, want %q", got, want)
+	}
+}
+
+// A block is set (found by review): Has sees it, Raw returns the nested map
+// it flattens from, and Decode reads it whole.
+func TestConfig_ABlockIsSetAndReadsWhole(t *testing.T) {
+	nested := map[string]any{"opts": map[string]any{"a": 1.0, "b": "x", "c": map[string]any{"d": true}}}
+	dotted := map[string]any{"opts.a": 1.0, "opts": map[string]any{"b": "x", "c.d": true}}
+	for name, m := range map[string]map[string]any{"nested": nested, "dotted": dotted} {
+		t.Run(name, func(t *testing.T) {
+			c := NewConfigMap(m, "", nil)
+			if !c.Has("opts") || !c.Has("opts.c") || c.Has("opt") || c.Has("opts.a.b") {
+				t.Errorf("Has(opts, opts.c, opt, opts.a.b) = %v, %v, %v, %v; want true, true, false, false",
+					c.Has("opts"), c.Has("opts.c"), c.Has("opt"), c.Has("opts.a.b"))
+			}
+			raw, ok := c.Raw("opts")
+			if want := nested["opts"]; !ok || !reflect.DeepEqual(raw, want) {
+				t.Errorf("Raw = %v, %v; want %v", raw, ok, want)
+			}
+			var v struct {
+				A int
+				B string
+				C struct{ D bool }
+			}
+			if !c.Decode("opts", &v) || v.A != 1 || v.B != "x" || !v.C.D {
+				t.Errorf("Decode gave %+v", v)
+			}
+			if ps := c.Problems(); len(ps) != 0 {
+				t.Errorf("problems %v", ps)
+			}
+		})
+	}
+}
+
+func TestConfig_ABlockWhereAValueIsExpected(t *testing.T) {
+	tests := []struct {
+		name string
+		m    map[string]any
+		read func(*Config)
+		want []string
+	}{
+		{name: "String", m: map[string]any{"x": map[string]any{"y": 1.0}},
+			read: func(c *Config) { c.String("x", "") },
+			want: []string{"x: must be a string, not a map"}},
+		{name: "List", m: map[string]any{"x": map[string]any{"y": 1.0}},
+			read: func(c *Config) { c.List("x", nil) },
+			want: []string{"x: must be a list or a comma-separated string, not a map"}},
+		{name: "Decode into a list", m: map[string]any{"x": map[string]any{"y": 1.0}},
+			read: func(c *Config) { c.Decode("x", new([]string)) },
+			want: []string{"x: json: cannot unmarshal object into Go value of type []string"}},
+		{name: "a value beside the block wins", m: map[string]any{"x": "v", "x.y": 1.0},
+			read: func(c *Config) { c.String("x", "") },
+			want: []string{`x.y: unknown key "x.y"; the keys allowed here are: x`}},
+		{name: "a key below a value is a problem when the block is read",
+			m:    map[string]any{"x": map[string]any{"a": 1.0, "a.b": 2.0, "c": 3.0}},
+			read: func(c *Config) { c.Raw("x"); c.Raw("x") },
+			want: []string{"x.a.b: x.a has a value of its own, so x cannot be read as a block; keep one"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewConfigMap(tt.m, "", nil)
+			tt.read(c)
+			var got []string
+			for _, p := range c.Problems() {
+				got = append(got, p.Error())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("problems %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -149,11 +149,13 @@ func ReadConfig(cfg *sdk.Config) *Config {
 func readBases(cfg *sdk.Config, group, legacyBase, legacySearch, defSearch string) []SearchBase {
 	base := cfg.String(legacyBase, "")
 	search := cfg.String(legacySearch, defSearch)
-	if cfg.Has(group) {
+	names := cfg.Children(group)
+	if len(names) == 0 && cfg.Has(group) {
+		// A value, not a block: reading a block whole would hide its
+		// unknown keys, so it is read only when it has nothing below it.
 		cfg.Raw(group)
 		cfg.Problem(group, "must be a map of named bases, each with base, search and order")
 	}
-	names := cfg.Children(group)
 	if len(names) == 0 {
 		return []SearchBase{{Name: legacyBase, Base: base, Filter: search, Order: DefaultOrder}}
 	}

@@ -104,6 +104,8 @@ func TestReadConfig_Problems(t *testing.T) {
 		{name: "bad multi-base filter", config: map[string]any{"users.a.search": "((("}, want: []string{"users.a.search"}},
 		{name: "bad user base", config: map[string]any{"users.a.base": "not a dn"}, want: []string{"users.a.base"}},
 		{name: "unknown key under a base", config: map[string]any{"users.a.serach": "(uid={0})"}, want: []string{"users.a.serach"}},
+		{name: "users that is not a map", config: map[string]any{"users": "ou=x"}, want: []string{"users"}},
+		{name: "roles that is a list", config: map[string]any{"roles": []any{"ou=x"}}, want: []string{"roles"}},
 		{name: "bad role filter", config: map[string]any{"rolesearch": "(member={0}"}, want: []string{"rolesearch"}},
 		{name: "bad role base", config: map[string]any{"rolebase": "groups"}, want: []string{"rolebase"}},
 		{name: "bad role filter while role search is off", config: map[string]any{"rolesearch": "(((", "rolebase": "x",
