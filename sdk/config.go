@@ -434,15 +434,16 @@ func (c *Config) WatchFile(path string) {
 func (c *Config) Files() []string { return c.files }
 
 // Ignore marks keys as read without using them: OpenSearch keys that have no
-// meaning in realmd and are accepted for compatibility.
+// meaning in realmd and are accepted for compatibility. A key written as a
+// block (`x: {y: 1}` for Ignore("x")) is ignored whole, as Raw reads it.
 func (c *Config) Ignore(keys ...string) {
 	for _, k := range keys {
-		c.used[k] = true
 		c.asked[k] = true
+		c.IgnorePrefix(k)
 	}
 }
 
-// IgnorePrefix marks every key below prefix as read.
+// IgnorePrefix marks key prefix and every key below it as read.
 func (c *Config) IgnorePrefix(prefix string) {
 	for k := range c.values {
 		if strings.HasPrefix(k, prefix+".") || k == prefix {

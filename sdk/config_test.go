@@ -366,3 +366,17 @@ func TestConfig_ABlockWhereAValueIsExpected(t *testing.T) {
 		})
 	}
 }
+
+// Ignore covers a key written as a block (found by review): x.y was an
+// unknown key, told `did you mean "x"?`.
+func TestConfig_IgnoreCoversABlock(t *testing.T) {
+	c := NewConfigMap(map[string]any{"x": map[string]any{"y": 1.0, "z": map[string]any{"w": 2.0}}, "xylophone": 3.0}, "", nil)
+	c.Ignore("x")
+	var got []string
+	for _, p := range c.Problems() {
+		got = append(got, p.Error())
+	}
+	if want := []string{`xylophone: unknown key "xylophone"; the keys allowed here are: x`}; !slices.Equal(got, want) {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+}
