@@ -111,6 +111,16 @@ func (p watchPlan) relevant(ev fsnotify.Event) bool {
 	return in.all || in.names[name] || strings.HasPrefix(name, "..")
 }
 
+// wants reports whether the plan needs dir: it watches dir, or waits
+// for it to exist through its parent.
+func (p watchPlan) wants(dir string) bool {
+	if p[dir] != nil {
+		return true
+	}
+	in := p[filepath.Dir(dir)]
+	return in != nil && in.names[filepath.Base(dir)]
+}
+
 // watcher turns file events into reloads.
 type watcher struct {
 	dir    string // absolute config directory, as given: it may be a symlink
@@ -125,7 +135,7 @@ type watcher struct {
 	fs      *fsnotify.Watcher
 	plan    watchPlan
 	watched map[string]bool // directories with a watch in fs
-	lost    map[string]bool // directories watched once, whose watch was dropped
+	lost    map[string]bool // directories watched once, whose watch was dropped; true once logged
 	failed  map[string]bool // directories that could not be watched, warned once
 	target  string          // where dir resolved to at the last sync
 }
@@ -217,8 +227,9 @@ func debounce(sinceFirst time.Duration) time.Duration {
 
 // event handles one file event and reports whether it should reload. A
 // watched directory that is removed or renamed loses its watch (inotify
-// follows the inode, which is gone or elsewhere), so it is forgotten here
-// and watched again by sync once it exists.
+// follows the inode, which is gone or elsewhere), so it is forgotten here;
+// sync, which the event schedules, watches it again once it exists, or
+// drops it if the plan no longer needs it.
 func (w *watcher) event(ev fsnotify.Event) bool {
 	if w.watched[ev.Name] && ev.Has(fsnotify.Remove|fsnotify.Rename) {
 		_ = w.fs.Remove(ev.Name) // fsnotify may have dropped it already
@@ -229,15 +240,19 @@ func (w *watcher) event(ev fsnotify.Event) bool {
 	return relevant
 }
 
-// lose forgets the watch on dir.
+// lose forgets the watch on dir; sync decides whether to say so.
 func (w *watcher) lose(dir string) {
 	delete(w.watched, dir)
-	w.lost[dir] = true
-	w.logger.Info("watched directory disappeared; it is watched again when it exists", "dir", dir)
+	if _, ok := w.lost[dir]; !ok {
+		w.lost[dir] = false
+	}
 }
 
 // sync makes the watches match the current plan: it forgets watches the
 // kernel dropped, adds missing ones, and removes those no longer needed.
+// A lost directory that the plan still wants is logged once; one it no
+// longer wants is dropped without a word: each Kubernetes ..data swap
+// deletes the timestamped directory the files resolved to, for good.
 func (w *watcher) sync() {
 	w.plan = w.makePlan()
 	active := map[string]bool{}
@@ -247,6 +262,16 @@ func (w *watcher) sync() {
 	for dir := range w.watched {
 		if !active[dir] {
 			w.lose(dir)
+		}
+	}
+	for dir, logged := range w.lost {
+		switch {
+		case !w.plan.wants(dir):
+			delete(w.lost, dir)
+			w.logger.Debug("watched directory disappeared and is no longer needed", "dir", dir)
+		case !logged:
+			w.lost[dir] = true
+			w.logger.Info("watched directory disappeared; it is watched again when it exists", "dir", dir)
 		}
 	}
 	for dir := range w.plan {
@@ -264,8 +289,9 @@ func (w *watcher) sync() {
 
 // add watches dir, warning once if it cannot.
 func (w *watcher) add(dir string) {
+	_, lost := w.lost[dir]
 	if err := w.fs.Add(dir); err != nil {
-		if !w.failed[dir] && !w.lost[dir] {
+		if !w.failed[dir] && !lost {
 			w.logger.Warn("cannot watch directory; edits in it reload only on SIGHUP", "dir", dir, "error", err)
 		}
 		w.failed[dir] = true
@@ -273,7 +299,7 @@ func (w *watcher) add(dir string) {
 	}
 	w.watched[dir] = true
 	delete(w.failed, dir)
-	if w.lost[dir] {
+	if lost {
 		delete(w.lost, dir)
 		w.logger.Info("watching directory again", "dir", dir)
 	}

@@ -329,3 +329,43 @@ func symlink(t *testing.T, target, link string) {
 		t.Fatal(err)
 	}
 }
+
+// TestWatcher_KubernetesSwapForgetsOldDirectories: each ..data swap of a
+// mounted ConfigMap deletes the timestamped directory the config files
+// resolved to. The watcher once promised to watch each again "when it
+// exists" and kept it in its lost set for ever, one more per update.
+func TestWatcher_KubernetesSwapForgetsOldDirectories(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "k8s")
+	writeFile(t, filepath.Join(dir, "..v1", "config.yml"), "v1")
+	symlink(t, "..v1", filepath.Join(dir, "..data"))
+	symlink(t, "..data/config.yml", filepath.Join(dir, "config.yml"))
+	var logs testenv.LogBuffer
+	reloads := make(chan string, 1000)
+	var w *watcher
+	w = testWatcher(t, dir, nil, nil, func(context.Context) {
+		b, _ := os.ReadFile(filepath.Join(dir, "config.yml"))
+		select {
+		case reloads <- fmt.Sprintf("%s lost=%d", b, len(w.lost)): // the loop's goroutine owns w.lost
+		default:
+		}
+	})
+	w.logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &logs})
+	startWatcher(t, w)
+	for v := 2; v <= 6; v++ {
+		next := fmt.Sprintf("..v%d", v)
+		writeFile(t, filepath.Join(dir, next, "config.yml"), fmt.Sprintf("v%d", v))
+		symlink(t, next, filepath.Join(dir, "..data_tmp"))
+		rename(t, filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data"))
+		removeAll(t, filepath.Join(dir, fmt.Sprintf("..v%d", v-1)))
+		want := fmt.Sprintf("v%d ", v)
+		if got := waitReload(reloads, want); !strings.HasPrefix(got, want) {
+			t.Fatalf("swap to %s: no reload read %q within %s (last read %q)", next, want, watchGuard, got)
+		} else if got != want+"lost=0" {
+			t.Errorf("swap to %s: reload saw %q, want no lost directories", next, got)
+		}
+	}
+	if log := logs.String(); strings.Contains(log, "it is watched again when it exists") {
+		t.Errorf("log promises to watch a deleted ..v directory again:\n%s", log)
+	}
+}
