@@ -363,12 +363,16 @@ func (c *Config) Int(key string, def int) int {
 	return def
 }
 
-// List returns key as a list of strings. A YAML list is taken as is (scalars
-// converted to strings); a scalar string is split on commas and each part
-// trimmed, as OpenSearch's Settings.getAsList does. Like the Java
-// String.split it calls, the split drops trailing empty parts ("a,b," is
-// [a b]) but keeps the others ("a,,b" and "a, " keep an empty part); a
-// string of commas alone is no list, as a blank one is.
+// List returns key as a list of strings, as OpenSearch's
+// Settings.getAsList(key, def) does. A YAML list is taken as is (scalars
+// converted to strings, an empty list is empty). A scalar string is split
+// on commas by Java's String.split, which drops trailing empty parts ("a,b,"
+// is [a b]) but keeps the others ("a,,b" and ",a" keep an empty part), and
+// each part is trimmed by Java's String.trim (JavaTrim: "admin\u00a0" keeps
+// its U+00A0, and "a, " is [a ""]). A string with no parts, "" or commas
+// alone, is no list, and getAsList then gives def; so does List, and when
+// def has entries it records a warning, as "" reads like "none" and is not.
+// A blank string is one empty part: "  " is [""].
 func (c *Config) List(key string, def []string) []string {
 	v, ok := c.Raw(key)
 	if !ok {
@@ -392,18 +396,18 @@ func (c *Config) List(key string, def []string) []string {
 			c.Problem(key, "must be a list or a comma-separated string, not a %s", kindOf(v))
 			return def
 		}
-		if strings.TrimSpace(s) == "" {
-			return nil
-		}
 		parts := strings.Split(s, ",")
 		for len(parts) > 0 && parts[len(parts)-1] == "" {
 			parts = parts[:len(parts)-1]
 		}
 		if len(parts) == 0 {
-			return nil
+			if len(def) > 0 {
+				c.Warn(key, "%q has no entries, so the default %q applies, as in OpenSearch", s, def)
+			}
+			return def
 		}
 		for i := range parts {
-			parts[i] = strings.TrimSpace(parts[i])
+			parts[i] = JavaTrim(parts[i])
 		}
 		return parts
 	}

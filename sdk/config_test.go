@@ -118,12 +118,16 @@ func TestNewConfig_WholeNumbersKeepEveryDigit(t *testing.T) {
 }
 
 // OpenSearch's Settings.getAsList splits a string with Java's
-// String.split, which drops trailing empty parts only (found by review).
+// String.split, which drops trailing empty parts only (found by review),
+// trims each part with Java's String.trim, and gives the default for a
+// string with no parts (found by review).
 func TestConfig_ListSplitsAsJava(t *testing.T) {
+	def := []string{"default"}
 	tests := []struct {
 		name  string
 		value any
 		want  []string
+		warn  string // the warning, if any
 	}{
 		{name: "one value", value: "a", want: []string{"a"}},
 		{name: "parts are trimmed", value: " a , b ", want: []string{"a", "b"}},
@@ -132,20 +136,53 @@ func TestConfig_ListSplitsAsJava(t *testing.T) {
 		{name: "a middle empty part stays", value: "a,,b", want: []string{"a", "", "b"}},
 		{name: "a leading empty part stays", value: ",a", want: []string{"", "a"}},
 		{name: "a trailing blank part is not empty before trimming", value: "a, ", want: []string{"a", ""}},
-		{name: "commas alone are no list", value: ",,", want: nil},
-		{name: "blank is no list", value: "  ", want: nil},
+		{name: "controls are trimmed", value: "\ta\x01,\nb\r", want: []string{"a", "b"}},
+		{name: "a no-break space is not trimmed", value: "admin\u00a0, \u2003ops", want: []string{"admin\u00a0", "\u2003ops"}},
+		{name: "empty gives the default", value: "", want: def,
+			warn: `l: "" has no entries, so the default ["default"] applies, as in OpenSearch`},
+		{name: "commas alone give the default", value: ",,", want: def,
+			warn: `l: ",," has no entries, so the default ["default"] applies, as in OpenSearch`},
+		{name: "blank is one empty part", value: "  ", want: []string{""}},
+		{name: "a number is one part", value: 5.0, want: []string{"5"}},
 		{name: "a YAML list keeps its empty entries", value: []any{"a", ""}, want: []string{"a", ""}},
+		{name: "a YAML list is not trimmed", value: []any{" a "}, want: []string{" a "}},
+		{name: "an empty YAML list is empty", value: []any{}, want: []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewConfigMap(map[string]any{"l": tt.value}, "", nil)
-			if got := c.List("l", []string{"default"}); !slices.Equal(got, tt.want) {
+			if got := c.List("l", def); !slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
 				t.Errorf("List = %q, want %q", got, tt.want)
 			}
 			if ps := c.Problems(); len(ps) != 0 {
 				t.Errorf("problems %v", ps)
 			}
+			var warns []string
+			for _, w := range c.Warnings() {
+				warns = append(warns, w.Error())
+			}
+			if want := []string{tt.warn}; (tt.warn == "" && len(warns) > 0) || (tt.warn != "" && !slices.Equal(warns, want)) {
+				t.Errorf("warnings %q, want %q", warns, tt.warn)
+			}
 		})
+	}
+}
+
+// Without a default, a string with no parts is no list, and no warning:
+// the callers that pass nil read an absent key and "" alike.
+func TestConfig_ListWithoutADefault(t *testing.T) {
+	for _, value := range []string{"", ",", "absent"} {
+		m := map[string]any{"l": value}
+		if value == "absent" {
+			m = nil
+		}
+		c := NewConfigMap(m, "", nil)
+		if got := c.List("l", nil); got != nil {
+			t.Errorf("List(%q) = %q, want nil", value, got)
+		}
+		if ws, ps := c.Warnings(), c.Problems(); len(ws)+len(ps) > 0 {
+			t.Errorf("List(%q): warnings %v, problems %v", value, ws, ps)
+		}
 	}
 }
 

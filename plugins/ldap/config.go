@@ -94,7 +94,7 @@ func ReadConfig(cfg *sdk.Config) *Config {
 		FollowReferrals:   cfg.Bool("follow_referrals", true),
 		RoleSearchEnabled: cfg.Bool("rolesearch_enabled", true),
 		UserRoleAttribute: strings.TrimSpace(cfg.String("userroleattribute", "")),
-		UserRoleNames:     nonEmpty(cfg.List("userrolename", []string{DefaultUserRoleName})),
+		UserRoleNames:     userRoleNames(cfg),
 		RoleName:          strings.TrimSpace(cfg.String("rolename", DefaultRoleName)),
 		MaxNestedDepth:    cfg.Int("max_nested_depth", DefaultMaxNestedDepth),
 		MaxRoleEntries:    cfg.Int("max_role_entries", DefaultMaxRoleEntries),
@@ -273,6 +273,18 @@ func patterns(cfg *sdk.Config, key string, def []string) pattern.Set {
 		set = append(set, m)
 	}
 	return set
+}
+
+// userRoleNames reads userrolename. OpenSearch reads it with Settings.get
+// and splits it itself, not with getAsList (sdk.Config.List), so "" names
+// no attribute where List would give the default memberOf.
+func userRoleNames(cfg *sdk.Config) []string {
+	if v, ok := cfg.Raw("userrolename"); ok {
+		if s, ok := v.(string); ok {
+			return nonEmpty(strings.Split(s, ","))
+		}
+	}
+	return nonEmpty(cfg.List("userrolename", []string{DefaultUserRoleName}))
 }
 
 // nonEmpty trims the entries of a list and drops empty ones.

@@ -376,3 +376,30 @@ func TestReadConfig_WarningsAreReportedNotLogged(t *testing.T) {
 		})
 	}
 }
+
+// An empty list setting reads as OpenSearch reads it: getAsList gives the
+// default (with a warning, as "" reads like "none"), but userrolename is
+// read with Settings.get and split, so "" names no attribute.
+func TestReadConfig_EmptyListSettings(t *testing.T) {
+	cfg := readTestConfig(t, map[string]any{"hosts": "", "custom_attr_allowlist": ",", "userrolename": "", "exclude_roles": ""}, nil)
+	c := ReadConfig(cfg)
+	if ps := cfg.Problems(); len(ps) > 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+	if len(c.Conn.Hosts) != 1 || c.Conn.Hosts[0].Addr != "localhost:389" {
+		t.Errorf("hosts %+v, want localhost:389", c.Conn.Hosts)
+	}
+	if !c.CustomAttrAllow.Match("mail") {
+		t.Error("custom_attr_allowlist \",\" does not allow every attribute, as OpenSearch's default does")
+	}
+	if len(c.UserRoleNames) != 0 || len(c.ExcludeRoles) != 0 {
+		t.Errorf("userrolename %q, exclude_roles %v, want none", c.UserRoleNames, c.ExcludeRoles)
+	}
+	var warned []string
+	for _, w := range cfg.Warnings() {
+		warned = append(warned, w.Key)
+	}
+	if want := []string{"custom_attr_allowlist", "hosts"}; !slices.Equal(warned, want) {
+		t.Errorf("warnings %v, want keys %q", cfg.Warnings(), want)
+	}
+}
