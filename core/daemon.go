@@ -46,6 +46,9 @@ type Daemon struct {
 	lastErr  atomic.Pointer[ReloadError]
 	draining sync.WaitGroup
 	metrics  *metrics
+	// answering counts the HTTP requests whose handler runs: what a
+	// shutdown drains, and what it cut off if it ran out of time.
+	answering atomic.Int64
 	// served is what the listener was started with: settings a reload
 	// cannot change without a restart.
 	served        atomic.Pointer[listenSettings]
@@ -152,7 +155,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	fd := &frontDoor{d: d, logger: d.logger.Named("http")}
-	srv := newHTTPServer(fd.routes(), s.Realmd.MaxHeaderBytes, d.logger.Named("http"))
+	srv := newHTTPServer(d.counted(fd.routes()), s.Realmd.MaxHeaderBytes, d.logger.Named("http"))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -171,9 +174,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = srv.Shutdown(shutCtx)
-		cancel()
+		bound := d.current.Load().Settings.Realmd.RequestTimeout + drainMargin
+		d.logger.Info("shutting down: draining requests", "reason", context.Cause(ctx), "requests", d.answering.Load(), "bound", bound)
+		err = d.drain(srv, bound)
 	}
 	stopWatch()
 	<-watchDone // no reload may start a generation after shutdown
@@ -182,6 +185,49 @@ func (d *Daemon) Run(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// drainMargin is how long past request_timeout a shutdown waits for the
+// requests in flight: request_timeout bounds a request's trip through the
+// pipeline, and the margin leaves time to write the answer.
+const drainMargin = 5 * time.Second
+
+// drain stops srv accepting requests and waits, at most bound, for those in
+// flight to be answered. A drain that takes long but ends is a clean stop:
+// with a hard-coded 10 s, a request_timeout of 30 s made realmd exit 1 after
+// answering every request (found by review). When bound is reached, the
+// connections left are closed; drain then returns an error only if requests
+// were still being answered, as those were cut off. A connection on which
+// no request had arrived in full (a client still sending its headers, which
+// ReadHeaderTimeout bounds) is closed with a warning only.
+func (d *Daemon) drain(srv *http.Server, bound time.Duration) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		if err == nil {
+			d.logger.Info("requests drained", "took", time.Since(start).Round(time.Millisecond))
+		}
+		return err
+	}
+	cut := d.answering.Load() // the handlers still running: their answers are lost
+	srv.Close()
+	if cut == 0 {
+		d.logger.Warn("shutdown: closed connections that had not sent a whole request", "bound", bound)
+		return nil
+	}
+	d.logger.Error("shutdown: cut off requests still unanswered", "requests", cut, "bound", bound)
+	return fmt.Errorf("shutdown cut off %d requests still unanswered after %v (request_timeout + %v)", cut, bound, drainMargin)
+}
+
+// counted counts h's running requests in d.answering.
+func (d *Daemon) counted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.answering.Add(1)
+		defer d.answering.Add(-1)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // shutdown closes the current generation and waits for old ones to drain.

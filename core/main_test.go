@@ -42,15 +42,25 @@ func TestMain(m *testing.M) {
 // test binary as their Executable.
 func testBuiltins() []sdk.Plugin { return []sdk.Plugin{basic.Plugin(), jwt.Plugin()} }
 
-// fakeAuthn finds the user named in X-User. X-Raw instead logs in user
-// "raw" with the header's bytes, in hex, as attribute raw.hex.
+// fakeAuthn finds the user named in X-User, after waiting the duration in
+// X-Sleep, if any (a slow realm). X-Raw instead logs in user "raw" with the
+// header's bytes, in hex, as attribute raw.hex.
 type fakeAuthn struct{}
 
-func (fakeAuthn) Inputs() sdk.Inputs { return sdk.Inputs{Headers: []string{"X-User", "X-Raw"}} }
+func (fakeAuthn) Inputs() sdk.Inputs {
+	return sdk.Inputs{Headers: []string{"X-User", "X-Raw", "X-Sleep"}}
+}
 func (fakeAuthn) Challenge() sdk.Challenge {
 	return sdk.Challenge{WWWAuthenticate: `Fake realm="test"`}
 }
-func (fakeAuthn) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+func (fakeAuthn) Extract(ctx context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+	if d, err := time.ParseDuration(r.HeaderValue("X-Sleep")); err == nil {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if raw := r.HeaderValue("X-Raw"); raw != "" {
 		return &sdk.Credentials{Username: "raw", Attributes: map[string]string{"raw.hex": hex.EncodeToString([]byte(raw))}}, nil
 	}

@@ -1,0 +1,136 @@
+package core
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/core/config"
+	"github.com/realmd/realmd/internal/testenv"
+)
+
+// A drain that takes longer than 10 s, within request_timeout, is a clean
+// stop: every request is answered and Run returns nil. A fixed 10 s bound
+// made realmd exit 1 with "context deadline exceeded" after answering
+// everything, and nothing in the log marked the start of the drain (found
+// by review).
+func TestDaemon_ALongDrainWithinRequestTimeoutIsACleanStop(t *testing.T) {
+	dir := fakeConfigDir(t)
+	if err := os.WriteFile(filepath.Join(dir, config.RealmdFile), []byte("plugin_directory: plugins\nrequest_timeout: 30s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	logs := &testenv.LogBuffer{}
+	d := New(Options{Dir: dir, Listen: addr, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
+	for d.Status().Generation == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("realmd did not load its config")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/auth", nil)
+		req.Header.Set("X-User", "alice")
+		req.Header.Set("X-Sleep", "11s") // longer than the old fixed bound
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("request: %v", err)
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	for d.answering.Load() == 0 {
+		select {
+		case code := <-status:
+			t.Fatalf("the request was answered at once: status %d", code)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the request never reached realmd:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel() // SIGTERM
+	if code := <-status; code != http.StatusOK {
+		t.Errorf("request in flight at shutdown: status %d, want 200", code)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("Run: %v, want nil: every request was answered", err)
+	}
+	for _, want := range []string{"shutting down: draining requests", "requests=1", "bound=35s", "requests drained"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+// When the drain's bound is reached, the requests still being answered are
+// cut off: drain says how many and returns an error (realmd exits 1). A
+// connection that never sent a whole request is closed with a warning, and
+// is no reason to fail.
+func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		request bool // a request whose handler never returns, else half a request line
+		wantErr bool
+		wantLog string
+	}{
+		{name: "a handler still running", request: true, wantErr: true, wantLog: "shutdown: cut off requests still unanswered: requests=1"},
+		{name: "a client still sending its headers", request: false, wantErr: false, wantLog: "shutdown: closed connections that had not sent a whole request"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &testenv.LogBuffer{}
+			d := New(Options{Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+			release := make(chan struct{})
+			defer close(release)
+			entered := make(chan struct{}, 1)
+			srv := newHTTPServer(d.counted(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+				entered <- struct{}{}
+				<-release
+			})), 0, hclog.NewNullLogger())
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			go srv.Serve(ln)
+			conn, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if tc.request {
+				_, err = conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+				<-entered
+			} else {
+				_, err = conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
+				time.Sleep(100 * time.Millisecond) // let the server read it: the connection is active
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = d.drain(srv, 200*time.Millisecond)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("drain: %v, want an error: %v", err, tc.wantErr)
+			}
+			if !strings.Contains(logs.String(), tc.wantLog) {
+				t.Errorf("log lacks %q:\n%s", tc.wantLog, logs.String())
+			}
+		})
+	}
+}
