@@ -121,12 +121,16 @@ func (g *Generation) watchedFiles() []string {
 func (g *Generation) Instances() []*Instance { return g.instances }
 
 // close drains the pipeline, then releases the generation's instances; an
-// instance no newer generation uses is stopped.
+// instance no newer generation uses is stopped. They are released at once:
+// stopping a plugin that does not answer takes its grace period (see
+// sdk.Client.Kill), and one after another, several would add theirs up.
 func (g *Generation) close() {
 	g.Pipeline.Close()
+	var wg sync.WaitGroup
 	for _, in := range g.instances {
-		g.pool.release(in)
+		wg.Go(func() { g.pool.release(in) })
 	}
+	wg.Wait()
 }
 
 // component is one plugin instance a generation needs, before it is started.
