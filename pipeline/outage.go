@@ -1,0 +1,121 @@
+package pipeline
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// warnEvery is the least time between two warnings about the same failure
+// of one step of one domain. A plugin that restarts (for up to 10 s between
+// tries) under traffic made a line per request, thousands a second.
+const warnEvery = 10 * time.Second
+
+// The steps of a domain, and the ways one fails, that stepWarnings tell apart.
+const (
+	extracting = iota
+	verifying
+)
+
+const (
+	unavailable = iota
+	failed
+)
+
+var (
+	stepNames    = [...]string{extracting: "extracting credentials", verifying: "verifying credentials"}
+	failureLines = [...]string{unavailable: "domain unavailable", failed: "domain failed"}
+)
+
+// stepWarnings limits the warnings about one step of one domain. The first
+// failure of each kind is logged at once; later ones within warnEvery of
+// the last line are counted instead, and the next line reports the count
+// ("suppressed"). That line is the next failure logged, or "domain answers
+// again" on the step's first answer after them: at once after a failure
+// line, so an outage makes two lines, its start and its end with how many
+// requests it failed; after an answer line, once warnEvery has passed, so a
+// domain that fails every other request still logs one line per warnEvery.
+// Metrics count every request; this only limits the log.
+type stepWarnings struct {
+	// due is when the step's next answer has counted failures to report
+	// (Unix nanoseconds; 0 while none are counted). An answer reads only
+	// this until then.
+	due atomic.Int64
+
+	mu   sync.Mutex
+	kind [2]struct {
+		last       time.Time // the last line about this kind of failure
+		lastAnswer bool      // that line was "domain answers again"
+		suppressed int       // failures since that line, not logged
+	}
+}
+
+// setDue recomputes due; w.mu is held.
+func (w *stepWarnings) setDue() {
+	var due int64
+	for _, k := range w.kind {
+		if k.suppressed == 0 {
+			continue
+		}
+		at := k.last // at once after a failure line
+		if k.lastAnswer {
+			at = k.last.Add(warnEvery)
+		}
+		if due == 0 || at.UnixNano() < due {
+			due = at.UnixNano()
+		}
+	}
+	w.due.Store(due)
+}
+
+// warn logs domain i's failure at step, or counts it.
+func (p *Pipeline) warn(i, step, kind int, err error) {
+	w := &p.warnings[i][step]
+	now := p.now()
+	w.mu.Lock()
+	k := &w.kind[kind]
+	if !k.last.IsZero() && now.Sub(k.last) < warnEvery {
+		k.suppressed++
+		w.setDue()
+		w.mu.Unlock()
+		return
+	}
+	suppressed := k.suppressed
+	k.last, k.lastAnswer, k.suppressed = now, false, 0
+	w.setDue()
+	w.mu.Unlock()
+	args := []any{"domain", p.cfg.Domains[i].Name, "step", stepNames[step], "error", err}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	p.log.Warn(failureLines[kind], args...)
+}
+
+// answered notes that domain i's realm answered at step, and reports the
+// failures counted before, when that is due.
+func (p *Pipeline) answered(i, step int) {
+	w := &p.warnings[i][step]
+	due := w.due.Load()
+	if due == 0 {
+		return
+	}
+	now := p.now()
+	if now.UnixNano() < due {
+		return
+	}
+	var counts [2]int
+	w.mu.Lock()
+	for n := range w.kind {
+		k := &w.kind[n]
+		if k.suppressed > 0 && (!k.lastAnswer || now.Sub(k.last) >= warnEvery) {
+			counts[n] = k.suppressed
+			k.last, k.lastAnswer, k.suppressed = now, true, 0
+		}
+	}
+	w.setDue()
+	w.mu.Unlock()
+	if counts != [2]int{} {
+		p.log.Info("domain answers again", "domain", p.cfg.Domains[i].Name, "step", stepNames[step],
+			"unavailable", counts[unavailable], "failed", counts[failed])
+	}
+}
