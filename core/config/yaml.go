@@ -115,22 +115,30 @@ func (f *file) syntaxError(data []byte, err error) {
 func tabLine(data []byte, line int, msg string) int {
 	line = max(line, 1)
 	lines := strings.Split(string(data), "\n")
-	indentTab := func(n int) bool {
+	// tabbed reports whether line n is indented with a tab: it starts with
+	// one or, unless first, has one among its leading spaces. A tab after
+	// spaces may be a block scalar's content; one at the start never is.
+	tabbed := func(n int, first bool) bool {
 		if n > len(lines) {
 			return false
 		}
 		l := lines[n-1]
+		if first {
+			return strings.HasPrefix(l, "\t")
+		}
 		return strings.ContainsRune(l[:len(l)-len(strings.TrimLeft(l, " \t"))], '\t')
 	}
 	switch {
 	case strings.Contains(msg, "found a tab character"):
-		for n := line; n <= len(lines); n++ {
-			if indentTab(n) {
-				return n
+		for _, first := range []bool{true, false} {
+			for n := line; n <= len(lines); n++ {
+				if tabbed(n, first) {
+					return n
+				}
 			}
 		}
 	case strings.Contains(msg, "found character that cannot start any token"):
-		if indentTab(line) {
+		if tabbed(line, false) {
 			return line
 		}
 	}

@@ -42,6 +42,13 @@ func TestLoad_TabIndentationNamesItsLine(t *testing.T) {
 			want:   "config.yml:8: " + fix,
 		},
 		{
+			// A tab after a block scalar's indentation is content; the
+			// line that starts with one is the error (found by review).
+			name:   "a tab inside block scalar content before the bad line",
+			config: head + "        description: |\n          one\n          \ttwo\n\thttp_authenticator: {type: basic}\n",
+			want:   "config.yml:9: " + fix,
+		},
+		{
 			name:   "a character that cannot start a token is not a tab",
 			config: head + "        order: `0`\n",
 			want:   "config.yml:6: YAML syntax error: found character that cannot start any token",
