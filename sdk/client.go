@@ -196,7 +196,7 @@ func start(cfg LaunchConfig, secure *plugin.SecureConfig) (*Client, error) {
 	})
 	c, err := connect(gp, cfg.Unary)
 	if err != nil {
-		gp.Kill() // returns once go-plugin has read all of stderr
+		stopPlugin(gp, cfg.Cmd, cfg.Logger) // returns once go-plugin has read all of stderr
 		return nil, stderr.explain(err)
 	}
 	return c, nil
@@ -354,16 +354,20 @@ func (c *Client) Kill() {
 	c.kill.Do(c.stop)
 }
 
-// stop runs go-plugin's Kill under killGrace, then kills the process.
-func (c *Client) stop() {
-	logger := c.logger
+func (c *Client) stop() { stopPlugin(c.gp, c.cmd, c.logger) }
+
+// stopPlugin runs go-plugin's Kill under killGrace, then kills the plugin's
+// process group: the plugin, if it still runs, and any process it started
+// that holds its stderr open (go-plugin's Kill waits for that pipe to
+// close, so a helper the plugin left behind held it for ever).
+func stopPlugin(gp *plugin.Client, cmd *exec.Cmd, logger hclog.Logger) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c.gp.Kill()
+		gp.Kill()
 	}()
 	grace := time.NewTimer(killGrace)
 	defer grace.Stop()
@@ -372,15 +376,17 @@ func (c *Client) stop() {
 		return
 	case <-grace.C:
 	}
-	pid := c.Pid()
-	logger.Warn("plugin did not stop within the grace period; killing it", "pid", pid, "grace", killGrace)
-	// cmd.Process is the process go-plugin started; once it has been
-	// waited for, Kill returns os.ErrProcessDone rather than signal a
-	// process that reused its id.
-	if c.cmd != nil && c.cmd.Process != nil {
-		if err := c.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			logger.Error("killing the plugin", "pid", pid, "error", err)
-		}
+	pid := 0
+	if cmd != nil && cmd.Process != nil {
+		pid = cmd.Process.Pid
+	}
+	if gp.Exited() {
+		logger.Warn("plugin exited, but processes it started hold its output open; killing them", "pid", pid, "grace", killGrace)
+	} else {
+		logger.Warn("plugin did not stop within the grace period; killing it", "pid", pid, "grace", killGrace)
+	}
+	if err := killTree(cmd); err != nil {
+		logger.Error("killing the plugin", "pid", pid, "error", err)
 	}
 	wait := time.NewTimer(killWait)
 	defer wait.Stop()

@@ -43,6 +43,10 @@ func TestMain(m *testing.M) {
 		writeStderrAndServe(mode)
 		os.Exit(0)
 	}
+	if pidFile := os.Getenv(helperPluginEnv); pidFile != "" {
+		serveWithAHelper(pidFile)
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

@@ -24,6 +24,24 @@ func configureChild(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Setpgid = true
 }
 
+// killTree kills cmd's process group with SIGKILL: the plugin (a group
+// leader, see configureChild) and whatever it started that stayed in its
+// group. A group id stays in use while any member lives, so it cannot name
+// another process's group; with no member left, there is nothing to kill.
+func killTree(cmd *exec.Cmd) error {
+	if cmd == nil || cmd.Process == nil {
+		return nil
+	}
+	err := cmd.Process.Kill() // through its pidfd: never a reused pid
+	if err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
+}
+
 // openNoFollow opens path for reading, refusing a symlink as the last
 // element. O_NONBLOCK keeps a named pipe put in the executable's place from
 // blocking the open; it does nothing to a regular file.

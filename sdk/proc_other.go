@@ -4,6 +4,7 @@ package sdk
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,18 @@ import (
 // configureChild is a no-op where the kernel has no parent-death signal;
 // Serve's parent poll covers it.
 func configureChild(*exec.Cmd) {}
+
+// killTree kills the plugin process; without process groups of its own
+// (configureChild) there is no tree to find.
+func killTree(cmd *exec.Cmd) error {
+	if cmd == nil || cmd.Process == nil {
+		return nil
+	}
+	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
 
 // openNoFollow opens path for reading, refusing a symlink as the last
 // element, and a file swapped in between the check and the open.
