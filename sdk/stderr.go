@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -14,6 +15,14 @@ import (
 const (
 	stderrTail    = 5
 	stderrLineMax = 512
+)
+
+// A plugin that writes to stderr on every call must not flood the host's
+// log: at most stderrBurst lines are logged per stderrEvery, and the lines
+// left out are counted on the next one logged.
+const (
+	stderrBurst = 10
+	stderrEvery = 10 * time.Second
 )
 
 // stderrLog is the host's copy of a plugin's stderr (go-plugin's
@@ -33,15 +42,21 @@ type stderrLog struct {
 	logger hclog.Logger
 	plugin string
 
+	now    func() time.Time
+
 	mu      sync.Mutex
 	line    []byte // the line being written, at most stderrLineMax bytes
 	cut     bool   // the line being written was longer
 	inPanic bool   // go-plugin logs every later line at error
 	tail    []string
+
+	since      time.Time // when the current stderrEvery began
+	logged     int       // lines logged since then
+	suppressed int       // lines not logged since the last one that was
 }
 
 func newStderrLog(logger hclog.Logger, plugin string) *stderrLog {
-	return &stderrLog{logger: logger, plugin: plugin}
+	return &stderrLog{logger: logger, plugin: plugin, now: time.Now}
 }
 
 // Write takes a piece of the plugin's stderr. It never fails.
@@ -87,8 +102,21 @@ func (s *stderrLog) endLine() {
 			return // go-plugin logs it at that level
 		}
 	}
-	s.logger.Warn("plugin wrote to stderr", "plugin", s.plugin, "line", line)
 	s.keep(line)
+	if now := s.now(); now.Sub(s.since) >= stderrEvery {
+		s.since, s.logged = now, 0
+	}
+	if s.logged == stderrBurst {
+		s.suppressed++
+		return
+	}
+	s.logged++
+	args := []any{"plugin", s.plugin, "line", line}
+	if s.suppressed > 0 {
+		args = append(args, "lines_not_logged", s.suppressed)
+		s.suppressed = 0
+	}
+	s.logger.Warn("plugin wrote to stderr", args...)
 }
 
 func (s *stderrLog) keep(line string) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -64,5 +65,30 @@ func TestStderrLog_WarnsAboutLinesGoPluginHides(t *testing.T) {
 				t.Errorf("start error = %q, want it to begin %q", err, tt.quoted)
 			}
 		})
+	}
+}
+
+// A plugin that writes a stray line on every call logs at most stderrBurst
+// of them per stderrEvery; the next line logged counts the ones left out
+// (found by review: 10 MB of stderr made 100,000 warnings).
+func TestStderrLog_LimitsItsWarnings(t *testing.T) {
+	var out testenv.LogBuffer
+	s := newStderrLog(hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Info}), "/plugins/chatty")
+	now := time.Unix(1_700_000_000, 0)
+	s.now = func() time.Time { return now }
+	for range 1000 {
+		s.Write([]byte("a line on every call\n"))
+	}
+	if n := strings.Count(out.String(), "plugin wrote to stderr"); n != stderrBurst {
+		t.Fatalf("%d warnings for 1000 lines, want %d", n, stderrBurst)
+	}
+	now = now.Add(stderrEvery)
+	s.Write([]byte("later\n"))
+	if !strings.Contains(out.String(), "lines_not_logged=990") || !strings.Contains(out.String(), "line=later") {
+		t.Fatalf("the next line logged does not count the 990 left out:\n%s", out.String())
+	}
+	// What a failed start quotes is unaffected.
+	if err := s.explain(errors.New("start failed")); !strings.Contains(err.Error(), `"later"`) {
+		t.Fatalf("start error %v, want the last line quoted", err)
 	}
 }
