@@ -74,13 +74,23 @@ func (s *server) release(in *instance) {
 }
 
 // retire marks in as replaced: it is cleaned up once its last call has
-// been answered, at once when none is running. It returns in's done.
-func (s *server) retire(in *instance) <-chan struct{} {
+// been answered, at once when none is running.
+func (s *server) retire(in *instance) {
 	in.retired.Store(true)
 	if in.active.Load() == 0 {
 		s.finish(in)
 	}
-	return in.done
+	s.retireMu.Lock()
+	defer s.retireMu.Unlock()
+	s.retiring = slices.DeleteFunc(s.retiring, func(r *instance) bool {
+		select {
+		case <-r.done:
+			return true
+		default:
+			return false
+		}
+	})
+	s.retiring = append(s.retiring, in)
 }
 
 // finish runs in's Cleanup once, in a goroutine of its own: neither a call
@@ -112,6 +122,10 @@ type server struct {
 
 	mu       sync.Mutex // serialises Configure
 	instance atomic.Pointer[instance]
+
+	retireMu sync.Mutex
+	retiring []*instance // retired, and maybe not cleaned up yet: stop waits for them
+
 }
 
 func newServer(p Plugin, logger hclog.Logger) *server {
@@ -201,10 +215,7 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (resp 
 		return resp
 	}
 	if err != nil {
-		// The problems the factory recorded say more than the error it
-		// returned after them. Keys it did not read are not reported: it
-		// may have stopped before reading them.
-		return refuse(append(slices.Clone(cfg.problems), errorProblem(err, ""))...), nil
+		return refuse(factoryProblems(cfg, err)...), nil
 	}
 	if ps := cfg.Problems(); len(ps) > 0 {
 		return refuse(ps...), nil
@@ -234,6 +245,34 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (resp 
 	}
 	logger.Debug("configured", "role", in.role.String(), "type", req.GetType())
 	return resp, nil
+}
+
+// factoryProblems are the problems of a factory that returned err: those
+// it recorded, which say more than the error it returned after them, then
+// err's own, each once (a factory may return cfg.Err(), which holds them
+// all). Keys it did not read are not called unknown: it may have stopped
+// before reading them.
+func factoryProblems(cfg *Config, err error) []Problem {
+	ps := slices.Clone(cfg.problems)
+	for _, p := range errorProblems(err) {
+		if !slices.Contains(ps, p) {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// errorProblems is err as problems: one per error that errors.Join put in
+// it, each as errorProblem makes it.
+func errorProblems(err error) []Problem {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var ps []Problem
+		for _, e := range j.Unwrap() {
+			ps = append(ps, errorProblems(e)...)
+		}
+		return ps
+	}
+	return []Problem{errorProblem(err, "")}
 }
 
 // errorProblem is a factory's or Provision's error as a problem, its
@@ -289,17 +328,25 @@ func cleanup(in *instance, logger hclog.Logger) {
 // from exiting.
 const stopWait = 5 * time.Second
 
-// stop cleans up the current instance once its calls have finished; Serve
+// stop cleans up the current instance once its calls have finished, and
+// waits for every instance retired before it to be cleaned up too; Serve
 // calls it on the way out.
 func (s *server) stop() {
-	in := s.instance.Swap(nil)
-	if in == nil {
-		return
+	if in := s.instance.Swap(nil); in != nil {
+		s.retire(in)
 	}
-	select {
-	case <-s.retire(in):
-	case <-time.After(stopWait):
-		s.logger.Warn("exiting before the realm's last calls and cleanup finished", "waited", stopWait)
+	s.retireMu.Lock()
+	pending := slices.Clone(s.retiring)
+	s.retireMu.Unlock()
+	deadline := time.NewTimer(stopWait)
+	defer deadline.Stop()
+	for _, in := range pending {
+		select {
+		case <-in.done:
+		case <-deadline.C:
+			s.logger.Warn("exiting before the realm's last calls and cleanup finished", "waited", stopWait)
+			return
+		}
 	}
 }
 

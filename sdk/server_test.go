@@ -150,6 +150,11 @@ func TestConfigure_PanicsAndFactoryErrorsAreProblems(t *testing.T) {
 			if at == "factory" {
 				panic("factory")
 			}
+			if cfg.Bool("return_err", false) {
+				cfg.String("address", "")
+				cfg.Problem("address", "is required")
+				return nil, cfg.Err()
+			}
 			if cfg.Bool("fail", false) {
 				cfg.Int("port", 0)
 				cfg.Warn("fail", "failing on purpose")
@@ -170,6 +175,10 @@ func TestConfigure_PanicsAndFactoryErrorsAreProblems(t *testing.T) {
 		{json: `{"panic_at": "challenge"}`, want: []Problem{{Message: "the realm panicked while being configured: challenge (the stack is in realmd's log)"}}},
 		{json: `{"panic_at": "provision"}`, want: []Problem{{Message: "the realm panicked while being configured: provision (the stack is in realmd's log)"}}},
 		{json: `{"panic_at": "cleanup"}`, validateOnly: true},
+		// cfg.Err() holds the problems already recorded: each is shown
+		// once (found by review), and an unread key is unknown.
+		{json: `{"return_err": true, "x_typo": 1}`,
+			want: []Problem{{Key: "address", Message: "is required"}, {Key: "x_typo", Message: `unknown key "x_typo"; the keys allowed here are: address, panic_at, return_err`}}},
 		{json: `{"fail": true, "port": "x", "other": 1}`, wantWarnings: 1,
 			want: []Problem{{Key: "port", Message: `must be a whole number, not "x"`}, {Message: "factory failed"}}},
 	}
@@ -186,5 +195,51 @@ func TestConfigure_PanicsAndFactoryErrorsAreProblems(t *testing.T) {
 		if !reflect.DeepEqual(got, tt.want) || len(resp.GetWarnings()) != tt.wantWarnings {
 			t.Errorf("%s: problems %q, warnings %v; want %q and %d warnings", tt.json, got, resp.GetWarnings(), tt.want, tt.wantWarnings)
 		}
+	}
+}
+
+// slowCleanup is an authenticator whose Cleanup waits for release.
+type slowCleanup struct{ release chan struct{} }
+
+func (slowCleanup) Inputs() Inputs                                          { return Inputs{} }
+func (slowCleanup) Extract(context.Context, *Request) (*Credentials, error) { return nil, nil }
+func (c slowCleanup) Cleanup() error                                        { <-c.release; return nil }
+
+// At exit the plugin waits for the Cleanup of an instance a reload
+// replaced, not only for the current one's (found by review: the process
+// could exit in the middle of it).
+func TestStop_WaitsForTheCleanupOfReplacedInstances(t *testing.T) {
+	release, quick := make(chan struct{}), make(chan struct{})
+	close(quick)
+	built := 0
+	s := newServer(Plugin{Name: "slow", Authenticators: map[string]Factory[Authenticator]{
+		"slow": func(cfg *Config) (Authenticator, error) {
+			if built++; built == 1 {
+				return slowCleanup{release: release}, nil
+			}
+			return slowCleanup{release: quick}, nil // the current one cleans up at once
+		},
+	}}, hclog.NewNullLogger())
+	for range 2 { // the second replaces the first, whose Cleanup now waits
+		resp, err := s.Configure(context.Background(), &pb.ConfigureRequest{Role: pb.Role_ROLE_AUTHENTICATOR, Type: "slow", Instance: "authc.x.http_authenticator"})
+		if err != nil || len(resp.GetProblems()) > 0 {
+			t.Fatalf("configure: %v, %v", resp.GetProblems(), err)
+		}
+	}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		s.stop()
+	}()
+	select {
+	case <-stopped:
+		t.Fatal("stop returned while a replaced instance's Cleanup was running")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+		t.Fatal("stop did not return after every Cleanup had")
 	}
 }
