@@ -144,6 +144,12 @@ func readCiphers(cfg *sdk.Config) []uint16 {
 
 // build reads the PEM files and returns the client TLS config. Certificate
 // checks happen in verify so that a failure keeps its type through StartTLS.
+//
+// The client certificate is offered whenever both pemcert_* and pemkey_*
+// are set, as OpenSearch's PEM mode loads them and ldaptive sends them:
+// enable_ssl_client_auth (clientAuth) only makes them mandatory, which
+// readConnConfig checks, and selects SASL EXTERNAL without bind_dn. A
+// server that requires client certificates is thus reachable with bind_dn.
 func (t *TLSConfig) build(clientAuth bool) (*tls.Config, *x509.CertPool, error) {
 	c := &tls.Config{
 		MinVersion:         t.MinVersion,
@@ -167,7 +173,7 @@ func (t *TLSConfig) build(clientAuth bool) (*tls.Config, *x509.CertPool, error) 
 		}
 		roots = p
 	}
-	if clientAuth {
+	if clientAuth || t.hasClientCert() {
 		certPEM, keyPEM := t.CertPEM, t.KeyPEM
 		for _, f := range []struct {
 			path string

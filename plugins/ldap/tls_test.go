@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/realmd/realmd/internal/testenv"
+	"github.com/realmd/realmd/internal/testenv/slapd"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -217,6 +219,104 @@ func TestTLS_CertificateFailuresSayWhy(t *testing.T) {
 			}
 			if !contains(line, append(tt.want, "host="+addr)...) {
 				t.Errorf("no error log line %q with all of %q:\n%s", tt.wantMsg, tt.want, logs)
+			}
+		})
+	}
+}
+
+// mtlsProxy forwards TLS connections on a loopback port to slapd's plain
+// port, requiring a client certificate issued by the test CA (as stunnel
+// with verify=2, or a directory with TLSVerifyClient demand), until the
+// test ends. It returns the address.
+func mtlsProxy(t *testing.T, s *slapd.Server) string {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(filepath.Join(s.Dir, "server.pem"), filepath.Join(s.Dir, "server.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := x509.NewCertPool()
+	clients.AppendCertsFromPEM(s.CAPEM)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clients})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // the listener is closed
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(generous))
+				if c.(*tls.Conn).Handshake() != nil {
+					return // no client certificate: the connection ends
+				}
+				_ = c.SetDeadline(time.Time{})
+				u, err := net.Dial("tcp", s.LDAPAddr())
+				if err != nil {
+					return
+				}
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					_, _ = io.Copy(u, c)
+					u.Close()
+				}()
+				_, _ = io.Copy(c, u)
+				c.Close()
+				<-done
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+// pemcert_* and pemkey_* are sent whenever both are set, as OpenSearch's PEM
+// mode loads them and ldaptive sends them: enable_ssl_client_auth only makes
+// them mandatory and, without bind_dn, binds with SASL EXTERNAL. A server
+// that requires client certificates, searched with bind_dn, was
+// unavailable without the flag (found by review).
+func TestTLS_ClientCertificateIsSentWithoutEnableSSLClientAuth(t *testing.T) {
+	s := startDirectory(t)
+	proxy := mtlsProxy(t, s)
+	base := map[string]any{"hosts": []any{"ldaps://" + proxy}, "usersearch": "(uid={0})",
+		"pemtrustedcas_filepath": s.CAFile, "pemcert_filepath": s.ClientCertFile, "pemkey_filepath": s.ClientKeyFile,
+		"bind_dn": "cn=Captain Spock,ou=people,o=TEST", "password": "spocksecret"}
+	clientPEM, err := os.ReadFile(s.ClientCertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := os.ReadFile(s.ClientKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		config map[string]any
+	}{
+		{name: "files, bind_dn, no flag", config: map[string]any{}},
+		{name: "files, bind_dn, flag", config: map[string]any{"enable_ssl_client_auth": true}},
+		{name: "inline, bind_dn, no flag", config: map[string]any{"pemcert_filepath": nil, "pemkey_filepath": nil,
+			"pemcert_content": string(clientPEM), "pemkey_content": string(keyPEM)}},
+		{name: "files, anonymous, no flag", config: map[string]any{"bind_dn": nil, "password": nil}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &testenv.LogBuffer{}
+			b := newTestBackend(t, merge(base, tt.config), logs)
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			u, err := b.Authenticate(ctx, creds("jacksonm", "secret"))
+			if err != nil || u == nil || u.Name != jacksonDN {
+				t.Fatalf("Authenticate: %+v, %v\n%s", u, err, logs)
 			}
 		})
 	}
