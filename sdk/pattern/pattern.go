@@ -78,23 +78,54 @@ func CompileWhole(expr string) (*regexp.Regexp, error) {
 
 // javaDifference names a construct of expr that Go's RE2 reads other than
 // Java's Pattern: a POSIX class inside brackets ([[:alpha:]]: in Java the
-// characters ":alph") or a class intersection ([a-z&&[^b]]: in Go the
-// character "&"). "" when there is none.
+// characters ":alph"), a class inside a class ([ab[cd]]: in Java the union
+// of both, in Go a class and a literal "]"), a class intersection
+// ([a-z&&[^b]]: in Go the character "&"), \v (in Java any vertical
+// whitespace, in Go only U+000B), an octal escape (\12: in Java a
+// backreference, and \0101 is "A" there but "\b1" in Go) or the flag U (in
+// Java Unicode classes, in Go lazy repetition). "" when there is none.
 func javaDifference(expr string) string {
-	depth := 0 // of brackets
+	inClass := false
 	for i := 0; i < len(expr); i++ {
 		switch c := expr[i]; {
-		case c == '\\':
+		case c == '\\' && i+1 < len(expr):
 			i++ // the escaped character
-		case c == '[':
-			if depth > 0 && strings.HasPrefix(expr[i:], "[:") {
+			switch e := expr[i]; {
+			case e == 'Q' && !inClass: // literal text up to \E
+				end := strings.Index(expr[i:], `\E`)
+				if end < 0 {
+					return ""
+				}
+				i += end + 1
+			case e == 'v':
+				return `\v`
+			case e >= '0' && e <= '7':
+				return "the octal escape " + expr[i-1:i+1] + ` (use \x{...})`
+			}
+		case c == '[' && inClass:
+			if strings.HasPrefix(expr[i:], "[:") {
 				return "the POSIX class " + expr[i:min(len(expr), i+strings.Index(expr[i:]+":]", ":]")+2)] + " (use \\p{Alpha} and the like)"
 			}
-			depth++
-		case c == ']' && depth > 0:
-			depth--
-		case c == '&' && depth > 0 && strings.HasPrefix(expr[i:], "&&"):
+			return "a class inside a class (in Java their union)"
+		case c == '[':
+			inClass = true
+			// A "]" first in a class (after an optional "^") is a literal.
+			if strings.HasPrefix(expr[i+1:], "^") {
+				i++
+			}
+			if strings.HasPrefix(expr[i+1:], "]") {
+				i++
+			}
+		case c == ']' && inClass:
+			inClass = false
+		case c == '&' && inClass && strings.HasPrefix(expr[i:], "&&"):
 			return "the class intersection &&"
+		case c == '(' && !inClass && strings.HasPrefix(expr[i:], "(?"):
+			flags := expr[i+2:]
+			flags = flags[:len(flags)-len(strings.TrimLeft(flags, "imsU-"))]
+			if strings.Contains(flags, "U") {
+				return "the flag U"
+			}
 		}
 	}
 	return ""

@@ -48,6 +48,13 @@ func TestCompile_BadPatternsAreErrors(t *testing.T) {
 		"/nobody)|(.*/", "/admin)|(?:x/",
 		// Read differently by Go and Java: a POSIX class, a class intersection.
 		"/[[:alpha:]]/", "/[a-z&&[^b]]/",
+		// Found by review: a nested class is a union in Java, in Go a class
+		// and a literal "]"; \v is any vertical whitespace in Java, VT in Go.
+		"/[ab[cd]]/", "/[^a[b]]/", "/[]a[b]]/", `/a\vb/`, `/[\v]/`,
+		// Octal escapes: a backreference in Java, or read to another length.
+		`/\12/`, `/\0101/`, `/[\0101]/`,
+		// The flag U: Unicode classes in Java, lazy repetition in Go.
+		"/(?U)a+/", "/(?iU:a)/", "/(?-U)a/",
 	} {
 		if _, err := Compile(p); err == nil {
 			t.Errorf("Compile(%q) succeeded, want an error", p)
@@ -80,6 +87,13 @@ func TestCompileWhole_KeepsWhatJavaReadsAlike(t *testing.T) {
 		`\[[:]x`:       "[:x",
 		`(?i)admin`:    "ADMIN",
 		`cn=[^,]+,o=x`: "cn=a,o=x",
+		`[]a]+`:        "]a",
+		`[^]a]`:        "b",
+		`\[a\[b]`:      "[a[b]",
+		`[\[a]`:        "[",
+		`\Q[a[b]\v\E`:  `[a[b]\v`,
+		`(?s:.)`:       "\n",
+		`\x{41}`:       "A",
 	} {
 		re, err := CompileWhole(expr)
 		if err != nil {
