@@ -306,6 +306,76 @@ func TestResponseTimeout_SilentServerIsUnavailable(t *testing.T) {
 	}
 }
 
+// silentServer accepts TCP connections on a loopback port and never
+// answers (a hung or overloaded directory) until the test ends. It returns
+// the address.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accept, read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		wg.Wait()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// Only the directory's answer to the service bind is logged as a bind
+// failure with its "check bind_dn and password" hint. A server that does
+// not answer within connect_timeout, or a TLS alert during the bind (a
+// server that requires a client certificate, none configured), is the
+// server being unreachable; both were logged as a wrong password (found by
+// review).
+func TestServiceBind_TimeoutAndTLSFailureAreNotAWrongPassword(t *testing.T) {
+	s := startDirectory(t)
+	bind := map[string]any{"usersearch": "(uid={0})", "bind_dn": "cn=Captain Spock,ou=people,o=TEST", "password": "spocksecret"}
+	tests := []struct {
+		name   string
+		config map[string]any
+	}{
+		{name: "no answer within connect_timeout", config: map[string]any{"hosts": silentServer(t), "connect_timeout": 300}},
+		{name: "tls alert: client certificate required", config: map[string]any{
+			"hosts": []any{"ldaps://" + mtlsProxy(t, s)}, "pemtrustedcas_filepath": s.CAFile}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &testenv.LogBuffer{}
+			b := newTestBackend(t, merge(bind, tt.config), logs)
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			_, err := b.Authenticate(ctx, creds("jacksonm", "secret"))
+			if !errors.Is(err, sdk.ErrUnavailable) {
+				t.Fatalf("got %v, want ErrUnavailable", err)
+			}
+			if !contains(logs.String(), "[ERROR]", "ldap server unreachable", "service bind: ") ||
+				contains(logs.String(), "ldap service bind failed") || contains(logs.String(), "check bind_dn") {
+				t.Fatalf("want an unreachable server, not a bind failure, in the log:\n%s", logs)
+			}
+		})
+	}
+}
+
 func TestAuthenticate_ExpiredContextIsUnavailable(t *testing.T) {
 	s := startDirectory(t)
 	b := newTestBackend(t, map[string]any{"hosts": s.LDAPAddr(), "usersearch": "(uid={0})", "pool.enabled": true}, nil)

@@ -53,7 +53,11 @@ func (d *directory) close() {
 }
 
 // serviceBind gives a new search connection its identity: bind_dn and
-// password, SASL EXTERNAL with the client certificate, or anonymous.
+// password, SASL EXTERNAL with the client certificate, or anonymous. Only
+// the directory's answer to the bind is a *bindError (markDown's "check
+// bind_dn and password"); a timeout, a closed connection or a TLS alert
+// (a server that wants a client certificate) says nothing about the
+// credentials and is logged as the server being unreachable.
 func (d *directory) serviceBind(_ context.Context, c *conn) error {
 	var err error
 	switch {
@@ -64,10 +68,26 @@ func (d *directory) serviceBind(_ context.Context, c *conn) error {
 	default:
 		return nil
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+		return nil
+	case bindAnswer(err):
 		return &bindError{err: err}
 	}
-	return nil
+	return fmt.Errorf("service bind: %w", err)
+}
+
+// bindAnswer reports whether err is the directory's own answer to a bind
+// that refused it: a result code the server sent, not one of go-ldap's
+// codes for a failure on this side (ErrorNetwork and up, below the 4096
+// range), and not busy or unavailable, which say the server cannot serve
+// now whatever the credentials.
+func bindAnswer(err error) bool {
+	var le *goldap.Error
+	if !errors.As(err, &le) || le.ResultCode >= goldap.ErrorNetwork && le.ResultCode < goldap.LDAPResultSyncRefreshRequired {
+		return false
+	}
+	return !goldap.IsErrorAnyOf(err, goldap.LDAPResultBusy, goldap.LDAPResultUnavailable)
 }
 
 // session is a search connection checked out for one call.
