@@ -65,12 +65,17 @@ func Compile(s string) (Matcher, error) {
 // Matcher.matches() does. expr is compiled alone first: with an unbalanced
 // ")" of its own ("nobody)|(.*") it would close the anchoring group and
 // match anything, where Java refuses it (found by review). Constructs Go
-// reads other than Java are refused too (see javaDifference).
+// reads other than Java are refused too (see javaDifference), and the flag
+// i folds ASCII letters only, as in Java (see javaRewrite).
 func CompileWhole(expr string) (*regexp.Regexp, error) {
 	if _, err := regexp.Compile(expr); err != nil {
 		return nil, err
 	}
 	if d := javaDifference(expr); d != "" {
+		return nil, fmt.Errorf("%s means something else in Java's regular expressions, which OpenSearch uses", d)
+	}
+	expr, d := javaRewrite(expr)
+	if d != "" {
 		return nil, fmt.Errorf("%s means something else in Java's regular expressions, which OpenSearch uses", d)
 	}
 	return regexp.Compile(`^(?:` + expr + `)$`)

@@ -1,6 +1,9 @@
 package pattern
 
-import "testing"
+import (
+	"regexp"
+	"testing"
+)
 
 func TestMatch_OpenSearchSemantics(t *testing.T) {
 	tests := []struct {
@@ -104,4 +107,89 @@ func TestCompileWhole_KeepsWhatJavaReadsAlike(t *testing.T) {
 			t.Errorf("CompileWhole(%q) does not match exactly %q", expr, match)
 		}
 	}
+}
+
+// The flag i folds ASCII letters only, as Java's CASE_INSENSITIVE without
+// UNICODE_CASE. Each want is what Java 17's Pattern.matches answers. Found by
+// review: Go's (?i) folds all of Unicode, so /(?i)sysadmin/ mapped ſysadmin.
+func TestCompileWhole_CaseInsensitiveFoldsASCIIOnly(t *testing.T) {
+	tests := []struct {
+		name, expr, input string
+		want              bool
+	}{
+		{"long s is not s", `(?i)sysadmin`, "ſysadmin", false},
+		{"ASCII letters fold", `(?i)sysadmin`, "SYSADMIN", true},
+		{"Kelvin sign is not k", `(?i)k`, "\u212A", false},
+		{"Kelvin sign is not k in a class", `(?i)[k]`, "\u212A", false},
+		{"long s does not fold to S", `(?i)ſ`, "S", false},
+		{"e acute does not fold", `(?i)é`, "É", false},
+		{"e acute matches itself", `(?i)é`, "é", true},
+		{"negated class excludes both cases", `(?i)[^a]`, "A", false},
+		{"negated class", `(?i)[^a]`, "b", true},
+		{"range folds", `(?i)[a-c]`, "B", true},
+		{"range across letters folds each part", `(?i)[Z-a]`, "z", true},
+		{"range across letters keeps its punctuation", `(?i)[Z-a]`, "`", true},
+		{"literal close bracket first in a class", `(?i)[]a]+`, "]A", true},
+		{"literal dash last in a class", `(?i)[a-]+`, "A-", true},
+		{"literal dash first in a class", `(?i)[-a]+`, "-A", true},
+		{"hex escape folds", `(?i)\x41`, "a", true},
+		{"hex range folds", `(?i)[\x41-\x43]`, "b", true},
+		{"quoted text folds", `(?i)\QaB.\E`, "Ab.", true},
+		{"quoted text stays literal", `(?i)\QaB.\E`, "AbX", false},
+		{"escaped dot stays literal", `(?i)a\.c`, "AxC", false},
+		{"flag group ends with its group", `(?i:a)b`, "AB", false},
+		{"flag group", `(?i:a)b`, "Ab", true},
+		{"inline flag ends with its group", `((?i)a)b`, "AB", false},
+		{"flag turned off", `(?i)a(?-i)b`, "AB", false},
+		{"flag turned off keeps what came before", `(?i)a(?-i)b`, "Ab", true},
+		{"named group", `(?i)(?<n>ab)`, "AB", true},
+		{"other flags stay", `(?is)a.b`, "A\nB", true},
+		{"repetition", `(?i)a{2}`, "Aa", true},
+		{"alternation", `(?i)(a|b)c`, "BC", true},
+		{"Perl class", `(?i)\d+x`, "12X", true},
+		{"DN", `(?i)cn=[^,]+,ou=People`, "CN=x,OU=people", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			re, err := CompileWhole(tt.expr)
+			if err != nil {
+				t.Fatalf("CompileWhole(%q): %v", tt.expr, err)
+			}
+			if got := re.MatchString(tt.input); got != tt.want {
+				t.Errorf("%q matches %q: %v, want %v (as Java)", tt.expr, tt.input, got, tt.want)
+			}
+		})
+	}
+}
+
+// A Unicode property under the flag i is refused: Java reads (?i)\p{Lu} as
+// any cased letter, Go as the letters that fold to one.
+func TestCompileWhole_PropertyUnderCaseInsensitiveIsAnError(t *testing.T) {
+	for _, expr := range []string{`(?i)\p{Lu}`, `(?i)[\p{L}a]`, `(?i:\PL)`, `(?i)[^\pL]`} {
+		if _, err := CompileWhole(expr); err == nil {
+			t.Errorf("CompileWhole(%q) succeeded, want an error", expr)
+		}
+	}
+	if _, err := CompileWhole(`\p{Lu}(?i)a`); err != nil {
+		t.Errorf("a property outside the flag: %v", err)
+	}
+}
+
+// CompileWhole never panics, and what it rewrites for Java still compiles.
+func FuzzCompileWhole(f *testing.F) {
+	for _, s := range []string{`(?i)a[^b-z\x41]\Qx`, `(?i:(?P<n>a)|[]a-])+`, `(?-i)\pL\x{2a}`, `[\]]`, `(?i)[\d-z]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		if _, err := regexp.Compile(expr); err != nil || javaDifference(expr) != "" {
+			return
+		}
+		out, d := javaRewrite(expr)
+		if d != "" {
+			return
+		}
+		if _, err := regexp.Compile(out); err != nil {
+			t.Errorf("javaRewrite(%q) = %q: %v", expr, out, err)
+		}
+	})
 }
