@@ -77,21 +77,3 @@ func javaLength(s string) int {
 	}
 	return n
 }
-
-// dnKey normalizes a DN for comparison: attribute types and values folded,
-// escapes canonical. An unparsable DN is compared folded as written.
-func dnKey(dn string) string {
-	if d, err := goldap.ParseDN(dn); err == nil {
-		return strings.ToLower(d.String())
-	}
-	return strings.ToLower(strings.TrimSpace(dn))
-}
-
-// isDN reports whether s parses as a non-empty DN.
-func isDN(s string) bool {
-	if !strings.Contains(s, "=") {
-		return false
-	}
-	d, err := goldap.ParseDN(s)
-	return err == nil && len(d.RDNs) > 0
-}

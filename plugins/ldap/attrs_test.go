@@ -71,6 +71,7 @@ func TestDNKey_FoldsEquivalentDNs(t *testing.T) {
 		{a: "cn=Special\\, Sign,ou=people,o=TEST", b: "CN=special\\2C sign, OU=People,O=test", equal: true},
 		{a: "cn=a,o=x", b: "cn=b,o=x"},
 		{a: "not a dn", b: "NOT A DN", equal: true},
+		{a: `CN=AA BB\/CC (DD) my\, company,o=TEST`, b: `cn="AA BB/CC (DD) my, company",o=test`, equal: true},
 	}
 	for _, tt := range tests {
 		if got := dnKey(tt.a) == dnKey(tt.b); got != tt.equal {
@@ -82,9 +83,43 @@ func TestDNKey_FoldsEquivalentDNs(t *testing.T) {
 func TestIsDN(t *testing.T) {
 	for s, want := range map[string]bool{
 		"cn=ceo,ou=groups,o=TEST": true, "a=b": true, "humanresources": false, "role2-role2": false, "": false, "=x": false,
+		// Java's LdapName accepts these; go-ldap's ParseDN does not (found by review).
+		`CN=AA BB\/CC,o=TEST`: true, `cn="quoted, value",o=x`: true, `cn="unterminated,o=x`: false, `cn=x\`: false,
 	} {
 		if got := isDN(s); got != want {
 			t.Errorf("isDN(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// A DN that Java's LdapName accepts but go-ldap's ParseDN refuses is
+// rewritten in RFC 4514 form; one go-ldap accepts is kept as written
+// (found by review: OpenSearch's LdapBackendTest names a user
+// CN=AA BB\/CC ...).
+func TestNormalizeDN(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		ok             bool
+	}{
+		{name: "accepted as written", in: `cn=Special\, Sign, ou=people,o=TEST`, want: `cn=Special\, Sign, ou=people,o=TEST`, ok: true},
+		{name: "escaped character that needs no escape", in: `CN=AA BB\/CC (DD) my\, company end\=with\=whitespace\ ,ou=people,o=TEST`,
+			want: `CN=AA BB/CC (DD) my\, company end\=with\=whitespace\ ,ou=people,o=TEST`, ok: true},
+		{name: "quoted value", in: `CN="AA BB/CC (DD) my, company end=with=whitespace " , ou=people;o=TEST`,
+			want: `CN=AA BB/CC (DD) my\, company end\=with\=whitespace\ ,ou=people,o=TEST`, ok: true},
+		{name: "quoted value with escapes and specials", in: `cn="a \"b\" <c>; #d\/",o=x`, want: `cn=a \"b\" \<c\>\; #d/,o=x`, ok: true},
+		{name: "hex escape and multi-valued RDN", in: `cn=a\2Fb\/c+uid=\#x,o=x`, want: `cn=a/b/c+uid=\#x,o=x`, ok: true},
+		{name: "unquoted specials Java accepts", in: `cn=a<b>"c\/,o=x`, want: `cn=a\<b\>\"c/,o=x`, ok: true},
+		{name: "unterminated quote", in: `cn="a,o=x`},
+		{name: "text after a quoted value", in: `cn="a"b,o=x`},
+		{name: "no attribute type", in: `=a\/b`},
+		{name: "not a DN", in: `a\/b`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := normalizeDN(tt.in)
+			if ok != tt.ok || got != tt.want {
+				t.Fatalf("normalizeDN(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+			}
+		})
 	}
 }

@@ -67,6 +67,14 @@ func TestAuthorize_RoleAlgorithm(t *testing.T) {
 		{name: "exclude_roles drops DN roles but not non-DN ones", config: merge(nested, map[string]any{
 			"userrolename": "description, ou", "exclude_roles": []any{"dummy*", "kibana*"}}),
 			user: sdk.User{Name: "nondnroles"}, want: []string{"anotherrole", "humanresources", "kibanauser", "role2"}},
+		// OpenSearch's LdapBackendTest names this user with escapes and a
+		// quoted value that go-ldap's ParseDN refuses (found by review).
+		{name: "user named by a DN with an unneeded escape", config: merge(os, map[string]any{"rolename": "description"}),
+			user: sdk.User{Name: `CN=AA BB\/CC (DD) my\, company end\=with\=whitespace\ ,ou=people,o=TEST`},
+			want: []string{`ROLE/(186) consists of\, special=`}},
+		{name: "user named by a DN with a quoted value", config: merge(os, map[string]any{"rolename": "description"}),
+			user: sdk.User{Name: `CN="AA BB/CC (DD) my, company end=with=whitespace ",ou=people,o=TEST`},
+			want: []string{`ROLE/(186) consists of\, special=`}},
 		{name: "escaped DNs in nested groups", config: byAttr, user: sdk.User{Name: "ssign"},
 			want: []string{"ceo", "dummyempty", "special2", "special2nest"}},
 		{name: "skip_users matches the DN", config: merge(os, map[string]any{"skip_users": []any{"cn=Michael Jackson,ou*people,o=TEST"}}),

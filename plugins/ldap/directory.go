@@ -145,8 +145,13 @@ func (s *session) search(base, filter string, attrs []string, limit int) ([]*gol
 	return out, nil
 }
 
-// lookup reads one entry; nil when it does not exist.
+// lookup reads one entry; nil when it does not exist. A DN that Java's
+// LdapName accepts but go-ldap does not (see normalizeDN) is read in its
+// RFC 4514 form.
 func (s *session) lookup(dn string, attrs []string) (*goldap.Entry, error) {
+	if n, ok := normalizeDN(dn); ok {
+		dn = n
+	}
 	entries, err := s.run(dn, goldap.ScopeBaseObject, "(objectClass=*)", attrs, 1)
 	if err != nil && !errors.Is(err, errSizeLimit) || len(entries) == 0 {
 		return nil, err
