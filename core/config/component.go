@@ -15,13 +15,24 @@ import (
 // authorization_backend mapping: `type`, `config`, and for an
 // authenticator `challenge` (whose value it stores in *challenge).
 // defType is the type when none is written. It also returns the line of
-// the type, or of k when none is written.
-func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool) (Component, int) {
+// the type, or of k when none is written, and, when the type is null to
+// OpenSearch, the path of the null: the type written null, or the whole
+// mapping. Jackson then sets the Java field to null, not to its default,
+// and buildAAA drops the domain (a NullPointerException it logs), whatever
+// defType is.
+func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool) (Component, int, string) {
 	c := Component{Path: path, Pos: Pos{File: f.name, Line: k.Line}, Config: map[string]any{}, KeyLines: map[string]int{}}
 	var typeNode *yaml.Node
+	null := ""
+	if isNull(v) {
+		null = path
+	}
 	fs := fields{
 		"type": func(_, v *yaml.Node, p string) {
 			typeNode = v
+			if isNull(v) {
+				null = p
+			}
 			c.RawType, _ = f.str(v, p)
 			if c.RawType == "" && !isNull(v) && v.Kind == yaml.ScalarNode && defType != "" {
 				f.errorf(v.Line, p, "is empty; remove it to get the default (%s) or name a type", defType)
@@ -30,7 +41,9 @@ func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool)
 		"config": func(_, v *yaml.Node, p string) { c.Config, c.KeyLines = f.configMap(v, p) },
 	}
 	if challenge != nil {
-		fs["challenge"] = func(_, v *yaml.Node, p string) { *challenge = f.boolean(v, p, true) }
+		fs["challenge"] = func(_, v *yaml.Node, p string) {
+			*challenge = f.javaBool(v, p, true, "this domain never challenges (no 401 with WWW-Authenticate when it finds no credentials)")
+		}
 	}
 	f.object(v, path, fs, nil)
 	c.Type = c.RawType
@@ -38,9 +51,9 @@ func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool)
 		c.Type = defType
 	}
 	if typeNode != nil {
-		return c, typeNode.Line
+		return c, typeNode.Line, null
 	}
-	return c, k.Line
+	return c, k.Line, null
 }
 
 // canonicalize resolves c's type in slot s. It reports a Java class name

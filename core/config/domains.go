@@ -23,18 +23,20 @@ func (p *securityParser) authcDomain(k, v *yaml.Node, path string) {
 	}
 	httpEnabled, enabled := true, true
 	orderLine, authnLine, backendLine := k.Line, k.Line, k.Line
+	backendNull := ""
 	fs := fields{
-		"http_enabled":      func(_, v *yaml.Node, path string) { httpEnabled = f.boolean(v, path, true) },
+		"http_enabled":      func(_, v *yaml.Node, path string) { httpEnabled = f.javaBool(v, path, true, domainOff) },
 		"transport_enabled": f.ignoreBool,
 		"order": func(_, v *yaml.Node, path string) {
+			// A null order is Java's 0, which is also the default.
 			d.Order = int(f.integer(v, path, 0, minInt32, maxInt32))
 			orderLine = v.Line
 		},
 		"http_authenticator": func(k, v *yaml.Node, path string) {
-			d.Authenticator, authnLine = f.component(k, v, path, "", &d.Challenge)
+			d.Authenticator, authnLine, _ = f.component(k, v, path, "", &d.Challenge)
 		},
 		"authentication_backend": func(k, v *yaml.Node, path string) {
-			d.Backend, backendLine = f.component(k, v, path, TypeInternal, nil)
+			d.Backend, backendLine, backendNull = f.component(k, v, path, TypeInternal, nil)
 		},
 	}
 	h := hints{"authorization_backend": "authorization_backend belongs in an authz domain (config.dynamic.authz)"}
@@ -46,6 +48,10 @@ func (p *securityParser) authcDomain(k, v *yaml.Node, path string) {
 	f.canonicalize(&d.Backend, backendLine, authcBackendSlot, on)
 	d.Backend.Class = backendClass(d.Backend.RawType, d.Backend.Type)
 	if !on {
+		return
+	}
+	if backendNull != "" {
+		f.warnf(backendLine, backendNull, "%s", nullBackendDrops(TypeInternal))
 		return
 	}
 	if d.Authenticator.RawType == "" {
@@ -65,11 +71,12 @@ func (p *securityParser) authzDomain(k, v *yaml.Node, path string) {
 	}
 	httpEnabled, enabled := true, true
 	backendLine := k.Line
+	backendNull := ""
 	fs := fields{
-		"http_enabled":      func(_, v *yaml.Node, path string) { httpEnabled = f.boolean(v, path, true) },
+		"http_enabled":      func(_, v *yaml.Node, path string) { httpEnabled = f.javaBool(v, path, true, domainOff) },
 		"transport_enabled": f.ignoreBool,
 		"authorization_backend": func(k, v *yaml.Node, path string) {
-			d.Backend, backendLine = f.component(k, v, path, TypeNoop, nil)
+			d.Backend, backendLine, backendNull = f.component(k, v, path, TypeNoop, nil)
 		},
 	}
 	h := hints{
@@ -81,9 +88,24 @@ func (p *securityParser) authzDomain(k, v *yaml.Node, path string) {
 	f.object(v, path, fs, h)
 	on := httpEnabled && enabled
 	f.canonicalize(&d.Backend, backendLine, authzBackendSlot, on)
-	if on {
+	switch {
+	case on && backendNull != "":
+		f.warnf(backendLine, backendNull, "%s", nullBackendDrops(TypeNoop))
+	case on:
 		p.sec.Authz = append(p.sec.Authz, d)
 	}
+}
+
+// domainOff is what a null http_enabled or legacy enabled does.
+const domainOff = "the domain is off"
+
+// nullBackendDrops is the warning for a domain whose backend, or its
+// type, is null. The domain is dropped with a warning, as one without an
+// authenticator type is: OpenSearch loads the rest of the config.
+func nullBackendDrops(def string) string {
+	return "null, which OpenSearch does not read as the default (" + def + "): it fails to set up this domain " +
+		"(a NullPointerException it logs) and runs without it; realmd drops it too. " +
+		"Remove the key for the default, or name a type"
 }
 
 // versionKeys adds the keys that differ between the v1 and v2 domain
@@ -91,7 +113,7 @@ func (p *securityParser) authzDomain(k, v *yaml.Node, path string) {
 func (p *securityParser) versionKeys(fs fields, h hints, enabled *bool, description *string) {
 	f := p.f
 	if p.legacy {
-		fs["enabled"] = func(_, v *yaml.Node, path string) { *enabled = f.boolean(v, path, true) }
+		fs["enabled"] = func(_, v *yaml.Node, path string) { *enabled = f.javaBool(v, path, true, domainOff) }
 		h["description"] = legacyDomainHint
 	} else {
 		fs["description"] = func(_, v *yaml.Node, path string) { *description, _ = f.str(v, path) }
@@ -119,11 +141,27 @@ func (p *securityParser) listener(k, v *yaml.Node, path string) {
 		AllowedTries: 10, TimeWindow: time.Hour, BlockExpiry: 10 * time.Minute,
 		MaxBlockedClients: 100000, MaxTrackedClients: 100000,
 	}
+	// The counts are Java ints: Jackson gives a null 0, not the default,
+	// and realmd refuses 0 (OpenSearch refuses it in allowed_tries).
+	nullInt := func(v *yaml.Node, path string, def int64) {
+		f.errorf(v.Line, path, "null is 0 to OpenSearch, not the default %d, and must be at least 1; "+
+			"write %d, or remove the key, for the default", def, def)
+	}
 	positive := func(dst *int) func(_, v *yaml.Node, path string) {
-		return func(_, v *yaml.Node, path string) { *dst = int(f.integer(v, path, int64(*dst), 1, maxInt32)) }
+		return func(_, v *yaml.Node, path string) {
+			if isNull(v) {
+				nullInt(v, path, int64(*dst))
+				return
+			}
+			*dst = int(f.integer(v, path, int64(*dst), 1, maxInt32))
+		}
 	}
 	seconds := func(dst *time.Duration) func(_, v *yaml.Node, path string) {
 		return func(_, v *yaml.Node, path string) {
+			if isNull(v) {
+				nullInt(v, path, int64(*dst/time.Second))
+				return
+			}
 			*dst = time.Duration(f.integer(v, path, int64(*dst/time.Second), 1, maxInt32)) * time.Second
 		}
 	}

@@ -233,6 +233,23 @@ func (f *file) boolean(n *yaml.Node, path string, def bool) bool {
 	return def
 }
 
+// javaBool reads a config.yml field that OpenSearch declares as a Java
+// boolean whose written default is def. Jackson, with OpenSearch's
+// FAIL_ON_NULL_FOR_PRIMITIVES off, gives a null (`key: ~`, or `key:` with
+// nothing after it, as a template with an unset value renders it) the
+// Java zero value false, not the default; so does realmd, with a warning
+// where def is true, effect saying what false does there.
+func (f *file) javaBool(n *yaml.Node, path string, def bool, effect string) bool {
+	if !isNull(n) {
+		return f.boolean(n, path, def)
+	}
+	if def {
+		f.warnf(n.Line, path, "null is false to OpenSearch, not the default true: %s, in realmd too; "+
+			"write true, or remove the key, for the default", effect)
+	}
+	return false
+}
+
 // integer returns n as a whole number within [lo, hi]; null is def. A
 // decimal string is accepted, as Jackson converts it. A plain scalar in a
 // file OpenSearch reads is read as OpenSearch reads it (see readings):
