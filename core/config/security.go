@@ -191,12 +191,24 @@ func (p *securityParser) http(_, v *yaml.Node, path string) {
 	}, nil)
 }
 
+// xff reads http.xff. A null is what Jackson makes of it, not the default:
+// enabled (a Java boolean) is false; internalProxies is null, which
+// OpenSearch's RemoteIpDetector reads as no trusted proxy, as it reads "";
+// a null remoteIpHeader makes it fail every request from a trusted proxy.
 func (p *securityParser) xff(_, v *yaml.Node, path string) {
 	f := p.f
 	x := &p.sec.XFF
+	proxiesLine, nullHeader := 0, (*yaml.Node)(nil)
 	fs := fields{
-		"enabled": func(_, v *yaml.Node, path string) { x.Enabled = f.boolean(v, path, x.Enabled) },
+		"enabled": func(_, v *yaml.Node, path string) {
+			x.Enabled = f.javaBool(v, path, x.Enabled, "X-Forwarded-For is not read")
+		},
 		"internalProxies": func(_, v *yaml.Node, path string) {
+			proxiesLine = v.Line
+			if isNull(v) {
+				x.InternalProxies = ""
+				return
+			}
 			s, ok := f.str(v, path)
 			if !ok {
 				return
@@ -208,6 +220,10 @@ func (p *securityParser) xff(_, v *yaml.Node, path string) {
 			x.InternalProxies = s
 		},
 		"remoteIpHeader": func(_, v *yaml.Node, path string) {
+			if isNull(v) {
+				nullHeader = v
+				return
+			}
 			if s, ok := f.str(v, path); ok {
 				if !validHeaderName(s) {
 					f.errorf(v.Line, path, "%q is not a valid HTTP header name", s)
@@ -227,9 +243,30 @@ func (p *securityParser) xff(_, v *yaml.Node, path string) {
 		fs["trustedProxies"] = ignored
 	}
 	f.object(v, path, fs, nil)
+	if !x.Enabled {
+		return
+	}
+	if x.InternalProxies == "" {
+		f.warnf(proxiesLine, join(path, "internalProxies"), "null or empty, so no proxy is trusted: OpenSearch then never reads %s "+
+			"and every client is its TCP peer's address, and so does realmd; remove the key for the default (the private, link-local "+
+			"and loopback IPv4 ranges), or write a regular expression matching the proxies' addresses", x.RemoteIPHeader)
+		return
+	}
+	if nullHeader != nil {
+		f.errorf(nullHeader.Line, join(path, "remoteIpHeader"), "null, which OpenSearch does not read as the default (X-Forwarded-For): "+
+			"it fails every request from a trusted proxy (a NullPointerException looking the header up); "+
+			"remove the key for X-Forwarded-For, or name the header")
+	}
 }
 
 func (p *securityParser) hostsResolverMode(_, v *yaml.Node, path string) {
+	if isNull(v) {
+		// HostResolverMode.fromConfig(null) is IP_HOSTNAME, not the default.
+		p.sec.HostsResolverMode = "ip-hostname"
+		p.f.warnf(v.Line, path, "null is ip-hostname to OpenSearch, not the default ip-only: role mapping hosts and ignore_hosts "+
+			"patterns also match the client's host name, in realmd too; write ip-only, or remove the key, for the default")
+		return
+	}
 	s, ok := p.f.str(v, path)
 	if !ok {
 		return
