@@ -45,7 +45,7 @@ func (a *authorizer) Authorize(ctx context.Context, u *sdk.User) (*sdk.Grant, er
 	}
 	err = dir.withSession(ctx, func(s *session) error {
 		var err error
-		grant.BackendRoles, err = s.roles(u.Name, dn, login)
+		grant.BackendRoles, err = s.roles(u.Name, dn, login, u.Attributes)
 		return err
 	})
 	if err != nil {
@@ -87,8 +87,9 @@ func (rs *roleSet) add(dn string, bases uint64, e *goldap.Entry) (*roleRef, bool
 }
 
 // roles runs the role algorithm for one user and returns the role names,
-// sorted. A user without an entry has none.
-func (s *session) roles(name, dn, login string) ([]string, error) {
+// sorted. A user without an entry has none, except one with the DN of an
+// LDAP authentication backend (dn, from ldap.dn): see authenticatedEntry.
+func (s *session) roles(name, dn, login string, attrs map[string]string) ([]string, error) {
 	cfg := s.d.cfg
 	userAttrs := s.d.attributes(append([]string{cfg.UserRoleAttribute}, cfg.UserRoleNames...)...)
 	var entry *goldap.Entry
@@ -96,6 +97,9 @@ func (s *session) roles(name, dn, login string) ([]string, error) {
 	switch {
 	case dn != "":
 		entry, err = s.lookup(dn, userAttrs)
+		if err == nil && entry == nil {
+			entry = s.authenticatedEntry(dn, attrs)
+		}
 	case isDN(name):
 		entry, err = s.lookup(name, userAttrs)
 		if goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidDNSyntax) {
@@ -167,6 +171,28 @@ func (s *session) roles(name, dn, login string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// authenticatedEntry stands for the entry of a user whose DN an LDAP
+// authentication backend found (ldap.dn) but this directory cannot read
+// (another directory, or an entry the search identity may not read).
+// OpenSearch takes that backend's entry and does not read it again, so the
+// role search still runs with {0} the DN. The entry has no userrolename
+// attributes, so no roles come from them; {2} is the user's
+// attr.ldap.<userroleattribute> from that backend when it exported it, as
+// OpenSearch reads that entry's attribute, else the literal 2.
+func (s *session) authenticatedEntry(dn string, attrs map[string]string) *goldap.Entry {
+	e := &goldap.Entry{DN: dn}
+	if a := s.d.cfg.UserRoleAttribute; a != "" {
+		for k, v := range attrs {
+			if name, ok := strings.CutPrefix(k, AttrPrefix); ok && strings.EqualFold(name, a) {
+				e.Attributes = []*goldap.EntryAttribute{{Name: name, Values: []string{v}}}
+				break
+			}
+		}
+	}
+	s.d.logger.Debug("the user's ldap entry cannot be read here: searching roles with the DN from ldap.dn", "dn", dn)
+	return e
 }
 
 // resolveNested adds the groups the found roles are members of, level by

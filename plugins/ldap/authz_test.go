@@ -31,6 +31,17 @@ func TestAuthorize_RoleAlgorithm(t *testing.T) {
 		"rolebase": "ou=groups," + exampleSuffix, "rolesearch": "(member={0})", "resolve_nested_roles": true,
 	}
 	spock := sdk.User{Name: "spock"}
+	// A user an LDAP authentication backend found (ldap.dn) whose entry this
+	// directory does not hold; cn=2 lists the DN as a member.
+	nobodyDN := "uid=nobody,ou=people," + exampleSuffix
+	nobody := func(attrs ...string) sdk.User {
+		u := sdk.User{Name: "nobody", LoginName: "nobody", Attributes: map[string]string{AttrDN: nobodyDN, AttrOriginalUsername: "nobody"}}
+		for i := 0; i+1 < len(attrs); i += 2 {
+			u.Attributes[attrs[i]] = attrs[i+1]
+		}
+		return u
+	}
+	cross := map[string]any{"hosts": s.LDAPAddr(), "rolebase": "ou=groups," + exampleSuffix, "rolesearch": "(member={0})", "rolename": "cn"}
 	tests := []struct {
 		name   string
 		config map[string]any
@@ -75,6 +86,18 @@ func TestAuthorize_RoleAlgorithm(t *testing.T) {
 		{name: "user named by a DN with a quoted value", config: merge(os, map[string]any{"rolename": "description"}),
 			user: sdk.User{Name: `CN="AA BB/CC (DD) my, company end=with=whitespace ",ou=people,o=TEST`},
 			want: []string{`ROLE/(186) consists of\, special=`}},
+		// OpenSearch searches roles with the authentication backend's entry
+		// and never reads it again; realmd skipped the role search when it
+		// could not read the entry (found by review).
+		{name: "ldap.dn this directory cannot read: role search with the DN", config: cross, user: nobody(), want: []string{"2"}},
+		{name: "ldap.dn this directory cannot read: nested", config: merge(cross, map[string]any{"resolve_nested_roles": true}),
+			user: nobody(), want: []string{"2"}},
+		{name: "ldap.dn this directory cannot read: {2} from the backend's attribute", config: merge(cross, map[string]any{
+			"rolesearch": "(cn={2})", "userroleattribute": "departmentNumber"}),
+			user: nobody(AttrPrefix+"departmentNumber", "devs"), want: []string{"devs"}},
+		{name: "ldap.dn this directory cannot read: {2} without the attribute is the literal 2", config: merge(cross, map[string]any{
+			"rolesearch": "(cn={2})", "userroleattribute": "departmentNumber"}),
+			user: nobody(), want: []string{"2"}},
 		{name: "escaped DNs in nested groups", config: byAttr, user: sdk.User{Name: "ssign"},
 			want: []string{"ceo", "dummyempty", "special2", "special2nest"}},
 		{name: "skip_users matches the DN", config: merge(os, map[string]any{"skip_users": []any{"cn=Michael Jackson,ou*people,o=TEST"}}),
