@@ -538,3 +538,31 @@ func TestLookupAddr_OnlyForwardConfirmedNames(t *testing.T) {
 		}
 	}
 }
+
+// A repeated header is its last line, as OpenSearch's REST layer keeps it,
+// for every realm, one that reads Header itself too (found by review:
+// wrong-then-right Authorization lines were 401 in realmd, 200 in
+// OpenSearch).
+func TestNewRequest_ARepeatedHeaderIsItsLastLine(t *testing.T) {
+	xff, err := newXFFResolver(config.XFF{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/auth", nil)
+	r.Header.Add("Authorization", "Basic d3Jvbmc=")
+	r.Header.Add("authorization", "Basic cmlnaHQ=")
+	r.Header.Add("X-Once", "1")
+	req, _, err := newRequest(r, xff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := req.Header["Authorization"]; !slices.Equal(got, []string{"Basic cmlnaHQ="}) {
+		t.Errorf("Authorization = %q, want the last line only", got)
+	}
+	if got := req.Header["X-Once"]; !slices.Equal(got, []string{"1"}) {
+		t.Errorf("X-Once = %q, want [1]", got)
+	}
+	if got := r.Header.Values("Authorization"); len(got) != 2 {
+		t.Errorf("the HTTP request's own header changed: %q", got)
+	}
+}

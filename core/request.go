@@ -23,11 +23,12 @@ import (
 // X-Forwarded-* or X-Original-* headers, and the query parameters realms
 // read (jwt_url_parameter, auth_type) from the original URI's query: the
 // /auth request's own URL never carries the client's query behind a proxy.
+// A repeated header is its last line only (see lastValues).
 func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Caller, error) {
 	req := &sdk.Request{
 		Method:        firstNonEmpty(r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Original-Method"), r.Method),
 		Path:          r.URL.RequestURI(),
-		Header:        r.Header,
+		Header:        lastValues(r.Header),
 		Query:         r.URL.Query(),
 		SocketAddress: r.RemoteAddr,
 	}
@@ -47,6 +48,26 @@ func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Calle
 	}
 	req.ClientAddress = client
 	return req, caller, nil
+}
+
+// lastValues returns h with each header's last value only, as OpenSearch's
+// REST layer reads headers (NettyRequest.getHeaders keeps one value per name,
+// a later line replacing an earlier one), so that every realm, one built on
+// an older SDK too, and the cache key see what OpenSearch sees. h itself when
+// no header repeats.
+func lastValues(h http.Header) map[string][]string {
+	repeated := false
+	for _, v := range h {
+		repeated = repeated || len(v) > 1
+	}
+	if !repeated {
+		return h
+	}
+	out := make(map[string][]string, len(h))
+	for k, v := range h {
+		out[k] = v[max(len(v)-1, 0):]
+	}
+	return out
 }
 
 func firstNonEmpty(vs ...string) string {

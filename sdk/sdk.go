@@ -19,7 +19,8 @@ const CacheForever = time.Duration(math.MaxInt64)
 
 // Request is the part of an HTTP request an authenticator may read. Header
 // names are canonical (http.CanonicalHeaderKey). realmd sends only the headers
-// and query parameters the authenticator declared in its Inputs.
+// and query parameters the authenticator declared in its Inputs, and of a
+// repeated header only its last line, as OpenSearch reads it.
 type Request struct {
 	Method string
 	Path   string
@@ -34,10 +35,13 @@ type Request struct {
 	PeerCertificates [][]byte
 }
 
-// HeaderValue returns the first value of the named header, or "".
+// HeaderValue returns the last value of the named header, or "". A
+// repeated header is its last line, as OpenSearch's REST layer reads it
+// (NettyRequest.getHeaders keeps one value per name, a later line replacing
+// an earlier one): two Authorization lines are the second.
 func (r *Request) HeaderValue(name string) string {
 	if v := r.Header[canonicalHeaderKey(name)]; len(v) > 0 {
-		return v[0]
+		return v[len(v)-1]
 	}
 	return ""
 }

@@ -29,7 +29,7 @@ func TestBasic_Extract(t *testing.T) {
 		{name: "long s does not fold to s", header: []string{"Ba\u017fic dXNlcjpwYXNz"}, user: none},
 		{name: "plain credentials", header: []string{"Basic dXNlcjpwYXNz"}, user: "user", password: "pass"},
 		{name: "scheme is case-insensitive", header: []string{"bAsIc dXNlcjpwYXNz"}, user: "user", password: "pass"},
-		{name: "first of several headers wins", header: []string{"Basic dXNlcjpwYXNz", "Basic dXNlcjpwYQ=="}, user: "user", password: "pass"},
+		{name: "last of several headers wins, as OpenSearch reads them", header: []string{"Basic dXNlcjpwYQ==", "Basic dXNlcjpwYXNz"}, user: "user", password: "pass"},
 		{name: "trailing space is dropped by split", header: []string{"Basic dXNlcjpwYXNz "}, user: "user", password: "pass"},
 		{name: "words after the token are ignored", header: []string{"Basic dXNlcjpwYXNz more words"}, user: "user", password: "pass"},
 		{name: "leading tab is trimmed before the check only", header: []string{"\tBasic dXNlcjpwYXNz"}, user: "user", password: "pass"},

@@ -8,7 +8,8 @@ import (
 
 // ExtractToken finds the token in r exactly as OpenSearch does (spec 3.2,
 // "Common token handling"):
-//   - the value of header (first value); when header is Authorization, a
+//   - the value of header (its last line when repeated, as OpenSearch's
+//     REST layer keeps it); when header is Authorization, a
 //     value matching ^\s*Basic\s (any case) counts as no token;
 //   - when that is empty and urlParameter is set, the query parameter
 //     (its last value when repeated: OpenSearch's RestUtils keeps the last);
