@@ -3,7 +3,9 @@ package ldap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/realmd/realmd/internal/testenv"
@@ -145,5 +147,74 @@ func TestAuthenticate_WrongServiceBindIsUnavailable(t *testing.T) {
 	}
 	if !contains(logs.String(), "ldap service bind failed", s.LDAPAddr()) {
 		t.Fatalf("log lacks the service bind failure:\n%s", logs)
+	}
+}
+
+// A configured search base the directory does not hold (a typo) fails the
+// call, as OpenSearch's NO_SUCH_OBJECT exception does: the authentication
+// backend fails (its domain is skipped, then 401 as in OpenSearch's
+// BackendRegistry) and the authorization backend answers an error (logged,
+// no roles), not unavailable; the realm warns once per base, naming the key
+// and the base. It was an empty result: every login 401 with a debug line,
+// roles empty with no line at all (found by review).
+func TestSearchBase_MissingBaseFailsAndWarnsOnce(t *testing.T) {
+	s := startDirectory(t)
+	people := map[string]any{"hosts": s.LDAPAddr(), "usersearch": "(uid={0})"}
+	tests := []struct {
+		name   string
+		config map[string]any
+		authz  bool
+		key    string
+		base   string
+	}{
+		{name: "userbase", config: merge(people, map[string]any{"userbase": "ou=peple,o=TEST"}), key: "userbase", base: "ou=peple,o=TEST"},
+		{name: "users.*.base, before one that exists", config: map[string]any{"hosts": s.LDAPAddr(),
+			"users.a.base": "ou=peple,o=TEST", "users.a.search": "(uid={0})", "users.a.order": 1,
+			"users.b.base": "ou=people,o=TEST", "users.b.search": "(uid={0})", "users.b.order": 2},
+			key: "users.a.base", base: "ou=peple,o=TEST"},
+		{name: "userbase, in the authorization backend", authz: true, key: "userbase", base: "ou=peple,o=TEST",
+			config: merge(people, map[string]any{"userbase": "ou=peple,o=TEST", "rolebase": "ou=groups,o=TEST", "rolesearch": "(uniqueMember={0})"})},
+		{name: "rolebase", authz: true, config: merge(people, map[string]any{"rolebase": "ou=grups,o=TEST", "rolesearch": "(uniqueMember={0})"}),
+			key: "rolebase", base: "ou=grups,o=TEST"},
+		{name: "roles.*.base", authz: true, config: merge(people, map[string]any{
+			"roles.g.base": "ou=grups,o=TEST", "roles.g.search": "(uniqueMember={0})"}),
+			key: "roles.g.base", base: "ou=grups,o=TEST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &testenv.LogBuffer{}
+			var call func(context.Context) error
+			if tt.authz {
+				a := newTestAuthorizer(t, tt.config, logs)
+				call = func(ctx context.Context) error {
+					g, err := a.Authorize(ctx, &sdk.User{Name: "jacksonm"})
+					if err == nil {
+						t.Errorf("Authorize: roles %v, want an error", g.BackendRoles)
+					}
+					return err
+				}
+			} else {
+				b := newTestBackend(t, tt.config, logs)
+				call = func(ctx context.Context) error {
+					u, err := b.Authenticate(ctx, creds("jacksonm", "secret"))
+					if err == nil {
+						t.Errorf("Authenticate: %+v, want an error", u)
+					}
+					return err
+				}
+			}
+			for range 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), generous)
+				err := call(ctx)
+				cancel()
+				if errors.Is(err, sdk.ErrUnavailable) || !contains(fmt.Sprint(err), tt.key, tt.base, "does not exist") {
+					t.Fatalf("got %v, want an error naming %s and %q that is not unavailable", err, tt.key, tt.base)
+				}
+			}
+			if n := strings.Count(logs.String(), "ldap search base does not exist"); n != 1 ||
+				!contains(logs.String(), "[WARN]", "key="+tt.key, `base="`+tt.base+`"`) {
+				t.Fatalf("want one warning per realm naming %s and %q, got %d:\n%s", tt.key, tt.base, n, logs)
+			}
+		})
 	}
 }

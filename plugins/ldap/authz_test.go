@@ -55,6 +55,7 @@ func TestAuthorize_RoleAlgorithm(t *testing.T) {
 		{name: "user named by a DN", config: os, user: sdk.User{Name: jacksonDN}, want: []string{"ceo", "role2"}},
 		{name: "unknown user has no roles", config: os, user: sdk.User{Name: "nobody"}, want: nil},
 		{name: "user named by an unknown DN has no roles", config: os, user: sdk.User{Name: "cn=nobody,o=TEST"}, want: nil},
+		{name: "user named by a DN under a missing entry has no roles", config: os, user: sdk.User{Name: "cn=nobody,ou=nothere,o=TEST"}, want: nil},
 		{name: "a name the directory refuses as a DN has no roles (found by review)", config: os, user: sdk.User{Name: "foo=bar"}, want: nil},
 		{name: "nested roles", config: nested, user: spock, want: []string{"ceo", "nested1", "nested2", "role2"}},
 		{name: "nested_role_filter stops traversal", config: merge(nested, map[string]any{"nested_role_filter": []any{"cn=nested2,ou=groups,o=TEST"}}),

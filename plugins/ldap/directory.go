@@ -24,7 +24,8 @@ type directory struct {
 	binds  *pool
 
 	mu       sync.Mutex
-	contexts []string // the root DSE's namingContexts, once read
+	contexts []string        // the root DSE's namingContexts, once read
+	missing  map[string]bool // search bases found missing, warned about once
 }
 
 // newDirectory reads the TLS material and starts the pools. It does not
@@ -123,7 +124,8 @@ func (d *directory) withSession(ctx context.Context, fn func(*session) error) er
 }
 
 // search runs a subtree search (base "" means every naming context) for at
-// most limit entries per request. A missing base is an empty result. More
+// most limit entries per request. A missing base is an error wrapping
+// errNoSuchBase, warned about once per base (see missingBase). More
 // entries than limit in one request return those found so far with an error
 // wrapping errSizeLimit; any other failure wraps ErrUnavailable.
 func (s *session) search(base, filter string, attrs []string, limit int) ([]*goldap.Entry, error) {
@@ -138,6 +140,9 @@ func (s *session) search(base, filter string, attrs []string, limit int) ([]*gol
 	for _, b := range bases {
 		entries, err := s.run(b, goldap.ScopeWholeSubtree, filter, attrs, limit)
 		out = append(out, entries...)
+		if errors.Is(err, errNoSuchBase) {
+			return out, s.d.missingBase(b, err)
+		}
 		if err != nil {
 			return out, err
 		}
@@ -153,6 +158,9 @@ func (s *session) lookup(dn string, attrs []string) (*goldap.Entry, error) {
 		dn = n
 	}
 	entries, err := s.run(dn, goldap.ScopeBaseObject, "(objectClass=*)", attrs, 1)
+	if errors.Is(err, errNoSuchBase) {
+		return nil, nil
+	}
 	if err != nil && !errors.Is(err, errSizeLimit) || len(entries) == 0 {
 		return nil, err
 	}
@@ -160,7 +168,8 @@ func (s *session) lookup(dn string, attrs []string) (*goldap.Entry, error) {
 }
 
 // run is one search request for at most limit entries (0: no limit) and
-// the time left until the call's deadline. Search result references are
+// the time left until the call's deadline. A base the directory does not
+// hold is an error wrapping errNoSuchBase. Search result references are
 // not chased and a referral answer counts as no result (see README,
 // follow_referrals).
 func (s *session) run(base string, scope int, filter string, attrs []string, limit int) ([]*goldap.Entry, error) {
@@ -182,7 +191,9 @@ func (s *session) run(base string, scope int, filter string, attrs []string, lim
 	switch {
 	case err == nil:
 		return res.Entries, nil
-	case goldap.IsErrorAnyOf(err, goldap.LDAPResultNoSuchObject, goldap.LDAPResultReferral):
+	case goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject):
+		return nil, fmt.Errorf("ldap search %s in %q on %s: %w", filter, base, s.c.host.Raw, errNoSuchBase)
+	case goldap.IsErrorWithCode(err, goldap.LDAPResultReferral):
 		return nil, nil
 	case goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) || errors.Is(err, goldap.ErrSizeLimitExceeded):
 		var entries []*goldap.Entry
@@ -192,6 +203,42 @@ func (s *session) run(base string, scope int, filter string, attrs []string, lim
 		return entries, fmt.Errorf("ldap search %s in %q on %s: %w", filter, base, s.c.host.Raw, errSizeLimit)
 	}
 	return nil, fmt.Errorf("%w: ldap search %s in %q on %s: %w", sdk.ErrUnavailable, filter, base, s.c.host.Raw, err)
+}
+
+// missingBase is the error of a search whose base does not exist: err,
+// with the config keys that name the base. The first time for a base it
+// logs a warning naming them: every login (user bases) or role search
+// (role bases) there fails until the config or the directory is fixed,
+// and the pipeline's own line only says that the domain failed.
+func (d *directory) missingBase(base string, err error) error {
+	var keys []string
+	for _, group := range []struct {
+		name  string
+		bases []SearchBase
+	}{{"users", d.cfg.UserBases}, {"roles", d.cfg.RoleBases}} {
+		for _, b := range group.bases {
+			if b.Base == base {
+				k, _ := baseKeys(b, group.name)
+				keys = append(keys, k)
+			}
+		}
+	}
+	key := strings.Join(keys, ", ")
+	if key == "" {
+		key = "a naming context of the root DSE" // base "" searches every one
+	}
+	d.mu.Lock()
+	warned := d.missing[base]
+	if d.missing == nil {
+		d.missing = map[string]bool{}
+	}
+	d.missing[base] = true
+	d.mu.Unlock()
+	if !warned {
+		d.logger.Warn("ldap search base does not exist", "key", key, "base", base,
+			"hint", "correct the DN in the config, or create the entry in the directory; until then searches there fail")
+	}
+	return fmt.Errorf("%s: %w", key, err)
 }
 
 // namingContexts lists the directory's naming contexts, for searches with

@@ -12,4 +12,9 @@ var (
 	// Config.MaxRoleEntries. The authorizer answers no roles at all rather
 	// than a partial list.
 	errTooManyRoles = errors.New("too many ldap role entries")
+	// errNoSuchBase: the base of a search does not exist (noSuchObject).
+	// For a configured search base (userbase, users.*.base, rolebase,
+	// roles.*.base) it fails the call, as OpenSearch's NO_SUCH_OBJECT
+	// exception does; a lookup of one DN makes it "no entry".
+	errNoSuchBase = errors.New("the search base does not exist")
 )
