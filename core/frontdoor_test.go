@@ -566,3 +566,34 @@ func TestNewRequest_ARepeatedHeaderIsItsLastLine(t *testing.T) {
 		t.Errorf("the HTTP request's own header changed: %q", got)
 	}
 }
+
+// Of a repeated X-Forwarded-For only the last line counts, as OpenSearch's
+// REST layer keeps it (found by review: a client's own line before the
+// proxy's named the client, 203.0.113.7, where OpenSearch reads 127.0.0.1).
+func TestXFF_ARepeatedHeaderIsItsLastLine(t *testing.T) {
+	xff, err := newXFFResolver(config.XFF{Enabled: true, InternalProxies: `127\.0\.0\.1`, RemoteIPHeader: "X-Forwarded-For"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		lines      []string
+		wantClient string
+	}{
+		{"a trusted last line", []string{"203.0.113.7", "127.0.0.1"}, "127.0.0.1:5000"},
+		{"a client in the last line", []string{"203.0.113.7", "198.51.100.2, 127.0.0.1"}, "198.51.100.2:5000"},
+		{"one line", []string{"203.0.113.7, 127.0.0.1"}, "203.0.113.7:5000"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/auth", nil)
+			r.RemoteAddr = "127.0.0.1:5000"
+			for _, l := range tt.lines {
+				r.Header.Add("X-Forwarded-For", l)
+			}
+			client, _, err := xff.resolve(r)
+			if err != nil || client != tt.wantClient {
+				t.Errorf("resolve = %q, %v; want %q", client, err, tt.wantClient)
+			}
+		})
+	}
+}

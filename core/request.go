@@ -114,12 +114,16 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 	if !x.enabled || x.internal == nil || !matchAddress(x.internal.MatchString, host) {
 		return r.RemoteAddr, caller, nil
 	}
+	// Only the header's last line counts: OpenSearch's REST layer keeps one
+	// value per header name, a later line replacing an earlier one
+	// (NettyRequest.getHeaders; found by review: realmd read every line, so
+	// a client's own line before the proxy's named the client).
 	values := r.Header.Values(x.header)
 	if len(values) == 0 {
 		return r.RemoteAddr, caller, nil
 	}
 	var entries []string
-	for _, e := range strings.Split(strings.Join(values, ", "), ",") {
+	for _, e := range strings.Split(values[len(values)-1], ",") {
 		if e = strings.TrimSpace(e); e != "" {
 			entries = append(entries, e)
 		}
