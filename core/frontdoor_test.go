@@ -422,6 +422,16 @@ func TestFrontDoor_ForwardAuthReadsTheOriginalQuery(t *testing.T) {
 			wantCode: 200, wantUser: "opendistro_security_anonymous"},
 		{name: "auth_type other than anonymous is no anonymous login", target: "/auth", header: map[string]string{"X-Forwarded-Uri": "/app?auth_type=saml"},
 			wantCode: 401},
+		// The query is read as OpenSearch's RestUtils reads it (found by
+		// review: Go's url.ParseQuery kept the first value and dropped a
+		// pair holding ";").
+		{name: "a repeated auth_type is its last value", target: "/auth?auth_type=saml&auth_type=anonymous",
+			wantCode: 200, wantUser: "opendistro_security_anonymous"},
+		{name: "a semicolon separates parameters", target: "/auth?x=1;auth_type=saml", wantCode: 401},
+		{name: "a forwarded semicolon separates parameters", target: "/auth", header: map[string]string{"X-Forwarded-Uri": "/app?x=1;auth_type=saml"},
+			wantCode: 401},
+		{name: "a malformed escape leaves no parameters", target: "/auth?token=alice&x=%zz",
+			wantCode: 200, wantUser: "opendistro_security_anonymous"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", tt.target, nil)
@@ -564,6 +574,38 @@ func TestNewRequest_ARepeatedHeaderIsItsLastLine(t *testing.T) {
 	}
 	if got := r.Header.Values("Authorization"); len(got) != 2 {
 		t.Errorf("the HTTP request's own header changed: %q", got)
+	}
+}
+
+// parseQuery reads a query as OpenSearch's RestUtils.decodeQueryString.
+func TestParseQuery_AsOpenSearch(t *testing.T) {
+	for _, tt := range []struct {
+		name, query string
+		want        map[string][]string
+	}{
+		{"last value wins", "a=1&a=2", map[string][]string{"a": {"2"}}},
+		{"semicolon separates", "a=1;b=2", map[string][]string{"a": {"1"}, "b": {"2"}}},
+		{"name without a value", "a&b=", map[string][]string{"a": {""}, "b": {""}}},
+		{"the first = ends the name", "a==b", map[string][]string{"a": {"=b"}}},
+		{"a leading = is skipped", "=a=b&=c", map[string][]string{"a": {"b"}, "c": {""}}},
+		{"a lone = is nothing", "=&&;", map[string][]string{}},
+		{"plus and escapes decode", "a+b=%2B%20x+y", map[string][]string{"a b": {"+ x y"}}},
+		{"a fragment is no query", "a=1#b=2", map[string][]string{"a": {"1"}}},
+		{"a malformed escape leaves nothing", "a=1&b=%zz", map[string][]string{}},
+		{"a truncated escape leaves nothing", "a=1&b%2=x", map[string][]string{}},
+		{"empty", "", map[string][]string{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseQuery(tt.query)
+			if len(got) != len(tt.want) {
+				t.Fatalf("parseQuery(%q) = %q, want %q", tt.query, got, tt.want)
+			}
+			for k, v := range tt.want {
+				if !slices.Equal(got[k], v) {
+					t.Errorf("parseQuery(%q) = %q, want %q", tt.query, got, tt.want)
+				}
+			}
+		})
 	}
 }
 

@@ -23,19 +23,20 @@ import (
 // X-Forwarded-* or X-Original-* headers, and the query parameters realms
 // read (jwt_url_parameter, auth_type) from the original URI's query: the
 // /auth request's own URL never carries the client's query behind a proxy.
-// A repeated header is its last line only (see lastValues).
+// A repeated header is its last line only (see lastValues), and the query
+// is read as OpenSearch reads it (see parseQuery).
 func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Caller, error) {
 	req := &sdk.Request{
 		Method:        firstNonEmpty(r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Original-Method"), r.Method),
 		Path:          r.URL.RequestURI(),
 		Header:        lastValues(r.Header),
-		Query:         r.URL.Query(),
+		Query:         parseQuery(r.URL.RawQuery),
 		SocketAddress: r.RemoteAddr,
 	}
 	if uri := firstNonEmpty(r.Header.Get("X-Forwarded-Uri"), r.Header.Get("X-Original-Uri")); uri != "" {
 		req.Path = uri
 		_, query, _ := strings.Cut(uri, "?")
-		req.Query, _ = url.ParseQuery(query) // what parses, as r.URL.Query() does
+		req.Query = parseQuery(query)
 	}
 	if r.TLS != nil {
 		for _, c := range r.TLS.PeerCertificates {
@@ -48,6 +49,58 @@ func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Calle
 	}
 	req.ClientAddress = client
 	return req, caller, nil
+}
+
+// parseQuery reads a query string as OpenSearch's RestUtils.decodeQueryString
+// does, which is what its REST layer authenticates with (NettyRequest.params):
+// `&` and `;` both end a parameter, the first `=` ends its name (one that
+// starts the parameter is skipped: "=a=b" is a=b), a name without `=` has the
+// value "", a repeated name keeps its last value (so each name here has one
+// value), text from `#` on is no query, and a malformed `%` escape anywhere
+// leaves no parameters at all. Go's url.ParseQuery kept the
+// first value and dropped a pair holding `;` (found by review: auth_type
+// read other than in OpenSearch).
+func parseQuery(q string) map[string][]string {
+	q, _, _ = strings.Cut(q, "#")
+	params := map[string][]string{}
+	malformed := false
+	add := func(name, value string) {
+		n, err := url.QueryUnescape(name)
+		v, err2 := url.QueryUnescape(value)
+		malformed = malformed || err != nil || err2 != nil
+		params[n] = []string{v}
+	}
+	// The loop of decodeQueryString: pos starts the text not yet read.
+	name, named, pos := "", false, 0
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; {
+		case c == '=' && !named:
+			if pos != i {
+				name, named = q[pos:i], true
+			}
+			pos = i + 1
+		case c == '&' || c == ';':
+			if named {
+				add(name, q[pos:i])
+				named = false
+			} else if pos != i {
+				add(q[pos:i], "")
+			}
+			pos = i + 1
+		}
+	}
+	switch {
+	case pos != len(q) && named:
+		add(name, q[pos:])
+	case pos != len(q):
+		add(q[pos:], "")
+	case named:
+		add(name, "")
+	}
+	if malformed {
+		return map[string][]string{}
+	}
+	return params
 }
 
 // lastValues returns h with each header's last value only, as OpenSearch's

@@ -50,6 +50,26 @@ func TestAnonymous(t *testing.T) {
 			wantChallenge: basicChallenge,
 		},
 		{
+			// OpenSearch's RestUtils keeps the last of a repeated parameter
+			// (found by review: realmd read the first).
+			name:          "a repeated auth_type is its last value",
+			domains:       basicOnly,
+			anonymous:     true,
+			req:           request("?auth_type=anonymous", "?auth_type=saml"),
+			want:          Challenged,
+			wantChallenge: basicChallenge,
+		},
+		{
+			name:       "a repeated auth_type ending in anonymous asks for anonymous",
+			domains:    basicOnly,
+			anonymous:  true,
+			req:        request("Authorization: Bearer abc", "?auth_type=saml", "?auth_type=anonymous"),
+			want:       Authenticated,
+			wantUser:   AnonymousUser,
+			wantDomain: "",
+			wantRoles:  []string{AnonymousBackendRole},
+		},
+		{
 			name:          "an Authorization header no domain reads is not an anonymous login",
 			domains:       basicOnly,
 			anonymous:     true,

@@ -241,10 +241,11 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 }
 
 // isAnonymousLogin follows OpenSearch: auth_type=anonymous when the
-// parameter is present, otherwise no Authorization header at all.
+// parameter is present (its last value: RestUtils keeps the last of a
+// repeated parameter), otherwise no Authorization header at all.
 func isAnonymousLogin(r *sdk.Request) bool {
 	if v, ok := r.Query["auth_type"]; ok && len(v) > 0 {
-		return v[0] == "anonymous"
+		return v[len(v)-1] == "anonymous"
 	}
 	_, ok := r.Header["Authorization"]
 	return !ok

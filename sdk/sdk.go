@@ -46,10 +46,12 @@ func (r *Request) HeaderValue(name string) string {
 	return ""
 }
 
-// QueryValue returns the first value of the named query parameter, or "".
+// QueryValue returns the last value of the named query parameter, or "",
+// as OpenSearch's RestUtils keeps the last of a repeated parameter (realmd
+// sends only that one).
 func (r *Request) QueryValue(name string) string {
 	if v := r.Query[name]; len(v) > 0 {
-		return v[0]
+		return v[len(v)-1]
 	}
 	return ""
 }
