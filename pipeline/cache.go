@@ -99,6 +99,9 @@ const maxCacheEntries = 100_000
 type cacheEntry struct {
 	user   sdk.User
 	domain *Domain
+	// username is the credentials' user name, which a user name limit
+	// counts and blocks; user.LoginName is whatever the backend answered.
+	username string
 	// roles are the mapped roles when they do not depend on the caller
 	// (no `hosts` patterns); nil means map on every hit.
 	roles   []string

@@ -74,7 +74,7 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		next()
 		return
 	}
-	j.user, j.domain, j.ttl = user, d, ttl
+	j.user, j.domain, j.username, j.ttl = user, d, creds.Username, ttl
 	if len(p.cfg.Authz) == 0 { // nothing to fan out to: spare a hand-off
 		j.finish(Result{Outcome: Authenticated})
 		return

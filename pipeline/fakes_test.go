@@ -118,6 +118,9 @@ type fakeVerifier struct {
 	roles     map[string][]string
 	ttl       time.Duration
 	err       error
+	// loginName, when set, is the LoginName of every user answered (a
+	// backend may name the login other than the credentials did).
+	loginName string
 	// block, when set, is called before answering (to hold a call open).
 	block func(ctx context.Context) error
 }
@@ -136,7 +139,7 @@ func (f *fakeVerifier) Authenticate(ctx context.Context, c *sdk.Credentials) (*s
 	if subtle.ConstantTimeCompare([]byte(want), c.Password) != 1 || !known {
 		return nil, "wrong password", nil
 	}
-	return &sdk.User{Name: c.Username, BackendRoles: f.roles[c.Username], CacheTTL: f.ttl}, "", nil
+	return &sdk.User{Name: c.Username, BackendRoles: f.roles[c.Username], CacheTTL: f.ttl, LoginName: f.loginName}, "", nil
 }
 
 func users() *fakeVerifier {

@@ -202,6 +202,24 @@ func TestLimits_BlockedUserNameSkipsItsDomains(t *testing.T) {
 	}
 }
 
+// The cache checks the name the block was counted against, the one in the
+// credentials, not the LoginName a backend answered (found by review: a
+// plugin that set its own LoginName let a cached login pass a block).
+func TestLimits_BlockedUserNameIsNotServedFromTheCacheWhateverItsLoginName(t *testing.T) {
+	d := internalDomain()
+	d.Backend.(*fakeVerifier).loginName = "uid=alice,ou=people"
+	p, _ := limited(t, Config{Domains: []Domain{d}, Limits: []FailureLimit{userLimit("internal", 2)}, CacheTTL: time.Hour})
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Authenticated {
+		t.Fatalf("first login: %+v", r)
+	}
+	for range 2 {
+		askFrom(t, p, "10.0.0.10", badLogin)
+	}
+	if r := askFrom(t, p, "10.0.0.9", goodLogin); r.Outcome != Challenged || r.Cached {
+		t.Fatalf("a blocked user with the right password: %+v, want the domain's challenge", r)
+	}
+}
+
 // A directory matches names without regard to case or extra spaces, so a
 // user name limit counts those spellings as one name.
 func TestLimits_UserNameSpellingsShareOneCount(t *testing.T) {

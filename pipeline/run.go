@@ -115,7 +115,7 @@ func (p *Pipeline) answer(ctx context.Context, r *sdk.Request, caller Caller) Re
 	if cacheable {
 		// A user name blocked since it was cached must not log in from
 		// the cache: the chain runs and its domain skips the name.
-		if e, ok := p.cache.get(key); ok && (e.domain == nil || !p.limits.userBlocked(e.domain, e.user.LoginName)) {
+		if e, ok := p.cache.get(key); ok && (e.domain == nil || !p.limits.userBlocked(e.domain, e.username)) {
 			return p.mapped(ctx, e, caller, true)
 		}
 	}
@@ -237,7 +237,7 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 		// (found by review: a later domain's identity outlived the block).
 		ttl = 0
 	}
-	return j.result, cacheEntry{user: assembled(j.user), domain: j.domain}, ttl
+	return j.result, cacheEntry{user: assembled(j.user), domain: j.domain, username: j.username}, ttl
 }
 
 // isAnonymousLogin follows OpenSearch: auth_type=anonymous when the
@@ -263,9 +263,10 @@ type job struct {
 	skippedBlocked   bool // a domain skipped a blocked user name
 	unavailable      []string
 
-	user   sdk.User
-	domain *Domain
-	ttl    time.Duration
+	user     sdk.User
+	domain   *Domain
+	username string // the credentials' user name, which domain accepted
+	ttl      time.Duration
 
 	result Result
 	done   chan struct{}
