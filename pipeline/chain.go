@@ -157,9 +157,9 @@ func (p *Pipeline) conclude(j *job) {
 var finalChallenge = sdk.Challenge{Body: FinalFailureBody, ContentType: "text/plain; charset=UTF-8"}
 
 // authorize is the authz stage: every authorization backend in parallel,
-// merged in declared order. A failing backend is logged and skipped, as in
-// OpenSearch; the user keeps the roles collected so far, but the answer is
-// not cached.
+// merged in declared order. A failing backend is logged (through its
+// stepWarnings: one line per warnEvery) and skipped, as in OpenSearch; the
+// user keeps the roles collected so far, but the answer is not cached.
 func (p *Pipeline) authorize(j *job) {
 	grants := make([]*sdk.Grant, len(p.cfg.Authz))
 	errs := make([]error, len(p.cfg.Authz))
@@ -178,10 +178,12 @@ func (p *Pipeline) authorize(j *job) {
 			g = &sdk.Grant{} // no grant is an empty one, not a crash
 		}
 		if errs[i] != nil {
-			p.log.Warn("cannot retrieve roles", "authz", p.cfg.Authz[i].Name, "user", j.user.Name, "error", errs[i])
+			p.log.Debug("cannot retrieve roles", "authz", p.cfg.Authz[i].Name, "user", j.user.Name, "error", errs[i])
+			p.warnAuthz(i, errs[i])
 			j.ttl = 0
 			continue
 		}
+		p.answeredAuthz(i)
 		j.user = merge(j.user, g)
 		j.ttl = min(j.ttl, g.CacheTTL)
 	}

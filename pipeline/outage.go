@@ -1,20 +1,25 @@
 package pipeline
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // warnEvery is the least time between two warnings about the same failure
-// of one step of one domain. A plugin that restarts (for up to 10 s between
+// of one step of one domain, or of one authorization backend. A plugin that restarts (for up to 10 s between
 // tries) under traffic made a line per request, thousands a second.
 const warnEvery = 10 * time.Second
 
-// The steps of a domain, and the ways one fails, that stepWarnings tell apart.
+// The steps of a domain (and an authorization backend's one), and the ways
+// one fails, that stepWarnings tell apart.
 const (
 	extracting = iota
 	verifying
+	authorizing
 )
 
 const (
@@ -23,7 +28,7 @@ const (
 )
 
 var (
-	stepNames    = [...]string{extracting: "extracting credentials", verifying: "verifying credentials"}
+	stepNames    = [...]string{extracting: "extracting credentials", verifying: "verifying credentials", authorizing: "retrieving roles"}
 	failureLines = [...]string{unavailable: "domain unavailable", failed: "domain failed"}
 )
 
@@ -70,7 +75,23 @@ func (w *stepWarnings) setDue() {
 
 // warn logs domain i's failure at step, or counts it.
 func (p *Pipeline) warn(i, step, kind int, err error) {
-	w := &p.warnings[i][step]
+	p.warnStep(&p.warnings[i][step], "domain", p.cfg.Domains[i].Name, step, kind, err)
+}
+
+// warnAuthz logs authorization backend i's failure, or counts it: a
+// directory that is down failed every request's role lookup, each with a
+// line (found by review).
+func (p *Pipeline) warnAuthz(i int, err error) {
+	kind := failed
+	if errors.Is(err, sdk.ErrUnavailable) {
+		kind = unavailable
+	}
+	p.warnStep(&p.authzWarnings[i], "authz", p.cfg.Authz[i].Name, authorizing, kind, err)
+}
+
+// warnStep logs a failure of kind at step of the domain or authorization
+// backend that key and name give, or counts it in w.
+func (p *Pipeline) warnStep(w *stepWarnings, key, name string, step, kind int, err error) {
 	now := p.now()
 	w.mu.Lock()
 	k := &w.kind[kind]
@@ -84,7 +105,7 @@ func (p *Pipeline) warn(i, step, kind int, err error) {
 	k.last, k.lastAnswer, k.suppressed = now, false, 0
 	w.setDue()
 	w.mu.Unlock()
-	args := []any{"domain", p.cfg.Domains[i].Name, "step", stepNames[step], "error", err}
+	args := []any{key, name, "step", stepNames[step], "error", err}
 	if suppressed > 0 {
 		args = append(args, "suppressed", suppressed)
 	}
@@ -94,7 +115,18 @@ func (p *Pipeline) warn(i, step, kind int, err error) {
 // answered notes that domain i's realm answered at step, and reports the
 // failures counted before, when that is due.
 func (p *Pipeline) answered(i, step int) {
-	w := &p.warnings[i][step]
+	p.answeredStep(&p.warnings[i][step], "domain", p.cfg.Domains[i].Name, step)
+}
+
+// answeredAuthz is answered for authorization backend i.
+func (p *Pipeline) answeredAuthz(i int) {
+	p.answeredStep(&p.authzWarnings[i], "authz", p.cfg.Authz[i].Name, authorizing)
+}
+
+// answeredStep notes an answer at step of the domain or authorization
+// backend that key and name give, and reports the failures w counted
+// before, when that is due.
+func (p *Pipeline) answeredStep(w *stepWarnings, key, name string, step int) {
 	due := w.due.Load()
 	if due == 0 {
 		return
@@ -115,7 +147,7 @@ func (p *Pipeline) answered(i, step int) {
 	w.setDue()
 	w.mu.Unlock()
 	if counts != [2]int{} {
-		p.log.Info("domain answers again", "domain", p.cfg.Domains[i].Name, "step", stepNames[step],
+		p.log.Info("domain answers again", key, name, "step", stepNames[step],
 			"unavailable", counts[unavailable], "failed", counts[failed])
 	}
 }

@@ -25,9 +25,11 @@ type Pipeline struct {
 	// deadlines bound each request's trip through the stages (Timeout).
 	deadlines deadlines
 	limits    *limits
-	// warnings limit the warnings about each domain's steps (chain.go).
-	warnings [][2]stepWarnings
-	now      func() time.Time
+	// warnings limit the warnings about each domain's steps and each
+	// authorization backend (chain.go, outage.go).
+	warnings      [][2]stepWarnings
+	authzWarnings []stepWarnings
+	now           func() time.Time
 
 	stages []*stage // one per domain, in order
 	authz  *stage
@@ -57,6 +59,7 @@ func New(cfg Config) *Pipeline {
 	}
 	p.inputs.anonymous = cfg.Anonymous
 	p.warnings, p.now = make([][2]stepWarnings, len(cfg.Domains)), time.Now
+	p.authzWarnings = make([]stepWarnings, len(cfg.Authz))
 	p.limits = newLimits(cfg.Limits, p.log)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.deadlines.base, p.deadlines.start = p.ctx, time.Now()

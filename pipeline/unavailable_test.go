@@ -245,3 +245,34 @@ func TestUnavailable_LogsAnOutageNotEveryRequest(t *testing.T) {
 		})
 	}
 }
+
+// An authorization backend that is down logs its outage, not a line per
+// request, as a domain's steps do (found by review: "cannot retrieve roles"
+// was a warning per request).
+func TestUnavailable_AuthzLogsAnOutageNotEveryRequest(t *testing.T) {
+	const requests = 64
+	logs := &lineLogger{}
+	g := &fakeGranter{grant: &sdk.Grant{BackendRoles: []string{"readers"}}}
+	p := start(t, Config{Domains: []Domain{basicDomain("basic", true, users())}, Authz: []AuthzDomain{{Name: "ldapz", Backend: g}}, Logger: logs})
+	clock := &stoppedClock{now: time.Unix(1e9, 0)}
+	p.now = clock.Now
+	step := "authz=ldapz step=retrieving roles"
+	for n, tt := range []struct {
+		err  error
+		want []string
+	}{
+		{errDirectoryDown, []string{"domain unavailable " + step}},
+		{nil, []string{"domain answers again " + step + fmt.Sprintf(" unavailable=%d failed=0", requests-1)}},
+		{sdk.ErrInternal, []string{"domain failed " + step}},
+	} {
+		g.err = tt.err
+		for range requests {
+			if r := ask(t, p, request("Authorization: Basic alice:secret")); r.Outcome != Authenticated {
+				t.Fatalf("outcome %v, want the user without the backend's roles", r.Outcome)
+			}
+		}
+		if got := logs.take(); !slices.Equal(got, tt.want) {
+			t.Errorf("step %d: lines\n%q\nwant\n%q", n, got, tt.want)
+		}
+	}
+}
