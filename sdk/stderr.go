@@ -42,7 +42,7 @@ type stderrLog struct {
 	logger hclog.Logger
 	plugin string
 
-	now    func() time.Time
+	now func() time.Time
 
 	mu      sync.Mutex
 	line    []byte // the line being written, at most stderrLineMax bytes
