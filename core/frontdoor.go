@@ -254,7 +254,7 @@ func (f *frontDoor) authinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	u := id.User
 	var tenant *string
-	if t := firstNonEmpty(r.Header.Get("securitytenant"), r.Header.Get("security_tenant")); t != "" {
+	if t := firstNonEmpty(req.HeaderValue("securitytenant"), req.HeaderValue("security_tenant")); t != "" {
 		tenant = &t
 	}
 	names := keys(u.Attributes)

@@ -31,6 +31,7 @@ type authinfoBody struct {
 	Domain               string            `json:"domain"`
 	Authenticator        string            `json:"authenticator"`
 	Attributes           map[string]string `json:"attributes"`
+	UserRequestedTenant  *string           `json:"user_requested_tenant"`
 }
 
 func TestE2E_OpenSearchSampleConfig(t *testing.T) {
@@ -65,6 +66,20 @@ func TestE2E_OpenSearchSampleConfig(t *testing.T) {
 			if info.Domain != "basic_internal_auth_domain" || info.Authenticator != "basic" || !info.Tenants[user] || info.PeerCertificates != "0" {
 				t.Errorf("%s: domain %q authenticator %q tenants %v peer_certificates %q", user, info.Domain, info.Authenticator, info.Tenants, info.PeerCertificates)
 			}
+		}
+	})
+
+	// OpenSearch's REST layer keeps a repeated header's last line only.
+	t.Run("a repeated securitytenant header is its last line", func(t *testing.T) {
+		h := basicHeader("admin", "admin")
+		h["Securitytenant"] = []string{"first", "last"}
+		_, _, body := d.Do(t, "GET", "/_plugins/_security/authinfo", h)
+		var info authinfoBody
+		if err := json.Unmarshal([]byte(body), &info); err != nil {
+			t.Fatal(err)
+		}
+		if info.UserRequestedTenant == nil || *info.UserRequestedTenant != "last" {
+			t.Errorf("user_requested_tenant wrong, want last; body %s", body)
 		}
 	})
 
