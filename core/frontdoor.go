@@ -35,6 +35,10 @@ func (f *frontDoor) routes() http.Handler {
 	mux.HandleFunc("/_realmd/status", f.status)
 	mux.Handle("/metrics", f.d.metrics.handler())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// No answer may be cached: a proxy cache that kept one user's 200
+		// would hand that identity to every later request (found by
+		// review, with nginx's proxy_cache set at server level).
+		w.Header()["Cache-Control"] = noStore
 		// Forward-auth is routed before the mux, which would answer a path
 		// holding //, /./ or /../ with a redirect to its cleaned form:
 		// Envoy's ext_authz appends the client's path to /auth, and hands
@@ -46,6 +50,9 @@ func (f *frontDoor) routes() http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 }
+
+// noStore is the Cache-Control of every answer; net/http only reads it.
+var noStore = []string{"no-store"}
 
 // verdict is how one generation answered a request: the generation whose
 // settings (identity header names) the answer must be written with, and

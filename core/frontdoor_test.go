@@ -639,3 +639,32 @@ func TestXFF_ARepeatedHeaderIsItsLastLine(t *testing.T) {
 		})
 	}
 }
+
+// No answer may be cached by a proxy: an nginx proxy_cache at server level
+// kept one user's 200 and gave that identity to every later request (found
+// by review).
+func TestFrontDoor_NoAnswerIsCacheable(t *testing.T) {
+	d := New(Options{})
+	d.current.Store(inProcessGeneration(t, 1))
+	fd := &frontDoor{d: d, logger: d.logger}
+	h := fd.routes()
+	for _, tt := range []struct {
+		path   string
+		header http.Header
+	}{
+		{path: "/auth", header: http.Header{"X-User": {"alice"}}},                // 200
+		{path: "/auth", header: http.Header{}},                                   // 401
+		{path: "/auth", header: http.Header{"_opendistro_security_user": {"x"}}}, // 403
+		{path: "/_plugins/_security/authinfo", header: http.Header{"X-User": {"alice"}}},
+		{path: "/_realmd/status"},
+	} {
+		r := httptest.NewRequest("GET", tt.path, nil)
+		r.RemoteAddr = "192.0.2.1:1234"
+		r.Header = tt.header
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if got := w.Result().Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s %v: %d with Cache-Control %q, want no-store", tt.path, tt.header, w.Code, got)
+		}
+	}
+}
