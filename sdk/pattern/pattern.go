@@ -109,7 +109,7 @@ func javaDifference(expr string) string {
 			}
 		case c == '[' && inClass:
 			if strings.HasPrefix(expr[i:], "[:") {
-				return "the POSIX class " + expr[i:min(len(expr), i+strings.Index(expr[i:]+":]", ":]")+2)] + " (use \\p{Alpha} and the like)"
+				return "the POSIX class " + expr[i:min(len(expr), i+strings.Index(expr[i:]+":]", ":]")+2)] + " (list its characters instead, e.g. a-zA-Z for [:alpha:])"
 			}
 			return "a class inside a class (in Java their union)"
 		case c == '[':

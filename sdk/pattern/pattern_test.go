@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -62,6 +63,18 @@ func TestCompile_BadPatternsAreErrors(t *testing.T) {
 		if _, err := Compile(p); err == nil {
 			t.Errorf("Compile(%q) succeeded, want an error", p)
 		}
+	}
+}
+
+// The POSIX class's message suggests a spelling both engines read alike;
+// it named \p{Alpha}, which Go refuses.
+func TestCompile_POSIXClassMessageSuggestsWhatCompiles(t *testing.T) {
+	_, err := Compile("/[[:alpha:]]/")
+	if err == nil || !strings.Contains(err.Error(), "a-zA-Z") || strings.Contains(err.Error(), `\p{Alpha}`) {
+		t.Fatalf("error %v, want a suggestion of a-zA-Z", err)
+	}
+	if _, err := Compile("/[a-zA-Z]/"); err != nil {
+		t.Fatalf("the suggestion does not compile: %v", err)
 	}
 }
 
