@@ -333,15 +333,21 @@ func inOrder(dec *json.Decoder, member func(name string, raw json.RawMessage)) {
 }
 
 // emptyRegistered reports whether v is a registered claim that jjwt drops
-// as empty (its ParameterMap, Objects.isEmpty): a blank string, an empty
-// list or an empty object.
+// as empty (see jjwtEmpty).
 func emptyRegistered(name string, v any) bool {
 	switch name {
 	case "iss", "sub", "aud", "exp", "nbf", "iat", "jti":
-	default:
-		return false
+		return jjwtEmpty(v)
 	}
+	return false
+}
+
+// jjwtEmpty reports whether v is a value jjwt's ParameterMap drops as empty
+// (Objects.isEmpty): null, a blank string, an empty list or an empty object.
+func jjwtEmpty(v any) bool {
 	switch x := v.(type) {
+	case nil:
+		return true
 	case string:
 		return javaBlank(x)
 	case []any:

@@ -223,11 +223,11 @@ func jjwtHeader(members map[string]json.RawMessage) error {
 				return reject("content type (cty) %q: the payload is not claims", cty)
 			}
 		case "zip", "calg":
-			if !jjwtEmpty(raw) {
+			if !jjwtEmptyJSON(raw) {
 				return reject("compressed payloads (%s) are not supported", name)
 			}
 		case "typ", "jku", "x5u":
-			if len(raw) > 0 && raw[0] != '"' && !jjwtEmpty(raw) {
+			if len(raw) > 0 && raw[0] != '"' && !jjwtEmptyJSON(raw) {
 				return reject("header: %s is not a string", name)
 			}
 		}
@@ -235,24 +235,11 @@ func jjwtHeader(members map[string]json.RawMessage) error {
 	return nil
 }
 
-// jjwtEmpty reports whether raw is a value jjwt's ParameterMap drops as
-// empty: null, a blank string, [] or {}.
-func jjwtEmpty(raw json.RawMessage) bool {
+// jjwtEmptyJSON reports whether raw is a value jjwt drops as empty
+// (jjwtEmpty).
+func jjwtEmptyJSON(raw json.RawMessage) bool {
 	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return false
-	}
-	switch x := v.(type) {
-	case nil:
-		return true
-	case string:
-		return javaBlank(x)
-	case []any:
-		return len(x) == 0
-	case map[string]any:
-		return len(x) == 0
-	}
-	return false
+	return json.Unmarshal(raw, &v) == nil && jjwtEmpty(v)
 }
 
 // javaBlank reports whether s has no text in the sense of jjwt's
