@@ -11,31 +11,49 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/internal/testenv"
 )
 
-// syncBuffer is a log destination that Kill's goroutines and the test may
-// use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// launchForKill starts the test binary as a plugin with env added and
+// grace as Kill's grace period, and returns it with its log.
+func launchForKill(t *testing.T, grace time.Duration, env string) (*Client, *testenv.LogBuffer) {
+	t.Helper()
+	oldGrace, oldWait := killGrace, killWait
+	killGrace, killWait = grace, 20*time.Second
+	t.Cleanup(func() { killGrace, killWait = oldGrace, oldWait })
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), env)
+	logs := &testenv.LogBuffer{}
+	c, err := Launch(LaunchConfig{Cmd: cmd, Logger: hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug}), StartTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, logs
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// killWithin calls c.Kill and fails the test if it does not return.
+func killWithin(t *testing.T, c *Client) {
+	t.Helper()
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		c.Kill()
+	}()
+	select {
+	case <-killed:
+	case <-time.After(60 * time.Second): // a guard against a hang, not a timing
+		t.Fatal("Kill did not return")
+	}
 }
 
 // A plugin that stops answering (here: SIGSTOP) is killed once the grace
@@ -43,21 +61,7 @@ func (s *syncBuffer) String() string {
 // so realmd's SIGTERM hung and a reload left the process behind (found by
 // review).
 func TestClient_KillEndsAPluginThatDoesNotAnswer(t *testing.T) {
-	grace, wait := killGrace, killWait
-	killGrace, killWait = 100*time.Millisecond, 20*time.Second
-	t.Cleanup(func() { killGrace, killWait = grace, wait })
-
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), pinPluginEnv+"=1")
-	var logs syncBuffer
-	c, err := Launch(LaunchConfig{Cmd: cmd, Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug}), StartTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, logs := launchForKill(t, 100*time.Millisecond, pinPluginEnv+"=1")
 	pid := c.Pid()
 	if pid == 0 {
 		t.Fatal("no pid")
@@ -67,16 +71,7 @@ func TestClient_KillEndsAPluginThatDoesNotAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		c.Kill()
-	}()
-	select {
-	case <-killed:
-	case <-time.After(60 * time.Second): // a guard against a hang, not a timing
-		t.Fatal("Kill did not return for a stopped plugin")
-	}
+	killWithin(t, c)
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("plugin %d still exists after Kill (signal 0: %v)", pid, err)
 	}
@@ -108,22 +103,8 @@ func serveWithAHelper(pidFile string) {
 // as one that "did not stop", left the helper running and a goroutine
 // behind (found by review). The plugin's process group is killed instead.
 func TestClient_KillEndsWhatThePluginStarted(t *testing.T) {
-	grace, wait := killGrace, killWait
-	killGrace, killWait = 300*time.Millisecond, 20*time.Second
-	t.Cleanup(func() { killGrace, killWait = grace, wait })
-
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	pidFile := filepath.Join(t.TempDir(), "helper.pid")
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperPluginEnv+"="+pidFile)
-	var logs syncBuffer
-	c, err := Launch(LaunchConfig{Cmd: cmd, Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug}), StartTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, logs := launchForKill(t, 300*time.Millisecond, helperPluginEnv+"="+pidFile)
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)
@@ -131,16 +112,7 @@ func TestClient_KillEndsWhatThePluginStarted(t *testing.T) {
 	helper, _ := strconv.Atoi(string(b))
 	t.Cleanup(func() { _ = syscall.Kill(helper, syscall.SIGKILL) }) // never leave it behind
 
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		c.Kill()
-	}()
-	select {
-	case <-killed:
-	case <-time.After(60 * time.Second): // a guard against a hang, not a timing
-		t.Fatal("Kill did not return")
-	}
+	killWithin(t, c)
 	// The helper is reaped by init once killed; until then it is a zombie,
 	// which signal 0 still finds, so look at its state.
 	if state := procState(helper); state != "" && state != "Z" {
