@@ -577,6 +577,33 @@ func TestNewRequest_ARepeatedHeaderIsItsLastLine(t *testing.T) {
 	}
 }
 
+// A request target's query is what follows `?` before any `#`: OpenSearch
+// cuts at the first `#` anywhere, so "/app#x?auth_type=anonymous" has no
+// parameters (found by review: realmd read the query after the fragment).
+func TestQueryOf_FragmentBeforeTheQuery(t *testing.T) {
+	for uri, want := range map[string]string{
+		"/app?a=1#b=2":               "a=1",
+		"/app#x?auth_type=anonymous": "",
+		"/app":                       "",
+		"/app?":                      "",
+		"http://h/p?x=1":             "x=1",
+	} {
+		if got := queryOf(uri); got != want {
+			t.Errorf("queryOf(%q) = %q, want %q", uri, got, want)
+		}
+	}
+	r := httptest.NewRequest("GET", "/auth", nil)
+	r.Header.Set("X-Forwarded-Uri", "/app#x?auth_type=anonymous")
+	req, _, err := newRequest(r, &xffResolver{})
+	if err != nil || len(req.Query) != 0 {
+		t.Fatalf("query %q, %v; want none", req.Query, err)
+	}
+	r = httptest.NewRequest("GET", "/auth#x?auth_type=anonymous", nil)
+	if req, _, err = newRequest(r, &xffResolver{}); err != nil || len(req.Query) != 0 {
+		t.Fatalf("a direct request's query %q, %v; want none", req.Query, err)
+	}
+}
+
 // parseQuery reads a query as OpenSearch's RestUtils.decodeQueryString.
 func TestParseQuery_AsOpenSearch(t *testing.T) {
 	for _, tt := range []struct {
@@ -590,13 +617,14 @@ func TestParseQuery_AsOpenSearch(t *testing.T) {
 		{"a leading = is skipped", "=a=b&=c", map[string][]string{"a": {"b"}, "c": {""}}},
 		{"a lone = is nothing", "=&&;", map[string][]string{}},
 		{"plus and escapes decode", "a+b=%2B%20x+y", map[string][]string{"a b": {"+ x y"}}},
-		{"a fragment is no query", "a=1#b=2", map[string][]string{"a": {"1"}}},
+		{"a double percent is one", "auth_type=saml&note=100%%", map[string][]string{"auth_type": {"saml"}, "note": {"100%"}}},
+		{"a percent at the end is malformed", "a=1&b=x%", map[string][]string{}},
 		{"a malformed escape leaves nothing", "a=1&b=%zz", map[string][]string{}},
 		{"a truncated escape leaves nothing", "a=1&b%2=x", map[string][]string{}},
 		{"empty", "", map[string][]string{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := parseQuery(tt.query)
+			got := parseQuery(queryOf("/p?" + tt.query))
 			if len(got) != len(tt.want) {
 				t.Fatalf("parseQuery(%q) = %q, want %q", tt.query, got, tt.want)
 			}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,13 +29,12 @@ func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Calle
 		Method:        firstNonEmpty(r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Original-Method"), r.Method),
 		Path:          r.URL.RequestURI(),
 		Header:        lastValues(r.Header),
-		Query:         parseQuery(r.URL.RawQuery),
+		Query:         parseQuery(queryOf(firstNonEmpty(r.RequestURI, "?"+r.URL.RawQuery))),
 		SocketAddress: r.RemoteAddr,
 	}
 	if uri := firstNonEmpty(r.Header.Get("X-Forwarded-Uri"), r.Header.Get("X-Original-Uri")); uri != "" {
 		req.Path = uri
-		_, query, _ := strings.Cut(uri, "?")
-		req.Query = parseQuery(query)
+		req.Query = parseQuery(queryOf(uri))
 	}
 	if r.TLS != nil {
 		for _, c := range r.TLS.PeerCertificates {
@@ -51,23 +49,32 @@ func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Calle
 	return req, caller, nil
 }
 
+// queryOf is the query of a request target as OpenSearch finds it: after
+// the first `?` of what precedes the first `#` anywhere in it, so
+// "/app#x?a=1" has none (Go's request parsing keeps "#x" in the path and
+// finds a=1; found by review).
+func queryOf(uri string) string {
+	uri, _, _ = strings.Cut(uri, "#")
+	_, query, _ := strings.Cut(uri, "?")
+	return query
+}
+
 // parseQuery reads a query string as OpenSearch's RestUtils.decodeQueryString
 // does, which is what its REST layer authenticates with (NettyRequest.params):
 // `&` and `;` both end a parameter, the first `=` ends its name (one that
 // starts the parameter is skipped: "=a=b" is a=b), a name without `=` has the
 // value "", a repeated name keeps its last value (so each name here has one
-// value), text from `#` on is no query, and a malformed `%` escape anywhere
-// leaves no parameters at all. Go's url.ParseQuery kept the
-// first value and dropped a pair holding `;` (found by review: auth_type
-// read other than in OpenSearch).
+// value), and a malformed `%` escape anywhere leaves no parameters at all
+// (see decodeComponent). Go's url.ParseQuery kept the first value and
+// dropped a pair holding `;` (found by review: auth_type read other than in
+// OpenSearch).
 func parseQuery(q string) map[string][]string {
-	q, _, _ = strings.Cut(q, "#")
 	params := map[string][]string{}
 	malformed := false
 	add := func(name, value string) {
-		n, err := url.QueryUnescape(name)
-		v, err2 := url.QueryUnescape(value)
-		malformed = malformed || err != nil || err2 != nil
+		n, ok := decodeComponent(name)
+		v, ok2 := decodeComponent(value)
+		malformed = malformed || !ok || !ok2
 		params[n] = []string{v}
 	}
 	// The loop of decodeQueryString: pos starts the text not yet read.
@@ -101,6 +108,49 @@ func parseQuery(q string) map[string][]string {
 		return map[string][]string{}
 	}
 	return params
+}
+
+// decodeComponent decodes one name or value as RestUtils.decodeComponent
+// does: `+` is a space, `%%` is `%`, `%` and two hex digits is that byte;
+// any other `%` (a bad digit, or too near the end) is malformed (ok false).
+// url.QueryUnescape refused `%%`, which emptied the whole query where
+// OpenSearch reads it (found by review).
+func decodeComponent(s string) (string, bool) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, true
+	}
+	buf := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			buf = append(buf, ' ')
+		case c != '%':
+			buf = append(buf, c)
+		case i+1 < len(s) && s[i+1] == '%':
+			buf = append(buf, '%')
+			i++
+		case i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			buf = append(buf, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			return "", false
+		}
+	}
+	return string(buf), true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // lastValues returns h with each header's last value only, as OpenSearch's
