@@ -17,17 +17,23 @@ import (
 // (found by review). The flag is dropped and each ASCII letter it covers
 // written as both cases. \p{..} under the flag is refused: Java reads
 // (?i)\p{Lu} as any cased letter, Go as the letters that fold to one.
+//
+// Without the flag s, Java's . matches no line terminator (\n, \r, U+0085,
+// U+2028, U+2029), Go's only no \n, so that /a.b/ matched "a\rb" (found by
+// review): such a . is written as the class of all but these. Java's \s is
+// [ \t\n\x0B\f\r], Go's lacks \x0B, so that /\S/ matched "\v" (found by
+// review): \s and \S are written as Java's class, also inside a class.
 func javaRewrite(expr string) (out string, diff string) {
 	var b strings.Builder
-	fold := false
-	var outer []bool // the flag of each enclosing group
+	var fl groupFlags      // the flags i and s in effect
+	var outer []groupFlags // those of each enclosing group
 	for i := 0; i < len(expr); {
 		c := expr[i]
 		switch {
 		case strings.HasPrefix(expr[i:], `\Q`):
 			text, _, _ := strings.Cut(expr[i+2:], `\E`)
 			n := 2 + len(text) + 2
-			if !fold {
+			if !fl.fold {
 				b.WriteString(expr[i:min(i+n, len(expr))])
 			} else {
 				for _, r := range text {
@@ -40,15 +46,19 @@ func javaRewrite(expr string) (out string, diff string) {
 		case c == '\\':
 			n, r, class := escape(expr[i:])
 			switch {
-			case class == 0 && fold && writeFolded(&b, r):
-			case fold && (class == 'p' || class == 'P'):
+			case class == 0 && fl.fold && writeFolded(&b, r):
+			case fl.fold && (class == 'p' || class == 'P'):
 				return "", expr[i:i+n] + " under the flag i"
+			case class == 's':
+				b.WriteString("[" + javaSpace + "]")
+			case class == 'S':
+				b.WriteString("[^" + javaSpace + "]")
 			default:
 				b.WriteString(expr[i : i+n])
 			}
 			i += n
 		case c == '[':
-			n, class, d := foldClass(expr[i:], fold)
+			n, class, d := foldClass(expr[i:], fl.fold)
 			if d != "" {
 				return "", d
 			}
@@ -56,22 +66,27 @@ func javaRewrite(expr string) (out string, diff string) {
 			i += n
 		case strings.HasPrefix(expr[i:], "(?P<") || strings.HasPrefix(expr[i:], "(?<"):
 			n := strings.IndexByte(expr[i:], '>') + 1
-			outer = append(outer, fold)
+			outer = append(outer, fl)
 			b.WriteString(expr[i : i+n])
 			i += n
 		case strings.HasPrefix(expr[i:], "(?"):
 			end := i + 2 + len(expr[i+2:]) - len(strings.TrimLeft(expr[i+2:], "ims-"))
-			on, set := true, fold
+			on, set := true, fl
 			var pos, neg string
 			for _, f := range expr[i+2 : end] {
-				switch {
-				case f == '-':
+				switch f {
+				case '-':
 					on = false
-				case f == 'i':
-					set = on
-				case on:
+					continue
+				case 'i': // dropped: the letters are folded here
+					set.fold = on
+					continue
+				case 's': // kept: . is rewritten only without it
+					set.dotall = on
+				}
+				if on {
 					pos += string(f)
-				default:
+				} else {
 					neg += string(f)
 				}
 			}
@@ -80,28 +95,31 @@ func javaRewrite(expr string) (out string, diff string) {
 				flags += "-" + neg
 			}
 			if expr[end] == ')' { // (?i): the rest of this group
-				fold = set
+				fl = set
 				if flags != "" {
 					b.WriteString("(?" + flags + ")")
 				}
 			} else { // (?i:...)
-				outer = append(outer, fold)
-				fold = set
+				outer = append(outer, fl)
+				fl = set
 				b.WriteString("(?" + flags + ":")
 			}
 			i = end + 1
 		case c == '(':
-			outer = append(outer, fold)
+			outer = append(outer, fl)
 			b.WriteByte(c)
 			i++
 		case c == ')':
-			fold = outer[len(outer)-1]
+			fl = outer[len(outer)-1]
 			outer = outer[:len(outer)-1]
 			b.WriteByte(c)
 			i++
+		case c == '.' && !fl.dotall:
+			b.WriteString(`[^\n\r\x{85}\x{2028}\x{2029}]`)
+			i++
 		default:
 			r, n := utf8.DecodeRuneInString(expr[i:])
-			if !fold || !writeFolded(&b, r) {
+			if !fl.fold || !writeFolded(&b, r) {
 				b.WriteString(expr[i : i+n])
 			}
 			i += n
@@ -110,23 +128,45 @@ func javaRewrite(expr string) (out string, diff string) {
 	return b.String(), ""
 }
 
+// groupFlags are the flags javaRewrite rewrites for: i (fold) and s
+// (dotall).
+type groupFlags struct{ fold, dotall bool }
+
+// javaSpace lists what Java's \s matches, as class items; javaNotSpace all
+// other characters.
+const (
+	javaSpace    = `\t\n\x0B\f\r `
+	javaNotSpace = `\x00-\x08\x0E-\x1F\x21-\x{10FFFF}`
+)
+
 // foldClass returns the class that s starts with, its length in s, and
 // under the flag i, the class with the other case of each ASCII letter in
-// it added: (?i)[^a-c] is [^a-cA-C], as in Java.
+// it added: (?i)[^a-c] is [^a-cA-C], as in Java. \s and \S in it are
+// written as the characters Java's match: [^\S] is [^\x00-\x08...].
 func foldClass(s string, fold bool) (n int, class string, diff string) {
 	i := 1
 	if strings.HasPrefix(s[i:], "^") {
 		i++
 	}
-	var lo, hi []rune // the ranges the class lists
+	open := s[:i]
+	var body strings.Builder // the items, \s and \S written as Java's
+	var lo, hi []rune        // the ranges the class lists
 	for first := true; first || s[i] != ']'; first = false {
+		start := i
 		r, m := utf8.DecodeRuneInString(s[i:])
 		if r == '\\' {
 			var class byte
 			m, r, class = escape(s[i:])
 			if class != 0 {
-				if fold && (class == 'p' || class == 'P') {
+				switch {
+				case fold && (class == 'p' || class == 'P'):
 					return 0, "", s[i:i+m] + " under the flag i"
+				case class == 's':
+					body.WriteString(javaSpace)
+				case class == 'S':
+					body.WriteString(javaNotSpace)
+				default:
+					body.WriteString(s[i : i+m])
 				}
 				i += m
 				continue
@@ -142,14 +182,12 @@ func foldClass(s string, fold bool) (n int, class string, diff string) {
 			}
 			i += m
 		}
+		body.WriteString(s[start:i])
 		lo, hi = append(lo, r), append(hi, to)
 	}
+	rest := body.String() + "]"
 	if !fold {
-		return i + 1, s[:i+1], ""
-	}
-	open := "["
-	if s[1] == '^' {
-		open = "[^"
+		return i + 1, open + rest, ""
 	}
 	var added strings.Builder
 	for k := range lo {
@@ -161,7 +199,6 @@ func foldClass(s string, fold bool) (n int, class string, diff string) {
 	}
 	// The added ranges go first: a "-" may end the class. A "]" or "-" they
 	// now precede is escaped, as it is no longer first.
-	rest := s[len(open) : i+1]
 	if added.Len() > 0 && (rest[0] == ']' || rest[0] == '-') {
 		rest = `\` + rest
 	}

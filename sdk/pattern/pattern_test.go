@@ -206,3 +206,72 @@ func FuzzCompileWhole(f *testing.F) {
 		}
 	})
 }
+
+// javaCase is an expression, an input and what Java 17's Pattern.matches
+// answers for them.
+type javaCase struct {
+	name, expr, input string
+	want              bool
+}
+
+// Found by review: without the flag s Java's . matches no line terminator,
+// Go's matches all but \n; Java's \s matches \x0B, Go's does not.
+var javaDotAndSpaceCases = []javaCase{
+	{"dot is not CR", `a.b`, "a\rb", false},
+	{"dot is not NEL", `a.b`, "a\u0085b", false},
+	{"dot is not LS", `a.b`, "a\u2028b", false},
+	{"dot is not PS", `a.b`, "a\u2029b", false},
+	{"dot is not LF", `a.b`, "a\nb", false},
+	{"dot is VT", `a.b`, "a\vb", true},
+	{"dot is a letter", `a.b`, "aéb", true},
+	{"dot star stops at LS", `.*admin`, "x\u2028admin", false},
+	{"dot star", `.*admin`, "x admin", true},
+	{"dot under the flag s is CR", `(?s)a.b`, "a\rb", true},
+	{"dot in a flag group s is LS", `(?s:.)`, "\u2028", true},
+	{"flag s turned off", `(?s)(?-s:.)`, "\r", false},
+	{"flag s turned off for the rest", `(?s)a(?-s).`, "a\r", false},
+	{"flag s ends with its group", `((?s)a).`, "a\r", false},
+	{"flag s inside the group", `((?s).)`, "\r", true},
+	{"flag s with i", `(?is)a.`, "A\u0085", true},
+	{"dot under the flag i", `(?i)a.`, "A\u0085", false},
+	{"escaped dot", `a\.b`, "a.b", true},
+	{"quoted dot", `\Q.\E`, "\r", false},
+	{"dot in a class", `[.]`, "\r", false},
+	{"not space is not VT", `\S`, "\v", false},
+	{"not space is LS", `\S`, "\u2028", true},
+	{"space is VT", `\s`, "\v", true},
+	{"space is not NBSP", `\s`, "\u00a0", false},
+	{"spaces", `x\s*y`, "x \t\v\f\r\ny", true},
+	{"negated space class is not VT", `[^\s]`, "\v", false},
+	{"space class is VT", `[\s]`, "\v", true},
+	{"negated not-space class is VT", `[^\S]`, "\v", true},
+	{"negated not-space class is space", `[^\S]`, " ", true},
+	{"negated not-space class is not a letter", `[^\S]`, "a", false},
+	{"class with not-space is not VT", `[a\S]`, "\v", false},
+	{"class with not-space", `[a\S]`, "b", true},
+	{"class with not-space and a dash", `[\S-]+`, "-x", true},
+	{"negated class with not-space is space", `[^a\S]`, "\v", true},
+	{"negated class with not-space is not its letter", `[^a\S]`, "a", false},
+	{"negated not-space class under the flag i", `(?i)[^\S]`, "A", false},
+	{"class with not-space under the flag i", `(?i)[\Sa]+`, "Ab", true},
+	{"class with space under the flag i", `(?i)[\sa]+`, "A\v", true},
+}
+
+func TestCompileWhole_DotAndSpaceAsJava(t *testing.T) {
+	testJavaCases(t, javaDotAndSpaceCases)
+}
+
+func testJavaCases(t *testing.T, cases []javaCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			re, err := CompileWhole(tt.expr)
+			if err != nil {
+				t.Fatalf("CompileWhole(%q): %v", tt.expr, err)
+			}
+			if got := re.MatchString(tt.input); got != tt.want {
+				t.Errorf("%q matches %q: %v, want %v (as Java)", tt.expr, tt.input, got, tt.want)
+			}
+		})
+	}
+}
