@@ -88,9 +88,13 @@ func CompileWhole(expr string) (*regexp.Regexp, error) {
 // ([a-z&&[^b]]: in Go the character "&"), \v (in Java any vertical
 // whitespace, in Go only U+000B), an octal escape (\12: in Java a
 // backreference, and \0101 is "A" there but "\b1" in Go) or the flag U (in
-// Java Unicode classes, in Go lazy repetition). "" when there is none.
+// Java Unicode classes, in Go lazy repetition), a repetition of a flag
+// group (Java refuses *, + and ? there and repeats nothing by {n}; Go
+// repeats what came before the group: K(?s)*_ is K*_) or a group name used
+// twice (Java refuses it; both found by review). "" when there is none.
 func javaDifference(expr string) string {
 	inClass := false
+	names := map[string]bool{}
 	for i := 0; i < len(expr); i++ {
 		switch c := expr[i]; {
 		case c == '\\' && i+1 < len(expr):
@@ -125,11 +129,21 @@ func javaDifference(expr string) string {
 			inClass = false
 		case c == '&' && inClass && strings.HasPrefix(expr[i:], "&&"):
 			return "the class intersection &&"
+		case c == '(' && !inClass && (strings.HasPrefix(expr[i:], "(?<") || strings.HasPrefix(expr[i:], "(?P<")):
+			name := expr[strings.IndexByte(expr[i:], '<')+i+1:]
+			name = name[:strings.IndexByte(name, '>')]
+			if names[name] {
+				return "the group name " + name + " used twice"
+			}
+			names[name] = true
 		case c == '(' && !inClass && strings.HasPrefix(expr[i:], "(?"):
 			flags := expr[i+2:]
 			flags = flags[:len(flags)-len(strings.TrimLeft(flags, "imsU-"))]
 			if strings.Contains(flags, "U") {
 				return "the flag U"
+			}
+			if after := expr[i+2+len(flags):]; strings.HasPrefix(after, ")") && len(after) > 1 && strings.ContainsRune("*+?{", rune(after[1])) {
+				return "a repetition of the flag group " + expr[i:i+3+len(flags)+1]
 			}
 		}
 	}

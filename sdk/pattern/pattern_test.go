@@ -275,3 +275,47 @@ func testJavaCases(t *testing.T, cases []javaCase) {
 		})
 	}
 }
+
+// Found by review: Java refuses a repetition of a flag group (Go repeats
+// what came before it: K(?s)*_ is K*_) and a group name used twice.
+var javaRefusesCases = []string{
+	`K(?s)*_`, `(?is)+`, `a(?i)*`, `a(?i)+`, `a(?i)?`, `a(?i-s)*?`,
+	`(?<n>a)|(?<n>b)`, `(?<n>a)(?:(?<n>b))?`, `((?<n>a))(?<n>b)`,
+}
+
+// Refused too, as Java reads them otherwise: each want is Java's answer,
+// which Go's reading does not give. Java's {n} after a flag group repeats
+// nothing; Go's repeats what came before the group.
+var javaReadsOtherwiseCases = []javaCase{
+	{"counted repetition of a flag group", `a(?-s){2}`, "a", true},
+	{"counted repetition of a flag group is not of the letter", `a(?m){1,}`, "aa", false},
+	{"zero repetitions of a flag group", `a(?i){0}`, "a", true},
+}
+
+func TestCompileWhole_RefusesWhatJavaRefusesOrReadsOtherwise(t *testing.T) {
+	exprs := javaRefusesCases
+	for _, tt := range javaReadsOtherwiseCases {
+		exprs = append(exprs, tt.expr)
+	}
+	for _, expr := range exprs {
+		if _, err := CompileWhole(expr); err == nil {
+			t.Errorf("CompileWhole(%q) succeeded; Java refuses it or reads it otherwise", expr)
+		}
+	}
+}
+
+// What Java accepts next to them still compiles.
+var javaGroupCases = []javaCase{
+	{"repeated flag group with a colon", `(?i:a)*`, "aA", true},
+	{"flag group before a letter", `a(?i)b*`, "aBb", true},
+	{"repeated empty group", `a(?:)*`, "a", true},
+	{"flag group inside a repeated group", `((?i)a)+`, "aA", true},
+	{"two group names", `(?<n>a)(?<m>b)`, "ab", true},
+	{"named group repeated", `(?<n>a)+`, "aa", true},
+	{"a group name in a class", `[(?<n>]+(?<n>a)`, "<na", true},
+	{"a group name quoted", `\Q(?<n>\E(?<n>a)`, "(?<n>a", true},
+}
+
+func TestCompileWhole_GroupsJavaAccepts(t *testing.T) {
+	testJavaCases(t, javaGroupCases)
+}
