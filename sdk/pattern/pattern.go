@@ -8,6 +8,7 @@ package pattern
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -65,8 +66,9 @@ func Compile(s string) (Matcher, error) {
 // Matcher.matches() does. expr is compiled alone first: with an unbalanced
 // ")" of its own ("nobody)|(.*") it would close the anchoring group and
 // match anything, where Java refuses it (found by review). Constructs Go
-// reads other than Java are refused too (see javaDifference), and the flag
-// i folds ASCII letters only, as in Java (see javaRewrite).
+// reads other than Java are refused too (see javaDifference and
+// anchorDifference); the flag i, ., \s and \S are rewritten to match what
+// Java's match (see javaRewrite).
 func CompileWhole(expr string) (*regexp.Regexp, error) {
 	if _, err := regexp.Compile(expr); err != nil {
 		return nil, err
@@ -75,10 +77,87 @@ func CompileWhole(expr string) (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("%s means something else in Java's regular expressions, which OpenSearch uses", d)
 	}
 	expr, d := javaRewrite(expr)
+	if d == "" {
+		d = anchorDifference(expr)
+	}
 	if d != "" {
 		return nil, fmt.Errorf("%s means something else in Java's regular expressions, which OpenSearch uses", d)
 	}
 	return regexp.Compile(`^(?:` + expr + `)$`)
+}
+
+// anchorDifference names an anchor of expr (rewritten by javaRewrite) that
+// Java's Pattern may place elsewhere than Go, for a whole match: a $ that
+// more of expr, able to match a line terminator, follows (Java's $ also
+// matches before a final \n, \r\n, \r, U+0085, U+2028 or U+2029, so that
+// /a$\n/ matches "a\n" there, found by review), or ^ or $ under the flag m
+// (Java's also match at \r, U+0085, U+2028 and U+2029, and its ^ not at the
+// end). "" when there is none.
+func anchorDifference(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return "" // Compile reports it
+	}
+	return anchorWalk(re, false)
+}
+
+// anchorWalk is anchorDifference for re, which what can match a line
+// terminator follows if terminatorAfter.
+func anchorWalk(re *syntax.Regexp, terminatorAfter bool) string {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine:
+		return "^ or $ under the flag m"
+	case syntax.OpEndText:
+		if re.Flags&syntax.WasDollar != 0 && terminatorAfter {
+			return `$ before what can match a line terminator (\z is the end of the input in both)`
+		}
+	case syntax.OpConcat:
+		for k, sub := range re.Sub {
+			after := terminatorAfter
+			for _, next := range re.Sub[k+1:] {
+				after = after || matchesTerminator(next)
+			}
+			if d := anchorWalk(sub, after); d != "" {
+				return d
+			}
+		}
+	case syntax.OpStar, syntax.OpPlus, syntax.OpRepeat:
+		again := re.Op != syntax.OpRepeat || re.Max == -1 || re.Max > 1
+		return anchorWalk(re.Sub[0], terminatorAfter || again && matchesTerminator(re.Sub[0]))
+	default:
+		for _, sub := range re.Sub {
+			if d := anchorWalk(sub, terminatorAfter); d != "" {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// matchesTerminator reports whether re can match a string with a line
+// terminator (as Java's $ reads it) in it.
+func matchesTerminator(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return true
+	case syntax.OpLiteral:
+		return strings.ContainsAny(string(re.Rune), "\n\r\u0085\u2028\u2029")
+	case syntax.OpCharClass:
+		for k := 0; k < len(re.Rune); k += 2 {
+			for _, t := range "\n\r\u0085\u2028\u2029" {
+				if re.Rune[k] <= t && t <= re.Rune[k+1] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, sub := range re.Sub {
+		if matchesTerminator(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // javaDifference names a construct of expr that Go's RE2 reads other than

@@ -319,3 +319,50 @@ var javaGroupCases = []javaCase{
 func TestCompileWhole_GroupsJavaAccepts(t *testing.T) {
 	testJavaCases(t, javaGroupCases)
 }
+
+// Found by review: Java's $ (without the flag m) also matches before a
+// final line terminator, so that what follows it may match that terminator;
+// under the flag m Java's ^ and $ also match at \r, U+0085, U+2028 and
+// U+2029, and its ^ not at the end. Each want is Java's answer, which Go's
+// reading does not give; such expressions are refused.
+var javaAnchorsReadOtherwiseCases = []javaCase{
+	{"$ before LF", `a$\n`, "a\n", true},
+	{"$ before CR LF", `a$\r\n`, "a\r\n", true},
+	{"$ before spaces", `a$\s*`, "a\r", true},
+	{"$ before NEL", `a$\x{85}`, "a\u0085", true},
+	{"$ before LS", `a$\x{2028}`, "a\u2028", true},
+	{"$ before an optional LF", `a$[\n]?`, "a\n", true},
+	{"$ before anything", `a$(?s:.)`, "a\n", true},
+	{"$ before not x", `a$[^x]`, "a\r", true},
+	{"$ in a group before LF", `(a$|b)\n`, "a\n", true},
+	{"$ in a repetition", `(a$\n?)+`, "a\n", true},
+	{"$ under the flag m before CR", `(?m)a$\rb`, "a\rb", true},
+	{"^ under the flag m after CR", `(?m)a\r^b`, "a\rb", true},
+	{"^ under the flag m at the end", `(?m)a\n^`, "a\n", false},
+	{"^ in a flag group m at the end", `a\n(?m:^)`, "a\n", false},
+}
+
+// A $ that nothing able to match a line terminator follows is kept.
+var javaAnchorsCases = []javaCase{
+	{"$ last", `^admin$`, "admin", true},
+	{"$ last is no LF", `^admin$`, "admin\n", false},
+	{"$ after a group", `(admin|root)$`, "root", true},
+	{"$ in an alternation", `a$|b`, "b", true},
+	{"$ in a repeated group", `(a$)?`, "a", true},
+	{"$ before a letter", `a$b`, "ab", false},
+	{"$ before a dot", `a$.*`, "a", true},
+	{"$ before a dot is no LF", `a$.*`, "a\n", false},
+	{"$ before the end", `a$\z`, "a", true},
+	{"flag m without anchors", `(?m)a.`, "ab", true},
+	{"\\z", `a\z`, "a", true},
+	{"^", `^a`, "a", true},
+}
+
+func TestCompileWhole_Anchors(t *testing.T) {
+	for _, tt := range javaAnchorsReadOtherwiseCases {
+		if _, err := CompileWhole(tt.expr); err == nil {
+			t.Errorf("CompileWhole(%q) succeeded; Java reads it otherwise", tt.expr)
+		}
+	}
+	testJavaCases(t, javaAnchorsCases)
+}
