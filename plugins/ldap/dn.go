@@ -37,15 +37,21 @@ func isDN(s string) bool {
 	return ok
 }
 
-// dnKey normalizes a DN for comparison: attribute types and values folded,
-// escapes canonical. An unparsable DN is compared folded as written.
+// dnKey returns the key under which two DNs are one, as OpenSearch's
+// Set<LdapName> holds them: that of Java's LdapName (see ldapNameKey). A
+// DN Java refuses but go-ldap reads is keyed by go-ldap's normal form, and
+// any other string folded as written; the first byte keeps the three
+// kinds of key apart.
 func dnKey(dn string) string {
+	if k, ok := ldapNameKey(dn); ok {
+		return "L" + k
+	}
 	if n, ok := normalizeDN(dn); ok {
 		if d, err := goldap.ParseDN(n); err == nil {
-			return strings.ToLower(d.String())
+			return "G" + strings.ToLower(d.String())
 		}
 	}
-	return strings.ToLower(strings.TrimSpace(dn))
+	return "S" + strings.ToLower(strings.TrimSpace(dn))
 }
 
 // rewriteDN reads s as Java's RFC 2253 parser does and writes it in RFC
