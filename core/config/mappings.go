@@ -26,8 +26,14 @@ func (f *file) mapping(k, v *yaml.Node, path string, legacy bool) RoleMapping {
 		f.warnf(k.Line, path, "has no settings, so it maps nobody to the role (check the indentation)")
 		return m
 	}
-	patterns := func(dst *[]string, and bool) func(_, v *yaml.Node, path string) {
-		return func(_, v *yaml.Node, path string) { *dst = f.patterns(v, path, and) }
+	patterns := func(dst *[]string, and bool) func(k, v *yaml.Node, path string) {
+		return func(k, v *yaml.Node, path string) {
+			if isNull(v) {
+				f.nullPatterns(k, path)
+				return
+			}
+			*dst = f.patterns(v, path, and)
+		}
 	}
 	fs := fields{
 		"users":  patterns(&m.Users, false),
@@ -48,6 +54,17 @@ func (f *file) mapping(k, v *yaml.Node, path string, legacy bool) RoleMapping {
 	}
 	f.object(v, path, fs, h)
 	return m
+}
+
+// nullPatterns reports a null list of patterns (`users: ~`, or the key
+// with nothing after it). Jackson calls setUsers(null) (RoleMappings,
+// RoleMappingsV7 and, in 2.x, the v1 conversion copy the null as is), and
+// ConfigurableRoleMapper's CompiledConfiguration then throws a
+// NullPointerException iterating it (or building a HashSet of
+// and_backend_roles), so OpenSearch loads none of the file's mappings.
+func (f *file) nullPatterns(k *yaml.Node, path string) {
+	f.errorf(k.Line, path, "null, which OpenSearch does not read as an empty list: it fails to compile %s with it "+
+		"(a NullPointerException), so no mapping in the file takes effect; write [] or remove the key", RolesMappingFile)
 }
 
 // patterns reads a list of patterns and compiles each one. A null element
