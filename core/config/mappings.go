@@ -23,7 +23,10 @@ func parseMappings(f *file, root *yaml.Node) []RoleMapping {
 func (f *file) mapping(k, v *yaml.Node, path string, legacy bool) RoleMapping {
 	m := RoleMapping{Role: k.Value, Pos: Pos{File: f.name, Line: k.Line}}
 	if isNull(v) {
-		f.warnf(k.Line, path, "has no settings, so it maps nobody to the role (check the indentation)")
+		// Jackson's any-setter stores the entry as null, and
+		// ConfigurableRoleMapper throws calling getUsers() on it.
+		f.errorf(k.Line, path, "has no settings (check the indentation): OpenSearch stores the entry as null and fails to compile %s with it "+
+			"(a NullPointerException), so no mapping in the file takes effect; give it settings, such as users: [], or remove it", RolesMappingFile)
 		return m
 	}
 	patterns := func(dst *[]string, and bool) func(k, v *yaml.Node, path string) {

@@ -49,3 +49,23 @@ func TestLoad_NullMappingListIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// A role mapping with no settings at all (`readall:` with nothing under it)
+// is stored by Jackson's any-setter as null, and ConfigurableRoleMapper
+// throws calling getUsers() on it: no mapping of the file takes effect.
+func TestLoad_NullMappingEntryIsAnError(t *testing.T) {
+	msg := "has no settings (check the indentation): OpenSearch stores the entry as null and fails to compile roles_mapping.yml with it " +
+		"(a NullPointerException), so no mapping in the file takes effect; give it settings, such as users: [], or remove it"
+	for _, tt := range []struct{ name, file, want string }{
+		{name: "nothing under it", file: "_meta: {type: rolesmapping, config_version: 2}\nall_access:\n  users: [alice]\nreadall:\n", want: "roles_mapping.yml:4: readall: "},
+		{name: "~", file: "_meta: {type: rolesmapping, config_version: 2}\nreadall: ~\n", want: "roles_mapping.yml:2: readall: "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{RolesMappingFile: tt.file}), nil)
+			assertProblems(t, s, ps, tt.want+msg)
+		})
+	}
+	// {} is a mapping with every list empty, as in OpenSearch: it loads.
+	s, ps := loadDir(writeDir(t, map[string]string{RolesMappingFile: "_meta: {type: rolesmapping, config_version: 2}\nreadall: {}\n"}), nil)
+	assertProblems(t, s, ps)
+}
