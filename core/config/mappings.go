@@ -23,20 +23,11 @@ func parseMappings(f *file, root *yaml.Node) []RoleMapping {
 func (f *file) mapping(k, v *yaml.Node, path string, legacy bool) RoleMapping {
 	m := RoleMapping{Role: k.Value, Pos: Pos{File: f.name, Line: k.Line}}
 	if isNull(v) {
-		// Jackson's any-setter stores the entry as null, and
-		// ConfigurableRoleMapper throws calling getUsers() on it.
-		f.errorf(k.Line, path, "has no settings (check the indentation): OpenSearch stores the entry as null and fails to compile %s with it "+
-			"(a NullPointerException), so no mapping in the file takes effect; give it settings, such as users: [], or remove it", RolesMappingFile)
+		f.warnf(k.Line, path, "has no settings, so it maps nobody to the role (check the indentation)")
 		return m
 	}
-	patterns := func(dst *[]string, and bool) func(k, v *yaml.Node, path string) {
-		return func(k, v *yaml.Node, path string) {
-			if isNull(v) {
-				f.nullPatterns(k, path)
-				return
-			}
-			*dst = f.patterns(v, path, and)
-		}
+	patterns := func(dst *[]string, and bool) func(_, v *yaml.Node, path string) {
+		return func(_, v *yaml.Node, path string) { *dst = f.patterns(v, path, and) }
 	}
 	fs := fields{
 		"users":  patterns(&m.Users, false),
@@ -57,17 +48,6 @@ func (f *file) mapping(k, v *yaml.Node, path string, legacy bool) RoleMapping {
 	}
 	f.object(v, path, fs, h)
 	return m
-}
-
-// nullPatterns reports a null list of patterns (`users: ~`, or the key
-// with nothing after it). Jackson calls setUsers(null) (RoleMappings,
-// RoleMappingsV7 and, in 2.x, the v1 conversion copy the null as is), and
-// ConfigurableRoleMapper's CompiledConfiguration then throws a
-// NullPointerException iterating it (or building a HashSet of
-// and_backend_roles), so OpenSearch loads none of the file's mappings.
-func (f *file) nullPatterns(k *yaml.Node, path string) {
-	f.errorf(k.Line, path, "null, which OpenSearch does not read as an empty list: it fails to compile %s with it "+
-		"(a NullPointerException), so no mapping in the file takes effect; write [] or remove the key", RolesMappingFile)
 }
 
 // patterns reads a list of patterns and compiles each one. A null element

@@ -30,16 +30,9 @@ func legacyHints(metaType string, v2Keys ...string) hints {
 // (Settings.Roles): opendistro_security_roles naming another role are
 // warned about.
 func parseUsers(f *file, root *yaml.Node, roles map[string]bool) []InternalUser {
-	users := parseEntries(f, root, "internalusers", func(k, v *yaml.Node, path string, legacy bool) *InternalUser {
+	return parseEntries(f, root, "internalusers", func(k, v *yaml.Node, path string, legacy bool) InternalUser {
 		return f.user(k, v, path, legacy, roles)
 	})
-	var out []InternalUser
-	for _, u := range users {
-		if u != nil {
-			out = append(out, *u)
-		}
-	}
-	return out
 }
 
 // parseEntries reads a file of named entries (internal_users.yml,
@@ -65,39 +58,17 @@ func parseEntries[T any](f *file, root *yaml.Node, metaType string, entry func(k
 	return out
 }
 
-// user reads one internal user, or returns nil for a user OpenSearch
-// cannot use (see nullUserField). A null hash is no hash, and a null
-// boolean false, as Jackson reads them; neither is the user's undoing.
-func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]bool) *InternalUser {
+func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]bool) InternalUser {
 	u := InternalUser{Name: k.Value, Pos: Pos{File: f.name, Line: k.Line}}
 	if isNull(v) {
 		f.warnf(k.Line, path, "has no settings, so the user has no hash and can never log in with a password (check the indentation)")
-		return &u
-	}
-	dropped := false
-	// nonNull wraps the reader of a list or map field: a null there drops
-	// the user.
-	nonNull := func(empty string, read func(k, v *yaml.Node, path string)) func(k, v *yaml.Node, path string) {
-		return func(k, v *yaml.Node, path string) {
-			if isNull(v) {
-				f.nullUserField(k, path, empty)
-				dropped = true
-				return
-			}
-			read(k, v, path)
-		}
+		return u
 	}
 	// Whether realmd can verify the hash is the basic plugin's to say: it
 	// parses it, and warns (or refuses bad parameters) in its Configure.
 	hash := func(_, v *yaml.Node, path string) { u.Hash, _ = f.str(v, path); u.HashLine = v.Line }
-	backendRoles := nonNull("[]", func(_, v *yaml.Node, path string) { u.BackendRoles = values(f.list(v, path)) })
-	attributes := nonNull("{}", func(_, v *yaml.Node, path string) { u.Attributes = f.attributes(v, path) })
-	result := func() *InternalUser {
-		if dropped {
-			return nil
-		}
-		return &u
-	}
+	backendRoles := func(_, v *yaml.Node, path string) { u.BackendRoles = values(f.list(v, path)) }
+	attributes := func(_, v *yaml.Node, path string) { u.Attributes = f.attributes(v, path) }
 	if legacy {
 		f.object(v, path, fields{
 			"hash":       hash,
@@ -112,7 +83,7 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]
 				}
 			},
 		}, v1UserHints)
-		return result()
+		return u
 	}
 	f.object(v, path, fields{
 		"hash":          hash,
@@ -122,7 +93,7 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]
 		"enabled":       f.ignoreBool,
 		"service":       f.ignoreBool,
 		"backend_roles": backendRoles,
-		"opendistro_security_roles": nonNull("[]", func(_, v *yaml.Node, path string) {
+		"opendistro_security_roles": func(_, v *yaml.Node, path string) {
 			items := f.list(v, path)
 			u.SecurityRoles = values(items)
 			for _, it := range items {
@@ -132,26 +103,11 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]
 					f.warnf(it.line, it.path, "role %q is neither in %s nor one of OpenSearch's static roles, so it is ignored, as OpenSearch ignores it", it.value, RolesFile)
 				}
 			}
-		}),
+		},
 		"attributes":  attributes,
 		"description": func(_, v *yaml.Node, path string) { u.Description, _ = f.str(v, path) },
 	}, v2UserHints)
-	return result()
-}
-
-// nullUserField warns about a null backend_roles, opendistro_security_roles
-// or attributes (v1: roles, attributes), which drops the user. Jackson
-// calls the setter with null (InternalUserV7; in 2.x the v1 conversion
-// copies the null), and OpenSearch's InternalUsersModelV7 then throws a
-// NullPointerException on every use (ImmutableSet.copyOf(null),
-// ImmutableMap.copyOf(null), null.stream()): the internal backend fails
-// every login of the user, even with the right password, and the internal
-// authorization backend adds it nothing. A user realmd does not know is
-// treated the same.
-func (f *file) nullUserField(k *yaml.Node, path, empty string) {
-	f.warnf(k.Line, path, "null, which OpenSearch does not read as empty: it fails on the user (a NullPointerException), "+
-		"so the user never logs in, even with the right password, and gets no roles from the internal backend; "+
-		"realmd drops the user too. Write %s, or remove the key", empty)
+	return u
 }
 
 // attributes reads a map of strings. Scalars are converted to strings; a
