@@ -20,19 +20,12 @@ import (
 // mapping. Jackson then sets the Java field to null, not to its default,
 // and buildAAA drops the domain (a NullPointerException it logs), whatever
 // defType is.
-func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool) (Component, int, string) {
+func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool) (Component, int) {
 	c := Component{Path: path, Pos: Pos{File: f.name, Line: k.Line}, Config: map[string]any{}, KeyLines: map[string]int{}}
 	var typeNode *yaml.Node
-	null := ""
-	if isNull(v) {
-		null = path
-	}
 	fs := fields{
 		"type": func(_, v *yaml.Node, p string) {
 			typeNode = v
-			if isNull(v) {
-				null = p
-			}
 			c.RawType, _ = f.str(v, p)
 			if c.RawType == "" && !isNull(v) && v.Kind == yaml.ScalarNode && defType != "" {
 				f.errorf(v.Line, p, "is empty; remove it to get the default (%s) or name a type", defType)
@@ -51,9 +44,9 @@ func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool)
 		c.Type = defType
 	}
 	if typeNode != nil {
-		return c, typeNode.Line, null
+		return c, typeNode.Line
 	}
-	return c, k.Line, null
+	return c, k.Line
 }
 
 // canonicalize resolves c's type in slot s. It reports a Java class name

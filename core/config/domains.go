@@ -23,7 +23,6 @@ func (p *securityParser) authcDomain(k, v *yaml.Node, path string) {
 	}
 	httpEnabled, enabled := true, true
 	orderLine, authnLine, backendLine := k.Line, k.Line, k.Line
-	backendNull := ""
 	fs := fields{
 		"http_enabled":      func(_, v *yaml.Node, path string) { httpEnabled = f.javaBool(v, path, true, domainOff) },
 		"transport_enabled": f.ignoreBool,
@@ -33,10 +32,10 @@ func (p *securityParser) authcDomain(k, v *yaml.Node, path string) {
 			orderLine = v.Line
 		},
 		"http_authenticator": func(k, v *yaml.Node, path string) {
-			d.Authenticator, authnLine, _ = f.component(k, v, path, "", &d.Challenge)
+			d.Authenticator, authnLine = f.component(k, v, path, "", &d.Challenge)
 		},
 		"authentication_backend": func(k, v *yaml.Node, path string) {
-			d.Backend, backendLine, backendNull = f.component(k, v, path, TypeInternal, nil)
+			d.Backend, backendLine = f.component(k, v, path, TypeInternal, nil)
 		},
 	}
 	h := hints{"authorization_backend": "authorization_backend belongs in an authz domain (config.dynamic.authz)"}
@@ -48,10 +47,6 @@ func (p *securityParser) authcDomain(k, v *yaml.Node, path string) {
 	f.canonicalize(&d.Backend, backendLine, authcBackendSlot, on)
 	d.Backend.Class = backendClass(d.Backend.RawType, d.Backend.Type)
 	if !on {
-		return
-	}
-	if backendNull != "" {
-		f.warnf(backendLine, backendNull, "%s", nullBackendDrops(TypeInternal))
 		return
 	}
 	if d.Authenticator.RawType == "" {
@@ -71,12 +66,11 @@ func (p *securityParser) authzDomain(k, v *yaml.Node, path string) {
 	}
 	httpEnabled, enabled := true, true
 	backendLine := k.Line
-	backendNull := ""
 	fs := fields{
 		"http_enabled":      func(_, v *yaml.Node, path string) { httpEnabled = f.javaBool(v, path, true, domainOff) },
 		"transport_enabled": f.ignoreBool,
 		"authorization_backend": func(k, v *yaml.Node, path string) {
-			d.Backend, backendLine, backendNull = f.component(k, v, path, TypeNoop, nil)
+			d.Backend, backendLine = f.component(k, v, path, TypeNoop, nil)
 		},
 	}
 	h := hints{
@@ -88,25 +82,13 @@ func (p *securityParser) authzDomain(k, v *yaml.Node, path string) {
 	f.object(v, path, fs, h)
 	on := httpEnabled && enabled
 	f.canonicalize(&d.Backend, backendLine, authzBackendSlot, on)
-	switch {
-	case on && backendNull != "":
-		f.warnf(backendLine, backendNull, "%s", nullBackendDrops(TypeNoop))
-	case on:
+	if on {
 		p.sec.Authz = append(p.sec.Authz, d)
 	}
 }
 
 // domainOff is what a null http_enabled or legacy enabled does.
 const domainOff = "the domain is off"
-
-// nullBackendDrops is the warning for a domain whose backend, or its
-// type, is null. The domain is dropped with a warning, as one without an
-// authenticator type is: OpenSearch loads the rest of the config.
-func nullBackendDrops(def string) string {
-	return "null, which OpenSearch does not read as the default (" + def + "): it fails to set up this domain " +
-		"(a NullPointerException it logs) and runs without it; realmd drops it too. " +
-		"Remove the key for the default, or name a type"
-}
 
 // versionKeys adds the keys that differ between the v1 and v2 domain
 // formats: v1 has enabled and no description, v2 the other way round.

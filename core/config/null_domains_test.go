@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"testing"
 )
 
@@ -16,13 +15,12 @@ const legacyHeader = `opendistro_security:
 const legacyNote = "config.yml: warning: no _meta: read as the legacy v1 (Open Distro) format, which OpenSearch 2.x converts and 3.x rejects; " +
 	"consider converting it and adding _meta: {type: config, config_version: 2}"
 
-// A null in config.yml is what OpenSearch's Jackson mapper makes of it,
-// not the default ConfigV7 writes: a Java boolean or int gets its zero
-// value (FAIL_ON_NULL_FOR_PRIMITIVES is off), an object or a String stays
-// null, and a null backend type makes buildAAA drop the domain.
+// A null in config.yml is what OpenSearch makes of it: Jackson gives a
+// null Java boolean or int its zero value (FAIL_ON_NULL_FOR_PRIMITIVES is
+// off), and the deep clone through JSON without nulls that OpenSearch uses
+// (SecurityDynamicConfiguration.deepClone) gives a null object or String
+// its default: a null backend, or backend type, is the default backend.
 func TestLoad_NullInADomainIsWhatJacksonMakesOfIt(t *testing.T) {
-	dropped := "null, which OpenSearch does not read as the default (%s): it fails to set up this domain " +
-		"(a NullPointerException it logs) and runs without it; realmd drops it too. Remove the key for the default, or name a type"
 	off := "null is false to OpenSearch, not the default true: the domain is off, in realmd too; write true, or remove the key, for the default"
 	tests := []struct {
 		name    string
@@ -50,18 +48,16 @@ func TestLoad_NullInADomainIsWhatJacksonMakesOfIt(t *testing.T) {
 					t.Errorf("challenge = %v, %v; want true, false", s.Security.Authc[0].Challenge, s.Security.Authc[1].Challenge)
 				}
 			}},
-		{name: "null backend type drops the domain", config: minimalConfig + `      nobackend:
+		{name: "null backend type is the default backend", config: minimalConfig + `      nobackend:
         order: 1
         http_authenticator: {type: basic}
         authentication_backend: {type: ~}
-`, want: []string{"config.yml:12: warning: config.dynamic.authc.nobackend.authentication_backend.type: " + fmt.Sprintf(dropped, "internal")},
-			domains: []string{"basic:0:basic/internal"}},
-		{name: "null backend drops the domain", config: minimalConfig + `      nobackend:
+`, domains: []string{"basic:0:basic/internal", "nobackend:1:basic/internal"}},
+		{name: "null backend is the default backend", config: minimalConfig + `      nobackend:
         order: 1
         http_authenticator: {type: basic}
         authentication_backend:
-`, want: []string{"config.yml:12: warning: config.dynamic.authc.nobackend.authentication_backend: " + fmt.Sprintf(dropped, "internal")},
-			domains: []string{"basic:0:basic/internal"}},
+`, domains: []string{"basic:0:basic/internal", "nobackend:1:basic/internal"}},
 		// Guards, as before: a disabled domain's backend is never built,
 		// and Java's 0 is order's default.
 		{name: "null backend type of a disabled domain is quiet", config: minimalConfig + `      off:
@@ -84,11 +80,10 @@ config:
         authorization_backend: {type: internal}
 `, want: []string{"config.yml:11: warning: config.dynamic.authz.extra.http_enabled: " + off},
 			domains: []string{"basic:0:basic/internal"}},
-		{name: "null authz backend type drops the domain", config: minimalConfig + `    authz:
+		{name: "null authz backend type is the default, noop", config: minimalConfig + `    authz:
       extra:
         authorization_backend: {type: ~}
-`, want: []string{"config.yml:11: warning: config.dynamic.authz.extra.authorization_backend.type: " + fmt.Sprintf(dropped, "noop")},
-			domains: []string{"basic:0:basic/internal"}},
+`, domains: []string{"basic:0:basic/internal"}, authz: 1},
 		{name: "legacy null enabled turns the domain off", config: legacyHeader + `      off: {order: 1, enabled: ~, http_authenticator: {type: basic}}
 `, want: []string{legacyNote, "config.yml:5: warning: opendistro_security.dynamic.authc.off.enabled: " + off},
 			domains: []string{"b:0:basic/internal"}},

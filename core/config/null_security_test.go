@@ -4,14 +4,17 @@ import (
 	"testing"
 )
 
-// OpenSearch's XFFResolver hands a null internalProxies to
-// RemoteIpDetector.setInternalProxies, which trusts no proxy; a null
-// remoteIpHeader fails every request from a trusted proxy; a null
-// hosts_resolver_mode is IP_HOSTNAME to HostResolverMode.fromConfig.
+// OpenSearch reads config.yml with Jackson, then deep-clones it through
+// JSON without nulls (SecurityDynamicConfiguration.deepClone), so a null
+// string setting is its default and a null boolean false. An earlier
+// version read a null internalProxies as "trusts no proxy", a null
+// remoteIpHeader as an error and a null hosts_resolver_mode as
+// ip-hostname, from OpenSearch's code before that clone (found by review).
 func TestLoad_NullInSecuritySettingsIsWhatOpenSearchMakesOfIt(t *testing.T) {
-	noProxy := "null or empty, so no proxy is trusted: OpenSearch then never reads X-Forwarded-For and every client is its TCP peer's address, " +
+	noProxy := "empty, so no proxy is trusted: OpenSearch then never reads X-Forwarded-For and every client is its TCP peer's address, " +
 		"and so does realmd; remove the key for the default (the private, link-local and loopback IPv4 ranges), " +
 		"or write a regular expression matching the proxies' addresses"
+	defaults := XFF{Enabled: true, InternalProxies: defaultInternalProxies, RemoteIPHeader: "X-Forwarded-For"}
 	tests := []struct {
 		name   string
 		config string
@@ -19,32 +22,21 @@ func TestLoad_NullInSecuritySettingsIsWhatOpenSearchMakesOfIt(t *testing.T) {
 		xff    XFF
 		mode   string
 	}{
-		{name: "null internalProxies trusts no proxy", config: minimalConfig + `    http:
+		{name: "null internalProxies is the default", config: minimalConfig + `    http:
       xff:
         enabled: true
         internalProxies:
-`, want: []string{"config.yml:12: warning: config.dynamic.http.xff.internalProxies: " + noProxy},
-			xff: XFF{Enabled: true, InternalProxies: "", RemoteIPHeader: "X-Forwarded-For"}, mode: "ip-only"},
-		{name: "empty internalProxies warns too", config: minimalConfig + "    http: {xff: {enabled: true, internalProxies: ''}}\n",
+`, xff: defaults, mode: "ip-only"},
+		{name: "empty internalProxies trusts no proxy, with a warning", config: minimalConfig + "    http: {xff: {enabled: true, internalProxies: ''}}\n",
 			want: []string{"config.yml:9: warning: config.dynamic.http.xff.internalProxies: " + noProxy},
 			xff:  XFF{Enabled: true, InternalProxies: "", RemoteIPHeader: "X-Forwarded-For"}, mode: "ip-only"},
-		{name: "null internalProxies of a disabled xff is quiet", config: minimalConfig + "    http: {xff: {internalProxies: ~}}\n",
-			xff: XFF{Enabled: false, InternalProxies: "", RemoteIPHeader: "X-Forwarded-For"}, mode: "ip-only"},
-		{name: "null remoteIpHeader is refused", config: minimalConfig + `    http:
+		{name: "null remoteIpHeader is the default", config: minimalConfig + `    http:
       xff:
         enabled: true
         remoteIpHeader: ~
-`, want: []string{"config.yml:12: config.dynamic.http.xff.remoteIpHeader: null, which OpenSearch does not read as the default " +
-			"(X-Forwarded-For): it fails every request from a trusted proxy (a NullPointerException looking the header up); " +
-			"remove the key for X-Forwarded-For, or name the header"}},
-		// A guard, as before: a disabled xff never looks a header up.
-		{name: "null remoteIpHeader of a disabled xff is quiet", config: minimalConfig + "    http: {xff: {enabled: false, remoteIpHeader: ~}}\n",
-			xff: XFF{Enabled: false, InternalProxies: defaultInternalProxies, RemoteIPHeader: "X-Forwarded-For"}, mode: "ip-only"},
-		{name: "null hosts_resolver_mode is ip-hostname", config: minimalConfig + "    hosts_resolver_mode: ~\n",
-			want: []string{"config.yml:9: warning: config.dynamic.hosts_resolver_mode: null is ip-hostname to OpenSearch, not the default ip-only: " +
-				"role mapping hosts and ignore_hosts patterns also match the client's host name, in realmd too; " +
-				"write ip-only, or remove the key, for the default"},
-			xff: XFF{InternalProxies: defaultInternalProxies, RemoteIPHeader: "X-Forwarded-For"}, mode: "ip-hostname"},
+`, xff: defaults, mode: "ip-only"},
+		{name: "null hosts_resolver_mode is the default", config: minimalConfig + "    hosts_resolver_mode: ~\n",
+			xff: XFF{InternalProxies: defaultInternalProxies, RemoteIPHeader: "X-Forwarded-For"}, mode: "ip-only"},
 		{name: "legacy null xff enabled is false", config: legacyHeader + "    http: {xff: {enabled: ~}}\n",
 			want: []string{legacyNote, "config.yml:5: warning: opendistro_security.dynamic.http.xff.enabled: null is false to OpenSearch, " +
 				"not the default true: X-Forwarded-For is not read, in realmd too; write true, or remove the key, for the default"},

@@ -191,14 +191,15 @@ func (p *securityParser) http(_, v *yaml.Node, path string) {
 	}, nil)
 }
 
-// xff reads http.xff. A null is what Jackson makes of it, not the default:
-// enabled (a Java boolean) is false; internalProxies is null, which
-// OpenSearch's RemoteIpDetector reads as no trusted proxy, as it reads "";
-// a null remoteIpHeader makes it fail every request from a trusted proxy.
+// xff reads http.xff. A null is what OpenSearch makes of it: it reads the
+// config with Jackson, then deep-clones it through JSON that leaves nulls
+// out (SecurityDynamicConfiguration.deepClone, NON_NULL inclusion), so a
+// null boolean (enabled) is false, and a null string (internalProxies,
+// remoteIpHeader) is its default. An empty internalProxies trusts no proxy.
 func (p *securityParser) xff(_, v *yaml.Node, path string) {
 	f := p.f
 	x := &p.sec.XFF
-	proxiesLine, nullHeader := 0, (*yaml.Node)(nil)
+	proxiesLine := 0
 	fs := fields{
 		"enabled": func(_, v *yaml.Node, path string) {
 			x.Enabled = f.javaBool(v, path, x.Enabled, "X-Forwarded-For is not read")
@@ -206,8 +207,7 @@ func (p *securityParser) xff(_, v *yaml.Node, path string) {
 		"internalProxies": func(_, v *yaml.Node, path string) {
 			proxiesLine = v.Line
 			if isNull(v) {
-				x.InternalProxies = ""
-				return
+				return // the default
 			}
 			s, ok := f.str(v, path)
 			if !ok {
@@ -221,8 +221,7 @@ func (p *securityParser) xff(_, v *yaml.Node, path string) {
 		},
 		"remoteIpHeader": func(_, v *yaml.Node, path string) {
 			if isNull(v) {
-				nullHeader = v
-				return
+				return // the default
 			}
 			if s, ok := f.str(v, path); ok {
 				if !validHeaderName(s) {
@@ -247,25 +246,15 @@ func (p *securityParser) xff(_, v *yaml.Node, path string) {
 		return
 	}
 	if x.InternalProxies == "" {
-		f.warnf(proxiesLine, join(path, "internalProxies"), "null or empty, so no proxy is trusted: OpenSearch then never reads %s "+
+		f.warnf(proxiesLine, join(path, "internalProxies"), "empty, so no proxy is trusted: OpenSearch then never reads %s "+
 			"and every client is its TCP peer's address, and so does realmd; remove the key for the default (the private, link-local "+
 			"and loopback IPv4 ranges), or write a regular expression matching the proxies' addresses", x.RemoteIPHeader)
-		return
-	}
-	if nullHeader != nil {
-		f.errorf(nullHeader.Line, join(path, "remoteIpHeader"), "null, which OpenSearch does not read as the default (X-Forwarded-For): "+
-			"it fails every request from a trusted proxy (a NullPointerException looking the header up); "+
-			"remove the key for X-Forwarded-For, or name the header")
 	}
 }
 
 func (p *securityParser) hostsResolverMode(_, v *yaml.Node, path string) {
 	if isNull(v) {
-		// HostResolverMode.fromConfig(null) is IP_HOSTNAME, not the default.
-		p.sec.HostsResolverMode = "ip-hostname"
-		p.f.warnf(v.Line, path, "null is ip-hostname to OpenSearch, not the default ip-only: role mapping hosts and ignore_hosts "+
-			"patterns also match the client's host name, in realmd too; write ip-only, or remove the key, for the default")
-		return
+		return // the default, ip-only, after OpenSearch's deep clone (see xff)
 	}
 	s, ok := p.f.str(v, path)
 	if !ok {
