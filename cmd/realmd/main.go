@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -74,7 +75,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // When ok is false the command is done and exits with code: 0 after
 // --help or -h, which prints the usage on stdout, and 2 for a usage error,
 // whose message and usage go to stderr.
-func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, hint func(arg string) string) (code int, ok bool) {
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, hint func(fs *flag.FlagSet, arg string) string) (code int, ok bool) {
 	fs.SetOutput(stderr) // the flag package's own error messages
 	fs.Usage = func() {} // printed below, where the caller wants it
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -88,11 +89,29 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, hint 
 		return 0, true
 	}
 	msg := fmt.Sprintf("realmd %s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	if hint != nil {
-		msg += " (" + hint(fs.Arg(0)) + ")"
+	if h := argHint(fs, args, hint); h != "" {
+		msg += " (" + h + ")"
 	}
 	fmt.Fprintln(stderr, msg)
 	return 2, false
+}
+
+// argHint explains fs's first unexpected argument: a value given to a
+// boolean flag with a space (`--watch false`, which Go's flag package reads
+// as --watch and an argument), else what hint says.
+func argHint(fs *flag.FlagSet, args []string, hint func(fs *flag.FlagSet, arg string) string) string {
+	if i := len(args) - fs.NArg(); i > 0 {
+		name := strings.TrimLeft(args[i-1], "-")
+		if f := fs.Lookup(name); f != nil && strings.HasPrefix(args[i-1], "-") {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				return fmt.Sprintf("a true/false flag takes its value after =: write --%s=%s", name, fs.Arg(0))
+			}
+		}
+	}
+	if hint == nil {
+		return ""
+	}
+	return hint(fs, fs.Arg(0))
 }
 
 // printUsage writes fs's usage line and flags to w.
@@ -104,8 +123,16 @@ func printUsage(fs *flag.FlagSet, w io.Writer) {
 	fs.SetOutput(out)
 }
 
-// configHint is the hint for subcommands that take --config.
-func configHint(arg string) string { return "did you mean --config " + arg + "?" }
+// configHint is the hint for subcommands that take --config, when it was
+// not given.
+func configHint(fs *flag.FlagSet, arg string) string {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "config" })
+	if given {
+		return ""
+	}
+	return "did you mean --config " + arg + "?"
+}
 
 // newLogger is the root logger every part of realmd gets a named child of.
 func newLogger(level string, json bool, out io.Writer) hclog.Logger {

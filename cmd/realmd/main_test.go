@@ -18,11 +18,25 @@ func TestRun_ArgumentsThatAreNotFlagsAreRefused(t *testing.T) {
 		{[]string{"serve", "--listen", "127.0.0.1:0", "/etc/realmd", "--watch=false"}, `unexpected argument "/etc/realmd"`},
 		{[]string{"check", "/etc/realmd"}, `realmd check: unexpected argument "/etc/realmd" (did you mean --config /etc/realmd?)`},
 		{[]string{"hash", "hunter2"}, `realmd hash: unexpected argument "hunter2" (the password is read from standard input`},
+		// Found by review: a boolean flag's value after a space, and an
+		// argument after --config, were told to use --config.
+		{[]string{"serve", "--config", "/etc/realmd", "--watch", "false"}, `realmd serve: unexpected argument "false" (a true/false flag takes its value after =: write --watch=false)`},
+		{[]string{"check", "--config", "/etc/realmd", "extra"}, "realmd check: unexpected argument \"extra\"\n"},
 	} {
 		var stdout, stderr strings.Builder
 		if code := run(tt.args, strings.NewReader(""), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("realmd %q: exit %d, stderr %q; want exit 2 and %q", tt.args, code, stderr.String(), tt.want)
 		}
+	}
+}
+
+// An unknown --algorithm is a usage error, like an unknown --log-level
+// (found by review: it exited 1 with "hashing: algorithm:" in front).
+func TestHash_UnknownAlgorithmIsAUsageError(t *testing.T) {
+	var stdout, stderr strings.Builder
+	code := run([]string{"hash", "--algorithm", "sha"}, strings.NewReader("secret\n"), &stdout, &stderr)
+	if want := "realmd hash: --algorithm \"sha\": must be bcrypt, pbkdf2 or argon2\n"; code != 2 || stderr.String() != want {
+		t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, stderr.String(), want)
 	}
 }
 
