@@ -176,9 +176,13 @@ func (f *file) substituteNode(n *yaml.Node, path func() string, lookup func(stri
 		for _, is := range issues {
 			if is.warning {
 				f.warnf(n.Line, path(), "%s", is.msg)
-			} else {
-				f.errorf(n.Line, path(), "%s", is.msg)
+				continue
 			}
+			f.errorf(n.Line, path(), "%s", is.msg)
+			if f.unresolved == nil {
+				f.unresolved = map[*yaml.Node]bool{}
+			}
+			f.unresolved[n] = true
 		}
 	}
 }

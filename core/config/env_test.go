@@ -168,6 +168,24 @@ ${env.NOPE:-ops_role}:
 			want: []string{`roles_mapping.yml:4: ops_role: duplicate key "ops_role" (written ${env.NOPE:-ops_role}; first at line 2, written ${env.ROLE}); OpenSearch rejects a file with duplicate keys; keep one`},
 		},
 		{
+			// Found by review: the unsubstituted text was then read as
+			// the number and reported a second time.
+			name: "an unset variable in a typed value is one problem",
+			files: map[string]string{ConfigFile: `_meta: {type: config, config_version: 2}
+config:
+  dynamic:
+    authc:
+      basic:
+        order: ${env.NOPE}
+        http_enabled: ${env.NOPE}
+        http_authenticator: {type: basic}
+`},
+			want: []string{
+				`config.yml:6: config.dynamic.authc.basic.order: environment variable NOPE is not set (or is empty); set it, or give a default: ${env.NOPE:-value}`,
+				`config.yml:7: config.dynamic.authc.basic.http_enabled: environment variable NOPE is not set (or is empty); set it, or give a default: ${env.NOPE:-value}`,
+			},
+		},
+		{
 			name: "an unset variable in a key is an error at the key",
 			files: map[string]string{InternalUsersFile: `_meta: {type: internalusers, config_version: 2}
 ${env.NOPE}:

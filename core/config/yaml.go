@@ -33,6 +33,10 @@ type file struct {
 	// OpenSearch substitutes inside a JSON string, so their new text is
 	// text, whatever number it spells.
 	substituted map[*yaml.Node]bool
+	// unresolved holds the scalars whose ${env.X} substitution failed,
+	// which is reported: reading their unsubstituted text as a number or a
+	// boolean would report the one mistake twice.
+	unresolved map[*yaml.Node]bool
 }
 
 func (f *file) errorf(line int, key, format string, args ...any) {
@@ -200,7 +204,7 @@ func join(path, key string) string {
 // Jackson coerces them). It reports false for null and for a mapping or a
 // list, which it reports.
 func (f *file) str(n *yaml.Node, path string) (string, bool) {
-	if isNull(n) {
+	if isNull(n) || f.unresolved[n] {
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode {
@@ -215,7 +219,7 @@ func (f *file) str(n *yaml.Node, path string) (string, bool) {
 // so are YAML 1.1's plain yes, no, on and off, which OpenSearch reads as
 // booleans (yaml11Bool).
 func (f *file) boolean(n *yaml.Node, path string, def bool) bool {
-	if isNull(n) {
+	if isNull(n) || f.unresolved[n] {
 		return def
 	}
 	if n.Kind == yaml.ScalarNode {
@@ -258,7 +262,7 @@ func (f *file) javaBool(n *yaml.Node, path string, def bool, effect string) bool
 // later, which is an error. realmd.yml is realmd's alone and is read as
 // YAML reads it (max_header_bytes: 65_536).
 func (f *file) integer(n *yaml.Node, path string, def, lo, hi int64) int64 {
-	if isNull(n) {
+	if isNull(n) || f.unresolved[n] {
 		return def
 	}
 	v, ok := int64(0), false
