@@ -562,9 +562,18 @@ func TestNewRequest_ARepeatedHeaderIsItsLastLine(t *testing.T) {
 	r.Header.Add("Authorization", "Basic d3Jvbmc=")
 	r.Header.Add("authorization", "Basic cmlnaHQ=")
 	r.Header.Add("X-Once", "1")
+	// The forward-auth headers too (found by review: they were read from
+	// their first line).
+	r.Header.Add("X-Forwarded-Uri", "/first?auth_type=anonymous")
+	r.Header.Add("X-Forwarded-Uri", "/second?b=2")
+	r.Header.Add("X-Forwarded-Method", "DELETE")
+	r.Header.Add("X-Forwarded-Method", "PUT")
 	req, _, err := newRequest(r, xff)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if req.Path != "/second?b=2" || req.Method != "PUT" || req.QueryValue("b") != "2" || req.QueryValue("auth_type") != "" {
+		t.Errorf("path %q method %q query %q, want the last lines' /second?b=2 and PUT", req.Path, req.Method, req.Query)
 	}
 	if got := req.Header["Authorization"]; !slices.Equal(got, []string{"Basic cmlnaHQ="}) {
 		t.Errorf("Authorization = %q, want the last line only", got)

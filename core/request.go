@@ -26,13 +26,13 @@ import (
 // is read as OpenSearch reads it (see parseQuery).
 func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Caller, error) {
 	req := &sdk.Request{
-		Method:        firstNonEmpty(r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Original-Method"), r.Method),
 		Path:          r.URL.RequestURI(),
 		Header:        lastValues(r.Header),
 		Query:         parseQuery(queryOf(firstNonEmpty(r.RequestURI, "?"+r.URL.RawQuery))),
 		SocketAddress: r.RemoteAddr,
 	}
-	if uri := firstNonEmpty(r.Header.Get("X-Forwarded-Uri"), r.Header.Get("X-Original-Uri")); uri != "" {
+	req.Method = firstNonEmpty(req.HeaderValue("X-Forwarded-Method"), req.HeaderValue("X-Original-Method"), r.Method)
+	if uri := firstNonEmpty(req.HeaderValue("X-Forwarded-Uri"), req.HeaderValue("X-Original-Uri")); uri != "" {
 		req.Path = uri
 		req.Query = parseQuery(queryOf(uri))
 	}

@@ -14,12 +14,9 @@ import (
 // component reads an http_authenticator, authentication_backend or
 // authorization_backend mapping: `type`, `config`, and for an
 // authenticator `challenge` (whose value it stores in *challenge).
-// defType is the type when none is written. It also returns the line of
-// the type, or of k when none is written, and, when the type is null to
-// OpenSearch, the path of the null: the type written null, or the whole
-// mapping. Jackson then sets the Java field to null, not to its default,
-// and buildAAA drops the domain (a NullPointerException it logs), whatever
-// defType is.
+// defType is the type when none is written, or when it is null (as
+// OpenSearch's deep clone of the config makes a null String its default).
+// It also returns the line of the type, or of k when none is written.
 func (f *file) component(k, v *yaml.Node, path, defType string, challenge *bool) (Component, int) {
 	c := Component{Path: path, Pos: Pos{File: f.name, Line: k.Line}, Config: map[string]any{}, KeyLines: map[string]int{}}
 	var typeNode *yaml.Node
