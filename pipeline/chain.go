@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/realmd/realmd/sdk"
 )
@@ -70,6 +71,11 @@ func (p *Pipeline) authenticate(j *job, i int) {
 		return
 	}
 	user, ttl, ok := p.verify(j, i, creds)
+	if ok && !headerSafe(user.Name) {
+		p.log.Warn("user name cannot be sent in a header as it is (a control character, invalid UTF-8, or a space at an end); credentials rejected",
+			"domain", d.Name, "user", fmt.Sprintf("%q", user.Name))
+		ok = false
+	}
 	if !ok {
 		next()
 		return
@@ -216,11 +222,57 @@ func merge(u sdk.User, g *sdk.Grant) sdk.User {
 // authentication and authorization are done: its roles are sets, as in
 // OpenSearch's User, so a role that an authenticator, a backend or several
 // authorizers named more than once appears once. This is the one place
-// repeats are removed.
-func assembled(u sdk.User) sdk.User {
-	u.BackendRoles = distinct(u.BackendRoles)
-	u.SecurityRoles = distinct(u.SecurityRoles)
-	return u
+// repeats are removed, and roles that cannot travel in a header
+// (headerSafe) are dropped, before role mapping sees them: realmd decides
+// on exactly the names it sends. dropped lists those.
+func assembled(u sdk.User) (_ sdk.User, dropped []string) {
+	u.BackendRoles, dropped = headerSafeOnly(distinct(u.BackendRoles), dropped)
+	u.SecurityRoles, dropped = headerSafeOnly(distinct(u.SecurityRoles), dropped)
+	return u, dropped
+}
+
+// headerSafe reports whether s reaches the application as it is when sent
+// in a header value: not empty, valid UTF-8, no control character (Go's
+// HTTP server turns CR and LF into spaces and sends the others raw, which
+// proxies refuse or pass on), and no space or tab at either end (which it
+// trims). Found by review: " admin" was checked as " admin" and sent as
+// "admin", and "ad\nmin" and "ad min" became one user downstream.
+func headerSafe(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	if c := s[0]; c == ' ' || c == '\t' {
+		return false
+	}
+	if c := s[len(s)-1]; c == ' ' || c == '\t' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// headerSafeOnly returns roles without the ones headerSafe refuses, which
+// it adds to dropped. roles itself is returned when all are safe.
+func headerSafeOnly(roles, dropped []string) ([]string, []string) {
+	for i, r := range roles {
+		if headerSafe(r) {
+			continue
+		}
+		kept := slices.Clone(roles[:i])
+		for _, r := range roles[i:] {
+			if headerSafe(r) {
+				kept = append(kept, r)
+			} else {
+				dropped = append(dropped, r)
+			}
+		}
+		return kept, dropped
+	}
+	return roles, dropped
 }
 
 // distinct returns s without repeated values, each value where it first

@@ -330,3 +330,35 @@ func TestDistinct(t *testing.T) {
 		t.Error("distinct copied a list without repeats")
 	}
 }
+
+// realmd decides on the names it sends: a user name or role that would
+// change on its way through a header (Go trims spaces at the ends and turns
+// CR and LF into spaces; proxies refuse or pass on other control
+// characters) is refused or dropped before role mapping (found by review:
+// " admin" was mapped as " admin" and sent as "admin").
+func TestChain_NamesThatCannotTravelInAHeader(t *testing.T) {
+	named := func(name string, roles ...string) *fakeVerifierFunc {
+		return &fakeVerifierFunc{fn: func(*sdk.Credentials) *sdk.User {
+			return &sdk.User{Name: name, BackendRoles: roles, CacheTTL: sdk.CacheForever}
+		}}
+	}
+	for _, name := range []string{" admin", "admin\t", "ad\nmin", "ad\rmin", "ad\x00min", "ad\x1bmin", "ad\x7fmin", "ad\xffmin"} {
+		p := start(t, Config{Domains: []Domain{basicDomain("b", true, named(name))}})
+		if got := ask(t, p, request("Authorization: Basic alice:x")); got.Outcome == Authenticated {
+			t.Errorf("user name %q authenticated, want it refused", name)
+		}
+	}
+	mapper, err := NewRoleMapper(MapperConfig{Mode: Both, Mappings: []Mapping{{Role: "all_access", BackendRoles: []string{" admin", "admin"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, Config{Mapper: mapper, Domains: []Domain{basicDomain("b", true,
+		named("alice", "ok", " admin", "", "x\ny", "bad\xff", "ok2 "))}})
+	got := ask(t, p, request("Authorization: Basic alice:x"))
+	if got.Outcome != Authenticated {
+		t.Fatalf("outcome = %v", got.Outcome)
+	}
+	if !slices.Equal(got.Identity.User.BackendRoles, []string{"ok"}) || slices.Contains(got.Identity.Roles, "all_access") {
+		t.Errorf("backend roles %q, roles %q; want only ok, and no all_access from \" admin\"", got.Identity.User.BackendRoles, got.Identity.Roles)
+	}
+}

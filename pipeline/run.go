@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"net/textproto"
 	"sync"
 	"time"
@@ -240,7 +241,12 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 		// (found by review: a later domain's identity outlived the block).
 		ttl = 0
 	}
-	return j.result, cacheEntry{user: assembled(j.user), domain: j.domain, username: j.username}, ttl
+	user, dropped := assembled(j.user)
+	if len(dropped) > 0 {
+		p.log.Warn("roles that cannot be sent in a header as they are (empty, a control character, invalid UTF-8, or a space at an end) were dropped",
+			"user", fmt.Sprintf("%q", user.Name), "roles", fmt.Sprintf("%q", dropped))
+	}
+	return j.result, cacheEntry{user: user, domain: j.domain, username: j.username}, ttl
 }
 
 // isAnonymousLogin follows OpenSearch: auth_type=anonymous when the
