@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +51,25 @@ func (f *frontDoor) routes() http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 }
+
+// joinRoles writes roles for a header: comma-separated, with a comma inside
+// a role written %2C (and % as %25), so that a comma always separates two
+// roles. Found by review: a JWT role "dev,all_access", one role to realmd,
+// was two to the application, one of them all_access.
+func joinRoles(roles []string) string {
+	for i, r := range roles {
+		if strings.ContainsAny(r, ",%") {
+			escaped := slices.Clone(roles)
+			for j := i; j < len(roles); j++ {
+				escaped[j] = roleEscaper.Replace(roles[j])
+			}
+			return strings.Join(escaped, ",")
+		}
+	}
+	return strings.Join(roles, ",")
+}
+
+var roleEscaper = strings.NewReplacer("%", "%25", ",", "%2C")
 
 // noStore is the Cache-Control of every answer; net/http only reads it.
 var noStore = []string{"no-store"}
@@ -189,7 +209,7 @@ func (f *frontDoor) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	user, roles, backendRoles := "", "", ""
 	id := v.identity()
 	if id != nil {
-		user, roles, backendRoles = id.User.Name, strings.Join(id.Roles, ","), strings.Join(id.User.BackendRoles, ",")
+		user, roles, backendRoles = id.User.Name, joinRoles(id.Roles), joinRoles(id.User.BackendRoles)
 	}
 	h, hdr := v.g.Settings.Realmd.Headers, w.Header()
 	hdr.Set(h.User, user)

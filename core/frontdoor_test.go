@@ -705,3 +705,23 @@ func TestFrontDoor_NoAnswerIsCacheable(t *testing.T) {
 		}
 	}
 }
+
+// A comma inside a role never reads as two roles downstream: it is written
+// %2C, and % as %25 (found by review: a JWT role "dev,all_access" gave the
+// application all_access).
+func TestJoinRoles_ACommaAlwaysSeparatesRoles(t *testing.T) {
+	for _, tt := range []struct {
+		roles []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"a", "b"}, "a,b"},
+		{[]string{"dev,all_access"}, "dev%2Call_access"},
+		{[]string{"x", "cn=admins,ou=groups", "50%"}, "x,cn=admins%2Cou=groups,50%25"},
+		{[]string{"a%2Cb", "a,b"}, "a%252Cb,a%2Cb"},
+	} {
+		if got := joinRoles(tt.roles); got != tt.want {
+			t.Errorf("joinRoles(%q) = %q, want %q", tt.roles, got, tt.want)
+		}
+	}
+}
