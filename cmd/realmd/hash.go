@@ -20,7 +20,9 @@ func hash(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hash", flag.ContinueOnError)
 	algorithm := fs.String("algorithm", "", "bcrypt, pbkdf2 or argon2 (default: realmd.yml's password_hashing.algorithm, else bcrypt)")
 	dir := fs.String("config", "", "config directory whose realmd.yml sets the hashing parameters")
-	if code, ok := parseFlags(fs, args, stdout, stderr, func(*flag.FlagSet, string) string { return "the password is read from standard input, never from the command line" }); !ok {
+	if code, ok := parseFlags(fs, args, stdout, stderr, func(*flag.FlagSet, string) string {
+		return "the password is read from standard input, never from the command line"
+	}); !ok {
 		return code
 	}
 	opts := basic.DefaultHashOptions()
