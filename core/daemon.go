@@ -93,7 +93,9 @@ func New(opts Options) *Daemon {
 func (d *Daemon) load(prev *config.Settings, quietRepeats bool) (s *config.Settings, unchanged bool, err error) {
 	s, problems := config.Load(d.opts.Dir)
 	if err := problems.Err(); err != nil {
-		if !quietRepeats || !d.refusedAgain(newReloadError(err)) {
+		// A refused start returns its warnings with its problems, and
+		// serve prints them all; logged here too, they showed twice.
+		if prev != nil && (!quietRepeats || !d.refusedAgain(newReloadError(err))) {
 			d.logWarnings(problems)
 		}
 		return nil, false, err

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -433,5 +434,40 @@ config:
 				t.Errorf("the log lacks %q:\n%s", prefix+tt.want, logs)
 			}
 		})
+	}
+}
+
+// A config refused at start returns its warnings with its problems, which
+// serve prints; they are not logged as well (found by review: each warning
+// showed twice).
+func TestDaemon_ARefusedStartReturnsItsWarningsWithoutLoggingThem(t *testing.T) {
+	dir := fakeConfigDir(t)
+	cfg := filepath.Join(dir, config.ConfigFile)
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = []byte(strings.Replace(string(b), "order: 0", "order: x\n        http_enabled: yes\n        description: ~", 1))
+	if err := os.WriteFile(cfg, append(b, "    hosts_resolver_mode: ip-only\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testenv.LogBuffer{}
+	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	err = d.Run(context.Background())
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Run: %v, want config problems", err)
+	}
+	warnings := 0
+	for _, p := range ps {
+		if p.Warning {
+			warnings++
+		}
+	}
+	if warnings == 0 {
+		t.Fatalf("the refusal %v carries no warning; the test needs one", ps)
+	}
+	if strings.Contains(logs.String(), "config warning") {
+		t.Errorf("a refused start logged its warnings too:\n%s", logs)
 	}
 }
