@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -129,28 +130,18 @@ func decodeComponent(s string) (string, bool) {
 		case i+1 < len(s) && s[i+1] == '%':
 			buf = append(buf, '%')
 			i++
-		case i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			buf = append(buf, unhex(s[i+1])<<4|unhex(s[i+2]))
+		case i+2 < len(s):
+			b, err := hex.DecodeString(s[i+1 : i+3])
+			if err != nil {
+				return "", false
+			}
+			buf = append(buf, b[0])
 			i += 2
 		default:
 			return "", false
 		}
 	}
 	return string(buf), true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
 
 // lastValues returns h with each header's last value only, as OpenSearch's
