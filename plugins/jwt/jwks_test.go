@@ -199,6 +199,27 @@ func TestJWKS_WithoutKID(t *testing.T) {
 			t.Fatalf("key set fetched %d times, want 2", p.hits.Load())
 		}
 	})
+	// OpenSearch's JwtVerifier unescapes the kid before it asks whether
+	// there is one, so a kid that unescapes to "" (a lone backslash) is no
+	// kid there, for the lookup and for the refresh after a failed
+	// signature alike.
+	for _, kid := range []string{`\`, ""} {
+		t.Run(fmt.Sprintf("kid %q unescapes to none: a failed signature refreshes once", kid), func(t *testing.T) {
+			p := newIDP(t, rsa1.JWK("", true))
+			a := p.auth(t, quickRefresh)
+			if c, _ := a.Extract(ctx, bearer(rsa1.Sign(mccoy(), map[string]any{"kid": kid}))); c == nil {
+				t.Fatal("first key refused")
+			}
+			p.serve(rsa2.JWK("", true))
+			time.Sleep(refreshInterval)
+			if c, err := a.Extract(ctx, bearer(rsa2.Sign(mccoy(), map[string]any{"kid": kid}))); c == nil || err != nil {
+				t.Fatalf("rotated key: %v, %v", c, err)
+			}
+			if p.hits.Load() != 2 {
+				t.Fatalf("key set fetched %d times, want 2", p.hits.Load())
+			}
+		})
+	}
 }
 
 func TestJWKS_UnavailableIsAnError(t *testing.T) {

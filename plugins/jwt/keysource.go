@@ -48,9 +48,11 @@ func (j jwksKeys) candidates(ctx context.Context, h header) ([]any, error) {
 }
 
 // retry refreshes the set once for a token without kid, in case the
-// provider rotated its only key (as OpenSearch does).
+// provider rotated its only key (as OpenSearch does). A kid that unescapes
+// to "" (a lone backslash) is no kid, as in OpenSearch's JwtVerifier, which
+// asks after unescaping.
 func (j jwksKeys) retry(ctx context.Context, h header) ([]any, error) {
-	if h.KID != "" {
+	if kid, err := jwks.UnescapeKID(h.KID); err != nil || kid != "" {
 		return nil, nil
 	}
 	k, err := j.set.KeyAfterRefresh(ctx, "")
