@@ -67,3 +67,26 @@ func TestLoad_NullInAnInternalUserIsWhatOpenSearchMakesOfIt(t *testing.T) {
 		})
 	}
 }
+
+// A null element in opendistro_security_roles is dropped, as OpenSearch
+// drops it: InternalUsersModelV7.getSecurityRoles keeps only the names
+// that exist in roles.yml, and its HashMap holds no null key. realmd says
+// so, naming the user and the line, since a stray "- " in a list looks
+// like a role that is not there.
+func TestLoad_NullSecurityRoleIsDroppedWithAWarning(t *testing.T) {
+	s, ps := loadDir(writeDir(t, map[string]string{
+		InternalUsersFile: "_meta: {type: internalusers, config_version: 2}\nadmin: {hash: x}\nbob:\n  hash: y\n  opendistro_security_roles:\n    - all_access\n    -\n    - ~\n",
+		RolesFile:         "_meta: {type: roles, config_version: 2}\n",
+	}), nil)
+	assertProblems(t, s, ps,
+		"internal_users.yml:7: warning: bob.opendistro_security_roles[1]: empty list element, so it names no role and is ignored, as OpenSearch ignores it; remove it or give it a role name",
+		"internal_users.yml:8: warning: bob.opendistro_security_roles[2]: empty list element, so it names no role and is ignored, as OpenSearch ignores it; remove it or give it a role name")
+	if s == nil {
+		t.FailNow()
+	}
+	for _, u := range s.Users {
+		if u.Name == "bob" && !reflect.DeepEqual(u.SecurityRoles, []string{"all_access"}) {
+			t.Errorf("bob's security roles = %q, want [all_access]", u.SecurityRoles)
+		}
+	}
+}

@@ -94,7 +94,17 @@ func (f *file) user(k, v *yaml.Node, path string, legacy bool, roles map[string]
 		"service":       f.ignoreBool,
 		"backend_roles": backendRoles,
 		"opendistro_security_roles": func(_, v *yaml.Node, path string) {
-			items := f.list(v, path)
+			// A null element is kept by Jackson and dropped by
+			// InternalUsersModelV7.getSecurityRoles, which keeps only
+			// the names roles.yml holds: realmd drops it too, and says so.
+			var items []item
+			for _, it := range f.nullableList(v, path) {
+				if it.null {
+					f.warnf(it.line, it.path, "empty list element, so it names no role and is ignored, as OpenSearch ignores it; remove it or give it a role name")
+					continue
+				}
+				items = append(items, it)
+			}
 			u.SecurityRoles = values(items)
 			for _, it := range items {
 				// OpenSearch drops such a role without a word; a typo
