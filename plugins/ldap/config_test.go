@@ -379,9 +379,12 @@ func TestReadConfig_WarningsAreReportedNotLogged(t *testing.T) {
 
 // An empty list setting reads as OpenSearch reads it: getAsList gives the
 // default (with a warning, as "" reads like "none"), but userrolename is
-// read with Settings.get and split, so "" names no attribute.
+// read with Settings.get and split, so "" names no attribute. An empty
+// enabled_ssl_protocols is the default protocols, not a config problem
+// (found by review: LDAPAuthorizationBackend reads it with getAsList).
 func TestReadConfig_EmptyListSettings(t *testing.T) {
-	cfg := readTestConfig(t, map[string]any{"hosts": "", "custom_attr_allowlist": ",", "userrolename": "", "exclude_roles": ""}, nil)
+	cfg := readTestConfig(t, map[string]any{"hosts": "", "custom_attr_allowlist": ",", "userrolename": "", "exclude_roles": "",
+		"enabled_ssl_protocols": ""}, nil)
 	c := ReadConfig(cfg)
 	if ps := cfg.Problems(); len(ps) > 0 {
 		t.Fatalf("problems: %v", ps)
@@ -395,11 +398,14 @@ func TestReadConfig_EmptyListSettings(t *testing.T) {
 	if len(c.UserRoleNames) != 0 || len(c.ExcludeRoles) != 0 {
 		t.Errorf("userrolename %q, exclude_roles %v, want none", c.UserRoleNames, c.ExcludeRoles)
 	}
+	if c.Conn.TLS.MinVersion != tls.VersionTLS12 || c.Conn.TLS.MaxVersion != tls.VersionTLS13 {
+		t.Errorf("TLS versions %x to %x, want the default TLSv1.2 to TLSv1.3", c.Conn.TLS.MinVersion, c.Conn.TLS.MaxVersion)
+	}
 	var warned []string
 	for _, w := range cfg.Warnings() {
 		warned = append(warned, w.Key)
 	}
-	if want := []string{"custom_attr_allowlist", "hosts"}; !slices.Equal(warned, want) {
+	if want := []string{"custom_attr_allowlist", "enabled_ssl_protocols", "hosts"}; !slices.Equal(warned, want) {
 		t.Errorf("warnings %v, want keys %q", cfg.Warnings(), want)
 	}
 }

@@ -63,7 +63,8 @@ func readTLSConfig(cfg *sdk.Config) TLSConfig {
 	if cfg.Has("enabled_ssl_protocols") {
 		var ignored []string
 		t.MinVersion, t.MaxVersion = 0, 0
-		for _, p := range cfg.List("enabled_ssl_protocols", nil) {
+		// "" is the default protocols, as OpenSearch's getAsList reads it.
+		for _, p := range cfg.List("enabled_ssl_protocols", []string{"TLSv1.2", "TLSv1.3"}) {
 			v, ok := tlsVersions[strings.TrimSpace(p)]
 			if !ok {
 				ignored = append(ignored, p)
