@@ -343,7 +343,9 @@ func (c *Config) Bool(key string, def bool) bool {
 	return def
 }
 
-// Int returns key as an integer; a decimal string is accepted.
+// Int returns key as an integer; a decimal string is accepted as it is
+// written, as OpenSearch's Settings.getAsInt (Integer.parseInt) accepts
+// it: " 7 " is a problem that says the value has spaces.
 func (c *Config) Int(key string, def int) int {
 	v, ok := c.Raw(key)
 	if !ok {
@@ -355,8 +357,14 @@ func (c *Config) Int(key string, def int) int {
 			return int(v)
 		}
 	case string:
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		if n, err := strconv.Atoi(v); err == nil {
 			return n
+		}
+		if t := strings.TrimSpace(v); t != v {
+			if _, err := strconv.Atoi(t); err == nil {
+				c.Problem(key, "must be a whole number, not %s: the value has spaces around it, which OpenSearch refuses; write %s", describe(v), t)
+				return def
+			}
 		}
 	}
 	c.Problem(key, "must be a whole number, not %s", describe(v))

@@ -417,3 +417,38 @@ func TestConfig_IgnoreCoversABlock(t *testing.T) {
 		t.Errorf("problems %q, want %q", got, want)
 	}
 }
+
+// OpenSearch reads an int setting with Settings.getAsInt, that is
+// Integer.parseInt on the text as written: nothing trims it, so " 7 " is
+// refused (SettingsException "Failed to parse int setting"). realmd
+// refuses it too, and says that the value has spaces.
+func TestConfig_IntRefusesSpacesAsJava(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		want  int    // Int("n"), or -1 when it is a problem
+		msg   string // the problem, if any
+	}{
+		{name: "digits", value: "7", want: 7},
+		{name: "sign", value: "-7", want: -7},
+		{name: "plus sign", value: "+7", want: 7},
+		{name: "spaces around", value: " 7 ", want: -1,
+			msg: `n: must be a whole number, not " 7 ": the value has spaces around it, which OpenSearch refuses; write 7`},
+		{name: "trailing tab", value: "7\t", want: -1,
+			msg: `n: must be a whole number, not "7\t": the value has spaces around it, which OpenSearch refuses; write 7`},
+		{name: "text", value: "seven", want: -1, msg: `n: must be a whole number, not "seven"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewConfigMap(map[string]any{"n": tt.value}, "", nil)
+			got := c.Int("n", -1)
+			var msgs []string
+			for _, p := range c.Problems() {
+				msgs = append(msgs, p.Error())
+			}
+			if got != tt.want || (tt.msg == "") != (len(msgs) == 0) || (tt.msg != "" && !slices.Equal(msgs, []string{tt.msg})) {
+				t.Errorf("Int(%q) = %d with problems %q, want %d with %q", tt.value, got, msgs, tt.want, tt.msg)
+			}
+		})
+	}
+}
