@@ -139,7 +139,7 @@ func (f *frontDoor) authenticate(r *http.Request) *verdict {
 	if f.logger.IsDebug() {
 		// Without the query: it may carry a token (jwt_url_parameter).
 		path, _, _ := strings.Cut(v.req.Path, "?")
-		f.logger.Debug("request answered", "path", path, "outcome", outcomeOf(v.res), "cached", v.res.Cached)
+		f.logger.Debug("request answered", "path", pipeline.LogText(path), "outcome", outcomeOf(v.res), "cached", v.res.Cached)
 	}
 	return v
 }

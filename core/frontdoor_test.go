@@ -377,6 +377,26 @@ func TestFrontDoor_DebugLogLeavesOutTheQuery(t *testing.T) {
 	}
 }
 
+// The path is the client's (from X-Forwarded-Uri behind a proxy): the
+// debug line keeps it on its line, quoted, whatever it holds. Go's server
+// refuses a header value with a line break today; the handler does not
+// count on it.
+func TestFrontDoor_DebugLogKeepsThePathOnItsLine(t *testing.T) {
+	var buf strings.Builder // written by this goroutine only: ServeHTTP runs here
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &buf})
+	d := New(Options{Logger: logger})
+	d.current.Store(inProcessGeneration(t, 1))
+	fd := &frontDoor{d: d, logger: logger}
+	r := httptest.NewRequest("GET", "/auth", nil)
+	r.Header.Set("X-User", "alice")
+	r.Header.Set("X-Forwarded-Uri", "/app\n2026-01-01T00:00:00.000Z [WARN]  forged")
+	fd.routes().ServeHTTP(httptest.NewRecorder(), r)
+	want := `path="/app\n2026-01-01T00:00:00.000Z [WARN]  forged"`
+	if got := buf.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, want) {
+		t.Fatalf("debug log, want one line with %s:\n%s", want, got)
+	}
+}
+
 // Envoy's HTTP ext_authz asks /auth + the original path. A path with //,
 // /./ or /../ is answered, not redirected to its cleaned form, which Envoy
 // would hand to the client as a denial (found by review).

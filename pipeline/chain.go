@@ -44,13 +44,13 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	p.answered(i, extracting)
 	j.sawCredentials = j.sawCredentials || creds != nil // bad credentials never become anonymous
 	if creds != nil && p.limits.userBlocked(d, creds.Username) {
-		p.log.Debug("user name blocked; domain skipped", "domain", d.Name, "user", creds.Username)
+		p.log.Debug("user name blocked; domain skipped", "domain", d.Name, "user", LogText(creds.Username))
 		j.skippedBlocked = true
 		next()
 		return
 	}
 	if creds == nil {
-		p.log.Debug("no credentials", "domain", d.Name, "reason", reason)
+		p.log.Debug("no credentials", "domain", d.Name, "reason", LogText(reason))
 		if !j.anonLogin && d.Challenge && d.ChallengeResponse.WWWAuthenticate != "" {
 			// An earlier domain could not be asked: the client may have sent
 			// its credentials, so asking for new ones would mislead it.
@@ -73,7 +73,7 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	user, ttl, ok := p.verify(j, i, creds)
 	if ok && !headerSafe(user.Name) {
 		p.log.Warn("user name cannot be sent in a header as it is (a control character, invalid UTF-8, or a space at an end); credentials rejected",
-			"domain", d.Name, "user", fmt.Sprintf("%q", user.Name))
+			"domain", d.Name, "user", LogText(user.Name))
 		ok = false
 	}
 	if !ok {
@@ -107,12 +107,12 @@ func (p *Pipeline) verify(j *job, i int, creds *sdk.Credentials) (user sdk.User,
 	}
 	p.answered(i, verifying)
 	if u == nil {
-		p.log.Debug("credentials rejected", "domain", d.Name, "user", creds.Username, "reason", reason)
+		p.log.Debug("credentials rejected", "domain", d.Name, "user", LogText(creds.Username), "reason", LogText(reason))
 		p.limits.userFailed(d, creds.Username)
 		return sdk.User{}, 0, false
 	}
 	if u.Name == "" { // OpenSearch's User refuses an empty name; the domain is skipped
-		p.log.Warn("backend answered a user without a name; credentials rejected", "domain", d.Name, "user", creds.Username)
+		p.log.Warn("backend answered a user without a name; credentials rejected", "domain", d.Name, "user", LogText(creds.Username))
 		return sdk.User{}, 0, false
 	}
 	if u.LoginName == "" {
@@ -131,7 +131,7 @@ func (p *Pipeline) skip(j *job, i, step int, err error) {
 		j.unavailable = append(j.unavailable, d.Name)
 		p.warn(i, step, unavailable, err)
 	case errors.Is(err, sdk.ErrMalformed):
-		p.log.Debug("malformed credentials", "domain", d.Name, "error", err)
+		p.log.Debug("malformed credentials", "domain", d.Name, "error", LogText(err.Error()))
 		p.answered(i, step) // the realm answered: the credentials are bad
 	default:
 		p.warn(i, step, failed, err)
@@ -184,7 +184,7 @@ func (p *Pipeline) authorize(j *job) {
 			g = &sdk.Grant{} // no grant is an empty one, not a crash
 		}
 		if errs[i] != nil {
-			p.log.Debug("cannot retrieve roles", "authz", p.cfg.Authz[i].Name, "user", j.user.Name, "error", errs[i])
+			p.log.Debug("cannot retrieve roles", "authz", p.cfg.Authz[i].Name, "user", LogText(j.user.Name), "error", LogText(errs[i].Error()))
 			p.warnAuthz(i, errs[i])
 			j.ttl = 0
 			continue

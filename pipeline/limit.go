@@ -191,7 +191,7 @@ func (ls *limits) userFailed(d *Domain, user string) {
 	key, now := userKey(user), ls.now()
 	for _, l := range lims {
 		if l.fail(key, now) {
-			ls.log.Warn("user name blocked after failed logins", "limit", l.Name, "user", user, "for", l.BlockFor.String())
+			ls.log.Warn("user name blocked after failed logins", "limit", l.Name, "user", LogText(user), "for", l.BlockFor.String())
 		}
 	}
 }

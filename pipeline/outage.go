@@ -6,8 +6,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/realmd/realmd/sdk"
 )
+
+// LogText is a value a client chose (a user name, a header value, a path),
+// or one a realm derived from it, ready for a log field. hclog writes a
+// value with a line break over several lines, which a collector that reads
+// a record per line splits into records of its own (a user name can forge
+// a "[WARN]" line); LogText's value is written on its line, quoted, with
+// line breaks and other control characters escaped as Go escapes them
+// (strconv.Quote). The JSON format writes it as the string it is. Every
+// log field that carries a client's text goes through LogText.
+func LogText(s string) hclog.Quote { return hclog.Quote(s) }
 
 // warnEvery is the least time between two warnings about the same failure
 // of one step of one domain, or of one authorization backend. A plugin that restarts (for up to 10 s between
@@ -105,7 +117,7 @@ func (p *Pipeline) warnStep(w *stepWarnings, key, name string, step, kind int, e
 	k.last, k.lastAnswer, k.suppressed = now, false, 0
 	w.setDue()
 	w.mu.Unlock()
-	args := []any{key, name, "step", stepNames[step], "error", err}
+	args := []any{key, name, "step", stepNames[step], "error", LogText(err.Error())}
 	if suppressed > 0 {
 		args = append(args, "suppressed", suppressed)
 	}

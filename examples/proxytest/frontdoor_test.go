@@ -39,8 +39,8 @@ func testFrontDoor(t *testing.T, p proxy, d *e2e.Daemon, up *upstream) {
 		if resp.code != http.StatusOK {
 			t.Fatalf("status %d, want 200; body %q", resp.code, resp.body)
 		}
-		if !d.WaitLog("request answered: path="+path+" ", 5*time.Second) {
-			t.Errorf("realmd did not log path=%s; its log:\n%s", path, tail(d.Log()))
+		if !d.WaitLog("request answered: path=\""+path+"\" ", 5*time.Second) { // quoted, as every client-chosen value (LogText)
+			t.Errorf("realmd did not log path=%q; its log:\n%s", path, tail(d.Log()))
 		}
 		if log := d.Log(); strings.Contains(log, "/forged-uri") {
 			t.Errorf("realmd saw the client's forged URI; its log:\n%s", tail(log))
