@@ -2,6 +2,8 @@ package jwt
 
 import (
 	"context"
+	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -510,5 +512,75 @@ func TestJWKS_UnknownKIDFloodDoesNotHideRotation(t *testing.T) {
 	interval := window / limit
 	if max := 1 + int32(time.Since(start)/interval) + 1; p.hits.Load() > max {
 		t.Fatalf("key set fetched %d times in %s, more than the limit allows (%d)", p.hits.Load(), time.Since(start), max)
+	}
+}
+
+// JWKS mode refuses the header members Nimbus's JWSHeader.parse refuses
+// (OpenSearch's JWKS mode) though realmd does not use them: typ, x5t and
+// x5t#S256 that are not strings, jku and x5u that are not strings
+// java.net.URI accepts, x5c that is not a list of strings, jwk that is not
+// a public JWK. null counts as absent, as there. (An x5c entry that is not
+// a base64 DER certificate go-jose refuses; Nimbus does not look inside.)
+func TestJWKS_HeaderMembersNimbusRefuses(t *testing.T) {
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	cert := base64.StdEncoding.EncodeToString(selfSigned(t, rsa1.Private.(*rsa.PrivateKey)))
+	ec := jwttest.Shared("ES256", "ec1")
+	privateEC, err := json.Marshal(map[string]any{"kty": "EC", "crv": "P-256",
+		"x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+		"d": "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		member string
+		value  string
+		ok     bool
+	}{
+		{"typ string", "typ", `"JWT"`, true},
+		{"typ null", "typ", `null`, true},
+		{"typ number", "typ", `5`, false},
+		{"typ object", "typ", `{}`, false},
+		{"jku URL", "jku", `"https://idp.example.com/jwks"`, true},
+		{"jku empty", "jku", `""`, true},
+		{"jku null", "jku", `null`, true},
+		{"jku number", "jku", `5`, false},
+		{"jku with a space", "jku", `"https://idp.example.com/a b"`, false},
+		{"jku with a bad IPv6 literal", "jku", `"https://[x]/jwks"`, false},
+		{"jku with a bad escape", "jku", `"https://idp/%zz"`, false},
+		{"x5u URL", "x5u", `"https://idp.example.com/cert.pem"`, true},
+		{"x5u list", "x5u", `["https://idp.example.com/cert.pem"]`, false},
+		{"x5u without authority", "x5u", `"https://"`, false},
+		{"x5c certificate", "x5c", `["` + cert + `"]`, true},
+		{"x5c not a certificate", "x5c", `["MIIB"]`, false},
+		{"x5c empty", "x5c", `[]`, true},
+		{"x5c null", "x5c", `null`, true},
+		{"x5c string", "x5c", `"MIIB"`, false},
+		{"x5c number element", "x5c", `[1]`, false},
+		{"x5c null element", "x5c", `[null]`, false},
+		{"x5t string", "x5t", `"abc"`, true},
+		{"x5t number", "x5t", `5`, false},
+		{"x5t#S256 boolean", "x5t#S256", `true`, false},
+		{"jwk public RSA key", "jwk", string(rsa1.JWK("x", true)), true},
+		{"jwk public EC key", "jwk", string(ec.JWK("", false)), true},
+		{"jwk null", "jwk", `null`, true},
+		{"jwk string", "jwk", `"key"`, false},
+		{"jwk empty object", "jwk", `{}`, false},
+		{"jwk RSA without modulus", "jwk", `{"kty":"RSA","e":"AQAB"}`, false},
+		{"jwk private EC key", "jwk", string(privateEC), false},
+		{"jwk symmetric key", "jwk", `{"kty":"oct","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}`, false},
+	}
+	a := newIDP(t, rsa1.JWK("kid/1", true)).auth(t, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := fmt.Sprintf(`{"alg":"RS256","kid":"kid/1",%q:%s}`, tt.member, tt.value)
+			c, err := a.Extract(context.Background(), bearer(jwttest.SignRaw("RS256", rsa1.Private, []byte(h), []byte(`{"sub":"bob"}`))))
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			if got := c != nil; got != tt.ok {
+				t.Fatalf("%s: credentials %+v; want accepted %v", h, c, tt.ok)
+			}
+		})
 	}
 }

@@ -164,8 +164,9 @@ func verifyWith(jws *jose.JSONWebSignature, keys []any) ([]byte, bool) {
 
 // parseHeader decodes and checks the JOSE header: bounded depth, no
 // duplicate members, a supported algorithm (never none), no crit and no b64;
-// alg, kid and cty must be strings. With jjwt (static mode), what jjwt
-// refuses is refused too (see jjwtHeader).
+// alg, kid and cty must be strings. What the library OpenSearch parses the
+// header with refuses is refused too: jjwt in static mode (jjwtHeader),
+// Nimbus in JWKS mode (nimbusHeader).
 func parseHeader(h64 string, jjwt bool) (header, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(h64)
 	if err != nil {
@@ -175,10 +176,12 @@ func parseHeader(h64 string, jjwt bool) (header, error) {
 	if err != nil {
 		return header{}, reject("header: %v", err)
 	}
+	check := nimbusHeader
 	if jjwt {
-		if err := jjwtHeader(members); err != nil {
-			return header{}, err
-		}
+		check = jjwtHeader
+	}
+	if err := check(members); err != nil {
+		return header{}, err
 	}
 	var h header
 	if err := stringMember(members, "alg", &h.Alg); err != nil {
@@ -230,6 +233,34 @@ func jjwtHeader(members map[string]json.RawMessage) error {
 			if len(raw) > 0 && raw[0] != '"' && !jjwtEmptyJSON(raw) {
 				return reject("header: %s is not a string", name)
 			}
+		}
+	}
+	return nil
+}
+
+// nimbusHeader refuses what Nimbus's JWSHeader.parse refuses (OpenSearch's
+// JWKS mode) in header members realmd does not use itself and go-jose
+// would accept: typ, x5t and x5t#S256 that are not strings; jku and x5u
+// that are not strings java.net.URI accepts (javaURI). null counts as
+// absent, as there. go-jose already refuses an x5c that is not a list of
+// certificates and a jwk that is not a public JWK.
+func nimbusHeader(members map[string]json.RawMessage) error {
+	for name, raw := range members {
+		switch name {
+		case "typ", "x5t", "x5t#S256", "jku", "x5u":
+		default:
+			continue
+		}
+		var v any
+		if json.Unmarshal(raw, &v) != nil || v == nil {
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			return reject("header: %s is not a string", name)
+		}
+		if (name == "jku" || name == "x5u") && !javaURI(s) {
+			return reject("header: %s is not a URI that Java accepts (RFC 2396: no spaces, no unescaped %%, a valid host)", name)
 		}
 	}
 	return nil
