@@ -58,6 +58,10 @@ const (
 	StateRunning    = "running"
 	StateRestarting = "restarting"
 	StateStopped    = "stopped"
+	// StateUnresponsive is a running process that answers no call: one
+	// it was sent is overdue and it has answered nothing since (see
+	// sdk.Client.Answering). It is running again once it answers.
+	StateUnresponsive = "unresponsive"
 )
 
 // Instance supervises one plugin process: it starts and configures it,
@@ -354,6 +358,9 @@ func (in *Instance) Status() Status {
 	}
 	if c := in.client.Load(); c != nil {
 		st.PID = c.Pid()
+		if st.State == StateRunning && !c.Answering() {
+			st.State = StateUnresponsive
+		}
 	}
 	return st
 }

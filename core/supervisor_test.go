@@ -339,3 +339,152 @@ func TestInstance_AFileEditedDuringConfigureCountsAsChanged(t *testing.T) {
 		t.Error("an instance that read the current content reports a change")
 	}
 }
+
+// wedgeEnv makes the test binary serve wedgePlugin instead of running
+// tests. It is checked in init, before TestMain, so that the shared fake in
+// main_test.go stays as it is.
+const wedgeEnv = "REALMD_CORE_WEDGE_PLUGIN"
+
+func init() {
+	if os.Getenv(wedgeEnv) != "" {
+		sdk.Serve(wedgePlugin())
+		os.Exit(0)
+	}
+}
+
+// wedgeAuthn finds the user named in X-User. X-Crash makes the process exit
+// at once (a request that crashes the plugin); X-Hang makes the call never
+// return, whatever its context says (a realm wedged while its process
+// lives).
+type wedgeAuthn struct{}
+
+func (wedgeAuthn) Inputs() sdk.Inputs {
+	return sdk.Inputs{Headers: []string{"X-User", "X-Crash", "X-Hang"}}
+}
+
+func (wedgeAuthn) Extract(_ context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+	if r.HeaderValue("X-Crash") != "" {
+		os.Exit(3)
+	}
+	if r.HeaderValue("X-Hang") != "" {
+		select {} // never returns; the process is killed when the test ends
+	}
+	if u := r.HeaderValue("X-User"); u != "" {
+		return &sdk.Credentials{Username: u}, nil
+	}
+	return nil, nil
+}
+
+func wedgePlugin() sdk.Plugin {
+	return sdk.Plugin{Name: "wedge", Version: "0", Authenticators: map[string]sdk.Factory[sdk.Authenticator]{
+		"wedge": func(*sdk.Config) (sdk.Authenticator, error) { return wedgeAuthn{}, nil },
+	}}
+}
+
+func wedgeSpec(t *testing.T) InstanceSpec {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := PluginRef{Name: "wedge", Path: exe, Args: []string{"-test.run=^$"}, Env: []string{wedgeEnv + "=1"}}
+	return InstanceSpec{Name: "authc.wedge.http_authenticator", Role: sdk.RoleAuthenticator, Type: "wedge", Plugin: ref, Config: []byte(`{}`)}
+}
+
+// waitState polls in's state until it is want; guard bounds a failing test
+// and is no timing.
+func waitState(t *testing.T, in *Instance, want string, guard time.Duration) {
+	t.Helper()
+	for end := time.Now().Add(guard); ; time.Sleep(10 * time.Millisecond) {
+		st := in.Status()
+		if st.State == want {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("state %q after %v, want %q (status %+v)", st.State, guard, want, st)
+		}
+	}
+}
+
+// waitStopped waits until every thread of process pid is stopped: SIGSTOP
+// takes effect on each as it next runs.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		stopped := len(tasks) > 0
+		for _, task := range tasks {
+			b, _ := os.ReadFile(task)
+			if i := strings.LastIndexByte(string(b), ')'); i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+				stopped = false
+			}
+		}
+		if stopped {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("plugin %d did not stop", pid)
+		}
+	}
+}
+
+// extractWithin makes one call bounded by timeout, as request_timeout
+// bounds realmd's.
+func extractWithin(in *Instance, timeout time.Duration, header, value string) (*sdk.Credentials, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, _, err := in.Extract(ctx, &sdk.Request{Header: map[string][]string{header: {value}}})
+	return c, err
+}
+
+// A plugin whose process lives but answers nothing (stopped with SIGSTOP)
+// makes the instance not ready once a call it was sent is overdue, and
+// ready again once it answers. realmd's sends never blocked (the stream's
+// windows hold megabytes), so /readyz said ready for as long as the
+// plugin stayed stopped (found by review).
+func TestInstance_AStoppedPluginIsNotReadyUntilItAnswers(t *testing.T) {
+	in, err := StartInstance(context.Background(), wedgeSpec(t), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Stop)
+	pid := in.Status().PID
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) }) // never leave it stopped
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitStopped(t, pid)
+	if _, err := extractWithin(in, 100*time.Millisecond, "X-User", "alice"); !isUnavailable(err) {
+		t.Fatalf("a call to a stopped plugin: %v, want ErrUnavailable", err)
+	}
+	// Guards, not timings: the call's deadline plus a few seconds.
+	waitState(t, in, "unresponsive", 20*time.Second)
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, in, StateRunning, 20*time.Second)
+	if c, err := extractWithin(in, 10*time.Second, "X-User", "bob"); err != nil || c == nil || c.Username != "bob" {
+		t.Fatalf("after SIGCONT: %+v, %v", c, err)
+	}
+	if st := in.Status(); st.Restarts != 0 || st.PID != pid {
+		t.Errorf("the plugin was restarted: %+v", st)
+	}
+}
+
+// A realm whose call never returns, while its process lives, makes the
+// instance not ready; a later call it answers makes it ready again.
+func TestInstance_ARealmThatNeverAnswersIsNotReadyUntilItAnswers(t *testing.T) {
+	in, err := StartInstance(context.Background(), wedgeSpec(t), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Stop)
+	if _, err := extractWithin(in, 100*time.Millisecond, "X-Hang", "1"); !isUnavailable(err) {
+		t.Fatalf("a call that hangs: %v, want ErrUnavailable", err)
+	}
+	waitState(t, in, "unresponsive", 20*time.Second)
+	if c, err := extractWithin(in, 10*time.Second, "X-User", "bob"); err != nil || c == nil || c.Username != "bob" {
+		t.Fatalf("a call the realm answers: %+v, %v", c, err)
+	}
+	waitState(t, in, StateRunning, 20*time.Second)
+}

@@ -120,6 +120,14 @@ type Client struct {
 	pending map[uint64]chan *pb.Reply
 	broken  error
 	done    chan struct{}
+	// owed holds the calls sent and not answered yet, whether or not their
+	// callers still wait: id → when the answer is overdue (unix ns; see
+	// answerGrace). lastReply is when the last reply came (unix ns).
+	owed      map[uint64]int64
+	lastReply int64
+
+	answered   atomic.Int64 // replies received
+	unanswered atomic.Bool  // the watch's verdict; see Answering
 }
 
 // Launch starts a plugin process, completes the handshake (with AutoMTLS) and
@@ -296,6 +304,7 @@ func newClient(rpc pb.RealmClient, unary bool) (*Client, error) {
 		cancel:  cancel,
 		pending: map[uint64]chan *pb.Reply{},
 		done:    make(chan struct{}),
+		owed:    map[uint64]int64{},
 	}
 	var err error
 	c.stream, err = c.rpc.Exchange(ctx)
@@ -325,6 +334,18 @@ func (c *Client) Pid() int {
 // process dies, Kill is called, or the plugin stops reading its calls (see
 // stuckAfter).
 func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Answering reports whether the plugin answers the calls it is sent. It
+// turns false when a call sent to the plugin is overdue (see answerGrace)
+// and the plugin has answered no call since: a process that is stopped or
+// wedged, or a realm whose calls all hang. It turns true again when the
+// plugin answers a call. The watch looks every second; over the unary
+// transport, which has no watch, it is always true.
+func (c *Client) Answering() bool { return !c.unanswered.Load() }
+
+// Answered is how many calls the plugin has answered, with a result or an
+// error: a plugin that answered one has proved it can serve.
+func (c *Client) Answered() int64 { return c.answered.Load() }
 
 // Exited reports whether the plugin process has exited.
 func (c *Client) Exited() bool { return c.gp.Exited() }
@@ -492,6 +513,8 @@ func (c *Client) call(ctx context.Context, call *pb.Call) (*pb.Reply, error) {
 		reply, err = c.rpc.Invoke(ctx, call)
 		if err != nil {
 			err = c.transportError(ctx, err)
+		} else {
+			c.answered.Add(1)
 		}
 	} else {
 		reply, err = c.exchange(ctx, call)
@@ -567,6 +590,7 @@ func (c *Client) sendCalls(batch []outgoing) error {
 	now := time.Now()
 	calls := c.sendBuf[:0]
 	longest := int64(0)
+	unbounded := false // a call without a deadline: the message has none
 	for _, o := range batch {
 		if o.ctx.Err() != nil {
 			continue // its caller has returned
@@ -577,6 +601,7 @@ func (c *Client) sendCalls(batch []outgoing) error {
 		}
 		o.call.TimeoutMs = ms
 		longest = max(longest, ms)
+		unbounded = unbounded || ms == 0
 		calls = append(calls, o.call)
 	}
 	if longest > c.longest.Load() {
@@ -584,11 +609,61 @@ func (c *Client) sendCalls(batch []outgoing) error {
 	}
 	var err error
 	if len(calls) > 0 {
+		c.owe(calls, now, longest, unbounded)
 		err = c.stream.Send(&pb.Calls{Calls: calls})
 	}
 	clear(calls) // the calls are their callers'; keep none alive
 	c.sendBuf = calls[:0]
 	return err
+}
+
+// A call is overdue answerGrace after its deadline. A plugin built on this
+// SDK answers every call by its deadline when its realm honours ctx (a call
+// that waited past it is answered at once, unrun), so a call still
+// unanswered answerGrace later, with no other answer since, means the
+// plugin has stopped answering. Two seconds leave room for a busy machine;
+// a false alarm costs a moment of not-ready, no restart. It is a variable
+// for tests.
+var answerGrace = 2 * time.Second
+
+// owe records calls, about to leave at now in one message, as owed an
+// answer. The plugin's SDK gives the calls of one message one deadline,
+// the latest of theirs (longest ms), and none when one of them has none
+// (unbounded): a call is overdue answerGrace after that, or stuckAfter
+// after now when there is none. It is recorded before the send, so that
+// no reply can come before it.
+func (c *Client) owe(calls []*pb.Call, now time.Time, longest int64, unbounded bool) {
+	due := now.Add(time.Duration(longest)*time.Millisecond + answerGrace)
+	if unbounded {
+		due = now.Add(stuckAfter)
+	}
+	c.mu.Lock()
+	for _, call := range calls {
+		c.owed[call.GetId()] = due.UnixNano()
+	}
+	c.mu.Unlock()
+}
+
+// overdue reports, at now, how many owed calls are overdue since the
+// plugin's last reply, and the earliest time one of them fell due: the
+// plugin is not answering when n > 0.
+func (c *Client) overdue(now time.Time) (n int, since time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := now.UnixNano()
+	first := int64(0)
+	for _, due := range c.owed {
+		if due <= t && due > c.lastReply {
+			n++
+			if first == 0 || due < first {
+				first = due
+			}
+		}
+	}
+	if n == 0 {
+		return 0, time.Time{}
+	}
+	return n, time.Unix(0, first)
 }
 
 // timeoutMs is a call's timeout_ms as it leaves at now: the time left to
@@ -647,14 +722,18 @@ func (c *Client) receive() {
 			close(c.done)
 			return
 		}
+		now := time.Now().UnixNano()
 		c.mu.Lock()
+		c.lastReply = now
 		for _, reply := range batch.GetReplies() {
+			delete(c.owed, reply.GetId())
 			if ch, ok := c.pending[reply.GetId()]; ok {
 				delete(c.pending, reply.GetId())
 				ch <- reply
 			}
 		}
 		c.mu.Unlock()
+		c.answered.Add(int64(len(batch.GetReplies())))
 	}
 }
 
@@ -674,7 +753,8 @@ var (
 )
 
 // watch ends the connection when one send stays blocked longer than after
-// (see stuckAfter), looking every every. It returns when Done closes.
+// (see stuckAfter), and tells whether the plugin answers its calls (see
+// Answering), looking every every. It returns when Done closes.
 func (c *Client) watch(logger hclog.Logger, after, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -684,6 +764,7 @@ func (c *Client) watch(logger hclog.Logger, after, every time.Duration) {
 		case <-c.done:
 			return
 		case now := <-t.C:
+			c.checkAnswers(logger, now)
 			sending, rounds := c.calls.progress()
 			blocked := s.observe(now, sending, rounds)
 			limit := max(after, 2*time.Duration(c.longest.Load())*time.Millisecond)
@@ -694,6 +775,22 @@ func (c *Client) watch(logger hclog.Logger, after, every time.Duration) {
 			c.cancel(fmt.Errorf("plugin stopped reading its calls for %v", blocked.Round(time.Second)))
 			return
 		}
+	}
+}
+
+// checkAnswers updates Answering at now, and logs when it changes.
+func (c *Client) checkAnswers(logger hclog.Logger, now time.Time) {
+	n, since := c.overdue(now)
+	switch was := c.unanswered.Load(); {
+	case n > 0 && !was:
+		c.unanswered.Store(true)
+		logger.Error("plugin is not answering its calls; reporting it not ready until it answers",
+			"overdue_calls", n, "overdue_for", now.Sub(since).Round(time.Millisecond), "grace", answerGrace,
+			"hint", "the plugin's process may be stopped (SIGSTOP) or starved of CPU, or its realm may wait on a dependency without honouring the call's deadline; "+
+				"its calls fail as unavailable meanwhile, and realmd restarts it once it also stops reading them")
+	case n == 0 && was:
+		c.unanswered.Store(false)
+		logger.Info("plugin answers its calls again")
 	}
 }
 

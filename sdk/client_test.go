@@ -16,13 +16,15 @@ import (
 
 // fakeStream is a call stream whose every Send waits until the test lets it
 // through (or the stream ends, as gRPC's does), so a test can hold the
-// host's sender and queue calls behind it. It never replies.
+// host's sender and queue calls behind it. It replies what the test puts
+// in replies.
 type fakeStream struct {
 	grpc.BidiStreamingClient[pb.Calls, pb.Replies]
 	ctx     context.Context
 	entered chan struct{}   // one per Send that begins
 	gate    chan struct{}   // one per Send let through
 	sent    chan []*pb.Call // what each Send let through carried
+	replies chan *pb.Replies
 }
 
 func (f *fakeStream) Send(m *pb.Calls) error {
@@ -37,8 +39,12 @@ func (f *fakeStream) Send(m *pb.Calls) error {
 }
 
 func (f *fakeStream) Recv() (*pb.Replies, error) {
-	<-f.ctx.Done()
-	return nil, f.ctx.Err()
+	select {
+	case r := <-f.replies:
+		return r, nil
+	case <-f.ctx.Done():
+		return nil, f.ctx.Err()
+	}
 }
 
 type fakeRealmClient struct {
@@ -54,7 +60,7 @@ func (f fakeRealmClient) Exchange(ctx context.Context, _ ...grpc.CallOption) (pb
 // heldClient returns a Client whose stream is a fakeStream.
 func heldClient(t *testing.T) (*Client, *fakeStream) {
 	t.Helper()
-	f := &fakeStream{entered: make(chan struct{}, 100), gate: make(chan struct{}), sent: make(chan []*pb.Call, 100)}
+	f := &fakeStream{entered: make(chan struct{}, 100), gate: make(chan struct{}), sent: make(chan []*pb.Call, 100), replies: make(chan *pb.Replies)}
 	c, err := newClient(fakeRealmClient{stream: f}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +198,53 @@ func TestClient_AStuckPluginIsDisconnected(t *testing.T) {
 	}
 	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "stopped reading") {
 		t.Errorf("Err = %v, want the reason the connection ended", err)
+	}
+}
+
+// A plugin is not answering from when a call it was sent is overdue (its
+// deadline plus answerGrace) with no answer since, whether or not its
+// caller still waits, until it answers; the looks are made at chosen
+// times, not waited for.
+func TestClient_NotAnsweringFromAnOverdueCallUntilAnAnswer(t *testing.T) {
+	c, f := heldClient(t)
+	var logs bytes.Buffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	first := authenticate(ctx, c, "first")
+	<-f.entered
+	f.gate <- struct{}{}
+	sent := <-f.sent
+	cancel() // the caller gives up; the plugin still owes the answer
+	if err := <-first; !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a caller that gave up: %v", err)
+	}
+
+	c.checkAnswers(logger, start.Add(time.Minute-time.Second))
+	if !c.Answering() {
+		t.Fatal("not answering before the call's deadline")
+	}
+	late := time.Now().Add(time.Minute + answerGrace + time.Second)
+	c.checkAnswers(logger, late)
+	if c.Answering() {
+		t.Fatal("answering, with a call overdue and no answer ever")
+	}
+	if !strings.Contains(logs.String(), "plugin is not answering its calls") {
+		t.Errorf("no log line says the plugin is not answering:\n%s", logs.String())
+	}
+
+	f.replies <- &pb.Replies{Replies: []*pb.Reply{{Id: sent[0].GetId()}}}
+	for end := time.Now().Add(10 * time.Second); c.Answered() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the reply was never received")
+		}
+	}
+	c.checkAnswers(logger, late)
+	if !c.Answering() {
+		t.Error("not answering after the plugin answered")
+	}
+	if !strings.Contains(logs.String(), "plugin answers its calls again") {
+		t.Errorf("no log line says the plugin answers again:\n%s", logs.String())
 	}
 }
 
