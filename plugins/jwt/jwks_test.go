@@ -519,7 +519,8 @@ func TestJWKS_UnknownKIDFloodDoesNotHideRotation(t *testing.T) {
 // (OpenSearch's JWKS mode) though realmd does not use them: typ, x5t and
 // x5t#S256 that are not strings, jku and x5u that are not strings
 // java.net.URI accepts, x5c that is not a list of strings, jwk that is not
-// a public JWK. null counts as absent, as there. (An x5c entry that is not
+// a public JWK; and crit, unless it is null or [] (Nimbus then has no
+// critical parameter to understand). null counts as absent, as there. (An x5c entry that is not
 // a base64 DER certificate go-jose refuses; Nimbus does not look inside.)
 func TestJWKS_HeaderMembersNimbusRefuses(t *testing.T) {
 	rsa1 := jwttest.Shared("RS256", "rsa1")
@@ -568,6 +569,10 @@ func TestJWKS_HeaderMembersNimbusRefuses(t *testing.T) {
 		{"jwk empty object", "jwk", `{}`, false},
 		{"jwk RSA without modulus", "jwk", `{"kty":"RSA","e":"AQAB"}`, false},
 		{"jwk private EC key", "jwk", string(privateEC), false},
+		{"crit null", "crit", `null`, true},
+		{"crit empty list", "crit", `[]`, true},
+		{"crit empty string", "crit", `""`, false},
+		{"crit listing typ", "crit", `["typ"]`, false},
 		{"jwk symmetric key", "jwk", `{"kty":"oct","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}`, false},
 	}
 	a := newIDP(t, rsa1.JWK("kid/1", true)).auth(t, nil)

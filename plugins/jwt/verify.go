@@ -163,7 +163,8 @@ func verifyWith(jws *jose.JSONWebSignature, keys []any) ([]byte, bool) {
 }
 
 // parseHeader decodes and checks the JOSE header: bounded depth, no
-// duplicate members, a supported algorithm (never none), no crit and no b64;
+// duplicate members, a supported algorithm (never none), no crit (but an
+// empty one) and no b64;
 // alg, kid and cty must be strings. What the library OpenSearch parses the
 // header with refuses is refused too: jjwt in static mode (jjwtHeader),
 // Nimbus in JWKS mode (nimbusHeader).
@@ -198,7 +199,7 @@ func parseHeader(h64 string, jjwt bool) (header, error) {
 		return header{}, reject("unsigned token (alg %q)", h.Alg)
 	case !jwks.IsSupported(h.Alg):
 		return header{}, reject("unsupported algorithm %q", h.Alg)
-	case members["crit"] != nil:
+	case critical(members["crit"]):
 		return header{}, reject("critical header parameters are not supported")
 	case members["b64"] != nil:
 		return header{}, reject("unencoded payloads (b64) are not supported")
@@ -206,6 +207,23 @@ func parseHeader(h64 string, jjwt bool) (header, error) {
 		return header{}, reject("kid is longer than %d bytes", jwks.MaxKIDLength)
 	}
 	return h, nil
+}
+
+// critical reports whether a crit header member, raw (nil when absent),
+// may list parameters to understand. null and [] list none, in both of
+// OpenSearch's libraries (jjwt drops empty values; Nimbus reads an empty
+// set). A blank string or {}, which jjwt also drops, go-jose cannot read
+// as a list and refuses.
+func critical(raw json.RawMessage) bool {
+	if raw == nil {
+		return false
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return true
+	}
+	list, ok := v.([]any)
+	return v != nil && (!ok || len(list) > 0)
 }
 
 // jjwtHeader refuses what jjwt refuses in a header and realmd would
