@@ -87,6 +87,9 @@ func TestAuthorize_RoleAlgorithm(t *testing.T) {
 		{name: "user named by a DN with a quoted value", config: merge(os, map[string]any{"rolename": "description"}),
 			user: sdk.User{Name: `CN="AA BB/CC (DD) my, company end=with=whitespace ",ou=people,o=TEST`},
 			want: []string{`ROLE/(186) consists of\, special=`}},
+		// Java's LdapName reads cn=a, as a DN with an empty RDN, which
+		// names no entry (OpenSearch's lookup throws on it).
+		{name: "user named by a DN with an empty RDN", config: os, user: sdk.User{Name: "cn=a,"}},
 		// OpenSearch searches roles with the authentication backend's entry
 		// and never reads it again; realmd skipped the role search when it
 		// could not read the entry (found by review).

@@ -150,12 +150,14 @@ func (s *session) search(base, filter string, attrs []string, limit int) ([]*gol
 	return out, nil
 }
 
-// lookup reads one entry; nil when it does not exist. A DN that Java's
-// LdapName accepts but go-ldap does not (see normalizeDN) is read in its
-// RFC 4514 form.
+// lookup reads one entry; nil when it does not exist. A DN Java's
+// LdapName reads is sent in RFC 4514 form with the values Java reads in
+// it (see lookupDN); one with an empty RDN (cn=a,) names no entry.
 func (s *session) lookup(dn string, attrs []string) (*goldap.Entry, error) {
-	if n, ok := normalizeDN(dn); ok {
+	if n, ok := lookupDN(dn); ok {
 		dn = n
+	} else if isDN(dn) {
+		return nil, nil
 	}
 	entries, err := s.run(dn, goldap.ScopeBaseObject, "(objectClass=*)", attrs, 1)
 	if errors.Is(err, errNoSuchBase) {

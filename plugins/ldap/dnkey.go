@@ -5,209 +5,59 @@ import (
 	"sort"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
+
+// dnKey returns the key under which two DNs are one, as OpenSearch's
+// Set<LdapName> holds them: that of Java's LdapName (see ldapNameKey).
+// Any other string is folded as written; the first byte keeps the two
+// kinds of key apart.
+func dnKey(dn string) string {
+	if k, ok := ldapNameKey(dn); ok {
+		return "L" + k
+	}
+	return "S" + strings.ToLower(strings.TrimSpace(dn))
+}
 
 // ldapNameKey returns the key under which Java's LdapName, and so
 // OpenSearch's Set<LdapName> of role DNs, holds s, and false when Java's
-// LdapName refuses s or it has no RDN. Two DNs get one key exactly when
-// LdapName's RDNs are equal (the basis of its hashCode): s is read as
-// Java's Rfc2253Parser and Rdn.unescapeValue read it, and each attribute
+// LdapName refuses s (see parseDN). Two DNs get one key exactly when
+// LdapName's RDNs are equal (the basis of its hashCode): each attribute
 // is keyed as Rdn's RdnEntry compares it: the type upper-cased, a #hex
 // value as '#' and its bytes in lower-case hex (Rdn's escapeBinaryValue),
 // a string value upper-cased as String.toUpperCase(Locale.ENGLISH) does
 // (so é and É, ß and SS, ſ and S are equal; the Kelvin sign and K, İ and
 // I are not). The attributes of an RDN are sorted, as Rdn sorts them.
-//
-// A byte of s that is not UTF-8 (a Java string has none; Java decodes an
-// escaped one to U+FFFD) is kept as the byte: two such DNs may get two
-// keys where Java has one, never one key where Java has two.
 func ldapNameKey(s string) (string, bool) {
-	c := javaChars(s)
-	n, p := len(c), 0
-	skipSpace := func() {
-		for p < n && javaSpace(c[p]) {
-			p++
-		}
+	rdns, ok := parseDN(s)
+	if !ok {
+		return "", false
 	}
-	var rdns []string
-	for {
-		// Rfc2253Parser.doParse: one RDN, its attributes joined by '+'.
-		var attrs []string
-		for p < n {
-			skipSpace()
-			beg := p
-			for p < n && (javaLetterOrDigit(c[p]) || c[p] == '.' || c[p] == '-' || c[p] == ' ') {
-				p++
-			}
-			for p > beg && c[p-1] == ' ' {
-				p--
-			}
-			if p == beg {
-				return "", false
-			}
-			typ := c[beg:p]
-			skipSpace()
-			if p >= n || c[p] != '=' {
-				return "", false
-			}
-			p++
-			skipSpace()
-			beg = p
-			end := -1
-			switch {
-			case p < n && c[p] == '#':
-				p++
-				for p < n && javaLetterOrDigit(c[p]) {
-					p++
-				}
-			case p < n && c[p] == '"':
-				p++
-				for p < n && c[p] != '"' {
-					if c[p] == '\\' {
-						p++
-					}
-					p++
-				}
-				if p >= n {
-					return "", false
-				}
-				p++
-			default:
-				esc := -1
-				for p < n && c[p] != ',' && c[p] != ';' && c[p] != '+' {
-					if c[p] == '\\' {
-						p++
-						esc = p
-					}
-					p++
-				}
-				if p > n {
-					return "", false
-				}
-				for end = p; end > beg; end-- {
-					if !javaSpace(c[end-1]) || esc == end-1 {
-						break
-					}
-				}
-			}
-			if end < 0 {
-				end = p
-			}
-			val, ok := javaValueComparable(c[beg:end])
-			if !ok {
-				return "", false
-			}
-			skipSpace()
+	keys := make([]string, len(rdns))
+	for i, rdn := range rdns {
+		attrs := make([]string, len(rdn))
+		for j, a := range rdn {
 			var k strings.Builder
-			for _, r := range typ {
+			for _, r := range a.typ {
 				k.WriteRune(unicode.ToUpper(r))
 			}
 			k.WriteByte('=')
-			k.WriteString(val)
-			attrs = append(attrs, k.String())
-			if p >= n || c[p] != '+' {
-				break
+			if a.bin {
+				k.WriteByte('#')
+				k.WriteString(hex.EncodeToString(a.hex))
+			} else {
+				for _, r := range a.val {
+					if r == '\\' || r == '+' || r == ',' {
+						k.WriteByte('\\')
+					}
+					writeJavaUpper(&k, r)
+				}
 			}
-			p++
+			attrs[j] = k.String()
 		}
 		sort.Strings(attrs)
-		rdns = append(rdns, strings.Join(attrs, "+"))
-		if p >= n {
-			break
-		}
-		if c[p] != ',' && c[p] != ';' {
-			return "", false
-		}
-		p++
+		keys[i] = strings.Join(attrs, "+")
 	}
-	return strings.Join(rdns, ","), true
-}
-
-// javaValueComparable reads an attribute value as Rdn.unescapeValue does
-// and returns RdnEntry's getValueComparable of it, with '\', '+' and ','
-// escaped by '\' and a byte that is not UTF-8 written as '\' and two hex
-// digits; false when Java refuses the value.
-func javaValueComparable(v []rune) (string, bool) {
-	beg, end := 0, len(v)
-	for beg < end && javaSpace(v[beg]) {
-		beg++
-	}
-	for beg < end && javaSpace(v[end-1]) {
-		end--
-	}
-	if end != len(v) && beg < end && v[end-1] == '\\' {
-		end++
-	}
-	if beg >= end {
-		return "", true
-	}
-	if v[beg] == '#' {
-		// Rdn.decodeHexPairs: the bytes as written, not their BER.
-		var b strings.Builder
-		b.WriteByte('#')
-		i := beg + 1
-		for ; i+1 < end; i += 2 {
-			hi, lo := javaHexDigit(v[i]), javaHexDigit(v[i+1])
-			if hi < 0 || lo < 0 {
-				break
-			}
-			b.WriteString(hex.EncodeToString([]byte{byte(hi<<4 | lo)}))
-		}
-		return b.String(), i == end
-	}
-	if v[beg] == '"' && v[end-1] == '"' {
-		beg++
-		end--
-	}
-	var val []rune
-	esc := -1
-	for i := beg; i < end; i++ {
-		if v[i] != '\\' || i+1 >= end {
-			val = append(val, v[i])
-			continue
-		}
-		if !javaLetterOrDigit(v[i+1]) {
-			i++
-			val = append(val, v[i])
-			esc = i
-			continue
-		}
-		// Rdn.getUtf8Octets: a run of \xx, decoded together.
-		var octets []byte
-		for j := i; j+2 < end && v[j] == '\\'; j += 3 {
-			hi, lo := javaHexDigit(v[j+1]), javaHexDigit(v[j+2])
-			if hi < 0 || lo < 0 {
-				break
-			}
-			octets = append(octets, byte(hi<<4|lo))
-		}
-		if len(octets) == 0 {
-			return "", false
-		}
-		val = append(val, javaChars(string(octets))...)
-		i += 3*len(octets) - 1
-	}
-	if len(val) == 0 {
-		return "", false // Java's charAt(-1) throws, as for cn=""
-	}
-	if javaSpace(val[len(val)-1]) && esc != end-1 {
-		val = val[:len(val)-1]
-	}
-	var b strings.Builder
-	for _, r := range val {
-		switch {
-		case r > unicode.MaxRune:
-			b.WriteByte('\\')
-			b.WriteString(hex.EncodeToString([]byte{byte(r - badByte)}))
-		case r == '\\' || r == '+' || r == ',':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			writeJavaUpper(&b, r)
-		}
-	}
-	return b.String(), true
+	return strings.Join(keys, ","), true
 }
 
 // writeJavaUpper writes r as String.toUpperCase(Locale.ENGLISH) does.
@@ -217,58 +67,6 @@ func writeJavaUpper(b *strings.Builder, r rune) {
 	} else {
 		b.WriteRune(unicode.ToUpper(r))
 	}
-}
-
-// badByte+b stands for a byte b that is not UTF-8 in javaChars' result.
-const badByte = unicode.MaxRune + 1
-
-// javaChars returns the characters of s, a byte that is not UTF-8 as
-// badByte plus the byte.
-func javaChars(s string) []rune {
-	c := make([]rune, 0, len(s))
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			r = badByte + rune(s[i])
-		}
-		c = append(c, r)
-		i += size
-	}
-	return c
-}
-
-// javaSpace is Rdn's and Rfc2253Parser's isWhitespace.
-func javaSpace(r rune) bool { return r == ' ' || r == '\r' }
-
-// javaLetterOrDigit is Character.isLetterOrDigit of a Java char: a
-// character outside the BMP is two chars, neither a letter.
-func javaLetterOrDigit(r rune) bool {
-	return r <= 0xFFFF && (unicode.IsLetter(r) || unicode.IsDigit(r))
-}
-
-// javaHexDigit is Character.digit(c, 16) of a Java char: any decimal
-// digit (U+0663 is 3) and the Latin and full-width letters a to f.
-func javaHexDigit(r rune) int {
-	switch {
-	case r >= '0' && r <= '9':
-		return int(r - '0')
-	case r >= 'a' && r <= 'f':
-		return int(r-'a') + 10
-	case r >= 'A' && r <= 'F':
-		return int(r-'A') + 10
-	case r >= 0xFF21 && r <= 0xFF26:
-		return int(r-0xFF21) + 10
-	case r >= 0xFF41 && r <= 0xFF46:
-		return int(r-0xFF41) + 10
-	case r <= 0xFFFF && unicode.IsDigit(r):
-		// Decimal digits come in runs of ten, from 0 to 9.
-		z := r
-		for unicode.IsDigit(z - 1) {
-			z--
-		}
-		return int(r-z) % 10
-	}
-	return -1
 }
 
 // javaSpecialUpper holds the characters that String.toUpperCase upper-cases

@@ -58,6 +58,21 @@ var dnKeyJavaPairs = []struct {
 	{"cn=\\\u0663\u0663,o=x", "cn=3,o=x", true},
 	{"cn=\\\u0663\u0663,o=x", "cn=\u0663\u0663,o=x", false},
 	{"cn=a,", "cn=a", false},
+	{"cn=a,", "cn=A,", true},
+	{"cn=x;", "cn=x,", true},
+	{"cn=a+", "cn=a", true},
+	// A hex escape that is not UTF-8 is U+FFFD, as many times as Java's
+	// String(bytes, UTF_8) writes it (found by review: realmd kept the bytes).
+	{`cn=\c4,o=x`, `cn=\c5,o=x`, true},
+	{`cn=\c4,o=x`, `cn=\EF\BF\BD,o=x`, true},
+	{`cn=a\c4b,o=x`, `cn=A\ffB,o=x`, true},
+	{`cn=\e2\82,o=x`, `cn=\c4,o=x`, true},
+	{`cn=\ed\a0\80,o=x`, `cn=\c4,o=x`, true},
+	{`cn=\f0\9f\98,o=x`, `cn=\c4,o=x`, true},
+	{`cn=\c4\c4,o=x`, `cn=\c4,o=x`, false},
+	{`cn=\c0\af,o=x`, `cn=\c4\c4,o=x`, true},
+	{`cn=\c0\af,o=x`, `cn=\c4,o=x`, false},
+	{"cn=#0401,o=x", "cn=#0401,O=X", true},
 }
 
 func TestDNKey_AsJavaLdapNameSet(t *testing.T) {
@@ -68,8 +83,8 @@ func TestDNKey_AsJavaLdapNameSet(t *testing.T) {
 	}
 }
 
-// A DN Java refuses is not keyed as an LdapName; go-ldap's reading and
-// the string as written are keyed apart from one.
+// A DN Java refuses is not keyed as an LdapName, and the string as
+// written is keyed apart from one.
 func TestDNKey_NotLdapName(t *testing.T) {
 	for _, s := range []string{`cn=""`, `cn=\g`, "cn=#041", "not a dn", `c\6e=x`} {
 		if _, ok := ldapNameKey(s); ok {
