@@ -53,6 +53,12 @@ type stderrLog struct {
 	since      time.Time // when the current stderrEvery began
 	logged     int       // lines logged since then
 	suppressed int       // lines not logged since the last one that was
+
+	// warned is the line just warned about, as written (at most
+	// stderrLineMax bytes; warnedCut when it was longer), until go-plugin
+	// logs it at debug through the logger goPluginLogger gives it.
+	warned    string
+	warnedCut bool
 }
 
 func newStderrLog(logger hclog.Logger, plugin string) *stderrLog {
@@ -86,7 +92,9 @@ func (s *stderrLog) endLine() {
 	if s.cut {
 		line += "…"
 	}
+	raw, cut := strings.TrimSuffix(string(s.line), "\r"), s.cut // go-plugin reads lines without "\r\n"
 	s.line, s.cut = s.line[:0], false
+	s.warned, s.warnedCut = "", false
 	switch {
 	case line == "" || s.inPanic:
 		return
@@ -117,6 +125,54 @@ func (s *stderrLog) endLine() {
 		s.suppressed = 0
 	}
 	s.logger.Warn("plugin wrote to stderr", args...)
+	s.warned, s.warnedCut = raw, cut
+}
+
+// goPluginLogged reports whether msg, which go-plugin is about to log at
+// debug, is the stderr line s has just warned about.
+func (s *stderrLog) goPluginLogged(msg string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.warned == "" {
+		return false
+	}
+	same := msg == s.warned || (s.warnedCut && strings.HasPrefix(msg, s.warned))
+	if same {
+		s.warned, s.warnedCut = "", false
+	}
+	return same
+}
+
+// goPluginLogger is the logger to give go-plugin (ClientConfig.Logger)
+// beside s as its Stderr. go-plugin hands s each stderr line and then logs
+// the line itself, at debug when it is no log entry; that debug line is
+// left out when s has just warned about the line, so that under
+// --log-level debug a stray line is logged once, at warn, not twice.
+// Everything else passes through to l.
+func (s *stderrLog) goPluginLogger(l hclog.Logger) hclog.Logger {
+	return &goPluginLogger{Logger: l, s: s}
+}
+
+type goPluginLogger struct {
+	hclog.Logger
+	s *stderrLog
+}
+
+func (l *goPluginLogger) Debug(msg string, args ...any) {
+	if len(args) == 0 && l.s.goPluginLogged(msg) {
+		return
+	}
+	l.Logger.Debug(msg, args...)
+}
+
+// Named and ResetNamed keep the filter on the logger go-plugin reads
+// stderr with (it names it after the plugin's executable).
+func (l *goPluginLogger) Named(name string) hclog.Logger {
+	return &goPluginLogger{Logger: l.Logger.Named(name), s: l.s}
+}
+
+func (l *goPluginLogger) ResetNamed(name string) hclog.Logger {
+	return &goPluginLogger{Logger: l.Logger.ResetNamed(name), s: l.s}
 }
 
 func (s *stderrLog) keep(line string) {

@@ -92,3 +92,51 @@ func TestStderrLog_LimitsItsWarnings(t *testing.T) {
 		t.Fatalf("start error %v, want the last line quoted", err)
 	}
 }
+
+// go-plugin hands each stderr line to stderrLog and then logs it itself,
+// at debug when it is no log entry: under --log-level debug a stray line
+// was logged twice (found by review). Through goPluginLogger, a line
+// stderrLog warned about is logged once, at warn; a line it left out (over
+// its limit) still reaches the debug log, and so does everything else
+// go-plugin logs.
+func TestStderrLog_AStrayLineIsLoggedOnceAtDebugLevel(t *testing.T) {
+	var out testenv.LogBuffer
+	host := hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Debug})
+	s := newStderrLog(host, "/plugins/apikey")
+	gp := s.goPluginLogger(host).Named("apikey") // as go-plugin's logStderr names it
+	now := time.Unix(1_700_000_000, 0)
+	s.now = func() time.Time { return now }
+	// goPlugin does what go-plugin's logStderr does with one line.
+	goPlugin := func(line string) {
+		s.Write([]byte(line))
+		s.Write([]byte("\n"))
+		if !strings.HasPrefix(line, "{") && !strings.HasPrefix(line, "[") {
+			gp.Debug(strings.TrimSuffix(line, "\r"))
+		}
+	}
+	goPlugin("a stray line")
+	goPlugin("a line ended by CRLF\r")
+	long := strings.Repeat("x", stderrLineMax+10)
+	goPlugin(long)
+	for i := range stderrBurst {
+		goPlugin("burst " + string(rune('a'+i)))
+	}
+	gp.Debug("starting plugin", "path", "/plugins/apikey")
+
+	logged := out.String()
+	for _, line := range []string{"a stray line", "a line ended by CRLF", strings.Repeat("x", stderrLineMax)} {
+		if n := strings.Count(logged, line); n != 1 {
+			t.Errorf("%.40q is logged %d times, want once:\n%s", line, n, logged)
+		}
+	}
+	// Three lines above and seven of the burst are warnings; the burst's
+	// last three are over the limit and reach the debug log only.
+	for _, c := range "abcdefghij" {
+		if n := strings.Count(logged, "burst "+string(c)); n != 1 {
+			t.Errorf("burst %c is logged %d times, want once:\n%s", c, n, logged)
+		}
+	}
+	if !strings.Contains(logged, "[DEBUG] apikey: burst j") || !strings.Contains(logged, "[DEBUG] apikey: starting plugin") {
+		t.Errorf("go-plugin's other debug lines are missing:\n%s", logged)
+	}
+}
