@@ -323,3 +323,48 @@ func TestAttributes_CollisionsFollowDocumentOrder(t *testing.T) {
 		}
 	}
 }
+
+// iss and aud are compared as they are, never trimmed: jjwt keeps claim
+// values as the token gives them (its ParameterMap trims names only) and
+// compares the issuer with equals; OpenSearch's audience check is
+// Collections.disjoint; Nimbus does the same in JWKS mode.
+func TestClaims_IssuerAndAudienceAreNotTrimmed(t *testing.T) {
+	rsa1 := jwttest.Shared("RS256", "rsa1")
+	p := newIDP(t, rsa1.JWK("kid/1", true))
+	tests := []struct {
+		name   string
+		config map[string]any
+		claims map[string]any
+		ok     bool
+	}{
+		{"issuer equal", map[string]any{"required_issuer": "TestIssuer"}, claims("iss", "TestIssuer"), true},
+		{"issuer with a leading space", map[string]any{"required_issuer": "TestIssuer"}, claims("iss", " TestIssuer"), false},
+		{"issuer with a trailing tab", map[string]any{"required_issuer": "TestIssuer"}, claims("iss", "TestIssuer\t"), false},
+		{"required issuer with a trailing space", map[string]any{"required_issuer": "TestIssuer "}, claims("iss", "TestIssuer"), false},
+		{"audience equal", map[string]any{"required_audience": []any{"api"}}, claims("aud", "api"), true},
+		{"audience with a trailing space", map[string]any{"required_audience": []any{"api"}}, claims("aud", "api "), false},
+		{"audience list with a leading space", map[string]any{"required_audience": []any{"api"}}, claims("aud", []any{" api"}), false},
+		{"required audience with a space", map[string]any{"required_audience": []any{" api"}}, claims("aud", "api"), false},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"static", "JWKS"} {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				var a *Authenticator
+				var token string
+				if mode == "static" {
+					config := maps.Clone(tt.config)
+					config["signing_key"] = secretKey
+					a = newAuth(t, config)
+					token = sign(tt.claims)
+				} else {
+					a = p.auth(t, tt.config)
+					token = rsa1.Sign(tt.claims, map[string]any{"kid": "kid/1"})
+				}
+				c, err := a.Extract(context.Background(), bearer(token))
+				if err != nil || (c != nil) != tt.ok {
+					t.Fatalf("credentials %+v, err %v; want accepted %v", c, err, tt.ok)
+				}
+			})
+		}
+	}
+}
