@@ -64,8 +64,15 @@ type stepWarnings struct {
 		last       time.Time // the last line about this kind of failure
 		lastAnswer bool      // that line was "domain answers again"
 		suppressed int       // failures since that line, not logged
+		lastErr    error     // the last of them
 	}
+	// armed is set while a timer waits to log the counts that no request
+	// reported (see reportIdle).
+	armed bool
 }
+
+// afterFunc arms the timer of reportIdle; a variable for tests.
+var afterFunc = time.AfterFunc
 
 // setDue recomputes due; w.mu is held.
 func (w *stepWarnings) setDue() {
@@ -109,12 +116,17 @@ func (p *Pipeline) warnStep(w *stepWarnings, key, name string, step, kind int, e
 	k := &w.kind[kind]
 	if !k.last.IsZero() && now.Sub(k.last) < warnEvery {
 		k.suppressed++
+		k.lastErr = err
 		w.setDue()
+		if !w.armed {
+			w.armed = true
+			p.armReport(w, key, name, step, k.last.Add(warnEvery).Sub(now))
+		}
 		w.mu.Unlock()
 		return
 	}
 	suppressed := k.suppressed
-	k.last, k.lastAnswer, k.suppressed = now, false, 0
+	k.last, k.lastAnswer, k.suppressed, k.lastErr = now, false, 0, nil
 	w.setDue()
 	w.mu.Unlock()
 	args := []any{key, name, "step", stepNames[step], "error", LogText(err.Error())}
@@ -153,7 +165,7 @@ func (p *Pipeline) answeredStep(w *stepWarnings, key, name string, step int) {
 		k := &w.kind[n]
 		if k.suppressed > 0 && (!k.lastAnswer || now.Sub(k.last) >= warnEvery) {
 			counts[n] = k.suppressed
-			k.last, k.lastAnswer, k.suppressed = now, true, 0
+			k.last, k.lastAnswer, k.suppressed, k.lastErr = now, true, 0, nil
 		}
 	}
 	w.setDue()
@@ -161,5 +173,54 @@ func (p *Pipeline) answeredStep(w *stepWarnings, key, name string, step int) {
 	if counts != [2]int{} {
 		p.log.Info("domain answers again", key, name, "step", stepNames[step],
 			"unavailable", counts[unavailable], "failed", counts[failed])
+	}
+}
+
+// armReport arms the timer that runs reportIdle for w after delay; w.mu
+// is held.
+func (p *Pipeline) armReport(w *stepWarnings, key, name string, step int, delay time.Duration) {
+	afterFunc(delay, func() { p.reportIdle(w, key, name, step) })
+}
+
+// reportIdle logs the failures w counted that no request has reported
+// within warnEvery of the last line: requests stopped coming, or a reload
+// replaced this pipeline, whose successor counts afresh. Each kind is
+// logged as its next failure would have been, with its last error and the
+// count as "suppressed", so an outage's counts are never lost. A count not
+// due yet arms the timer again. The timer fires at most once per
+// warnEvery per step and kind, also after Close: the old generation's
+// counts are logged after the swap.
+func (p *Pipeline) reportIdle(w *stepWarnings, key, name string, step int) {
+	type line struct {
+		kind, suppressed int
+		err              error
+	}
+	var lines []line
+	now := p.now()
+	w.mu.Lock()
+	w.armed = false
+	var next time.Duration
+	for n := range w.kind {
+		k := &w.kind[n]
+		if k.suppressed == 0 {
+			continue
+		}
+		if wait := k.last.Add(warnEvery).Sub(now); wait > 0 {
+			if next == 0 || wait < next {
+				next = wait
+			}
+			continue
+		}
+		lines = append(lines, line{n, k.suppressed, k.lastErr})
+		k.last, k.lastAnswer, k.suppressed, k.lastErr = now, false, 0, nil
+	}
+	w.setDue()
+	if next > 0 {
+		w.armed = true
+		p.armReport(w, key, name, step, next)
+	}
+	w.mu.Unlock()
+	for _, l := range lines {
+		p.log.Warn(failureLines[l.kind], key, name, "step", stepNames[step], "error", LogText(l.err.Error()), "suppressed", l.suppressed)
 	}
 }

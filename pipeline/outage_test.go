@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/realmd/realmd/sdk"
+)
+
+// fakeTimers stands in for afterFunc: the test fires what is due.
+type fakeTimers struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (f *fakeTimers) afterFunc(_ time.Duration, fn func()) *time.Timer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fns = append(f.fns, fn)
+	return nil
+}
+
+// fire runs every timer armed so far.
+func (f *fakeTimers) fire() {
+	f.mu.Lock()
+	fns := f.fns
+	f.fns = nil
+	f.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// An outage's failures counted after its first line are logged even when
+// no request comes after them to report them: traffic stops, or a reload
+// replaces the pipeline (its successor starts counting afresh). warnEvery
+// after the last line, the failures are logged with their count, as the
+// next failure would have logged them (found by review: the counts were
+// lost without a word).
+func TestOutage_CountsAreLoggedWhenNoRequestReportsThem(t *testing.T) {
+	const requests = 20
+	step := "domain=ldap step=verifying credentials"
+	for _, closed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pipeline closed %v", closed), func(t *testing.T) {
+			timers := &fakeTimers{}
+			defer func(old func(time.Duration, func()) *time.Timer) { afterFunc = old }(afterFunc)
+			afterFunc = timers.afterFunc
+			logs := &lineLogger{}
+			v := users()
+			v.err = errDirectoryDown
+			p := New(Config{Domains: []Domain{basicDomain("ldap", true, v)}, Logger: logs})
+			defer p.Close()
+			clock := &stoppedClock{now: time.Unix(1e9, 0)}
+			p.now = clock.Now
+			for range requests {
+				ask(t, p, request("Authorization: Basic alice:secret"))
+			}
+			if got, want := logs.take(), []string{"domain unavailable " + step}; !slices.Equal(got, want) {
+				t.Fatalf("during the outage: %q, want %q", got, want)
+			}
+			if closed {
+				p.Close()
+			}
+			timers.fire() // too early: nothing is due yet
+			if got := logs.take(); len(got) != 0 {
+				t.Fatalf("before warnEvery passed: %q, want nothing", got)
+			}
+			clock.advance(warnEvery)
+			timers.fire()
+			want := []string{"domain unavailable " + step + fmt.Sprintf(" suppressed=%d", requests-1)}
+			if got := logs.take(); !slices.Equal(got, want) {
+				t.Fatalf("warnEvery after the last line: %q, want %q", got, want)
+			}
+			// Reported once: a later answer has nothing left to report.
+			v.err = nil
+			timers.fire()
+			if !closed {
+				ask(t, p, request("Authorization: Basic alice:secret"))
+			}
+			if got := logs.take(); len(got) != 0 {
+				t.Errorf("after the counts were logged: %q, want nothing", got)
+			}
+		})
+	}
+}
+
+// The failures counted after "domain answers again" are logged the same
+// way when nothing reports them.
+func TestOutage_CountsAfterAnAnswerLineAreLoggedToo(t *testing.T) {
+	timers := &fakeTimers{}
+	defer func(old func(time.Duration, func()) *time.Timer) { afterFunc = old }(afterFunc)
+	afterFunc = timers.afterFunc
+	logs := &lineLogger{}
+	v := users()
+	p := start(t, Config{Domains: []Domain{basicDomain("ldap", true, v)}, Logger: logs})
+	clock := &stoppedClock{now: time.Unix(1e9, 0)}
+	p.now = clock.Now
+	step := "domain=ldap step=verifying credentials"
+	v.err = sdk.ErrInternal
+	ask(t, p, request("Authorization: Basic alice:secret"))
+	ask(t, p, request("Authorization: Basic alice:secret"))
+	v.err = nil
+	ask(t, p, request("Authorization: Basic alice:secret"))
+	v.err = sdk.ErrInternal
+	ask(t, p, request("Authorization: Basic alice:secret"))
+	want := []string{"domain failed " + step, "domain answers again " + step + " unavailable=0 failed=1"}
+	if got := logs.take(); !slices.Equal(got, want) {
+		t.Fatalf("lines %q, want %q", got, want)
+	}
+	clock.advance(warnEvery)
+	timers.fire()
+	if got, want := logs.take(), []string{"domain failed " + step + " suppressed=1"}; !slices.Equal(got, want) {
+		t.Fatalf("warnEvery later: %q, want %q", got, want)
+	}
+}
