@@ -15,12 +15,18 @@ import (
 	"github.com/realmd/realmd/sdk"
 )
 
-// Restart backoff for crashed plugins: the first restart is quick, so a
-// one-off crash costs well under a second of 503s.
+// Restart backoff for crashed plugins. A process that answered a call
+// before it died proved it can serve: it is restarted after the shortest
+// delay, so a request that crashes the plugin costs well under a second of
+// 503s however often it comes. One that died before answering any call
+// (it crashes as it starts, or on its first call) waits twice as long as
+// the one before it, up to the longest delay, so a crash loop costs little
+// CPU.
 const (
 	restartBackoffMin = 50 * time.Millisecond
 	restartBackoffMax = 10 * time.Second
-	// stableAfter resets the backoff: a plugin that ran this long is healthy.
+	// stableAfter resets the backoff too: a plugin that ran this long
+	// without a call (an idle realm) was healthy.
 	stableAfter = 30 * time.Second
 	// configureTimeout bounds one Configure call (provisioning included).
 	configureTimeout = 30 * time.Second
@@ -299,12 +305,18 @@ func (in *Instance) supervise() {
 		in.client.Store(nil)
 		c.Kill()
 		in.state.Store(StateRestarting)
-		if time.Since(in.StartedAt()) > stableAfter {
-			backoff = restartBackoffMin
+		answered := c.Answered()
+		why := "it died before answering any call: each such death doubles the delay, up to " + restartBackoffMax.String()
+		switch {
+		case answered > 0:
+			backoff, why = restartBackoffMin, "it answered calls before it died"
+		case time.Since(in.StartedAt()) > stableAfter:
+			backoff, why = restartBackoffMin, "it ran for "+stableAfter.String()+" before it died"
 		}
 		// The reason tells a crash (the stream closed) from realmd ending
 		// the connection to a plugin that stopped reading its calls.
-		in.logger.Error("plugin connection ended; restarting the plugin", "plugin", in.spec.Plugin.Name, "reason", c.Err(), "backoff", backoff)
+		in.logger.Error("plugin connection ended; restarting the plugin", "plugin", in.spec.Plugin.Name, "reason", c.Err(),
+			"answered_calls", answered, "backoff", backoff, "backoff_because", why)
 		for {
 			select {
 			case <-in.stop:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -487,4 +488,79 @@ func TestInstance_ARealmThatNeverAnswersIsNotReadyUntilItAnswers(t *testing.T) {
 		t.Fatalf("a call the realm answers: %+v, %v", c, err)
 	}
 	waitState(t, in, StateRunning, 20*time.Second)
+}
+
+// restartDelays are the delays the restart log lines announce, in order.
+func restartDelays(logs string) []string {
+	var out []string
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, "plugin connection ended; restarting the plugin") {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, "backoff="); ok {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// crashAndWait sends a request that crashes the plugin, then calls until
+// the restarted plugin answers.
+func crashAndWait(t *testing.T, in *Instance, first int) {
+	t.Helper()
+	if _, err := extractWithin(in, 10*time.Second, "X-Crash", "1"); !isUnavailable(err) {
+		t.Fatalf("a call that crashes the plugin: %v, want ErrUnavailable", err)
+	}
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if st := in.Status(); st.State == StateRunning && st.PID != 0 && st.PID != first {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("no restart; status %+v", in.Status())
+		}
+	}
+}
+
+// A request that crashes the plugin, sent again and again between requests
+// the plugin answers, costs each time the shortest restart delay: the
+// plugin proved it serves. The backoff used to grow to 10 s unless the
+// plugin had run 30 s, so each such request gave a longer outage.
+func TestInstance_ACrashingRequestBetweenAnsweredOnesRestartsAtOnce(t *testing.T) {
+	var logs testenv.LogBuffer
+	in, err := StartInstance(context.Background(), wedgeSpec(t), hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Stop)
+	for range 4 {
+		if c, err := extractWithin(in, 10*time.Second, "X-User", "alice"); err != nil || c == nil {
+			t.Fatalf("a call before the crash: %+v, %v", c, err)
+		}
+		crashAndWait(t, in, in.Status().PID)
+	}
+	want := []string{"50ms", "50ms", "50ms", "50ms"}
+	if got := restartDelays(logs.String()); !slices.Equal(got, want) {
+		t.Errorf("restart delays %v, want %v:\n%s", got, want, logs.String())
+	}
+}
+
+// A plugin that dies before answering any call (here: the crashing request
+// is each restarted plugin's first) backs off exponentially, so a crash
+// loop does not spin the CPU.
+func TestInstance_APluginThatDiesBeforeAnsweringBacksOff(t *testing.T) {
+	var logs testenv.LogBuffer
+	in, err := StartInstance(context.Background(), wedgeSpec(t), hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Stop)
+	for range 3 {
+		crashAndWait(t, in, in.Status().PID)
+	}
+	want := []string{"50ms", "100ms", "200ms"}
+	if got := restartDelays(logs.String()); !slices.Equal(got, want) {
+		t.Errorf("restart delays %v, want %v:\n%s", got, want, logs.String())
+	}
 }
