@@ -166,24 +166,33 @@ func intersects(a, b []string) bool {
 	return false
 }
 
-// subject reads the user name at SubjectKey (default sub), trimmed. It
-// returns "" when the path is missing, crosses a non-object, or ends in null
-// or an empty value.
+// subject reads the user name at SubjectKey, trimmed as Java trims unless
+// KeepSpaces is set, or the sub claim as it is. It returns "" when the path
+// is missing, crosses a non-object, or ends in null or an empty value.
+//
+// OpenSearch trims only a subject_key's value: the default sub is taken as
+// the token spells it, in both modes. Found by review: realmd trimmed it,
+// so a token for " admin" got admin's role mappings here and none in
+// OpenSearch. Such a name now reaches the pipeline as it is, which refuses
+// it because a header cannot carry it.
 func (r *ClaimRules) subject(claims map[string]any) string {
-	path := r.SubjectKey
-	if len(path) == 0 {
-		path = []string{"sub"}
+	if len(r.SubjectKey) == 0 {
+		sub, _ := claims["sub"].(string) // registeredTypes: a string or absent
+		return sub
 	}
-	v, ok := walk(claims, path)
+	v, ok := walk(claims, r.SubjectKey)
 	if !ok {
 		return ""
+	}
+	if r.KeepSpaces {
+		return text(v)
 	}
 	return sdk.JavaTrim(text(v))
 }
 
 // roles reads the backend roles at RolesKey: a string is split on commas;
 // a list is taken element by element (null elements skipped); anything else
-// is one role. Every role is trimmed; empty ones are dropped and duplicates
+// is one role. Every role is trimmed (unless KeepSpaces); empty ones are dropped and duplicates
 // removed, keeping the first.
 func (r *ClaimRules) roles(claims map[string]any) []string {
 	if len(r.RolesKey) == 0 {
@@ -209,7 +218,9 @@ func (r *ClaimRules) roles(claims map[string]any) []string {
 	seen := make(map[string]bool, len(parts))
 	out := make([]string, 0, len(parts))
 	for _, p := range parts {
-		p = sdk.JavaTrim(p)
+		if !r.KeepSpaces {
+			p = sdk.JavaTrim(p)
+		}
 		if p == "" || seen[p] {
 			continue
 		}

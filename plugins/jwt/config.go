@@ -69,6 +69,11 @@ type ClaimRules struct {
 	// exp + skew > now and nbf - skew < now). Otherwise both bounds are
 	// inclusive, as in jjwt (static mode).
 	StrictTimeBounds bool
+	// KeepSpaces takes the user name and every role as the token spells
+	// them, untrimmed, as OpenSearch's JWKS mode (Nimbus) does. Otherwise a
+	// subject at subject_key and every role are trimmed, as OpenSearch's
+	// static mode does; the default sub is never trimmed in either mode.
+	KeepSpaces bool
 }
 
 // jwksMode reports whether keys come from a provider.
@@ -101,7 +106,7 @@ func ReadConfig(cfg *sdk.Config) Config {
 			cfg.Problem("jwks_uri", "%v", err)
 		}
 		c.JWKS.URL = uri
-		c.Claims.StrictTimeBounds = true
+		c.Claims.StrictTimeBounds, c.Claims.KeepSpaces = true, true
 		if cfg.Has("signing_key") {
 			cfg.Logger().Debug("jwks_uri is set: signing_key is ignored")
 		}

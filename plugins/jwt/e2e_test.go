@@ -57,7 +57,7 @@ func TestE2E_EveryAlgorithm(t *testing.T) {
 		if kid != "" {
 			h["kid"] = kid
 		}
-		return k.Sign(map[string]any{"sub": user, "roles": "reader, " + k.Alg, "exp": time.Now().Add(exp).Unix()}, h)
+		return k.Sign(map[string]any{"sub": user, "roles": "reader," + k.Alg, "exp": time.Now().Add(exp).Unix()}, h)
 	}
 
 	for _, alg := range jwttest.Algorithms {

@@ -130,6 +130,14 @@ func TestJWKS_OpenSearchScenarios(t *testing.T) {
 					t.Errorf("roles = %q", c.BackendRoles)
 				}
 			}},
+		{name: "subject and roles keep their spaces, as Nimbus reads them (found by review)", config: map[string]any{"subject_key": "asub", "roles_key": "roles"},
+			req: bearer(rsa1.Sign(mccoy("asub", " admin ", "roles", "a, b , a,a"), kid("kid/1"))), wantUser: " admin ",
+			want: func(t *testing.T, c *sdk.Credentials) {
+				if !slices.Equal(c.BackendRoles, []string{"a", " b ", " a"}) {
+					t.Errorf("roles = %q, want untrimmed", c.BackendRoles)
+				}
+			}},
+		{name: "the default sub keeps its spaces (found by review)", req: bearer(rsa1.Sign(mccoy("sub", " admin"), kid("kid/1"))), wantUser: " admin"},
 		{name: "JWK alg differs from the token's", req: bearer(jwttest.SignRaw("RS384", rsa1.Private, []byte(`{"alg":"RS384","kid":"kid/1"}`), []byte(`{"sub":"x"}`)))},
 		{name: "HS256 forged with the RSA JWK's key material", req: bearer(jwttest.SignRaw("HS256", rsa1.PublicDER(), []byte(`{"alg":"HS256","kid":"kid/1"}`), []byte(`{"sub":"x"}`)))},
 		{name: "no kid with several keys", req: bearer(rsa1.Sign(mccoy(), nil))},
