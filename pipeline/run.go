@@ -244,7 +244,7 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 	user, dropped := assembled(j.user)
 	if len(dropped) > 0 {
 		p.log.Warn("roles that cannot be sent in a header as they are (empty, a control character, invalid UTF-8, or a space at an end) were dropped",
-			"user", fmt.Sprintf("%q", user.Name), "roles", fmt.Sprintf("%q", dropped))
+			"user", LogText(user.Name), "roles", fmt.Sprintf("%q", dropped))
 	}
 	return j.result, cacheEntry{user: user, domain: j.domain, username: j.username}, ttl
 }
