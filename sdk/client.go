@@ -194,7 +194,7 @@ func start(cfg LaunchConfig, secure *plugin.SecureConfig) (*Client, error) {
 			grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow),
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.ForceCodecV2(newWireCodec())),
 		},
-		Logger:       cfg.Logger,
+		Logger:       stderr.goPluginLogger(cfg.Logger),
 		Stderr:       stderr,
 		StartTimeout: cfg.StartTimeout,
 		// A command with its own environment gets that environment and no
