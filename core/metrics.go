@@ -102,7 +102,7 @@ var (
 	cacheEntriesDesc = prometheus.NewDesc("realmd_identity_cache_entries",
 		"Identities in the serving generation's cache.", nil, nil)
 	pluginUpDesc = prometheus.NewDesc("realmd_plugin_up",
-		"1 while a plugin instance's process is running, else 0.", []string{"instance", "plugin"}, nil)
+		"1 while a plugin instance's process is running and answers its calls, else 0 (starting, restarting, unresponsive or stopped).", []string{"instance", "plugin"}, nil)
 	pluginRestartsDesc = prometheus.NewDesc("realmd_plugin_restarts_total",
 		"Restarts of a plugin instance's process since it was started.", []string{"instance", "plugin"}, nil)
 )
