@@ -31,6 +31,7 @@ type Config struct {
 	asked    map[string]bool // every key the factory asked for, set or not
 	problems []Problem
 	warnings []Problem
+	floats   map[string]string // key -> the JSON text of a number written with a fraction or an exponent
 	dir      string
 	files    []string
 	logger   hclog.Logger
@@ -48,9 +49,12 @@ func (p Problem) Error() string { return p.Key + ": " + p.Message }
 // relative paths resolve against. Numbers become float64, except whole
 // numbers beyond ±2^53, which a float64 would round: those keep their exact
 // decimal text, as a string, as OpenSearch keeps their every digit
-// (WholeNumber).
+// (WholeNumber). A number written with a decimal point or an exponent
+// (7.0, 1e3) is a float, which Int refuses as OpenSearch's getAsInt does;
+// realmd writes a config.yml float so, as Java writes it (7.0 is "7.0").
 func NewConfig(raw []byte, dir string, logger hclog.Logger) (*Config, error) {
 	var m map[string]any
+	floats := map[string]string{}
 	if len(raw) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
@@ -61,13 +65,32 @@ func NewConfig(raw []byte, dir string, logger hclog.Logger) (*Config, error) {
 			}
 		}
 		if err == nil {
+			floatTexts("", m, floats)
 			err = fromJSONNumbers(m)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("decoding config: %w", err)
 		}
 	}
-	return NewConfigMap(m, dir, logger), nil
+	c := NewConfigMap(m, dir, logger)
+	c.floats = floats
+	return c, nil
+}
+
+// floatTexts records in out, under its flattened key, the text of every
+// number below m (a decoded JSON object, not in a list) written with a
+// decimal point or an exponent.
+func floatTexts(prefix string, m map[string]any, out map[string]string) {
+	for k, v := range m {
+		switch v := v.(type) {
+		case map[string]any:
+			floatTexts(prefix+k+".", v, out)
+		case json.Number:
+			if s := v.String(); strings.ContainsAny(s, ".eE") {
+				out[prefix+k] = s
+			}
+		}
+	}
 }
 
 // maxExactInt is 2^53: every whole number of at most this magnitude is
@@ -343,32 +366,78 @@ func (c *Config) Bool(key string, def bool) bool {
 	return def
 }
 
-// Int returns key as an integer; a decimal string is accepted as it is
-// written, as OpenSearch's Settings.getAsInt (Integer.parseInt) accepts
-// it: " 7 " is a problem that says the value has spaces.
+// Int returns key as an integer, as OpenSearch's Settings.getAsInt reads
+// it: Integer.parseInt on the setting's text. So a whole number must fit a
+// Java int (-2147483648 to 2147483647), a decimal string is accepted as it
+// is written (an optional sign, then digits: "+007" is 7), and " 7 " is a
+// problem that says the value has spaces. A number written with a decimal
+// point or an exponent (7.0, 1e3) is a float, whose text ("7.0",
+// "1000.0") parseInt refuses, and so is a problem too. Each problem says
+// what to write; Int then returns def.
 func (c *Config) Int(key string, def int) int {
-	v, ok := c.Raw(key)
+	n, ok := c.whole(key, 32)
 	if !ok {
 		return def
 	}
+	return int(n)
+}
+
+// whole reads key as Java's parseInt (bits 32) or parseLong (bits 64)
+// reads the setting's text, recording a problem for what they refuse. ok
+// is false when key is unset or refused.
+func (c *Config) whole(key string, bits int) (n int64, ok bool) {
+	v, ok := c.Raw(key)
+	if !ok {
+		return 0, false
+	}
+	javaType := map[int]string{32: "int", 64: "long"}[bits]
+	outOfRange := func(text string) {
+		lo, hi := int64(-1)<<(bits-1), int64(1)<<(bits-1)-1
+		c.Problem(key, "must be a whole number from %d to %d (a Java %s, as OpenSearch reads it), not %s", lo, hi, javaType, strconv.Quote(text))
+	}
+	if text, isFloat := c.floats[key]; isFloat {
+		f, _ := v.(float64)
+		switch {
+		case f != math.Trunc(f):
+			c.Problem(key, "must be a whole number, not %s", strconv.Quote(text))
+		case f < -math.Ldexp(1, bits-1) || f >= math.Ldexp(1, bits-1):
+			outOfRange(text)
+		default:
+			c.Problem(key, "must be a whole number, not %s: written with a decimal point or an exponent, it is a float to OpenSearch, which refuses it here; write %d",
+				strconv.Quote(text), int64(f))
+		}
+		return 0, false
+	}
+	var text string
 	switch v := v.(type) {
 	case float64:
-		if v == math.Trunc(v) && math.Abs(v) <= maxExactInt {
-			return int(v)
+		if v != math.Trunc(v) || math.Abs(v) > maxExactInt {
+			c.Problem(key, "must be a whole number, not %s", describe(v))
+			return 0, false
 		}
+		text = strconv.FormatInt(int64(v), 10)
 	case string:
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-		if t := strings.TrimSpace(v); t != v {
-			if _, err := strconv.Atoi(t); err == nil {
-				c.Problem(key, "must be a whole number, not %s: the value has spaces around it, which OpenSearch refuses; write %s", describe(v), t)
-				return def
-			}
+		text = v
+	default:
+		c.Problem(key, "must be a whole number, not %s", describe(v))
+		return 0, false
+	}
+	n, err := strconv.ParseInt(text, 10, bits)
+	switch {
+	case err == nil:
+		return n, true
+	case errors.Is(err, strconv.ErrRange):
+		outOfRange(text)
+		return 0, false
+	}
+	if t := strings.TrimSpace(text); t != text {
+		if _, err := strconv.ParseInt(t, 10, 64); err == nil {
+			c.Problem(key, "must be a whole number, not %s: the value has spaces around it, which OpenSearch refuses; write %s", describe(v), t)
+			return 0, false
 		}
 	}
 	c.Problem(key, "must be a whole number, not %s", describe(v))
-	return def
+	return 0, false
 }
 
 // List returns key as a list of strings, as OpenSearch's

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -85,16 +86,16 @@ func TestNewConfig_WholeNumbersKeepEveryDigit(t *testing.T) {
 		name string
 		json string
 		str  string // String("n")
-		num  int    // Int("n"), or -1 when it is a problem
+		num  int    // Int("n"), or -1 when it is a problem: beyond a Java int, or a float
 	}{
 		{name: "small", json: `636`, str: "636", num: 636},
 		{name: "negative", json: `-42`, str: "-42", num: -42},
-		{name: "2^53", json: `9007199254740992`, str: "9007199254740992", num: 1 << 53},
-		{name: "2^53+1", json: `9007199254740993`, str: "9007199254740993", num: 1<<53 + 1},
-		{name: "17 digits", json: `12345678901234567`, str: "12345678901234567", num: 12345678901234567},
+		{name: "2^53", json: `9007199254740992`, str: "9007199254740992", num: -1},
+		{name: "2^53+1", json: `9007199254740993`, str: "9007199254740993", num: -1},
+		{name: "17 digits", json: `12345678901234567`, str: "12345678901234567", num: -1},
 		{name: "beyond 64 bits", json: `123456789012345678901234`, str: "123456789012345678901234", num: -1},
 		{name: "fraction", json: `0.5`, str: "0.5", num: -1},
-		{name: "exponent", json: `1e3`, str: "1000", num: 1000},
+		{name: "exponent", json: `1e3`, str: "1000", num: -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,6 +449,57 @@ func TestConfig_IntRefusesSpacesAsJava(t *testing.T) {
 			}
 			if got != tt.want || (tt.msg == "") != (len(msgs) == 0) || (tt.msg != "" && !slices.Equal(msgs, []string{tt.msg})) {
 				t.Errorf("Int(%q) = %d with problems %q, want %d with %q", tt.value, got, msgs, tt.want, tt.msg)
+			}
+		})
+	}
+}
+
+// OpenSearch reads an int setting with Settings.getAsInt, Integer.parseInt
+// on the setting's text, and a config.yml number reaches Settings as the
+// text Jackson writes for it: 7.0 and 1e3 are floats, written "7.0" and
+// "1000.0", which parseInt refuses, as it refuses a number beyond a Java
+// int. realmd accepted both (found by review).
+func TestConfig_IntRefusesWhatParseIntRefuses(t *testing.T) {
+	const rangeMsg = "must be a whole number from -2147483648 to 2147483647 (a Java int, as OpenSearch reads it), not %s"
+	const floatMsg = "must be a whole number, not %s: written with a decimal point or an exponent, it is a float to OpenSearch, which refuses it here; write %s"
+	tests := []struct {
+		name string
+		json string
+		want int    // Int("n"), or -1 when it is a problem
+		msg  string // the problem, if any, after "n: "
+	}{
+		{name: "int", json: `7`, want: 7},
+		{name: "largest int", json: `2147483647`, want: math.MaxInt32},
+		{name: "smallest int", json: `-2147483648`, want: math.MinInt32},
+		{name: "beyond an int", json: `2147483648`, want: -1, msg: fmt.Sprintf(rangeMsg, `"2147483648"`)},
+		{name: "below an int", json: `-2147483649`, want: -1, msg: fmt.Sprintf(rangeMsg, `"-2147483649"`)},
+		{name: "beyond 2^53", json: `12345678901234567`, want: -1, msg: fmt.Sprintf(rangeMsg, `"12345678901234567"`)},
+		{name: "text beyond an int", json: `"3000000000"`, want: -1, msg: fmt.Sprintf(rangeMsg, `"3000000000"`)},
+		{name: "text with a sign and zeros", json: `"+007"`, want: 7},
+		{name: "whole float", json: `7.0`, want: -1, msg: fmt.Sprintf(floatMsg, `"7.0"`, "7")},
+		{name: "exponent", json: `1e3`, want: -1, msg: fmt.Sprintf(floatMsg, `"1e3"`, "1000")},
+		{name: "as Jackson writes it", json: `1.0E7`, want: -1, msg: fmt.Sprintf(floatMsg, `"1.0E7"`, "10000000")},
+		{name: "whole float beyond an int", json: `1e10`, want: -1, msg: fmt.Sprintf(rangeMsg, `"1e10"`)},
+		{name: "fraction", json: `0.5`, want: -1, msg: `must be a whole number, not "0.5"`},
+		{name: "text of a float", json: `"7.0"`, want: -1, msg: `must be a whole number, not "7.0"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewConfig([]byte(`{"a": {"n": `+tt.json+`}}`), "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.Int("a.n", -1)
+			var msgs []string
+			for _, p := range c.Problems() {
+				msgs = append(msgs, p.Error())
+			}
+			var want []string
+			if tt.msg != "" {
+				want = []string{"a.n: " + tt.msg}
+			}
+			if got != tt.want || !slices.Equal(msgs, want) {
+				t.Errorf("Int(%s) = %d with problems %q, want %d with %q", tt.json, got, msgs, tt.want, want)
 			}
 		})
 	}
