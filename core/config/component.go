@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -65,7 +66,8 @@ func (f *file) canonicalize(c *Component, line int, s slot, enabled bool) {
 }
 
 // configMap decodes a free-form `config:` mapping into JSON-like Go values
-// (map[string]any, []any, string, bool, float64, nil; see scalar) and
+// (map[string]any, []any, string, bool, float64, json.Number, nil; see
+// scalar) and
 // records the line of every key in the flattened form sdk.Config reports
 // problems with: nested maps as dotted keys, list elements as key[i].
 func (f *file) configMap(n *yaml.Node, path string) (map[string]any, map[string]int) {
@@ -128,13 +130,17 @@ func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int
 	return f.scalar(n, path)
 }
 
-// scalar converts a scalar node to a JSON value. Numbers are float64, as
-// encoding/json decodes them, except whole numbers beyond ±2^53, which a
-// float64 would round (12345678901234567 would reach the plugin as
-// 12345678901234568): those are kept as their decimal text, the exact value
-// OpenSearch reads (Jackson makes them a long or a BigInteger), and reach
-// the plugin as strings. sdk.WholeNumber applies that rule, here and in
-// the plugin's sdk.NewConfig.
+// scalar converts a scalar node to a JSON value. Whole numbers are
+// float64, as encoding/json decodes them, except whole numbers beyond
+// ±2^53, which a float64 would round (12345678901234567 would reach the
+// plugin as 12345678901234568): those are kept as their decimal text, the
+// exact value OpenSearch reads (Jackson makes them a long or a BigInteger),
+// and reach the plugin as strings. sdk.WholeNumber applies that rule, here
+// and in the plugin's sdk.NewConfig. A float (7.0, 1e3, 0.5) is a
+// json.Number holding the text Java writes for it ("7.0", "1000.0",
+// javaDoubleText): OpenSearch gives a realm the JSON Jackson writes for
+// config.yml's map, so the text a realm's Settings holds is that one, and
+// its getAsInt refuses "7.0" where a float64 would reach the plugin as 7.
 //
 // A plain scalar (unquoted, untagged, not produced by ${env.X}
 // substitution) that yaml.v3 reads as a number or text is read as
@@ -154,9 +160,12 @@ func (f *file) scalar(n *yaml.Node, path string) any {
 		}
 	}
 	v := yamlValue(n)
-	if x, ok := v.(float64); ok && (math.IsInf(x, 0) || math.IsNaN(x)) { // written !!float .inf
-		f.errorf(n.Line, path, "must be a finite number, not %s", n.Value)
-		return nil
+	if x, ok := v.(float64); ok {
+		if math.IsInf(x, 0) || math.IsNaN(x) { // written !!float .inf
+			f.errorf(n.Line, path, "must be a finite number, not %s", n.Value)
+			return nil
+		}
+		return json.Number(javaDoubleText(x))
 	}
 	return v
 }
@@ -190,7 +199,7 @@ func (f *file) plainScalar(n *yaml.Node, path string) any {
 				"realmd keeps the text as written: put it in quotes so that OpenSearch does too", javaInfinity(v))
 			return n.Value
 		}
-		return v
+		return json.Number(javaDoubleText(v))
 	}
 	f.errorf(n.Line, path, "written unquoted, %q is a number OpenSearch cannot read, so it refuses the file; "+
 		"write %q in quotes for the text", n.Value, n.Value)

@@ -50,7 +50,7 @@ func TestComponent_ConfigDecodesToJSONValues(t *testing.T) {
 		"hosts":      []any{"ldap1:636", "ldap2:636"},
 		"enable_ssl": true,
 		"port":       float64(636),
-		"ratio":      0.5,
+		"ratio":      json.Number("0.5"),
 		"bind_dn":    nil,
 		"users":      map[string]any{"a": map[string]any{"base": "ou=a", "search": "(uid={0})"}},
 		"dotted.key": "x",
@@ -62,12 +62,13 @@ func TestComponent_ConfigDecodesToJSONValues(t *testing.T) {
 		t.Errorf("config = %#v\nwant %#v", b.Config, want)
 	}
 	// The map must survive a JSON round trip unchanged, as it crosses the
-	// wire to the plugin as JSON.
+	// wire to the plugin as JSON; a float then decodes as a float64.
 	raw, err := json.Marshal(b.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var back map[string]any
+	want["ratio"] = 0.5
 	if err := json.Unmarshal(raw, &back); err != nil || !reflect.DeepEqual(back, want) {
 		t.Errorf("JSON round trip = %v, %v", back, err)
 	}
@@ -252,8 +253,8 @@ func TestComponent_WholeNumbersKeepEveryDigit(t *testing.T) {
 		{name: "beyond int64", yaml: "18446744073709551615", want: "18446744073709551615", plugin: "18446744073709551615"},
 		{name: "beyond 64 bits", yaml: "123456789012345678901234", want: "123456789012345678901234", plugin: "123456789012345678901234"},
 		{name: "negative beyond 64 bits", yaml: "-123456789012345678901234", want: "-123456789012345678901234", plugin: "-123456789012345678901234"},
-		{name: "a fraction stays a float", yaml: "0.5", want: 0.5, plugin: "0.5"},
-		{name: "written !!float stays a float", yaml: "!!float 12345678901234567", want: float64(12345678901234567), plugin: "12345678901234568"},
+		{name: "a fraction stays a float", yaml: "0.5", want: json.Number("0.5"), plugin: "0.5"},
+		{name: "written !!float stays a float", yaml: "!!float 12345678901234567", want: json.Number("1.2345678901234568E16"), plugin: "12345678901234568"},
 		{name: "quoted digits are a string", yaml: `"12345678901234567"`, want: "12345678901234567", plugin: "12345678901234567"},
 	}
 	for _, tt := range tests {
@@ -329,12 +330,12 @@ func TestComponent_NumberSpellingsEveryOpenSearchReadsAlike(t *testing.T) {
 	}{
 		{name: "decimal", yaml: "636", want: float64(636)},
 		{name: "minus zero", yaml: "-0", want: float64(0)},
-		{name: "fraction", yaml: "-0.5", want: -0.5},
-		{name: "exponent without a dot", yaml: "1e3", want: float64(1000)},
-		{name: "upper-case exponent with a sign", yaml: "1E+3", want: float64(1000)},
-		{name: "trailing dot", yaml: "5.", want: float64(5)},
-		{name: "dot then exponent", yaml: "1.e3", want: float64(1000)},
-		{name: "a tiny number is 0", yaml: "1e-999", want: float64(0)},
+		{name: "fraction", yaml: "-0.5", want: json.Number("-0.5")},
+		{name: "exponent without a dot", yaml: "1e3", want: json.Number("1000.0")},
+		{name: "upper-case exponent with a sign", yaml: "1E+3", want: json.Number("1000.0")},
+		{name: "trailing dot", yaml: "5.", want: json.Number("5.0")},
+		{name: "dot then exponent", yaml: "1.e3", want: json.Number("1000.0")},
+		{name: "a tiny number is 0", yaml: "1e-999", want: json.Number("0.0")},
 		{name: "beyond 2^53 is kept as text", yaml: "9007199254740993", want: "9007199254740993"},
 		// Text to both, though yaml.v3 reads a number: found as secrets.
 		{name: "leading 0 then a digit beyond 7 is text", yaml: "0123456789", want: "0123456789"},
@@ -542,5 +543,49 @@ func TestComponent_YAML11BooleansAreBooleans(t *testing.T) {
 	assertProblems(t, s, ps)
 	if s != nil && s.Security.Authc[0].Challenge {
 		t.Error("challenge: off read as true")
+	}
+}
+
+// A float reaches the plugin as the text Java writes for it, as OpenSearch
+// hands a realm's Settings the JSON Jackson writes: 7.0 is "7.0", never the
+// 7 a float64 marshals to, so that the realm's Int refuses it as
+// getAsInt (Integer.parseInt) does. realmd gave the realm 7 (found by
+// review).
+func TestComponent_FloatsReachThePluginAsJavaWritesThem(t *testing.T) {
+	tests := []struct {
+		yaml string
+		want json.Number // in Component.Config
+	}{
+		{yaml: "7.0", want: "7.0"},
+		{yaml: "1e3", want: "1000.0"},
+		{yaml: "5.", want: "5.0"},
+		{yaml: "-0.0", want: "-0.0"},
+		{yaml: "0.5", want: "0.5"},
+		{yaml: "0.001", want: "0.001"},
+		{yaml: "0.0001", want: "1.0E-4"},
+		{yaml: "9999999.5", want: "9999999.5"},
+		{yaml: "1e7", want: "1.0E7"},
+		{yaml: "1.5e300", want: "1.5E300"},
+		{yaml: "!!float 12345678901234567", want: "1.2345678901234568E16"},
+		{yaml: "!!float 7", want: "7.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.yaml, func(t *testing.T) {
+			c := loadPort(t, tt.yaml)
+			if c != tt.want {
+				t.Errorf("port = %#v, want %#v", c, tt.want)
+			}
+			raw, err := json.Marshal(map[string]any{"port": c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := sdk.NewConfig(raw, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := cfg.Int("port", -1); n != -1 || len(cfg.Problems()) != 1 {
+				t.Errorf("the plugin's Int reads %d with problems %v, want a problem", n, cfg.Problems())
+			}
+		})
 	}
 }

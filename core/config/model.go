@@ -120,8 +120,9 @@ type Component struct {
 	// runs them with the ldap plugin.
 	Class string
 	// Config is the `config:` map after ${env.X} substitution, as decoded
-	// from YAML (maps, lists, strings, bools, float64 numbers; a whole
-	// number beyond ±2^53 is its exact decimal text, a string).
+	// from YAML (maps, lists, strings, bools, float64 whole numbers; a
+	// whole number beyond ±2^53 is its exact decimal text, a string; a
+	// float is a json.Number with the text Java writes for it, "7.0").
 	Config map[string]any
 	// KeyLines maps a key path inside Config, in the flattened form the SDK
 	// reports (`hosts`, `users.a.base`, `hosts[0]`), to its line, so that a
