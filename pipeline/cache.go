@@ -91,10 +91,58 @@ func (k keyInputs) key(r *sdk.Request) (key cacheKey, ok bool) {
 	return key, true
 }
 
-// maxCacheEntries bounds the identity cache, so that a flood of distinct
-// credentials cannot grow it without limit (Elasticsearch's realm cache
-// uses the same number).
-const maxCacheEntries = 100_000
+// The identity cache's bounds. maxCacheEntries is Elasticsearch's realm
+// cache size. A flood of distinct credentials cannot grow the cache beyond
+// them, nor can one credential: text a realm ignores ("Basic <b64> junk",
+// "junk Bearer <token>") changes the key but not the credential, so each
+// variation is a miss, a full verification and an entry with its own copy
+// of the user. One identity (domain and user name) holds at most
+// maxKeysPerIdentity entries, so its variations take 16 slots at most; and
+// the entries' approximate bytes (entrySize) stay under maxCacheBytes, so
+// large users (a token with many groups and claims is about 20 KiB) cannot
+// fill memory with 100,000 of them (found by review: one valid credential
+// filled the cache to about 2 GiB, and random eviction then pushed out
+// other users, who paid their password hash again).
+const (
+	maxCacheEntries    = 100_000
+	maxCacheBytes      = 256 << 20
+	maxKeysPerIdentity = 16
+)
+
+// entrySize's fixed parts: stringOverhead is a string's header in the
+// slice or map that holds it, mapSlotOverhead an attribute's share of its
+// map, entryOverhead the entry, its key in the map and in its identity's
+// list, and the user's slice and map headers.
+const (
+	stringOverhead  = 16
+	mapSlotOverhead = 16
+	entryOverhead   = 512
+)
+
+// entrySize approximates the memory e holds: the bytes of every string in
+// it (the user's name, login name, roles and attribute names and values,
+// the credentials' user name and the mapped roles), a header for each, and
+// a fixed part for the entry and its key. Allocator rounding and heap
+// fragmentation come on top: a cache full of users with 150 groups and 40
+// claims (16.5 KB each by this count) held about 1.65 times the count.
+func entrySize(e *cacheEntry) int {
+	n := entryOverhead
+	add := func(s string) { n += stringOverhead + len(s) }
+	add(e.user.Name)
+	add(e.user.LoginName)
+	add(e.username)
+	for _, list := range [...][]string{e.user.BackendRoles, e.user.SecurityRoles, e.roles} {
+		for _, r := range list {
+			add(r)
+		}
+	}
+	for k, v := range e.user.Attributes {
+		add(k)
+		add(v)
+		n += mapSlotOverhead
+	}
+	return n
+}
 
 type cacheEntry struct {
 	user   sdk.User
@@ -106,21 +154,40 @@ type cacheEntry struct {
 	// (no `hosts` patterns); nil means map on every hit.
 	roles   []string
 	expires time.Time
+	size    int // entrySize, set by put
 }
 
+// identity is whom an entry authenticates: a domain's user. Its entries
+// count against maxKeysPerIdentity.
+type identity struct {
+	domain *Domain // nil for an entry of no domain
+	name   string
+}
+
+func identityOf(e *cacheEntry) identity { return identity{e.domain, e.user.Name} }
+
 // identityCache holds authenticated users (after authorization, before role
-// mapping, which depends on the caller) for one config generation.
+// mapping, which depends on the caller) for one config generation. A hit
+// takes the read lock and copies the entry; a put pays for the bounds.
 type identityCache struct {
 	max time.Duration
 	now func() time.Time
+	// The bounds: maxCacheEntries, maxCacheBytes and maxKeysPerIdentity
+	// (fields so that tests can shrink them).
+	maxEntries, maxBytes, maxKeys int
 
 	mu      sync.RWMutex
 	entries map[cacheKey]cacheEntry
-	sweep   time.Time
+	// keys lists each identity's keys, oldest first.
+	keys  map[identity][]cacheKey
+	bytes int // the sum of the entries' sizes
+	sweep time.Time
 }
 
 func newIdentityCache(max time.Duration) *identityCache {
-	return &identityCache{max: max, now: time.Now, entries: map[cacheKey]cacheEntry{}}
+	return &identityCache{max: max, now: time.Now,
+		maxEntries: maxCacheEntries, maxBytes: maxCacheBytes, maxKeys: maxKeysPerIdentity,
+		entries: map[cacheKey]cacheEntry{}, keys: map[identity][]cacheKey{}}
 }
 
 func (c *identityCache) get(k cacheKey) (cacheEntry, bool) {
@@ -133,7 +200,10 @@ func (c *identityCache) get(k cacheKey) (cacheEntry, bool) {
 	return e, true
 }
 
-// put stores e for ttl, capped by the cache's maximum. A zero ttl stores nothing.
+// put stores e for ttl, capped by the cache's maximum. A zero ttl stores
+// nothing, nor does an entry larger than maxBytes. To make room it evicts
+// the oldest key of e's identity when that holds maxKeys, then random
+// entries while the cache is over maxEntries or maxBytes.
 func (c *identityCache) put(k cacheKey, e cacheEntry, ttl time.Duration) {
 	ttl = min(ttl, c.max)
 	if ttl <= 0 {
@@ -141,24 +211,54 @@ func (c *identityCache) put(k cacheKey, e cacheEntry, ttl time.Duration) {
 	}
 	now := c.now()
 	e.expires = now.Add(ttl)
+	e.size = entrySize(&e)
+	id := identityOf(&e)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, replacing := c.entries[k]
 	if now.After(c.sweep) { // drop expired entries at most once a minute
 		c.sweep = now.Add(time.Minute)
 		for key, old := range c.entries {
 			if !now.Before(old.expires) {
-				delete(c.entries, key)
+				c.remove(key)
 			}
 		}
 	}
-	if !replacing && len(c.entries) >= maxCacheEntries {
+	if _, ok := c.entries[k]; ok { // a new answer for the key replaces the old
+		c.remove(k)
+	}
+	if e.size > c.maxBytes {
+		return
+	}
+	if keys := c.keys[id]; len(keys) >= c.maxKeys {
+		c.remove(keys[0])
+	}
+	for len(c.entries) > 0 && (len(c.entries) >= c.maxEntries || c.bytes+e.size > c.maxBytes) {
 		for key := range c.entries { // full: evict one entry (the map's order is random)
-			delete(c.entries, key)
+			c.remove(key)
 			break
 		}
 	}
 	c.entries[k] = e
+	c.keys[id] = append(c.keys[id], k)
+	c.bytes += e.size
+}
+
+// remove deletes k's entry, which must exist, and its bookkeeping; c.mu
+// is held for writing.
+func (c *identityCache) remove(k cacheKey) {
+	e := c.entries[k]
+	delete(c.entries, k)
+	c.bytes -= e.size
+	id := identityOf(&e)
+	keys := c.keys[id]
+	if i := slices.Index(keys, k); i >= 0 {
+		keys = slices.Delete(keys, i, i+1)
+	}
+	if len(keys) == 0 {
+		delete(c.keys, id)
+	} else {
+		c.keys[id] = keys
+	}
 }
 
 func (c *identityCache) len() int {

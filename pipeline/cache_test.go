@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -312,8 +314,8 @@ func TestIdentityCache_IsBounded(t *testing.T) {
 	c := newIdentityCache(time.Hour)
 	var k cacheKey
 	for i := range maxCacheEntries + 10 {
-		k[0], k[1], k[2] = byte(i), byte(i>>8), byte(i>>16)
-		c.put(k, cacheEntry{user: sdk.User{Name: "u"}}, time.Hour)
+		k = cacheKeyOf(i)
+		c.put(k, cacheEntry{user: sdk.User{Name: fmt.Sprint("u", i)}}, time.Hour)
 	}
 	if n := c.len(); n != maxCacheEntries {
 		t.Fatalf("%d entries, want the bound %d", n, maxCacheEntries)
@@ -411,5 +413,159 @@ func TestCache_AddressesAreKeyedByIP(t *testing.T) {
 				t.Errorf("extract calls = %d, want %d", n, want)
 			}
 		})
+	}
+}
+
+// ignoringExtractor reads "Authorization: Basic alice:secret" as the real
+// basic realm does: only the second space-separated word, so "Basic
+// alice:secret junk" is the same credential under another cache key.
+func ignoringExtractor() *fakeExtractor {
+	return &fakeExtractor{fn: func(_ context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+		f := strings.Fields(r.HeaderValue("Authorization"))
+		if len(f) < 2 || f[0] != "Basic" {
+			return nil, nil
+		}
+		user, pass, _ := strings.Cut(f[1], ":")
+		return &sdk.Credentials{Username: user, Password: []byte(pass), CacheTTL: sdk.CacheForever}, nil
+	}}
+}
+
+// Text a realm ignores makes each variation of one valid credential a key
+// of its own, a full verification and an entry with its own copy of the
+// user. One identity (domain and user name) holds at most 16 keys: the
+// 17th evicts that identity's oldest, and other users keep theirs (found
+// by review: one valid credential filled the cache to about 2 GiB, and
+// random eviction then pushed out the other users).
+func TestCache_OneIdentityHoldsAtMost16Keys(t *testing.T) {
+	d := basicDomain("basic", true, users())
+	d.Authenticator = ignoringExtractor()
+	p := start(t, Config{Domains: []Domain{d}, CacheTTL: time.Hour})
+	variation := func(i int) *sdk.Request {
+		return request(fmt.Sprintf("Authorization: Basic alice:secret junk-%d", i))
+	}
+	ask(t, p, request("Authorization: Basic bob:hunter2"))
+	for i := range 17 {
+		if got := ask(t, p, variation(i)); got.Outcome != Authenticated || got.Cached {
+			t.Fatalf("variation %d: outcome %v cached %v, want a fresh authentication", i, got.Outcome, got.Cached)
+		}
+	}
+	if n := p.CacheLen(); n != 17 {
+		t.Errorf("cache holds %d entries, want 17: alice's newest 16 and bob's", n)
+	}
+	for i := 16; i >= 1; i-- { // hits do not reorder alice's keys
+		if got := ask(t, p, variation(i)); !got.Cached {
+			t.Errorf("variation %d is not cached, want alice's newest 16 kept", i)
+		}
+	}
+	if got := ask(t, p, request("Authorization: Basic bob:hunter2")); !got.Cached {
+		t.Error("bob was evicted by alice's variations")
+	}
+	if got := ask(t, p, variation(0)); got.Cached {
+		t.Error("alice's oldest variation is still cached, want it evicted by the 17th")
+	}
+}
+
+// checkCache fails t unless c's bookkeeping matches its entries: the byte
+// count is the sum of their sizes, each identity lists exactly its keys,
+// and none lists more than maxKeys.
+func checkCache(t *testing.T, c *identityCache) {
+	t.Helper()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	bytes, listed := 0, 0
+	for k, e := range c.entries {
+		bytes += e.size
+		if !slices.Contains(c.keys[identityOf(&e)], k) {
+			t.Errorf("entry of %q is not listed under its identity", e.user.Name)
+		}
+	}
+	for id, keys := range c.keys {
+		listed += len(keys)
+		if len(keys) == 0 || len(keys) > c.maxKeys {
+			t.Errorf("identity %q lists %d keys, want 1 to %d", id.name, len(keys), c.maxKeys)
+		}
+	}
+	if bytes != c.bytes || listed != len(c.entries) {
+		t.Errorf("cache counts %d bytes and lists %d keys; its %d entries hold %d bytes", c.bytes, listed, len(c.entries), bytes)
+	}
+}
+
+func cacheKeyOf(i int) cacheKey {
+	var k cacheKey
+	k[0], k[1], k[2] = byte(i), byte(i>>8), byte(i>>16)
+	return k
+}
+
+// When the cache is full, a new key of an identity that holds 16 evicts
+// that identity's oldest, never another user's entry.
+func TestIdentityCache_IdentityEvictsItsOwnOldestKey(t *testing.T) {
+	c := newIdentityCache(time.Hour)
+	c.maxEntries = 17
+	d := &Domain{Name: "basic"}
+	c.put(cacheKeyOf(1000), cacheEntry{user: sdk.User{Name: "bob"}, domain: d}, time.Hour)
+	for i := range 17 {
+		c.put(cacheKeyOf(i), cacheEntry{user: sdk.User{Name: "alice"}, domain: d}, time.Hour)
+	}
+	checkCache(t, c)
+	if _, ok := c.get(cacheKeyOf(0)); ok {
+		t.Error("alice's oldest key is still cached")
+	}
+	for i := 1; i < 17; i++ {
+		if _, ok := c.get(cacheKeyOf(i)); !ok {
+			t.Errorf("alice's key %d was evicted, want her newest 16 kept", i)
+		}
+	}
+	if _, ok := c.get(cacheKeyOf(1000)); !ok {
+		t.Error("bob was evicted")
+	}
+	// The same user name in another domain is another identity.
+	c.maxEntries++
+	c.put(cacheKeyOf(2000), cacheEntry{user: sdk.User{Name: "alice"}, domain: &Domain{Name: "ldap"}}, time.Hour)
+	checkCache(t, c)
+	if got := len(c.keys[identity{d, "alice"}]); got != 16 {
+		t.Errorf("alice of basic holds %d keys after alice of ldap came, want 16", got)
+	}
+}
+
+// The cache's entries hold at most maxBytes (approximately: entrySize);
+// a new entry evicts others to make room, and one larger than the whole
+// bound is not stored.
+func TestIdentityCache_BytesAreBounded(t *testing.T) {
+	c := newIdentityCache(time.Hour)
+	clock := &fakeClock{}
+	c.now = clock.now
+	entry := func(i int) cacheEntry {
+		return cacheEntry{user: sdk.User{Name: fmt.Sprintf("user-%03d", i), BackendRoles: []string{strings.Repeat("r", 1000)},
+			Attributes: map[string]string{"attr.jwt.groups": strings.Repeat("g", 1000)}}}
+	}
+	one := entry(0)
+	size := entrySize(&one)
+	if size < 2000 {
+		t.Fatalf("entrySize = %d, want at least the 2,000 bytes of the role and attribute", size)
+	}
+	c.maxBytes = 10*size + size/2
+	for i := range 40 {
+		c.put(cacheKeyOf(i), entry(i), time.Hour)
+	}
+	checkCache(t, c)
+	if n := c.len(); n != 10 || c.bytes > c.maxBytes {
+		t.Errorf("%d entries of %d bytes, want the 10 that fit in %d", n, c.bytes, c.maxBytes)
+	}
+	if _, ok := c.get(cacheKeyOf(39)); !ok {
+		t.Error("the newest entry was evicted")
+	}
+	huge := entry(100)
+	huge.user.BackendRoles = []string{strings.Repeat("r", c.maxBytes)}
+	c.put(cacheKeyOf(100), huge, time.Hour)
+	checkCache(t, c)
+	if _, ok := c.get(cacheKeyOf(100)); ok || c.len() != 10 {
+		t.Errorf("an entry larger than the bound: cached %v, %d entries left; want it refused and the 10 kept", ok, c.len())
+	}
+	// Expired entries give their bytes back.
+	clock.advance(2 * time.Hour)
+	c.put(cacheKeyOf(41), entry(41), time.Hour)
+	checkCache(t, c)
+	if n := c.len(); n != 1 || c.bytes != size {
+		t.Errorf("after the sweep: %d entries of %d bytes, want 1 of %d", n, c.bytes, size)
 	}
 }
