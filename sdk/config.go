@@ -382,6 +382,17 @@ func (c *Config) Int(key string, def int) int {
 	return int(n)
 }
 
+// Long is Int for a setting OpenSearch reads with Settings.getAsLong
+// (Long.parseLong): a whole number must fit a Java long
+// (-9223372036854775808 to 9223372036854775807), and all else is as Int.
+func (c *Config) Long(key string, def int64) int64 {
+	n, ok := c.whole(key, 64)
+	if !ok {
+		return def
+	}
+	return n
+}
+
 // whole reads key as Java's parseInt (bits 32) or parseLong (bits 64)
 // reads the setting's text, recording a problem for what they refuse. ok
 // is false when key is unset or refused.

@@ -504,3 +504,48 @@ func TestConfig_IntRefusesWhatParseIntRefuses(t *testing.T) {
 		})
 	}
 }
+
+// Long is Int for a setting OpenSearch reads with getAsLong (Long.parseLong):
+// LDAP's connect_timeout and response_timeout, its pool periods, and
+// max_jwks_response_size_bytes accept a number beyond a Java int.
+func TestConfig_LongReadsAsParseLong(t *testing.T) {
+	const rangeMsg = "must be a whole number from -9223372036854775808 to 9223372036854775807 (a Java long, as OpenSearch reads it), not %s"
+	tests := []struct {
+		name string
+		json string
+		want int64  // Long("n"), or -1 when it is a problem
+		msg  string // the problem, if any, after "n: "
+	}{
+		{name: "beyond an int", json: `3000000000`, want: 3000000000},
+		{name: "beyond 2^53", json: `12345678901234567`, want: 12345678901234567},
+		{name: "largest long", json: `9223372036854775807`, want: math.MaxInt64},
+		{name: "smallest long", json: `-9223372036854775808`, want: math.MinInt64},
+		{name: "beyond a long", json: `9223372036854775808`, want: -1, msg: fmt.Sprintf(rangeMsg, `"9223372036854775808"`)},
+		{name: "text", json: `"+42"`, want: 42},
+		{name: "whole float", json: `7.0`, want: -1,
+			msg: `must be a whole number, not "7.0": written with a decimal point or an exponent, it is a float to OpenSearch, which refuses it here; write 7`},
+		{name: "whole float beyond a long", json: `1e19`, want: -1, msg: fmt.Sprintf(rangeMsg, `"1e19"`)},
+		{name: "spaces", json: `" 7"`, want: -1,
+			msg: `must be a whole number, not " 7": the value has spaces around it, which OpenSearch refuses; write 7`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewConfig([]byte(`{"n": `+tt.json+`}`), "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.Long("n", -1)
+			var msgs []string
+			for _, p := range c.Problems() {
+				msgs = append(msgs, p.Error())
+			}
+			var want []string
+			if tt.msg != "" {
+				want = []string{"n: " + tt.msg}
+			}
+			if got != tt.want || !slices.Equal(msgs, want) {
+				t.Errorf("Long(%s) = %d with problems %q, want %d with %q", tt.json, got, msgs, tt.want, want)
+			}
+		})
+	}
+}
