@@ -589,3 +589,43 @@ func TestComponent_FloatsReachThePluginAsJavaWritesThem(t *testing.T) {
 		})
 	}
 }
+
+// Jackson reads a string in an int field (order) after Java's String.trim,
+// which strips what is up to U+0020 and nothing else: " 5\t" and "\x015"
+// are 5, and "\u00a05" (a no-break space) is refused. realmd trimmed with
+// strings.TrimSpace, which reversed both (found by review).
+func TestInteger_QuotedIsTrimmedAsJava(t *testing.T) {
+	const at = "config.yml:6: config.dynamic.authc.basic.order: "
+	tests := []struct {
+		name string
+		yaml string            // the order value, as written
+		env  map[string]string // for ${env.ORDER}
+		want int
+		prob string
+	}{
+		{name: "spaces and a tab", yaml: `" 5\t"`, want: 5},
+		{name: "a control character", yaml: `"\x015"`, want: 5},
+		{name: "a no-break space", yaml: `"\u00a05"`, prob: `must be a whole number, not "\u00a05": it has a Unicode space around it, which OpenSearch does not trim; write 5`},
+		{name: "an em space after", yaml: `"5\u2003"`,
+			prob: `must be a whole number, not "5\u2003": it has a Unicode space around it, which OpenSearch does not trim; write 5`},
+		{name: "substituted, spaces", yaml: "${env.ORDER}", env: map[string]string{"ORDER": " 5 "}, want: 5},
+		{name: "substituted, a no-break space", yaml: "${env.ORDER}", env: map[string]string{"ORDER": "\u00a05"},
+			prob: `must be a whole number, not "\u00a05": it has a Unicode space around it, which OpenSearch does not trim; write 5`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: strings.Replace(minimalConfig, "order: 0", "order: "+tt.yaml, 1)}), tt.env)
+			if tt.prob != "" {
+				assertProblems(t, s, ps, at+tt.prob)
+				return
+			}
+			assertProblems(t, s, ps)
+			if s == nil {
+				t.FailNow()
+			}
+			if got := s.Security.Authc[0].Order; got != tt.want {
+				t.Errorf("order = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/realmd/realmd/sdk"
 )
 
 // nodeSlack is added to a file's size to bound how many YAML nodes it may
@@ -284,9 +286,16 @@ func (f *file) integer(n *yaml.Node, path string, def, lo, hi int64) int64 {
 		case n.ShortTag() == "!!int": // written !!int
 			ok = n.Decode(&v) == nil
 		case n.ShortTag() == "!!str": // quoted, or from ${env.X}
+			// Jackson trims with Java's String.trim: " 5" is 5, "\u00a05" is no number.
 			var err error
-			v, err = strconv.ParseInt(strings.TrimSpace(n.Value), 10, 64)
+			v, err = strconv.ParseInt(sdk.JavaTrim(n.Value), 10, 64)
 			ok = err == nil
+			if t := strings.TrimSpace(n.Value); !ok && t != sdk.JavaTrim(n.Value) {
+				if _, err := strconv.ParseInt(t, 10, 64); err == nil {
+					f.errorf(n.Line, path, "must be a whole number, not %s: it has a Unicode space around it, which OpenSearch does not trim; write %s", describe(n), t)
+					return def
+				}
+			}
 		}
 	}
 	if !ok {
