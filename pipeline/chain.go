@@ -72,7 +72,8 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	}
 	user, ttl, ok := p.verify(j, i, creds)
 	if ok && !headerSafe(user.Name) {
-		p.log.Warn("user name cannot be sent in a header as it is (a control character, invalid UTF-8, or a space at an end); credentials rejected",
+		p.warnLimited(&p.answerWarnings[i], unsafeUserName,
+			"user name cannot be sent in a header as it is (a control character, invalid UTF-8, or a space at an end); credentials rejected",
 			"domain", d.Name, "user", LogText(user.Name))
 		ok = false
 	}

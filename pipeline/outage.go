@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +45,17 @@ var (
 	failureLines = [...]string{unavailable: "domain unavailable", failed: "domain failed"}
 )
 
-// stepWarnings limits the warnings about one step of one domain. The first
+// The answers realmd cannot send as they are, which a domain's
+// answerWarnings tell apart: a realm that answers them does so for every
+// request with the same credentials, and text a realm ignores makes every
+// such request uncached (found by review: a line per request).
+const (
+	unsafeUserName = iota
+	droppedRoles
+)
+
+// stepWarnings limits the warnings about one step of one domain (and a
+// domain's answerWarnings, which no answer line follows). The first
 // failure of each kind is logged at once; later ones within warnEvery of
 // the last line are counted instead, and the next line reports the count
 // ("suppressed"). That line is the next failure logged, or "domain answers
@@ -64,7 +75,9 @@ type stepWarnings struct {
 		last       time.Time // the last line about this kind of failure
 		lastAnswer bool      // that line was "domain answers again"
 		suppressed int       // failures since that line, not logged
-		lastErr    error     // the last of them
+		// the last of them, as it would have been logged
+		lastMsg  string
+		lastArgs []any
 	}
 	// armed is set while a timer waits to log the counts that no request
 	// reported (see reportIdle).
@@ -111,29 +124,36 @@ func (p *Pipeline) warnAuthz(i int, err error) {
 // warnStep logs a failure of kind at step of the domain or authorization
 // backend that key and name give, or counts it in w.
 func (p *Pipeline) warnStep(w *stepWarnings, key, name string, step, kind int, err error) {
+	p.warnLimited(w, kind, failureLines[kind], key, name, "step", stepNames[step], "error", LogText(err.Error()))
+}
+
+// warnLimited logs the warning msg with args as w's line of kind, or
+// counts it: a line within warnEvery of the last line of its kind is
+// counted, and the next line logged (by a later call, or by reportIdle
+// when none comes) carries the count as "suppressed".
+func (p *Pipeline) warnLimited(w *stepWarnings, kind int, msg string, args ...any) {
 	now := p.now()
 	w.mu.Lock()
 	k := &w.kind[kind]
 	if !k.last.IsZero() && now.Sub(k.last) < warnEvery {
 		k.suppressed++
-		k.lastErr = err
+		k.lastMsg, k.lastArgs = msg, args
 		w.setDue()
 		if !w.armed {
 			w.armed = true
-			p.armReport(w, key, name, step, k.last.Add(warnEvery).Sub(now))
+			p.armReport(w, k.last.Add(warnEvery).Sub(now))
 		}
 		w.mu.Unlock()
 		return
 	}
 	suppressed := k.suppressed
-	k.last, k.lastAnswer, k.suppressed, k.lastErr = now, false, 0, nil
+	k.last, k.lastAnswer, k.suppressed, k.lastMsg, k.lastArgs = now, false, 0, "", nil
 	w.setDue()
 	w.mu.Unlock()
-	args := []any{key, name, "step", stepNames[step], "error", LogText(err.Error())}
 	if suppressed > 0 {
-		args = append(args, "suppressed", suppressed)
+		args = append(slices.Clip(args), "suppressed", suppressed)
 	}
-	p.log.Warn(failureLines[kind], args...)
+	p.log.Warn(msg, args...)
 }
 
 // answered notes that domain i's realm answered at step, and reports the
@@ -165,7 +185,7 @@ func (p *Pipeline) answeredStep(w *stepWarnings, key, name string, step int) {
 		k := &w.kind[n]
 		if k.suppressed > 0 && (!k.lastAnswer || now.Sub(k.last) >= warnEvery) {
 			counts[n] = k.suppressed
-			k.last, k.lastAnswer, k.suppressed, k.lastErr = now, true, 0, nil
+			k.last, k.lastAnswer, k.suppressed, k.lastMsg, k.lastArgs = now, true, 0, "", nil
 		}
 	}
 	w.setDue()
@@ -178,22 +198,24 @@ func (p *Pipeline) answeredStep(w *stepWarnings, key, name string, step int) {
 
 // armReport arms the timer that runs reportIdle for w after delay; w.mu
 // is held.
-func (p *Pipeline) armReport(w *stepWarnings, key, name string, step int, delay time.Duration) {
-	afterFunc(delay, func() { p.reportIdle(w, key, name, step) })
+func (p *Pipeline) armReport(w *stepWarnings, delay time.Duration) {
+	afterFunc(delay, func() { p.reportIdle(w) })
 }
 
 // reportIdle logs the failures w counted that no request has reported
 // within warnEvery of the last line: requests stopped coming, or a reload
 // replaced this pipeline, whose successor counts afresh. Each kind is
-// logged as its next failure would have been, with its last error and the
-// count as "suppressed", so an outage's counts are never lost. A count not
+// logged as the last line it counted would have been (for a failure, with
+// its error), with the count as "suppressed", so an outage's counts are
+// never lost. A count not
 // due yet arms the timer again. The timer fires at most once per
 // warnEvery per step and kind, also after Close: the old generation's
 // counts are logged after the swap.
-func (p *Pipeline) reportIdle(w *stepWarnings, key, name string, step int) {
+func (p *Pipeline) reportIdle(w *stepWarnings) {
 	type line struct {
-		kind, suppressed int
-		err              error
+		suppressed int
+		msg        string
+		args       []any
 	}
 	var lines []line
 	now := p.now()
@@ -211,16 +233,16 @@ func (p *Pipeline) reportIdle(w *stepWarnings, key, name string, step int) {
 			}
 			continue
 		}
-		lines = append(lines, line{n, k.suppressed, k.lastErr})
-		k.last, k.lastAnswer, k.suppressed, k.lastErr = now, false, 0, nil
+		lines = append(lines, line{k.suppressed, k.lastMsg, k.lastArgs})
+		k.last, k.lastAnswer, k.suppressed, k.lastMsg, k.lastArgs = now, false, 0, "", nil
 	}
 	w.setDue()
 	if next > 0 {
 		w.armed = true
-		p.armReport(w, key, name, step, next)
+		p.armReport(w, next)
 	}
 	w.mu.Unlock()
 	for _, l := range lines {
-		p.log.Warn(failureLines[l.kind], key, name, "step", stepNames[step], "error", LogText(l.err.Error()), "suppressed", l.suppressed)
+		p.log.Warn(l.msg, append(slices.Clip(l.args), "suppressed", l.suppressed)...)
 	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,5 +115,65 @@ func TestOutage_CountsAfterAnAnswerLineAreLoggedToo(t *testing.T) {
 	timers.fire()
 	if got, want := logs.take(), []string{"domain failed " + step + " suppressed=1"}; !slices.Equal(got, want) {
 		t.Fatalf("warnEvery later: %q, want %q", got, want)
+	}
+}
+
+// A realm's answer that realmd cannot send as it is (a user name a header
+// cannot carry, roles it drops) is warned about as an outage is: once per
+// warnEvery per domain, the lines in between counted and their count
+// logged with the next line, or by the timer when none comes. Without a
+// limit every such request logged a line; with text the realm ignores
+// after the credential, every request is uncached (found by review).
+func TestWarnings_AnswerWarningsAreLimitedPerDomain(t *testing.T) {
+	tests := []struct {
+		name string
+		user *sdk.User
+		line string
+	}{
+		{name: "a user name a header cannot carry", user: &sdk.User{Name: "eve "},
+			line: "user name cannot be sent in a header as it is (a control character, invalid UTF-8, or a space at an end); credentials rejected domain=basic user=eve "},
+		{name: "roles that are dropped", user: &sdk.User{Name: "eve", BackendRoles: []string{"staff", "ad\nmin"}},
+			line: "roles that cannot be sent in a header as they are (empty, a control character, invalid UTF-8, or a space at an end) were dropped domain=basic user=eve roles=[\"ad\\nmin\"]"},
+	}
+	const burst = 50
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			timers := &fakeTimers{}
+			defer func(old func(time.Duration, func()) *time.Timer) { afterFunc = old }(afterFunc)
+			afterFunc = timers.afterFunc
+			logs := &lineLogger{}
+			answer := func(*sdk.Credentials) *sdk.User { u := *tt.user; return &u }
+			other := basicDomain("other", false, &fakeVerifierFunc{fn: answer})
+			other.Authenticator = bearerExtractor(sdk.CacheForever)
+			p := start(t, Config{Domains: []Domain{other, basicDomain("basic", true, &fakeVerifierFunc{fn: answer})}, Logger: logs})
+			clock := &stoppedClock{now: time.Unix(1e9, 0)}
+			p.now = clock.Now
+			for range burst {
+				ask(t, p, request("Authorization: Basic eve:x"))
+			}
+			if got, want := logs.take(), []string{tt.line}; !slices.Equal(got, want) {
+				t.Fatalf("after %d requests: %q, want %q", burst, got, want)
+			}
+			// Another domain's lines are limited on their own.
+			ask(t, p, request("Authorization: Bearer eve"))
+			if got, want := logs.take(), []string{strings.Replace(tt.line, "domain=basic", "domain=other", 1)}; !slices.Equal(got, want) {
+				t.Fatalf("the other domain: %q, want %q", got, want)
+			}
+			// warnEvery later, the next line carries the count.
+			clock.advance(warnEvery)
+			ask(t, p, request("Authorization: Basic eve:x"))
+			if got, want := logs.take(), []string{tt.line + fmt.Sprintf(" suppressed=%d", burst-1)}; !slices.Equal(got, want) {
+				t.Fatalf("warnEvery later: %q, want %q", got, want)
+			}
+			// A burst that no line follows: the timer logs its count.
+			for range burst {
+				ask(t, p, request("Authorization: Basic eve:x"))
+			}
+			clock.advance(warnEvery)
+			timers.fire()
+			if got, want := logs.take(), []string{tt.line + fmt.Sprintf(" suppressed=%d", burst)}; !slices.Equal(got, want) {
+				t.Fatalf("after a burst no request followed: %q, want %q", got, want)
+			}
+		})
 	}
 }

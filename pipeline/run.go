@@ -27,10 +27,13 @@ type Pipeline struct {
 	deadlines deadlines
 	limits    *limits
 	// warnings limit the warnings about each domain's steps and each
-	// authorization backend (chain.go, outage.go).
-	warnings      [][2]stepWarnings
-	authzWarnings []stepWarnings
-	now           func() time.Time
+	// authorization backend (chain.go, outage.go); answerWarnings those
+	// about each domain's answers that cannot be sent as they are, the
+	// last for answers of no domain.
+	warnings       [][2]stepWarnings
+	authzWarnings  []stepWarnings
+	answerWarnings []stepWarnings
+	now            func() time.Time
 
 	stages []*stage // one per domain, in order
 	authz  *stage
@@ -61,6 +64,7 @@ func New(cfg Config) *Pipeline {
 	p.inputs.anonymous = cfg.Anonymous
 	p.warnings, p.now = make([][2]stepWarnings, len(cfg.Domains)), time.Now
 	p.authzWarnings = make([]stepWarnings, len(cfg.Authz))
+	p.answerWarnings = make([]stepWarnings, len(cfg.Domains)+1)
 	p.limits = newLimits(cfg.Limits, p.log)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.deadlines.base, p.deadlines.start = p.ctx, time.Now()
@@ -243,10 +247,26 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 	}
 	user, dropped := assembled(j.user)
 	if len(dropped) > 0 {
-		p.log.Warn("roles that cannot be sent in a header as they are (empty, a control character, invalid UTF-8, or a space at an end) were dropped",
-			"user", LogText(user.Name), "roles", fmt.Sprintf("%q", dropped))
+		w, name := &p.answerWarnings[len(p.cfg.Domains)], ""
+		if i := p.domainIndex(j.domain); i >= 0 {
+			w, name = &p.answerWarnings[i], j.domain.Name
+		}
+		p.warnLimited(w, droppedRoles,
+			"roles that cannot be sent in a header as they are (empty, a control character, invalid UTF-8, or a space at an end) were dropped",
+			"domain", name, "user", LogText(user.Name), "roles", fmt.Sprintf("%q", dropped))
 	}
 	return j.result, cacheEntry{user: user, domain: j.domain, username: j.username}, ttl
+}
+
+// domainIndex is d's index in the config's domains, or -1 when d is
+// none of them (nil: the anonymous user).
+func (p *Pipeline) domainIndex(d *Domain) int {
+	for i := range p.cfg.Domains {
+		if &p.cfg.Domains[i] == d {
+			return i
+		}
+	}
+	return -1
 }
 
 // isAnonymousLogin follows OpenSearch: auth_type=anonymous when the
