@@ -1287,8 +1287,17 @@ func (*Call_Authenticate) isCall_Kind() {}
 func (*Call_Authorize) isCall_Kind() {}
 
 type Calls struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Calls         []*Call                `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Calls []*Call                `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// Ids of calls sent earlier (or in this message) whose callers have gone:
+	// the HTTP client left, realmd reloaded or stopped, or the call had no
+	// deadline. The plugin cancels each such call's context; it may still
+	// send its reply, which realmd drops. An id the plugin does not know, or
+	// whose call has finished, is ignored. A message may carry cancels and no
+	// calls. Added without a version change: a plugin that predates it skips
+	// the field (its calls run on to their deadline), and a realmd that
+	// predates it never sets it.
+	Cancel        []uint64 `protobuf:"varint,2,rep,packed,name=cancel,proto3" json:"cancel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1326,6 +1335,13 @@ func (*Calls) Descriptor() ([]byte, []int) {
 func (x *Calls) GetCalls() []*Call {
 	if x != nil {
 		return x.Calls
+	}
+	return nil
+}
+
+func (x *Calls) GetCancel() []uint64 {
+	if x != nil {
+		return x.Cancel
 	}
 	return nil
 }
@@ -1563,9 +1579,10 @@ const file_sdk_proto_realmv1_realm_proto_rawDesc = "" +
 	"\aextract\x18\x03 \x01(\v2\x18.realmd.realm.v1.RequestH\x00R\aextract\x12B\n" +
 	"\fauthenticate\x18\x04 \x01(\v2\x1c.realmd.realm.v1.CredentialsH\x00R\fauthenticate\x125\n" +
 	"\tauthorize\x18\x05 \x01(\v2\x15.realmd.realm.v1.UserH\x00R\tauthorizeB\x06\n" +
-	"\x04kind\"4\n" +
+	"\x04kind\"L\n" +
 	"\x05Calls\x12+\n" +
-	"\x05calls\x18\x01 \x03(\v2\x15.realmd.realm.v1.CallR\x05calls\";\n" +
+	"\x05calls\x18\x01 \x03(\v2\x15.realmd.realm.v1.CallR\x05calls\x12\x16\n" +
+	"\x06cancel\x18\x02 \x03(\x04R\x06cancel\";\n" +
 	"\aReplies\x120\n" +
 	"\areplies\x18\x01 \x03(\v2\x16.realmd.realm.v1.ReplyR\areplies\"\x8c\x02\n" +
 	"\x05Reply\x12\x0e\n" +
