@@ -368,10 +368,11 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 	}
 	defer s.release(in)
 	if err := ctx.Err(); err != nil {
-		// The call's time ran out while it waited for a worker: its caller
-		// has gone, so the realm is spared the work (a plugin catching up
-		// after a stall would otherwise run every abandoned call).
-		reply.Error = errorToWire(fmt.Errorf("%w: the call waited past its deadline: %w", ErrUnavailable, err))
+		// The call's time ran out, or the host cancelled it, while it
+		// waited for a worker: its caller has gone, so the realm is spared
+		// the work (a plugin catching up after a stall would otherwise run
+		// every abandoned call).
+		reply.Error = errorToWire(fmt.Errorf("%w: the call's caller left or its deadline passed before it ran: %w", ErrUnavailable, err))
 		return reply
 	}
 	var err error
@@ -414,7 +415,10 @@ func (s *server) handle(ctx context.Context, call *pb.Call) (reply *pb.Reply) {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrUnavailable) {
+		// A realm that stops for its deadline, or because the host
+		// cancelled the call, is unavailable, not broken.
+		ended := errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil && errors.Is(err, context.Canceled)
+		if ended && !errors.Is(err, ErrUnavailable) {
 			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		reply.Error = errorToWire(err)
@@ -484,10 +488,61 @@ func (b *batchContext) done() {
 	}
 }
 
-// batchCall is one call of an Exchange message with its batch.
+// batchCall is one call of an Exchange message with its batch and its own
+// context, which the batch's bounds and which a cancel from the host ends.
 type batchCall struct {
-	call  *pb.Call
-	batch *batchContext
+	call   *pb.Call
+	batch  *batchContext
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// running is what one stream's calls are cancelled by, by id, from when
+// they arrive until they are answered. The host cancels a call whose
+// caller left (see Calls.cancel in realm.proto); an id that is not here,
+// unknown or answered already, is ignored.
+type running struct {
+	mu    sync.Mutex
+	calls map[uint64]runningCall
+}
+
+type runningCall struct {
+	ctx    context.Context // tells a call from a later one of the same id
+	cancel context.CancelFunc
+}
+
+// start gives c its own context, derived from its batch's (which keeps the
+// one timer per message), and records it under c's id.
+func (r *running) start(c *batchCall) {
+	c.ctx, c.cancel = context.WithCancel(c.batch.ctx)
+	r.mu.Lock()
+	r.calls[c.call.GetId()] = runningCall{c.ctx, c.cancel}
+	r.mu.Unlock()
+}
+
+// end forgets c, answered, and releases its context.
+func (r *running) end(c batchCall) {
+	r.mu.Lock()
+	if r.calls[c.call.GetId()].ctx == c.ctx { // a host that reused an id keeps its newer call
+		delete(r.calls, c.call.GetId())
+	}
+	r.mu.Unlock()
+	c.cancel()
+}
+
+// cancel ends the contexts of the calls ids names that are running or
+// queued. Their replies are still sent; the host drops them.
+func (r *running) cancel(ids []uint64) {
+	if len(ids) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		if c, ok := r.calls[id]; ok {
+			c.cancel()
+		}
+	}
 }
 
 func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
@@ -496,13 +551,15 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 	replies := &batcher[*pb.Reply]{send: func(batch []*pb.Reply) error {
 		return stream.Send(&pb.Replies{Replies: batch})
 	}, size: (*pb.Reply).SizeVT}
+	run := &running{calls: map[uint64]runningCall{}}
 	var wg sync.WaitGroup
 	for range exchangeWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for c := range calls {
-				reply, n := s.bound(s.handle(c.batch.ctx, c.call))
+				reply, n := s.bound(s.handle(c.ctx, c.call))
+				run.end(c)
 				c.batch.done()
 				_ = replies.addSized(reply, n) // a failed send ends the stream
 			}
@@ -515,14 +572,25 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 		if err != nil {
 			return nil // the host closed the stream or went away
 		}
+		// Cancels for calls of earlier messages apply before this one's
+		// calls wait for room in the queue; those for its own calls
+		// (the host cancels a call whose caller left while it was being
+		// sent in the same message) apply once they are recorded.
+		run.cancel(batch.GetCancel())
+		if len(batch.GetCalls()) == 0 {
+			continue // cancels only
+		}
 		bc := newBatchContext(ctx, batch.GetCalls())
 		for _, call := range batch.GetCalls() {
+			c := batchCall{call: call, batch: bc}
+			run.start(&c)
 			select {
-			case calls <- batchCall{call, bc}:
+			case calls <- c:
 			case <-ctx.Done():
 				bc.cancel()
 				return nil
 			}
 		}
+		run.cancel(batch.GetCancel())
 	}
 }

@@ -3,11 +3,14 @@ package sdk
 import (
 	"context"
 	"errors"
+	"net"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/realmd/realmd/sdk/proto/realmv1"
 )
@@ -241,5 +244,106 @@ func TestStop_WaitsForTheCleanupOfReplacedInstances(t *testing.T) {
 	case <-stopped:
 	case <-time.After(10 * time.Second): // a guard against a hang, not a timing
 		t.Fatal("stop did not return after every Cleanup had")
+	}
+}
+
+// rawExchange opens an Exchange stream to srv over loopback gRPC, without
+// a Client, so that a test can send any message a host could.
+func rawExchange(t *testing.T, srv pb.RealmServer) pb.Realm_ExchangeClient {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.ForceServerCodecV2(newWireCodec()))
+	pb.RegisterRealmServer(gs, srv)
+	go gs.Serve(lis)
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(newWireCodec())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	stream, err := pb.NewRealmClient(conn).Exchange(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stream
+}
+
+// ctxBackend answers at once, except the user "wait", whose call waits
+// until its ctx ends.
+type ctxBackend struct{}
+
+func (ctxBackend) Authenticate(ctx context.Context, c *Credentials) (*User, error) {
+	if c.Username == "wait" {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return &User{Name: c.Username}, nil
+}
+
+// A cancel for a call that has finished, or for an id never sent, is
+// ignored; one in the same message as its call cancels that call, which is
+// answered unavailable; the stream serves on.
+func TestExchange_CancelsForUnknownAndFinishedCallsAreHarmless(t *testing.T) {
+	srv := newServer(Plugin{Name: "ctx", Backends: map[string]Factory[Backend]{
+		"ctx": func(*Config) (Backend, error) { return ctxBackend{}, nil },
+	}}, hclog.NewNullLogger())
+	in, err := srv.build(RoleBackend, "ctx", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.instance.Store(in)
+	t.Cleanup(srv.stop)
+	stream := rawExchange(t, srv)
+	replies := make(chan *pb.Replies, 10)
+	go func() {
+		for {
+			r, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			replies <- r
+		}
+	}()
+	call := func(id uint64, user string) *pb.Call {
+		return &pb.Call{Id: id, Kind: &pb.Call_Authenticate{Authenticate: &pb.Credentials{Username: user}}}
+	}
+	exchange := func(m *pb.Calls) *pb.Reply {
+		t.Helper()
+		if err := stream.Send(m); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-replies:
+			if len(r.GetReplies()) != 1 {
+				t.Fatalf("got %d replies, want 1", len(r.GetReplies()))
+			}
+			return r.GetReplies()[0]
+		case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+			t.Fatalf("no reply to %v", m)
+			return nil
+		}
+	}
+
+	if r := exchange(&pb.Calls{Calls: []*pb.Call{call(1, "first")}}); r.GetId() != 1 || r.GetUser().GetName() != "first" {
+		t.Fatalf("the first call: %v", r)
+	}
+	if err := stream.Send(&pb.Calls{Cancel: []uint64{1, 99}}); err != nil { // finished, never sent
+		t.Fatal(err)
+	}
+	if r := exchange(&pb.Calls{Calls: []*pb.Call{call(2, "second")}}); r.GetId() != 2 || r.GetUser().GetName() != "second" || r.GetError() != nil {
+		t.Fatalf("a call after cancels of a finished and an unknown id: %v", r)
+	}
+	r := exchange(&pb.Calls{Calls: []*pb.Call{call(3, "wait")}, Cancel: []uint64{3}})
+	if r.GetId() != 3 || !errors.Is(errorFromWire(r.GetError()), ErrUnavailable) {
+		t.Fatalf("a call cancelled in its own message: %v, want an unavailable reply", r)
+	}
+	if r := exchange(&pb.Calls{Calls: []*pb.Call{call(4, "fourth")}}); r.GetId() != 4 || r.GetUser().GetName() != "fourth" {
+		t.Fatalf("a call after a cancelled one: %v", r)
 	}
 }
