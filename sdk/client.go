@@ -125,6 +125,11 @@ type Client struct {
 	// answerGrace). lastReply is when the last reply came (unix ns).
 	owed      map[uint64]int64
 	lastReply int64
+	// cancels holds the ids of calls whose callers left before their
+	// replies came, for the next message to carry (see abandon); kick
+	// wakes flushCancels to send them when no send is under way.
+	cancels []uint64
+	kick    chan struct{}
 
 	answered   atomic.Int64 // replies received
 	unanswered atomic.Bool  // the watch's verdict; see Answering
@@ -305,6 +310,7 @@ func newClient(rpc pb.RealmClient, unary bool) (*Client, error) {
 		pending: map[uint64]chan *pb.Reply{},
 		done:    make(chan struct{}),
 		owed:    map[uint64]int64{},
+		kick:    make(chan struct{}, 1),
 	}
 	var err error
 	c.stream, err = c.rpc.Exchange(ctx)
@@ -319,6 +325,7 @@ func newClient(rpc pb.RealmClient, unary bool) (*Client, error) {
 		limitBytes: maxQueuedBytes,
 	}
 	go c.receive()
+	go c.flushCancels()
 	return c, nil
 }
 
@@ -569,12 +576,74 @@ func (c *Client) exchange(ctx context.Context, call *pb.Call) (*pb.Reply, error)
 		}
 		return reply, nil
 	case <-ctx.Done():
-		c.forget(call.Id)
+		c.abandon(call.Id)
 		return nil, callerGone(ctx)
 	}
 }
 
+// abandon forgets the call id, whose caller left before its reply came,
+// and queues id for the plugin to cancel: an LDAP search or JWKS fetch for
+// a client that went away, a reload or a call without a deadline would
+// otherwise run on to its deadline or for ever. The next message carries
+// the id; flushCancels sends it alone when no send is under way, so the
+// caller that leaves never waits on the stream. Whether the call was sent
+// is decided when the id is (see takeCancels): it may be leaving right now.
+// A reply that still comes finds no waiter and is dropped.
+func (c *Client) abandon(id uint64) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	queued := c.broken == nil && len(c.cancels) < maxQueuedCalls
+	if queued {
+		c.cancels = append(c.cancels, id)
+	}
+	c.mu.Unlock()
+	if queued {
+		select {
+		case c.kick <- struct{}{}:
+		default: // a kick is pending already
+		}
+	}
+}
+
+// flushCancels sends the queued cancels each time abandon kicks it, until
+// the stream breaks. It adds an empty item to the call batcher: a send
+// under way then carries the cancels in its next message, and otherwise
+// this goroutine sends them alone. (A full queue means a send is under
+// way.) It is one goroutine per plugin; nothing is added per call.
+func (c *Client) flushCancels() {
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.kick:
+			_ = c.calls.add(outgoing{}) // a failed send breaks the stream, which receive reports
+		}
+	}
+}
+
+// takeCancels returns the queued cancels and empties the queue, keeping
+// only the ids of calls sent and not answered yet: a call whose caller left
+// before it was sent was never sent (see sendCalls), and one answered
+// meanwhile needs no cancel. c.mu must be held; the calls of the message
+// about to leave are owed already, so a call whose caller left while it
+// was being sent is cancelled in the same message (the plugin applies a
+// message's cancels after its calls).
+func (c *Client) takeCancels() []uint64 {
+	if len(c.cancels) == 0 {
+		return nil
+	}
+	ids := c.cancels[:0]
+	for _, id := range c.cancels {
+		if _, ok := c.owed[id]; ok {
+			ids = append(ids, id)
+		}
+	}
+	c.cancels = nil
+	return ids
+}
+
 // outgoing is a call waiting for the stream, with its caller's context.
+// One with no call is flushCancels' prompt to send the queued cancels.
 type outgoing struct {
 	call *pb.Call
 	ctx  context.Context
@@ -584,14 +653,18 @@ type outgoing struct {
 // the time left to its deadline as it leaves: time spent queued here counts
 // against it, and a call whose caller has given up is not sent at all (after
 // a stall, the plugin would otherwise run every abandoned call, with a fresh
-// budget). Only the batcher's current sender calls it, so c.sendBuf is its
-// own.
+// budget). The message also carries the queued cancels (see abandon), and
+// goes with cancels alone when no call is left. Only the batcher's current
+// sender calls it, so c.sendBuf is its own.
 func (c *Client) sendCalls(batch []outgoing) error {
 	now := time.Now()
 	calls := c.sendBuf[:0]
 	longest := int64(0)
 	unbounded := false // a call without a deadline: the message has none
 	for _, o := range batch {
+		if o.call == nil {
+			continue // flushCancels' prompt
+		}
 		if o.ctx.Err() != nil {
 			continue // its caller has returned
 		}
@@ -608,9 +681,8 @@ func (c *Client) sendCalls(batch []outgoing) error {
 		c.longest.Store(longest)
 	}
 	var err error
-	if len(calls) > 0 {
-		c.owe(calls, now, longest, unbounded)
-		err = c.stream.Send(&pb.Calls{Calls: calls})
+	if cancels := c.owe(calls, now, longest, unbounded); len(calls) > 0 || len(cancels) > 0 {
+		err = c.stream.Send(&pb.Calls{Calls: calls, Cancel: cancels})
 	}
 	clear(calls) // the calls are their callers'; keep none alive
 	c.sendBuf = calls[:0]
@@ -631,17 +703,19 @@ var answerGrace = 2 * time.Second
 // the latest of theirs (longest ms), and none when one of them has none
 // (unbounded): a call is overdue answerGrace after that, or stuckAfter
 // after now when there is none. It is recorded before the send, so that
-// no reply can come before it.
-func (c *Client) owe(calls []*pb.Call, now time.Time, longest int64, unbounded bool) {
+// no reply can come before it. It returns the cancels the message carries
+// (see takeCancels).
+func (c *Client) owe(calls []*pb.Call, now time.Time, longest int64, unbounded bool) (cancels []uint64) {
 	due := now.Add(time.Duration(longest)*time.Millisecond + answerGrace)
 	if unbounded {
 		due = now.Add(stuckAfter)
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, call := range calls {
 		c.owed[call.GetId()] = due.UnixNano()
 	}
-	c.mu.Unlock()
+	return c.takeCancels()
 }
 
 // overdue reports, at now, how many owed calls are overdue since the

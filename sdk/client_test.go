@@ -24,6 +24,7 @@ type fakeStream struct {
 	entered chan struct{}   // one per Send that begins
 	gate    chan struct{}   // one per Send let through
 	sent    chan []*pb.Call // what each Send let through carried
+	cancels chan []uint64   // and the cancels it carried, after sent
 	replies chan *pb.Replies
 }
 
@@ -32,6 +33,7 @@ func (f *fakeStream) Send(m *pb.Calls) error {
 	select {
 	case <-f.gate:
 		f.sent <- append([]*pb.Call(nil), m.GetCalls()...)
+		f.cancels <- append([]uint64(nil), m.GetCancel()...)
 		return nil
 	case <-f.ctx.Done():
 		return f.ctx.Err()
@@ -60,7 +62,7 @@ func (f fakeRealmClient) Exchange(ctx context.Context, _ ...grpc.CallOption) (pb
 // heldClient returns a Client whose stream is a fakeStream.
 func heldClient(t *testing.T) (*Client, *fakeStream) {
 	t.Helper()
-	f := &fakeStream{entered: make(chan struct{}, 100), gate: make(chan struct{}), sent: make(chan []*pb.Call, 100), replies: make(chan *pb.Replies)}
+	f := &fakeStream{entered: make(chan struct{}, 100), gate: make(chan struct{}), sent: make(chan []*pb.Call, 100), cancels: make(chan []uint64, 100), replies: make(chan *pb.Replies)}
 	c, err := newClient(fakeRealmClient{stream: f}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -278,4 +280,183 @@ func TestStall_MeasuresOneBlockedSendOnly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitingBackend is a backend whose Authenticate waits until its ctx ends or
+// the test releases the user, and reports how each call ended.
+type waitingBackend struct {
+	entered  chan string
+	release  chan struct{}
+	finished chan waitedCall
+}
+
+type waitedCall struct {
+	user string
+	err  error // ctx's error when the call ended by its ctx, else nil
+}
+
+func (b waitingBackend) Authenticate(ctx context.Context, c *Credentials) (*User, error) {
+	b.entered <- c.Username
+	select {
+	case <-ctx.Done():
+		b.finished <- waitedCall{c.Username, ctx.Err()}
+		return nil, ctx.Err()
+	case <-b.release:
+		b.finished <- waitedCall{c.Username, nil}
+		return &User{Name: c.Username}, nil
+	}
+}
+
+// waitingClient serves a waitingBackend in process and connects a Client
+// to it over the real Exchange stream.
+func waitingClient(t *testing.T) (*Client, waitingBackend) {
+	t.Helper()
+	b := waitingBackend{entered: make(chan string, 10), release: make(chan struct{}), finished: make(chan waitedCall, 10)}
+	srv := newServer(Plugin{Name: "waiting", Backends: map[string]Factory[Backend]{
+		"waiting": func(*Config) (Backend, error) { return b, nil },
+	}}, hclog.NewNullLogger())
+	in, err := srv.build(RoleBackend, "waiting", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.instance.Store(in)
+	t.Cleanup(srv.stop)
+	return servedClient(t, srv), b
+}
+
+// A call whose caller leaves (the HTTP client went away, the pipeline was
+// closed on a reload) is cancelled in the plugin too: the realm's ctx ends
+// then, not at request_timeout or, without one, never (found by review: an
+// abandoned LDAP search or JWKS fetch ran on to its deadline). A call whose
+// caller still waits runs on.
+func TestExchange_AnAbandonedCallIsCancelledInThePlugin(t *testing.T) {
+	tests := []struct {
+		name     string
+		deadline time.Duration // 0: none
+	}{
+		{name: "deadline far away", deadline: time.Hour},
+		{name: "no deadline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, b := waitingClient(t)
+			ctx, cancel := context.Background(), context.CancelFunc(func() {})
+			if tt.deadline > 0 {
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+			}
+			defer cancel()
+			kept := authenticate(ctx, c, "kept")
+			leaving, leave := context.WithCancel(ctx)
+			defer leave()
+			left := authenticate(leaving, c, "left")
+			for range 2 {
+				<-b.entered
+			}
+			leave()
+			if err := <-left; !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
+				t.Fatalf("the caller that left: got %v, want ErrUnavailable and context.Canceled", err)
+			}
+			select {
+			case got := <-b.finished:
+				if got.user != "left" || !errors.Is(got.err, context.Canceled) {
+					t.Fatalf("the realm saw %q end with %v, want the abandoned call cancelled", got.user, got.err)
+				}
+			case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+				t.Fatal("the realm's ctx did not end after its caller left")
+			}
+			close(b.release)
+			if err := <-kept; err != nil {
+				t.Fatalf("the call whose caller waited: %v", err)
+			}
+			if got := <-b.finished; got.user != "kept" || got.err != nil {
+				t.Fatalf("the realm saw %q end with %v, want the waited-for call to run to its end", got.user, got.err)
+			}
+		})
+	}
+}
+
+// sendBegins waits for the next send to begin.
+func sendBegins(t *testing.T, f *fakeStream) {
+	t.Helper()
+	select {
+	case <-f.entered:
+	case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+		t.Fatal("no message was sent")
+	}
+}
+
+// sentMessage lets the send under way through and returns what it carried.
+func sentMessage(f *fakeStream) (calls []*pb.Call, cancels []uint64) {
+	f.gate <- struct{}{}
+	return <-f.sent, <-f.cancels
+}
+
+// A call whose caller leaves after it was sent is named in the cancel of a
+// message: one of its own when nothing else is being sent, else the next
+// message. A call whose caller left before it was sent is not sent and not
+// cancelled. The late reply of a cancelled call is dropped, and the
+// stream goes on.
+func TestClient_AbandonedCallsAreCancelled(t *testing.T) {
+	c, f := heldClient(t)
+	leaving, leave := context.WithCancel(context.Background())
+	defer leave()
+	left := authenticate(leaving, c, "left")
+	sendBegins(t, f)
+	calls, _ := sentMessage(f)
+	leftID := calls[0].GetId()
+	leave()
+	if err := <-left; !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a caller that left: %v", err)
+	}
+	sendBegins(t, f) // the cancel goes alone: nothing else is being sent
+	if calls, cancels := sentMessage(f); len(calls) != 0 || len(cancels) != 1 || cancels[0] != leftID {
+		t.Fatalf("the message after a caller left carried calls %v and cancels %v, want only the cancel of %d", usernames(calls), cancels, leftID)
+	}
+
+	leaving2, leave2 := context.WithCancel(context.Background())
+	defer leave2()
+	left2 := authenticate(leaving2, c, "left2")
+	sendBegins(t, f)
+	calls, _ = sentMessage(f)
+	left2ID := calls[0].GetId()
+	held := authenticate(context.Background(), c, "held")
+	sendBegins(t, f) // held's send is under way
+	unsentCtx, leaveUnsent := context.WithCancel(context.Background())
+	defer leaveUnsent()
+	unsent := authenticate(unsentCtx, c, "unsent")
+	next := authenticate(context.Background(), c, "next")
+	waitQueued(t, c, 2)
+	leave2()
+	leaveUnsent()
+	for _, ch := range []<-chan error{left2, unsent} {
+		if err := <-ch; !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("a caller that left: %v", err)
+		}
+	}
+	if calls, cancels := sentMessage(f); len(cancels) != 0 || len(calls) != 1 || calls[0].GetAuthenticate().GetUsername() != "held" {
+		t.Fatalf("the held message carried calls %v and cancels %v", usernames(calls), cancels)
+	}
+	sendBegins(t, f)
+	calls, cancels := sentMessage(f)
+	if got := usernames(calls); len(got) != 1 || got[0] != "next" || len(cancels) != 1 || cancels[0] != left2ID {
+		t.Fatalf("the next message carried calls %v and cancels %v, want next and the cancel of %d only", got, cancels, left2ID)
+	}
+	nextID := calls[0].GetId()
+
+	f.replies <- &pb.Replies{Replies: []*pb.Reply{{Id: leftID, Found: true, User: &pb.User{Name: "left"}}, {Id: left2ID}}}
+	f.replies <- &pb.Replies{Replies: []*pb.Reply{{Id: nextID, Found: true, User: &pb.User{Name: "next"}}}}
+	if err := <-next; err != nil {
+		t.Fatalf("a call answered after two late replies: %v", err)
+	}
+	if n := c.Answered(); n != 3 {
+		t.Errorf("Answered = %d, want 3", n)
+	}
+	c.mu.Lock()
+	pending, owed := len(c.pending), len(c.owed)
+	c.mu.Unlock()
+	if pending != 1 || owed != 1 { // held's
+		t.Errorf("%d calls pending and %d owed, want held's only", pending, owed)
+	}
+	c.Kill()
+	<-held
 }
