@@ -157,7 +157,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	fd := &frontDoor{d: d, logger: d.logger.Named("http")}
-	srv := newHTTPServer(d.counted(fd.routes()), s.Realmd.MaxHeaderBytes, d.logger.Named("http"))
+	srv := newHTTPServer(d.counted(fd.routes()), s.Realmd.MaxHeaderBytes, s.Realmd.RequestTimeout, d.logger.Named("http"))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	watchCtx, stopWatch := context.WithCancel(ctx)

@@ -40,6 +40,24 @@ func (f *frontDoor) routes() http.Handler {
 		// would hand that identity to every later request (found by
 		// review, with nginx's proxy_cache set at server level).
 		w.Header()["Cache-Control"] = noStore
+		f.limitWrite(w)
+		if r.ContentLength != 0 {
+			// A request that declares a body (a length, or chunked): no
+			// endpoint reads one, and Go's server reads up to 256 KiB of
+			// it, with no deadline, before it writes the answer and again
+			// when it closes the body, to keep the connection. A client
+			// (or a proxy forwarding the client's Content-Length to /auth)
+			// that never sent the body held the connection and its
+			// goroutine for ever, and about a thousand such requests
+			// stopped realmd answering /healthz (found by review). With
+			// Connection: close Go does not read the body before the
+			// answer (net/http's chunkWriter.writeHeader skips it when
+			// closeAfterReply is set), and a read deadline that has
+			// passed makes the body's Close, after the handler, give up
+			// at once; the connection is then closed.
+			w.Header().Set("Connection", "close")
+			defer func() { _ = http.NewResponseController(w).SetReadDeadline(time.Now()) }()
+		}
 		// Forward-auth is routed before the mux, which would answer a path
 		// holding //, /./ or /../ with a redirect to its cleaned form:
 		// Envoy's ext_authz appends the client's path to /auth, and hands
@@ -357,12 +375,40 @@ func nonNilMap(m map[string]string) map[string]string {
 	return m
 }
 
+// answerMargin is how long past request_timeout a request may take to be
+// answered: request_timeout bounds its trip through the pipeline, and the
+// margin leaves time for DNS lookups (2 s each, see newLookupCache) and for
+// writing the answer.
+const answerMargin = 10 * time.Second
+
+// limitWrite gives one request its write deadline: request_timeout (of the
+// generation serving now; a reload may change it, and the server's
+// WriteTimeout is set once) plus answerMargin. A ResponseWriter that is not
+// a connection (tests) has no deadline, and keeps none.
+func (f *frontDoor) limitWrite(w http.ResponseWriter) {
+	budget := answerMargin
+	if g := f.d.current.Load(); g != nil {
+		budget += g.Settings.Realmd.RequestTimeout
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(budget))
+}
+
 // newHTTPServer is the front door's server with its size and time limits.
-func newHTTPServer(h http.Handler, maxHeaderBytes int, logger hclog.Logger) *http.Server {
+// A request must arrive whole (headers, and any body, which no endpoint
+// reads) within ReadTimeout of its first byte; a kept-alive connection
+// idle between requests is bound by IdleTimeout only, as Go starts
+// ReadTimeout at the next request's first bytes. A running handler is not
+// cut off by ReadTimeout: Go clears the read deadline when it starts
+// reading in the background to notice a client that left. Its answer must
+// be written within request_timeout plus answerMargin: WriteTimeout holds
+// the value at start, and each handler sets the current one (limitWrite).
+func newHTTPServer(h http.Handler, maxHeaderBytes int, requestTimeout time.Duration, logger hclog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      requestTimeout + answerMargin,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 		BaseContext:       func(net.Listener) context.Context { return context.Background() },

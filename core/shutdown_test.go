@@ -103,7 +103,7 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 			srv := newHTTPServer(d.counted(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 				entered <- struct{}{}
 				<-release
-			})), 0, hclog.NewNullLogger())
+			})), 0, 10*time.Second, hclog.NewNullLogger())
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
