@@ -82,17 +82,25 @@ func TestDaemon_ALongDrainWithinRequestTimeoutIsACleanStop(t *testing.T) {
 
 // When the drain's bound is reached, the requests still being answered are
 // cut off: drain says how many and returns an error (realmd exits 1). A
-// connection that never sent a whole request is closed with a warning, and
-// is no reason to fail.
+// connection that never sent a whole request, or whose request was
+// answered, is closed with a warning that says which, and is no reason to
+// fail.
 func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		request bool // a request whose handler never returns, else half a request line
+		body    bool // a request declaring a body it never sends, which the handler answers
 		wantErr bool
 		wantLog string
+		notLog  string
 	}{
 		{name: "a handler still running", request: true, wantErr: true, wantLog: "shutdown: cut off requests still unanswered: requests=1"},
-		{name: "a client still sending its headers", request: false, wantErr: false, wantLog: "shutdown: closed connections that had not sent a whole request"},
+		{name: "a client still sending its headers", request: false, wantErr: false, wantLog: "shutdown: closed connections that had not sent a whole request: connections=1"},
+		// Found by review: a request answered while its declared body
+		// never came was reported as never sent.
+		{name: "an answered request whose declared body never came", body: true, wantErr: false,
+			wantLog: "shutdown: closed connections whose requests were answered, but whose clients had neither read the answer nor sent the body they declared: connections=1",
+			notLog:  "had not sent a whole request"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			logs := &testenv.LogBuffer{}
@@ -100,10 +108,13 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 			release := make(chan struct{})
 			defer close(release)
 			entered := make(chan struct{}, 1)
-			srv := newHTTPServer(d.counted(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			srv := newHTTPServer(d.counted(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				entered <- struct{}{}
-				<-release
+				if r.ContentLength == 0 {
+					<-release
+				}
 			})), 0, 10*time.Second, hclog.NewNullLogger())
+			srv.ConnState = d.conns.track
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -114,12 +125,19 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			if tc.request {
+			switch {
+			case tc.request:
 				_, err = conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
 				<-entered
-			} else {
+			case tc.body:
+				_, err = conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"))
+				<-entered
+				for d.answering.Load() != 0 {
+					time.Sleep(time.Millisecond)
+				}
+			default:
 				_, err = conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
-				time.Sleep(100 * time.Millisecond) // let the server read it: the connection is active
+				time.Sleep(100 * time.Millisecond) // let the server read it: the connection is new, not idle
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -130,6 +148,9 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), tc.wantLog) {
 				t.Errorf("log lacks %q:\n%s", tc.wantLog, logs.String())
+			}
+			if tc.notLog != "" && strings.Contains(logs.String(), tc.notLog) {
+				t.Errorf("log says %q:\n%s", tc.notLog, logs.String())
 			}
 		})
 	}
