@@ -202,12 +202,12 @@ func ReadOptions(cfg *sdk.Config, names Keys, cacheDefault bool) Options {
 			o.RefreshWindow.Milliseconds(), max(o.RefreshLimit, 0), o.RefreshWindow/time.Duration(n), MinRefreshInterval, int64(n)*MinRefreshInterval.Milliseconds())
 		o.RefreshWindow, o.RefreshLimit = DefaultRefreshWindow, DefaultRefreshLimit
 	}
-	size := cfg.Int("max_jwks_response_size_bytes", DefaultMaxResponseBytes)
+	size := cfg.Long("max_jwks_response_size_bytes", DefaultMaxResponseBytes) // getAsLong in OpenSearch
 	if size <= 0 || size > MaxResponseBytesLimit {
 		cfg.Problem("max_jwks_response_size_bytes", "must be between 1 and %d (16 MiB), not %d", MaxResponseBytesLimit, size)
 		size = DefaultMaxResponseBytes
 	}
-	o.MaxResponseBytes = int64(size)
+	o.MaxResponseBytes = size
 	return o
 }
 
@@ -215,8 +215,8 @@ func ReadOptions(cfg *sdk.Config, names Keys, cacheDefault bool) Options {
 func CheckURL(s string) error { return checkURL(s) }
 
 func positiveMillis(cfg *sdk.Config, key string, def time.Duration) time.Duration {
-	ms := cfg.Int(key, int(def/time.Millisecond))
-	if ms <= 0 || ms > math.MaxInt32 {
+	ms := cfg.Int(key, int(def/time.Millisecond)) // a Java int: at most 2147483647
+	if ms <= 0 {
 		cfg.Problem(key, "must be a positive number of milliseconds (at most %d), not %d", math.MaxInt32, ms)
 		return def
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/pem"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -407,5 +408,25 @@ func TestReadConfig_EmptyListSettings(t *testing.T) {
 	}
 	if want := []string{"custom_attr_allowlist", "enabled_ssl_protocols", "hosts"}; !slices.Equal(warned, want) {
 		t.Errorf("warnings %v, want keys %q", cfg.Warnings(), want)
+	}
+}
+
+// OpenSearch reads connect_timeout and response_timeout with getAsLong: a
+// value beyond a Java int is a setting there, not an error, and one beyond
+// what a time.Duration holds is the longest it holds.
+func TestReadConfig_TimeoutsBeyondAJavaInt(t *testing.T) {
+	cfg := readTestConfig(t, map[string]any{
+		"connect_timeout":  3000000000,
+		"response_timeout": int64(math.MaxInt64),
+	}, nil)
+	c := ReadConfig(cfg)
+	if ps := cfg.Problems(); len(ps) > 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+	if want := 3000000000 * time.Millisecond; c.Conn.ConnectTimeout != want {
+		t.Errorf("connect_timeout = %v, want %v", c.Conn.ConnectTimeout, want)
+	}
+	if want := time.Duration(math.MaxInt64 / int64(time.Millisecond) * int64(time.Millisecond)); c.Conn.ResponseTimeout != want {
+		t.Errorf("response_timeout = %v, want the longest duration, %v", c.Conn.ResponseTimeout, want)
 	}
 }

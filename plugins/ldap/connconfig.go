@@ -228,11 +228,11 @@ func period(cfg *sdk.Config, def time.Duration, keys ...string) time.Duration {
 		if !cfg.Has(key) {
 			continue
 		}
-		n := cfg.Int(key, int(def/time.Minute))
+		n := cfg.Long(key, int64(def/time.Minute)) // getAsLong in OpenSearch
 		switch {
 		case n < 1:
 			cfg.Problem(key, "must be at least 1 (minutes), not %d; remove it for the default of %d", n, def/time.Minute)
-		case int64(n) > maxPeriodMinutes:
+		case n > maxPeriodMinutes:
 			cfg.Problem(key, "must be at most %d (minutes), not %d", maxPeriodMinutes, n)
 		default:
 			d = time.Duration(n) * time.Minute
@@ -241,12 +241,12 @@ func period(cfg *sdk.Config, def time.Duration, keys ...string) time.Duration {
 	return d
 }
 
-// millis reads a duration in milliseconds; negative means 0, as in OpenSearch.
+// millis reads a duration in milliseconds, a Java long as OpenSearch's
+// getAsLong reads it; negative means 0, as in OpenSearch, and more than a
+// time.Duration holds is the longest it holds (about 292 years).
 func millis(cfg *sdk.Config, key string, def time.Duration) time.Duration {
-	n := cfg.Int(key, int(def/time.Millisecond))
-	if n < 0 {
-		n = 0
-	}
+	n := cfg.Long(key, int64(def/time.Millisecond))
+	n = min(max(n, 0), math.MaxInt64/int64(time.Millisecond))
 	return time.Duration(n) * time.Millisecond
 }
 
@@ -259,7 +259,7 @@ func positive(cfg *sdk.Config, key string, def, unit time.Duration, unitName str
 	if !cfg.Has(key) {
 		return def
 	}
-	n, most := cfg.Int(key, int(def/unit)), int(math.MaxInt64/int64(unit))
+	n, most := cfg.Long(key, int64(def/unit)), math.MaxInt64/int64(unit) // getAsLong in OpenSearch
 	if n < 1 || n > most {
 		cfg.Problem(key, "must be between 1 and %d (%s), not %d; remove it for the default of %d", most, unitName, n, def/unit)
 		return def
