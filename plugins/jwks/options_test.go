@@ -27,9 +27,9 @@ func TestReadOptions_RefreshRateLimitBounds(t *testing.T) {
 		{name: "count one over the maximum", config: `{"refresh_rate_limit_count": 1001}`,
 			wantKey: "refresh_rate_limit_count", wantMessage: "between 0 (one refresh per window) and 1000, not 1001"},
 		{name: "count of a trillion", config: `{"refresh_rate_limit_count": 1000000000000}`,
-			wantKey: "refresh_rate_limit_count", wantMessage: "and 1000, not 1000000000000"},
+			wantKey: "refresh_rate_limit_count", wantMessage: "(a Java int, as OpenSearch reads it), not \"1000000000000\""},
 		{name: "count of the largest int64", config: `{"refresh_rate_limit_count": 9223372036854775807}`,
-			wantKey: "refresh_rate_limit_count", wantMessage: "and 1000, not 9223372036854775807"},
+			wantKey: "refresh_rate_limit_count", wantMessage: "(a Java int, as OpenSearch reads it), not \"9223372036854775807\""},
 		{name: "negative count", config: `{"refresh_rate_limit_count": -1}`,
 			wantKey: "refresh_rate_limit_count", wantMessage: "between 0"},
 		{name: "window shorter than the minimum spacing", config: `{"refresh_rate_limit_time_window_ms": 9, "refresh_rate_limit_count": 0}`,
@@ -41,7 +41,7 @@ func TestReadOptions_RefreshRateLimitBounds(t *testing.T) {
 		{name: "negative window", config: `{"refresh_rate_limit_time_window_ms": -10000}`,
 			wantKey: "refresh_rate_limit_time_window_ms", wantMessage: "positive"},
 		{name: "huge window", config: `{"refresh_rate_limit_time_window_ms": 9223372036854775807}`,
-			wantKey: "refresh_rate_limit_time_window_ms", wantMessage: "at most 2147483647"},
+			wantKey: "refresh_rate_limit_time_window_ms", wantMessage: "(a Java int, as OpenSearch reads it), not \"9223372036854775807\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -171,14 +170,10 @@ func ReadClaimRules(cfg *sdk.Config) ClaimRules {
 		cfg.Warn("required_issuer", "blank: ignored, no issuer is required (as in OpenSearch)")
 		r.RequiredIssuer = ""
 	}
-	skew := cfg.Int("jwt_clock_skew_tolerance_seconds", int(DefaultClockSkew/time.Second))
-	switch {
-	case skew < 0:
+	skew := cfg.Int("jwt_clock_skew_tolerance_seconds", int(DefaultClockSkew/time.Second)) // a Java int, as in OpenSearch
+	if skew < 0 {
 		cfg.Warn("jwt_clock_skew_tolerance_seconds", "negative (%d): no tolerance (0) is used, as in OpenSearch", skew)
 		skew = 0
-	case skew > math.MaxInt32:
-		cfg.Problem("jwt_clock_skew_tolerance_seconds", "must be between 0 and %d, not %d", math.MaxInt32, skew)
-		skew = int(DefaultClockSkew / time.Second)
 	}
 	r.ClockSkew = time.Duration(skew) * time.Second
 	return r
