@@ -629,3 +629,42 @@ func TestInteger_QuotedIsTrimmedAsJava(t *testing.T) {
 		})
 	}
 }
+
+// A quoted boolean is read as Jackson's _parseBooleanPrimitive reads a
+// string: trimmed as Java trims, then only true, True, TRUE, false, False
+// or FALSE (found by review: realmd matched any case and did not trim).
+func TestBoolean_QuotedIsReadAsJackson(t *testing.T) {
+	const at = "config.yml:7: config.dynamic.authc.basic.http_authenticator.challenge: "
+	tests := []struct {
+		name string
+		yaml string // the challenge value, as written
+		env  map[string]string
+		want bool
+		prob string
+	}{
+		{name: "spaces around", yaml: `" false "`, want: false},
+		{name: "a tab and a control character", yaml: `"\tfalse\x01"`, want: false},
+		{name: "upper case", yaml: `"FALSE"`, want: false},
+		{name: "capitalized", yaml: `"True"`, want: true},
+		{name: "mixed case", yaml: `"fAlSe"`, prob: `must be true or false, not "fAlSe"`},
+		{name: "a no-break space", yaml: `"false\u00a0"`, prob: `must be true or false, not "false\u00a0"`},
+		{name: "substituted, spaces", yaml: `"${env.ON}"`, env: map[string]string{"ON": " false"}, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := strings.Replace(minimalConfig, "order: 0\n        http_authenticator: {type: basic}", "order: 0\n        http_authenticator: {type: basic, challenge: "+tt.yaml+"}", 1)
+			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: cfg}), tt.env)
+			if tt.prob != "" {
+				assertProblems(t, s, ps, at+tt.prob)
+				return
+			}
+			assertProblems(t, s, ps)
+			if s == nil {
+				t.FailNow()
+			}
+			if got := s.Security.Authc[0].Challenge; got != tt.want {
+				t.Errorf("challenge = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

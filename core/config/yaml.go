@@ -216,19 +216,20 @@ func (f *file) str(n *yaml.Node, path string) (string, bool) {
 	return n.Value, true
 }
 
-// boolean returns n as true or false; null is def. Strings "true" and
-// "false" are accepted, because ${env.X} substitution yields strings, and
-// so are YAML 1.1's plain yes, no, on and off, which OpenSearch reads as
-// booleans (yaml11Bool).
+// boolean returns n as true or false; null is def. A string (quoted, or
+// from ${env.X} substitution) is read as Jackson's _parseBooleanPrimitive
+// reads one: trimmed as Java trims, then true, True, TRUE, false, False or
+// FALSE. YAML 1.1's plain yes, no, on and off are accepted too, which
+// OpenSearch reads as booleans (yaml11Bool).
 func (f *file) boolean(n *yaml.Node, path string, def bool) bool {
 	if isNull(n) || f.unresolved[n] {
 		return def
 	}
 	if n.Kind == yaml.ScalarNode {
-		switch strings.ToLower(n.Value) {
-		case "true":
+		switch sdk.JavaTrim(n.Value) {
+		case "true", "True", "TRUE":
 			return true
-		case "false":
+		case "false", "False", "FALSE":
 			return false
 		}
 		if b, ok := yaml11Bool(n.Value); ok && f.plain(n) { // challenge: yes, as OpenSearch reads it
