@@ -27,6 +27,12 @@ import (
 // substituted from the process environment (in roles.yml, only in the role
 // names).
 func Load(dir string) (*Settings, Problems) {
+	return loadFrom(dir, os.DirFS)
+}
+
+// loadFrom is Load reading the directory through open, which tests replace
+// to change files between two reads.
+func loadFrom(dir string, open func(string) fs.FS) (*Settings, Problems) {
 	abs, err := filepath.Abs(dir)
 	if err == nil {
 		var fi os.FileInfo
@@ -37,7 +43,7 @@ func Load(dir string) (*Settings, Problems) {
 	if err != nil {
 		return nil, Problems{{File: dir, Message: "cannot read the config directory: " + err.Error()}}
 	}
-	return LoadFS(os.DirFS(abs), abs)
+	return load(open(abs), abs, os.LookupEnv)
 }
 
 // LoadFS is Load for the files at the root of fsys. dir is the directory
