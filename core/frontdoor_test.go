@@ -537,6 +537,10 @@ func (f fakeDNS) LookupAddr(_ context.Context, ip string) ([]string, error) {
 	return nil, &net.DNSError{Err: "no such host", Name: ip, IsNotFound: true}
 }
 
+func (f fakeDNS) LookupHost(_ context.Context, host string) ([]string, error) {
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
 func (f fakeDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
 	if addrs, ok := f.a[host]; ok {
 		return addrs, nil

@@ -375,7 +375,7 @@ func newRoleMapper(s *config.Settings) (*pipeline.RoleMapper, error) {
 		Mode:        s.Realmd.RolesMappingResolution,
 		HostsMode:   s.Security.HostsResolverMode,
 		HiddenRoles: map[string]bool{},
-		LookupAddr:  lookupAddr,
+		LookupAddr:  addrLookups.Lookup,
 	}
 	if len(s.Roles) > 0 {
 		mc.KnownRoles = s.Roles

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/realmd/realmd/core/config"
 	"github.com/realmd/realmd/pipeline"
@@ -39,8 +38,8 @@ func failureLimits(s *config.Settings) []pipeline.FailureLimit {
 // ignoreHosts matches ignore_hosts as OpenSearch's HostAndCidrMatcher does:
 // an entry that is an address or a CIDR contains the IP, or any entry as a
 // pattern matches the IP (in Go's or Java's form, matchAddress) or, under
-// the ip-hostname resolver modes, a name the IP resolves to. Nil when there
-// are no entries.
+// the ip-hostname resolver modes, a name the IP resolves to (a lookup kept
+// as Java keeps it, addrLookups). Nil when there are no entries.
 func ignoreHosts(entries []string, resolverMode string) func(context.Context, string) bool {
 	if len(entries) == 0 {
 		return nil
@@ -70,9 +69,7 @@ func ignoreHosts(entries []string, resolverMode string) func(context.Context, st
 		if !lookup {
 			return false
 		}
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		names, err := lookupAddr(ctx, ip)
+		names, err := addrLookups.Lookup(ctx, ip)
 		if err != nil {
 			return false
 		}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/realmd/realmd/core/config"
 	"github.com/realmd/realmd/pipeline"
@@ -197,8 +197,9 @@ func newXFFResolver(x config.XFF) (*xffResolver, error) {
 }
 
 // resolve returns the client address (ip:port) and the caller for role
-// mapping. A client given by name is resolved through DNS; a name that does
-// not resolve is an error (OpenSearch answers 500).
+// mapping. A client given by name is resolved through DNS, its answer kept
+// as Java keeps it (hostLookups); a name that does not resolve is an error
+// (OpenSearch answers 500).
 func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) {
 	host, port, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -241,9 +242,10 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 		ip = addr.WithZone("").Unmap().String()
 		caller = pipeline.Caller{IP: ip}
 	} else {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		addrs, err := net.DefaultResolver.LookupHost(ctx, client)
+		addrs, err := hostLookups.Lookup(r.Context(), client)
+		if errors.Is(err, errTooManyLookups) {
+			return "", caller, fmt.Errorf("cannot resolve %s client %q now: %w", x.header, client, err)
+		}
 		if err != nil || len(addrs) == 0 {
 			return "", caller, fmt.Errorf("cannot resolve %s client %q", x.header, client)
 		}
@@ -315,9 +317,10 @@ func lookupAddr(ctx context.Context, ip string) ([]string, error) {
 	return nil, nil
 }
 
-// dnsResolver is the part of *net.Resolver that lookupAddr uses; resolver
-// is a variable for tests.
+// dnsResolver is the part of *net.Resolver that core's lookups use (through
+// the caches in resolver.go); resolver is a variable for tests.
 type dnsResolver interface {
+	LookupHost(ctx context.Context, host string) ([]string, error)
 	LookupAddr(ctx context.Context, addr string) ([]string, error)
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }

@@ -1,0 +1,168 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeLookup answers every name with one address, except names starting
+// "bad", which are not found; it counts its calls per name, and waits for
+// gate when there is one.
+type fakeLookup struct {
+	mu      sync.Mutex
+	calls   map[string]int
+	gate    chan struct{}
+	started chan string
+}
+
+func (f *fakeLookup) lookup(ctx context.Context, name string) ([]string, error) {
+	f.mu.Lock()
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[name]++
+	f.mu.Unlock()
+	if f.started != nil {
+		f.started <- name
+	}
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if strings.HasPrefix(name, "bad") {
+		return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+	}
+	return []string{"192.0.2.1"}, nil
+}
+
+func (f *fakeLookup) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[name]
+}
+
+// An answer is kept 30 s and a failure 10 s, Java's defaults; then the
+// name is looked up again.
+func TestLookupCache_KeepsAnswersAsJavaDoes(t *testing.T) {
+	f := &fakeLookup{}
+	c := newLookupCache(f.lookup, 100, 4)
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		after     time.Duration // since the first lookup
+		wantCalls int
+	}{
+		{"good.example", 0, 1},
+		{"good.example", 29 * time.Second, 1},
+		{"good.example", 30 * time.Second, 2},
+		{"bad.example", 0, 1},
+		{"bad.example", 9 * time.Second, 1},
+		{"bad.example", 10 * time.Second, 2},
+	} {
+		if tc.after == 0 {
+			now = time.Unix(1000, 0)
+		} else {
+			now = time.Unix(1000, 0).Add(tc.after)
+		}
+		answer, err := c.Lookup(ctx, tc.name)
+		if strings.HasPrefix(tc.name, "bad") != (err != nil) || (err == nil && len(answer) != 1) {
+			t.Errorf("%s after %v: %q, %v", tc.name, tc.after, answer, err)
+		}
+		if n := f.count(tc.name); n != tc.wantCalls {
+			t.Errorf("%s after %v: %d lookups, want %d", tc.name, tc.after, n, tc.wantCalls)
+		}
+	}
+}
+
+// Callers asking for one name together share one lookup; one that leaves
+// gets its context's error, and the lookup still answers the others and is
+// kept.
+func TestLookupCache_OneLookupForCallersTogether(t *testing.T) {
+	f := &fakeLookup{gate: make(chan struct{}), started: make(chan string, 10)}
+	c := newLookupCache(f.lookup, 100, 4)
+	left, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var answered atomic.Int32
+	for range 5 {
+		wg.Go(func() {
+			if answer, err := c.Lookup(context.Background(), "one.example"); err == nil && len(answer) == 1 {
+				answered.Add(1)
+			}
+		})
+	}
+	<-f.started
+	leaver := make(chan error, 1)
+	go func() { _, err := c.Lookup(left, "one.example"); leaver <- err }()
+	cancel()
+	if err := <-leaver; !errors.Is(err, context.Canceled) {
+		t.Errorf("a caller that left got %v, want context.Canceled", err)
+	}
+	close(f.gate)
+	wg.Wait()
+	if n := answered.Load(); n != 5 {
+		t.Errorf("%d of 5 callers answered", n)
+	}
+	if _, err := c.Lookup(context.Background(), "one.example"); err != nil {
+		t.Error(err)
+	}
+	if n := f.count("one.example"); n != 1 {
+		t.Errorf("%d lookups, want 1", n)
+	}
+}
+
+// Beyond the lookups allowed at once, a lookup fails at once, and that
+// failure is not kept: a flood of distinct names cannot open a goroutine
+// and a socket each.
+func TestLookupCache_ALookupBeyondTheBoundFailsAtOnce(t *testing.T) {
+	f := &fakeLookup{gate: make(chan struct{}), started: make(chan string, 10)}
+	c := newLookupCache(f.lookup, 100, 2)
+	var wg sync.WaitGroup
+	for _, name := range []string{"a.example", "b.example"} {
+		wg.Go(func() { _, _ = c.Lookup(context.Background(), name) })
+		<-f.started
+	}
+	if _, err := c.Lookup(context.Background(), "c.example"); !errors.Is(err, errTooManyLookups) {
+		t.Errorf("a third lookup at once: %v, want errTooManyLookups", err)
+	}
+	if n := f.count("c.example"); n != 0 {
+		t.Errorf("c.example was looked up %d times beyond the bound", n)
+	}
+	close(f.gate)
+	wg.Wait()
+	if answer, err := c.Lookup(context.Background(), "c.example"); err != nil || len(answer) != 1 {
+		t.Errorf("c.example once the others ended: %q, %v; the refusal must not be kept", answer, err)
+	}
+}
+
+// The cache keeps at most its bound of names, and a name longer than DNS
+// can carry is neither looked up nor kept.
+func TestLookupCache_IsBounded(t *testing.T) {
+	f := &fakeLookup{}
+	c := newLookupCache(f.lookup, 3, 4)
+	for _, name := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		if _, err := c.Lookup(context.Background(), name+".example"); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.len(); n > 3 {
+			t.Fatalf("%d names kept, want at most 3", n)
+		}
+	}
+	long := strings.Repeat("a", 300) + ".example"
+	if _, err := c.Lookup(context.Background(), long); err == nil {
+		t.Error("a 308-byte name resolved")
+	}
+	if n := f.count(long); n != 0 {
+		t.Errorf("a 308-byte name was looked up %d times", n)
+	}
+}
