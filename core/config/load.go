@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,6 +27,10 @@ import (
 // ${env.NAME:-default} and ${envbase64.NAME} in keys and values are
 // substituted from the process environment (in roles.yml, only in the role
 // names).
+//
+// The files come from one version: when a symlink on the way to any of them
+// (a Kubernetes ConfigMap's ..data) is re-pointed while Load reads them,
+// Load reads them all again, and refuses after loadTries such loads.
 func Load(dir string) (*Settings, Problems) {
 	return loadFrom(dir, os.DirFS)
 }
@@ -43,7 +48,42 @@ func loadFrom(dir string, open func(string) fs.FS) (*Settings, Problems) {
 	if err != nil {
 		return nil, Problems{{File: dir, Message: "cannot read the config directory: " + err.Error()}}
 	}
-	return load(open(abs), abs, os.LookupEnv)
+	for try := 1; ; try++ {
+		before := whereFilesResolve(abs)
+		s, problems := load(open(abs), abs, os.LookupEnv)
+		if whereFilesResolve(abs) == before {
+			return s, problems
+		}
+		if try == loadTries {
+			return nil, Problems{{File: dir, Message: fmt.Sprintf("the config files were re-pointed while realmd read them, %d times in a row "+
+				"(a Kubernetes ..data swap, or a symlink on the way to them changed), so what was read may mix two versions and nothing was applied; "+
+				"once the files stop changing, send SIGHUP (or start realmd again)", loadTries)}}
+		}
+	}
+}
+
+// loadTries bounds how often Load reads the config files again because
+// they moved while it read them.
+const loadTries = 5
+
+// whereFilesResolve is where dir and each config file in it resolve to,
+// symlinks followed, or why they do not. Load reads each file through its
+// own path, so a Kubernetes ..data swap (or any symlink re-pointed) between
+// two reads would mix two versions; the same answer before and after a
+// load shows that every read went to the same place. It cannot see a swap
+// that is undone within the load, which Kubernetes never does: each update
+// is a new directory.
+func whereFilesResolve(dir string) string {
+	var b strings.Builder
+	for _, name := range []string{".", RealmdFile, ConfigFile, RolesFile, InternalUsersFile, RolesMappingFile} {
+		real, err := filepath.EvalSymlinks(filepath.Join(dir, name))
+		if err != nil {
+			real = "(" + err.Error() + ")"
+		}
+		b.WriteString(real)
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // LoadFS is Load for the files at the root of fsys. dir is the directory
