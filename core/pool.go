@@ -32,11 +32,16 @@ func (p *instancePool) acquire(ctx context.Context, spec InstanceSpec, logger hc
 	key := spec.Name + "|" + spec.key()
 	p.mu.Lock()
 	var volatile map[string]bool
+	var replaced *poolEntry
 	if e, ok := p.entries[key]; ok && e.inst != nil && e.inst.FilesChanged() {
 		// A CA bundle or key file changed under the running process: leave
-		// it to its current users and start a fresh one.
+		// it to its current users and start a fresh one. Until that one
+		// has started, the old entry is kept aside (replaced), not
+		// forgotten: if the new one fails (a refused reload), the old
+		// process still serves, and a later reload that finds its files
+		// as they were must reuse it.
 		volatile = e.inst.unsettled()
-		delete(p.entries, key)
+		replaced = e
 	} else if ok {
 		e.refs++
 		p.mu.Unlock()
@@ -58,6 +63,11 @@ func (p *instancePool) acquire(ctx context.Context, spec InstanceSpec, logger hc
 	e.inst, e.err = inst, err
 	if e.err != nil {
 		delete(p.entries, key)
+		// The old instance is reusable again while a generation holds
+		// it (release forgets it when the last one lets go).
+		if replaced != nil && p.byEntry[replaced.inst] == replaced {
+			p.entries[key] = replaced
+		}
 	} else {
 		p.byInst[e.inst] = key
 		p.byEntry[e.inst] = e
