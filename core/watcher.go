@@ -306,36 +306,27 @@ func (w *watcher) add(dir string) {
 }
 
 // makePlan resolves, now, the directories to watch: the config directory's
-// parent (for the config directory's own name), the directory the config
-// directory resolves to (for the config files), and the directory of every
-// file the current generation depends on (for that file's name). A missing
+// parent (for the config directory's own name), and, for each config file
+// and each file the current generation depends on, every directory on the
+// way to it that holds a symlink (for the link's name) and the directory
+// the file resolves to (for its name), as addPath finds them. A missing
 // directory is watched for through its parent.
 func (w *watcher) makePlan() watchPlan {
 	p := watchPlan{}
 	if parent := filepath.Dir(w.dir); parent != w.dir {
 		p.add(resolve(parent), filepath.Base(w.dir))
 	}
-	target, err := filepath.EvalSymlinks(w.dir)
-	if err == nil {
-		for _, name := range configFiles {
-			p.add(target, name, linkHead(filepath.Join(target, name)))
-			p.addLinks(filepath.Join(target, name))
-		}
-	}
+	target, _ := filepath.EvalSymlinks(w.dir)
 	if target != w.target && w.target != "" && target != "" {
 		w.logger.Info("config directory now resolves elsewhere", "dir", w.dir, "from", w.target, "to", target)
 	}
 	w.target = target
+	for _, name := range configFiles {
+		p.addPath(filepath.Join(w.dir, name))
+	}
 	files, anyName := w.deps()
 	for _, f := range files {
-		dir := filepath.Dir(f)
-		real, err := filepath.EvalSymlinks(dir)
-		if err != nil {
-			p.add(resolve(filepath.Dir(dir)), filepath.Base(dir))
-			continue
-		}
-		p.add(real, filepath.Base(f), linkHead(f))
-		p.addLinks(f)
+		p.addPath(f)
 	}
 	for _, dir := range anyName {
 		if in := p[resolve(dir)]; in != nil {
@@ -345,27 +336,62 @@ func (w *watcher) makePlan() watchPlan {
 	return p
 }
 
-// addLinks watches every name path's content depends on through
-// symlinks: each link's target in turn, down to the file itself, in the
-// directory it resolves to. An edit in place of the final file (config.yml
-// -> /srv/shared/config.yml, or -> sub/config.yml) then reaches a watched
-// directory; linkHead covers the replacement of a relative target's first
-// directory (the Kubernetes ..data swap).
-func (p watchPlan) addLinks(path string) {
-	for range maxLinkHops {
-		target, err := os.Readlink(path)
-		if err != nil {
+// addPath records every name the content of path depends on. It resolves path one name at a time, as the kernel does:
+// each symlink met, at the end or on the way (conf/certs -> certs-v1 in
+// conf/certs/ca.pem, a --config app/cur -> ../current -> releases/r1), is
+// recorded in the directory that holds it, since re-pointing it (ln -s and
+// a rename over it, a Kubernetes ..data swap) changes what path reads, and
+// resolving goes on from its target; the last name is recorded in the
+// directory it resolves to, so an edit in place is seen too. A name that
+// does not exist is recorded in its directory, which is then watched for it
+// to appear, and ends the walk. Directories on the way that are not links
+// are not watched: each is the directory its path names.
+func (p watchPlan) addPath(path string) {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	dir := string(filepath.Separator) // resolved so far: no symlinks in it
+	rest := splitPath(path)
+	for hops := 0; len(rest) > 0; {
+		name := rest[0]
+		rest = rest[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			dir = filepath.Dir(dir)
+			continue
+		}
+		next := filepath.Join(dir, name)
+		info, err := os.Lstat(next)
+		link := err == nil && info.Mode()&os.ModeSymlink != 0
+		if err != nil || link || len(rest) == 0 || !info.IsDir() {
+			p.add(dir, name)
+		}
+		switch {
+		case err != nil, !link && !info.IsDir():
+			return
+		case !link:
+			dir = next
+			continue
+		}
+		target, err := os.Readlink(next)
+		if hops++; err != nil || hops > maxLinkHops {
 			return
 		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(path), target)
+		if filepath.IsAbs(target) {
+			dir = string(filepath.Separator)
 		}
-		path = target
-		p.add(resolve(filepath.Dir(path)), filepath.Base(path))
+		rest = append(splitPath(target), rest...)
 	}
 }
 
-// maxLinkHops bounds addLinks on a symlink loop, as the kernel's own limit
+// splitPath is path's names, in order; an absolute path's first is "".
+func splitPath(path string) []string {
+	return strings.Split(filepath.Clean(path), string(filepath.Separator))
+}
+
+// maxLinkHops bounds addPath on a symlink loop, as the kernel's own limit
 // of 40 does.
 const maxLinkHops = 40
 
@@ -375,19 +401,4 @@ func resolve(path string) string {
 		return real
 	}
 	return filepath.Clean(path)
-}
-
-// linkHead is, when path is a symlink to a relative target, the target's
-// first name: the entry in path's directory whose replacement changes
-// path's content (config.yml -> prod.yml depends on prod.yml).
-func linkHead(path string) string {
-	target, err := os.Readlink(path)
-	if err != nil || filepath.IsAbs(target) {
-		return ""
-	}
-	head, _, _ := strings.Cut(filepath.Clean(target), string(filepath.Separator))
-	if head == ".." || head == "." {
-		return ""
-	}
-	return head
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,6 +169,42 @@ func TestWatcher_KeepsReloading(t *testing.T) {
 		},
 		dir: "chain", probe: "chain/roles_mapping.yml",
 		steps: []watchStep{{do: edit("common/roles_mapping.yml", "v2"), want: "v2"}},
+	}, {
+		// Found by review: only the directory a depended-on file's
+		// directory resolved to was watched, not the link on the way.
+		name: "a depended-on file under a symlinked directory reloads when the link is re-pointed",
+		setup: func(t *testing.T, root string) {
+			writeFile(t, filepath.Join(root, "cfg", "config.yml"), "v1")
+			writeFile(t, filepath.Join(root, "certs-v1", "ca.pem"), "ca1")
+			writeFile(t, filepath.Join(root, "certs-v2", "ca.pem"), "ca2")
+			symlink(t, filepath.Join(root, "certs-v1"), filepath.Join(root, "cfg", "certs"))
+		},
+		dir: "cfg", deps: []string{"cfg/certs/ca.pem"}, probe: "cfg/certs/ca.pem",
+		steps: []watchStep{
+			{do: func(t *testing.T, root string) {
+				symlink(t, filepath.Join(root, "certs-v2"), filepath.Join(root, "cfg", "certs.tmp"))
+				rename(t, filepath.Join(root, "cfg", "certs.tmp"), filepath.Join(root, "cfg", "certs"))
+			}, want: "ca2"},
+			{do: edit("certs-v2/ca.pem", "ca3"), want: "ca3"},
+		},
+	}, {
+		name: "a config directory below a symlinked ancestor reloads when the ancestor is re-pointed",
+		setup: func(t *testing.T, root string) {
+			writeFile(t, filepath.Join(root, "releases", "r1", "config.yml"), "v1")
+			writeFile(t, filepath.Join(root, "releases", "r2", "config.yml"), "v2")
+			symlink(t, filepath.Join("releases", "r1"), filepath.Join(root, "current"))
+			mkdir(t, filepath.Join(root, "app"))
+			symlink(t, filepath.Join("..", "current"), filepath.Join(root, "app", "cur"))
+		},
+		dir: "app/cur", probe: "app/cur/config.yml",
+		steps: []watchStep{
+			{do: func(t *testing.T, root string) {
+				symlink(t, filepath.Join("releases", "r2"), filepath.Join(root, "current.tmp"))
+				rename(t, filepath.Join(root, "current.tmp"), filepath.Join(root, "current"))
+			}, want: "v2"},
+			{do: edit("releases/r2/config.yml", "v3"), want: "v3"},
+		},
+		wantLogs: []string{"config directory now resolves elsewhere"},
 	}, {
 		name: "a depended-on directory deleted and re-created is watched again",
 		setup: func(t *testing.T, root string) {
@@ -367,5 +404,43 @@ func TestWatcher_KubernetesSwapForgetsOldDirectories(t *testing.T) {
 	}
 	if log := logs.String(); strings.Contains(log, "it is watched again when it exists") {
 		t.Errorf("log promises to watch a deleted ..v directory again:\n%s", log)
+	}
+}
+
+func TestWatchPlan_AddPathFollowsEveryLink(t *testing.T) {
+	root := resolve(t.TempDir())
+	writeFile(t, filepath.Join(root, "certs-v1", "ca.pem"), "ca")
+	mkdir(t, filepath.Join(root, "conf"))
+	symlink(t, "../certs-v1", filepath.Join(root, "conf", "certs"))
+	symlink(t, "loop2", filepath.Join(root, "loop1"))
+	symlink(t, "loop1", filepath.Join(root, "loop2"))
+	for _, tc := range []struct {
+		name string
+		path string
+		want []string // dir/name, relative to root
+	}{
+		{"a symlinked directory on the way", "conf/certs/ca.pem", []string{"conf/certs", "certs-v1/ca.pem"}},
+		{"a missing directory on the way", "gone/ca.pem", []string{"gone"}},
+		{"a symlink loop ends", "loop1/ca.pem", []string{"loop1", "loop2"}},
+		{"a plain file", "certs-v1/ca.pem", []string{"certs-v1/ca.pem"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := watchPlan{}
+			p.addPath(filepath.Join(root, tc.path))
+			var got []string
+			for dir, in := range p {
+				for name := range in.names {
+					rel, err := filepath.Rel(root, filepath.Join(dir, name))
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, rel)
+				}
+			}
+			slices.Sort(got)
+			if want := slices.Sorted(slices.Values(tc.want)); !slices.Equal(got, want) {
+				t.Errorf("addPath(%s) watches %v, want %v", tc.path, got, want)
+			}
+		})
 	}
 }
