@@ -118,10 +118,14 @@ func (d *Daemon) logWarnings(problems config.Problems) {
 	}
 }
 
+// catalog resolves s's realm types to plugins.
+func (d *Daemon) catalog(s *config.Settings) *Catalog {
+	return NewCatalog(d.opts.Builtins, d.opts.Executable, s.Realmd)
+}
+
 // build makes a generation from settings, reusing running instances.
 func (d *Daemon) build(ctx context.Context, s *config.Settings) (*Generation, error) {
-	cat := NewCatalog(d.opts.Builtins, d.opts.Executable, s.Realmd)
-	g, err := buildGeneration(ctx, d.nextID.Add(1), s, cat, d.pool, d.logger)
+	g, err := buildGeneration(ctx, d.nextID.Add(1), s, d.catalog(s), d.pool, d.logger)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +338,18 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 		return false, errors.New("realmd has not started serving")
 	}
 	s, unchanged, err := d.load(old.Settings, trigger == triggerFileEvent)
-	if err == nil && unchanged && !old.filesChanged() {
+	unchanged = err == nil && unchanged && !old.filesChanged()
+	if unchanged {
+		// The same bytes may no longer start: a plugin that lost its x
+		// bit, a pinned one replaced by a symlink to the same content.
+		// Resolve every type again, as a build and `realmd check` would,
+		// so that such a config is refused now, not found out when a
+		// plugin dies and cannot be restarted (found by review).
+		if _, problems := plan(s, d.catalog(s)); len(problems) > 0 {
+			unchanged, err = false, problems
+		}
+	}
+	if unchanged {
 		d.metrics.reloaded("unchanged")
 		cleared := d.clearLastError(old.ID)
 		if trigger == triggerFileEvent && d.quietUnchanged && !cleared {

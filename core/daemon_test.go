@@ -471,3 +471,70 @@ func TestDaemon_ARefusedStartReturnsItsWarningsWithoutLoggingThem(t *testing.T) 
 		t.Errorf("a refused start logged its warnings too:\n%s", logs)
 	}
 }
+
+// A change that keeps every file's bytes but makes the config one realmd
+// cannot start is refused, as `realmd check` refuses it, and shown in
+// last_error; found by review: the reload compared content only and said
+// "reload: config unchanged", while the plugin could no longer be restarted.
+func TestDaemon_AnUnchangedConfigThatNoLongerResolvesIsRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		pinned  bool
+		edit    func(t *testing.T, plugin string)
+		wantKey string
+		wantMsg string
+	}{
+		{name: "an unpinned plugin loses its x bit", edit: func(t *testing.T, plugin string) {
+			if err := os.Chmod(plugin, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, wantKey: "config.dynamic.authc.fake_domain.http_authenticator.type", wantMsg: `unknown http_authenticator type "fake"`},
+		{name: "a pinned plugin becomes a symlink to the same bytes", pinned: true, edit: func(t *testing.T, plugin string) {
+			b, err := os.ReadFile(plugin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			real := filepath.Join(t.TempDir(), "fake")
+			if err := os.WriteFile(real, b, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			link := plugin + ".new"
+			if err := os.Symlink(real, link); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(link, plugin); err != nil {
+				t.Fatal(err)
+			}
+		}, wantKey: "config.dynamic.authc.fake_domain.http_authenticator.type", wantMsg: "which is a symlink"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := fakeConfigDir(t)
+			plugin := filepath.Join(dir, "plugins", "fake")
+			if tt.pinned {
+				writeFile(t, filepath.Join(dir, config.RealmdFile),
+					fmt.Sprintf("plugin_directory: plugins\nplugins:\n  fake: {command: fake, sha256: %s}\n", fileSum(plugin)))
+			}
+			d := New(Options{Dir: dir, Listen: freeAddr(t)})
+			serve(t, d)
+			tt.edit(t, plugin)
+			if problems := Check(context.Background(), Options{Dir: dir}); problems.Err() == nil {
+				t.Fatalf("realmd check passes the edited dir (%v); the test needs it refused", problems)
+			}
+			changed, err := d.Reload(context.Background())
+			if changed || err == nil {
+				t.Fatalf("reload: changed %v, error %v; want it refused", changed, err)
+			}
+			le := d.Status().LastError
+			if le == nil {
+				t.Fatal("last_error is null after a refused reload")
+			}
+			if le.File != config.ConfigFile || le.Line == 0 || le.Key != tt.wantKey || !strings.Contains(le.Message, tt.wantMsg) || len(le.Problems) == 0 {
+				t.Errorf("last_error %+v, want %s:N: %s: ...%s...", le, config.ConfigFile, tt.wantKey, tt.wantMsg)
+			}
+			if d.Status().Generation != 1 {
+				t.Errorf("generation %d, want 1 still serving", d.Status().Generation)
+			}
+		})
+	}
+}
