@@ -147,7 +147,8 @@ func (c *Catalog) Resolve(role sdk.Role, typ string) (PluginRef, error) {
 		}
 		return PluginRef{Name: typ, Path: filepath.Join(c.realmd.PluginDir, e.Command), Args: e.Args, Env: e.Env, Checksum: sum}, nil
 	}
-	if c.realmd.PluginDir != "" && !strings.ContainsAny(typ, `/\`) && typ != "." && typ != ".." {
+	plainName := !strings.ContainsAny(typ, `/\`) && typ != "." && typ != ".."
+	if c.realmd.PluginDir != "" && plainName {
 		path := filepath.Join(c.realmd.PluginDir, typ)
 		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return PluginRef{Name: typ, Path: path}, nil
@@ -167,8 +168,28 @@ func (c *Catalog) Resolve(role sdk.Role, typ string) (PluginRef, error) {
 		hint += ", or set plugin_directory in realmd.yml for third-party plugins"
 	} else {
 		hint += fmt.Sprintf(", or put an executable named %q in %s", typ, c.realmd.PluginDir)
+		if plainName {
+			if why := notPluginFile(filepath.Join(c.realmd.PluginDir, typ)); why != "" {
+				hint += "; " + why
+			}
+		}
 	}
 	return PluginRef{}, fmt.Errorf("unknown %s type %q: %s", role, typ, hint)
+}
+
+// notPluginFile says why path, which is there, is no plugin executable,
+// or "" when it is missing or runnable.
+func notPluginFile(path string) string {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return ""
+	case !fi.Mode().IsRegular():
+		return path + " is there, but is not a regular file"
+	case fi.Mode()&0o111 == 0:
+		return path + " is there, but is not executable: chmod +x it"
+	}
+	return ""
 }
 
 // symlinkIn returns the first element of the relative path rel, below dir,

@@ -67,7 +67,8 @@ func TestCatalog_Resolve(t *testing.T) {
 			wantErr: `catalog entry "linked": plugins.linked.command in realmd.yml names ` + filepath.Join(dir, "linked") + `, which is a symlink: point command at the real file in plugin_directory, or copy the file in (a pinned plugin must not be a symlink)`},
 		{name: "a pinned catalog entry reached through a symlinked directory is refused", cat: withDir, role: sdk.RoleBackend, typ: "linked-dir",
 			wantErr: `catalog entry "linked-dir": plugins.linked-dir.command in realmd.yml names ` + filepath.Join(dir, "sub") + `, which is a symlink`},
-		{name: "a file that is not executable is no plugin", cat: withDir, role: sdk.RoleBackend, typ: "notexec", wantErr: `unknown authentication_backend type "notexec": name a built-in type (internal), or put an executable named "notexec" in ` + dir},
+		{name: "a file that is not executable is no plugin", cat: withDir, role: sdk.RoleBackend, typ: "notexec", wantErr: `unknown authentication_backend type "notexec": name a built-in type (internal), or put an executable named "notexec" in ` + dir +
+			"; " + filepath.Join(dir, "notexec") + " is there, but is not executable: chmod +x it"},
 		{name: "no plugin directory", cat: noDir, role: sdk.RoleAuthenticator, typ: "apikey", wantErr: `unknown http_authenticator type "apikey": name a built-in type (basic), or set plugin_directory in realmd.yml for third-party plugins`},
 		{name: "saml says why", cat: noDir, role: sdk.RoleAuthenticator, typ: "saml", wantErr: `type "saml" is not supported: SAML is a browser redirect flow between OpenSearch Dashboards and the identity provider; realmd answers per request and does not run that flow. For the tokens an identity provider issues, use a jwt domain with jwks_uri set to the provider's key set`},
 		{name: "a backend type used as an authenticator", cat: noDir, role: sdk.RoleAuthenticator, typ: "internal", wantErr: `type "internal" cannot be used as http_authenticator`},
