@@ -45,7 +45,12 @@ type Daemon struct {
 	nextID   atomic.Uint64
 	lastErr  atomic.Pointer[ReloadError]
 	draining sync.WaitGroup
-	metrics  *metrics
+	// drainingGens are the generations a reload replaced that are still
+	// finishing their requests: a shutdown's drain bound covers their
+	// request_timeout too.
+	drainingMu   sync.Mutex
+	drainingGens map[*Generation]bool
+	metrics      *metrics
 	// answering counts the HTTP requests whose handler runs: what a
 	// shutdown drains, and what it cut off if it ran out of time.
 	answering atomic.Int64
@@ -184,7 +189,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		bound := d.current.Load().Settings.Realmd.RequestTimeout + drainMargin
+		bound := d.drainBound()
 		d.logger.Info("shutting down: draining requests", "reason", context.Cause(ctx), "requests", d.answering.Load(), "bound", bound)
 		err = d.drain(srv, bound)
 	}
@@ -195,6 +200,24 @@ func (d *Daemon) Run(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// drainBound is how long a shutdown waits for the requests in flight: the
+// longest request_timeout of the current generation and of every one a
+// reload replaced that still finishes its requests, plus drainMargin. A
+// reload that lowers request_timeout must not cut off requests the
+// generation they run on still lets run (found by review).
+func (d *Daemon) drainBound() time.Duration {
+	var longest time.Duration
+	if g := d.current.Load(); g != nil {
+		longest = g.Settings.Realmd.RequestTimeout
+	}
+	d.drainingMu.Lock()
+	defer d.drainingMu.Unlock()
+	for g := range d.drainingGens {
+		longest = max(longest, g.Settings.Realmd.RequestTimeout)
+	}
+	return longest + drainMargin
 }
 
 // drainMargin is how long past request_timeout a shutdown waits for the
@@ -386,9 +409,18 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 	configFiles, files := g.changedSince(old)
 	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash, "changed_config_files", configFiles, "changed_files", files)
 	d.draining.Add(1)
+	d.drainingMu.Lock()
+	if d.drainingGens == nil {
+		d.drainingGens = map[*Generation]bool{}
+	}
+	d.drainingGens[old] = true
+	d.drainingMu.Unlock()
 	go func() { // in-flight requests finish on the old generation
 		defer d.draining.Done()
 		old.close()
+		d.drainingMu.Lock()
+		delete(d.drainingGens, old)
+		d.drainingMu.Unlock()
 	}()
 	return true, nil
 }

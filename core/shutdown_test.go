@@ -155,3 +155,67 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 		})
 	}
 }
+
+// A shutdown waits for the requests of a generation a reload replaced as
+// long as that generation's request_timeout lets them run, not only the
+// current one's. Found by review: request_timeout 9 s lowered to 1 s by a
+// reload while requests hung on a realm, then SIGTERM: the bound was 6 s
+// and the requests were cut off (exit 1) where they would have had their
+// 503 at 9 s.
+func TestDaemon_ADrainWaitsForTheRequestTimeoutOfADrainingGeneration(t *testing.T) {
+	dir := fakeConfigDir(t)
+	realmd := filepath.Join(dir, config.RealmdFile)
+	writeFile(t, realmd, "plugin_directory: plugins\nrequest_timeout: 30s\n")
+	addr := freeAddr(t)
+	logs := &testenv.LogBuffer{}
+	d := New(Options{Dir: dir, Listen: addr, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
+	for d.Status().Generation == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("realmd did not load its config")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	reqCtx, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(reqCtx, "GET", "http://"+addr+"/auth", nil)
+		req.Header.Set("X-User", "alice")
+		req.Header.Set("X-Sleep", "1h") // a realm that hangs: only request_timeout ends it
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	for d.answering.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the request never reached realmd:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	writeFile(t, realmd, "plugin_directory: plugins\nrequest_timeout: 1s\n")
+	if changed, err := d.Reload(context.Background()); !changed || err != nil {
+		t.Fatalf("reload: changed %v, %v", changed, err)
+	}
+	cancel() // SIGTERM, while generation 1 still drains its request
+	for !strings.Contains(logs.String(), "shutting down: draining requests") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no shutdown line:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	hangUp() // the client leaves, so the drain ends now
+	<-done
+	if err := <-errc; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if !strings.Contains(logs.String(), "requests=1 bound=35s") {
+		t.Errorf("the drain's bound is not generation 1's request_timeout (30s) + 5s:\n%s", logs.String())
+	}
+}
