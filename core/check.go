@@ -37,7 +37,7 @@ func Check(ctx context.Context, opts Options) config.Problems {
 			defer mu.Unlock()
 			problems = append(problems, warningsOf(s, c, ws)...)
 			if err != nil {
-				problems = append(problems, config.Problem{File: c.comp.Pos.File, Line: c.comp.Pos.Line, Key: c.comp.Path, Message: err.Error()})
+				problems = append(problems, startProblem(s, c, err))
 				return
 			}
 			problems = append(problems, problemsOf(s, c, ps)...)

@@ -498,7 +498,11 @@ func newReloadError(err error) *ReloadError {
 				re.errors++
 			}
 		}
+		return re
 	}
+	// An error with no position still lists itself: problems promises
+	// every one, and is never null for a refused reload.
+	re.Problems, re.errors = []string{re.Message}, 1
 	return re
 }
 

@@ -538,3 +538,79 @@ func TestDaemon_AnUnchangedConfigThatNoLongerResolvesIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A reload refused because a plugin does not start names where the plugin
+// is configured in last_error, and lists the problem in problems, as the
+// docs promise: the domain's type key, or for a pinned plugin whose
+// executable no longer has its checksum, plugins.<type>.sha256 in
+// realmd.yml. Found by review: last_error had no file, line or key, and
+// problems was null.
+func TestDaemon_APluginThatFailsToStartIsRefusedAtItsPosition(t *testing.T) {
+	tests := []struct {
+		name     string
+		pinned   bool
+		wantFile string
+		wantLine int
+		wantKey  string
+		wantMsg  string
+	}{
+		{name: "a broken unpinned plugin", wantFile: config.ConfigFile, wantLine: 7,
+			wantKey: "config.dynamic.authc.fake_domain.http_authenticator.type", wantMsg: `starting plugin "fake"`},
+		{name: "a pinned plugin replaced by another build", pinned: true, wantFile: config.RealmdFile, wantLine: 3,
+			wantKey: "plugins.fake.sha256", wantMsg: "but the plugin is pinned to"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := fakeConfigDir(t)
+			plugin := filepath.Join(dir, "plugins", "fake")
+			if tt.pinned {
+				writeFile(t, filepath.Join(dir, config.RealmdFile),
+					fmt.Sprintf("plugin_directory: plugins\nplugins:\n  fake: {command: fake, sha256: %s}\n", fileSum(plugin)))
+			}
+			d := New(Options{Dir: dir, Listen: freeAddr(t)})
+			serve(t, d)
+			// A new build that is no plugin, written as a rename, as an
+			// install does it.
+			if err := os.WriteFile(plugin+".new", []byte("#!/bin/sh\necho not a plugin\nexit 1\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(plugin+".new", plugin); err != nil {
+				t.Fatal(err)
+			}
+			changed, err := d.Reload(context.Background())
+			if changed || err == nil {
+				t.Fatalf("reload: changed %v, error %v; want it refused", changed, err)
+			}
+			le := d.Status().LastError
+			if le == nil {
+				t.Fatal("last_error is null after a refused reload")
+			}
+			if le.File != tt.wantFile || le.Line != tt.wantLine || le.Key != tt.wantKey || !strings.Contains(le.Message, tt.wantMsg) {
+				t.Errorf("last_error at %s:%d: %s: %s; want %s:%d: %s: ...%s...", le.File, le.Line, le.Key, le.Message, tt.wantFile, tt.wantLine, tt.wantKey, tt.wantMsg)
+			}
+			if len(le.Problems) != 1 || !strings.HasPrefix(le.Problems[0], fmt.Sprintf("%s:%d: %s: ", tt.wantFile, tt.wantLine, tt.wantKey)) {
+				t.Errorf("problems %q, want the one problem at %s:%d", le.Problems, tt.wantFile, tt.wantLine)
+			}
+			// realmd check places it alike.
+			found := false
+			for _, p := range Check(context.Background(), Options{Dir: dir}) {
+				found = found || (!p.Warning && p.File == tt.wantFile && p.Line == tt.wantLine && p.Key == tt.wantKey)
+			}
+			if !found {
+				t.Errorf("realmd check does not report the plugin at %s:%d: %s: %v", tt.wantFile, tt.wantLine, tt.wantKey, Check(context.Background(), Options{Dir: dir}))
+			}
+		})
+	}
+}
+
+// problems lists every problem of a refused reload, also the one of an
+// error that has no file position: it is never null (found by review).
+func TestReloadError_AnErrorWithoutPositionIsStillListed(t *testing.T) {
+	re := newReloadError(errors.New("roles_mapping.yml: no mapper"))
+	if len(re.Problems) != 1 || re.Problems[0] != "roles_mapping.yml: no mapper" {
+		t.Errorf("problems %q, want the error itself", re.Problems)
+	}
+	if got := re.summary(); got != "roles_mapping.yml: no mapper" {
+		t.Errorf("summary %q", got)
+	}
+}

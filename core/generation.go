@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/realmd/realmd/core/config"
@@ -245,6 +246,21 @@ func problemsOf(s *config.Settings, c component, ps []sdk.Problem) config.Proble
 	return out
 }
 
+// startProblem places a plugin that did not start (its process would not
+// run or answer, or serves another type) at its domain's type key; a
+// pinned plugin whose executable no longer has its checksum is placed at
+// the pin, plugins.<type>.sha256 in realmd.yml, at the entry's line.
+func startProblem(s *config.Settings, c component, err error) config.Problem {
+	if e, ok := s.Realmd.Catalog[c.spec.Plugin.Name]; ok && !c.spec.Plugin.Builtin && errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
+		file := e.Pos.File
+		if file == "" {
+			file = config.RealmdFile
+		}
+		return config.Problem{File: file, Line: e.Pos.Line, Key: "plugins." + e.Name + ".sha256", Message: err.Error()}
+	}
+	return config.Problem{File: c.comp.Pos.File, Line: c.comp.Pos.Line, Key: c.comp.Path + ".type", Message: err.Error()}
+}
+
 // distinctProblems is ps without repeats, in order: two instances that read
 // the same file (the internal realm as backend and as authorizer, both
 // given internal_users.yml) report the same problem with it.
@@ -294,6 +310,12 @@ func buildGeneration(ctx context.Context, id uint64, s *config.Settings, cat *Ca
 				mu.Lock()
 				problems = append(problems, problemsOf(s, c, cp.Problems)...)
 				problems = append(problems, warningsOf(s, c, cp.Warnings)...)
+				mu.Unlock()
+				return nil
+			}
+			if err != nil && ctx.Err() == nil { // a cancelled build is no config problem
+				mu.Lock()
+				problems = append(problems, startProblem(s, c, err))
 				mu.Unlock()
 				return nil
 			}
