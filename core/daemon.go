@@ -388,6 +388,12 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 		g, err = d.build(ctx, s)
 	}
 	d.quietUnchanged = false
+	if err != nil && ctx.Err() != nil {
+		// A shutdown (or the watcher stopping) cancelled the reload while
+		// it started plugins: no verdict on the config, so no refusal.
+		d.logger.Info("reload cancelled; the previous config keeps serving", "reason", context.Cause(ctx), "trigger", string(trigger))
+		return false, err
+	}
 	if err != nil {
 		re := newReloadError(err)
 		again := d.refusedAgain(re)

@@ -614,3 +614,35 @@ func TestReloadError_AnErrorWithoutPositionIsStillListed(t *testing.T) {
 		t.Errorf("summary %q", got)
 	}
 }
+
+// A reload that a shutdown cancels while it starts plugins is no refused
+// config: it is logged at info as cancelled, and last_error stays as it was
+// (found by review: a clean SIGTERM logged "[ERROR] reload refused ...
+// context canceled").
+func TestDaemon_AReloadCancelledByShutdownIsNoRefusal(t *testing.T) {
+	dir := fakeConfigDir(t)
+	logs := &testenv.LogBuffer{}
+	d := New(Options{Dir: dir, Listen: freeAddr(t), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	serve(t, d)
+	cfg := filepath.Join(dir, config.ConfigFile)
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new config for the plugin, so the reload must start a process.
+	writeFile(t, cfg, strings.Replace(string(b), "challenge: true}", "challenge: true, config: {refuse: false}}", 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the shutdown came first
+	if changed, err := d.Reload(ctx); changed || err == nil {
+		t.Fatalf("reload: changed %v, error %v; want it cancelled", changed, err)
+	}
+	if strings.Contains(logs.String(), "[ERROR]") {
+		t.Errorf("a cancelled reload logged an error:\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), "[INFO]  reload cancelled; the previous config keeps serving") {
+		t.Errorf("the log lacks the cancelled reload:\n%s", logs)
+	}
+	if le := d.Status().LastError; le != nil {
+		t.Errorf("last_error %+v after a cancelled reload", le)
+	}
+}
