@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/realmd/realmd/core/config"
@@ -251,7 +250,7 @@ func problemsOf(s *config.Settings, c component, ps []sdk.Problem) config.Proble
 // pinned plugin whose executable no longer has its checksum is placed at
 // the pin, plugins.<type>.sha256 in realmd.yml, at the entry's line.
 func startProblem(s *config.Settings, c component, err error) config.Problem {
-	if e, ok := s.Realmd.Catalog[c.spec.Plugin.Name]; ok && !c.spec.Plugin.Builtin && errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
+	if e, ok := s.Realmd.Catalog[c.spec.Plugin.Name]; ok && !c.spec.Plugin.Builtin && errors.Is(err, sdk.ErrChecksumMismatch) {
 		file := e.Pos.File
 		if file == "" {
 			file = config.RealmdFile

@@ -257,7 +257,7 @@ func checkPinned(f *os.File, path string, want []byte) error {
 	if got := h.Sum(nil); subtle.ConstantTimeCompare(got, want) != 1 {
 		return fmt.Errorf("%w: %s has SHA-256 %x, but the plugin is pinned to %x; "+
 			"if this build is the one you trust, set the plugin's sha256 in realmd.yml to the new value, otherwise put the pinned build back",
-			plugin.ErrChecksumsDoNotMatch, path, got, want)
+			ErrChecksumMismatch, path, got, want)
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package sdk
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/hashicorp/go-plugin"
+)
 
 // Sentinel errors. Plugins wrap them with %w; they cross the wire as codes
 // and come back so that errors.Is works on the host side.
@@ -19,3 +23,9 @@ var (
 	// ErrInternal: a failure that is none of the above.
 	ErrInternal = errors.New("internal error")
 )
+
+// ErrChecksumMismatch is what Launch wraps when a pinned executable's
+// SHA-256 differs from its pin (LaunchConfig.Checksum). It is go-plugin's
+// own sentinel, so that the host needs no import of go-plugin to place
+// the error.
+var ErrChecksumMismatch = plugin.ErrChecksumsDoNotMatch
