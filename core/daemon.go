@@ -522,6 +522,8 @@ type StatusReport struct {
 	LastError *ReloadError `json:"last_error"`
 	// CacheEntries are the identities in the serving generation's cache.
 	CacheEntries int `json:"identity_cache_entries"`
+	// CacheBytes approximates the memory those identities hold.
+	CacheBytes int `json:"identity_cache_bytes"`
 	// RestartNeeded lists reloaded settings that take effect only when
 	// realmd restarts (listen, max_header_bytes).
 	RestartNeeded []string `json:"restart_needed"`
@@ -536,7 +538,7 @@ func (d *Daemon) Status() StatusReport {
 	}
 	if g := d.current.Load(); g != nil {
 		rep.Generation, rep.Hash, rep.LoadedAt = g.ID, g.Settings.Hash, g.LoadedAt
-		rep.CacheEntries = g.Pipeline.CacheLen()
+		rep.CacheEntries, rep.CacheBytes = g.Pipeline.CacheLen(), g.Pipeline.CacheBytes()
 		for _, in := range g.instances {
 			rep.Plugins = append(rep.Plugins, in.Status())
 		}

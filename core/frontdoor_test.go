@@ -255,6 +255,7 @@ func TestFrontDoor_MetricsCountAnswersByOutcome(t *testing.T) {
 		`realmd_config_generation 7`,
 		`realmd_config_last_reload_refused 0`,
 		`realmd_identity_cache_entries 0`,
+		`realmd_identity_cache_bytes 0`,
 		`realmd_config_reloads_total{result="refused"} 0`,
 	} {
 		if !strings.Contains(body, want+"\n") {

@@ -101,6 +101,8 @@ var (
 		"1 while the last reload was refused (see /_realmd/status for the file and line), else 0.", nil, nil)
 	cacheEntriesDesc = prometheus.NewDesc("realmd_identity_cache_entries",
 		"Identities in the serving generation's cache.", nil, nil)
+	cacheBytesDesc = prometheus.NewDesc("realmd_identity_cache_bytes",
+		"Approximate bytes the serving generation's cached identities hold (the cache keeps them under 256 MiB).", nil, nil)
 	pluginUpDesc = prometheus.NewDesc("realmd_plugin_up",
 		"1 while a plugin instance's process is running and answers its calls, else 0 (starting, restarting, unresponsive or stopped).", []string{"instance", "plugin"}, nil)
 	pluginRestartsDesc = prometheus.NewDesc("realmd_plugin_restarts_total",
@@ -108,7 +110,7 @@ var (
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{generationDesc, loadedDesc, refusedDesc, cacheEntriesDesc, pluginUpDesc, pluginRestartsDesc} {
+	for _, d := range []*prometheus.Desc{generationDesc, loadedDesc, refusedDesc, cacheEntriesDesc, cacheBytesDesc, pluginUpDesc, pluginRestartsDesc} {
 		ch <- d
 	}
 }
@@ -126,6 +128,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(generationDesc, prometheus.GaugeValue, float64(rep.Generation))
 	ch <- prometheus.MustNewConstMetric(loadedDesc, prometheus.GaugeValue, float64(rep.LoadedAt.UnixNano())/1e9)
 	ch <- prometheus.MustNewConstMetric(cacheEntriesDesc, prometheus.GaugeValue, float64(rep.CacheEntries))
+	ch <- prometheus.MustNewConstMetric(cacheBytesDesc, prometheus.GaugeValue, float64(rep.CacheBytes))
 	for _, p := range rep.Plugins {
 		up := 0.0
 		if p.State == StateRunning {

@@ -266,3 +266,10 @@ func (c *identityCache) len() int {
 	defer c.mu.RUnlock()
 	return len(c.entries)
 }
+
+// size is the entries' approximate bytes (see entrySize).
+func (c *identityCache) size() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.bytes
+}

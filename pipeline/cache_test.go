@@ -201,6 +201,9 @@ func TestCache_Keys(t *testing.T) {
 			if n := p.CacheLen(); n != tt.wantLen {
 				t.Errorf("cache holds %d entries, want %d", n, tt.wantLen)
 			}
+			if b := p.CacheBytes(); (b > 0) != (tt.wantLen > 0) {
+				t.Errorf("cache holds %d bytes for %d entries", b, tt.wantLen)
+			}
 			if got.Cached && got.Identity.User.Name != "alice" {
 				t.Errorf("cached identity is %q, want alice", got.Identity.User.Name)
 			}

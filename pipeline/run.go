@@ -91,6 +91,9 @@ func (p *Pipeline) Close() {
 // CacheLen is the number of identities in the cache.
 func (p *Pipeline) CacheLen() int { return p.cache.len() }
 
+// CacheBytes is the approximate memory the cache's identities hold.
+func (p *Pipeline) CacheBytes() int { return p.cache.size() }
+
 // Authenticate answers who r is. caller is used for `hosts` role mappings.
 // It returns when the answer is known or ctx ends.
 func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Caller) Result {
