@@ -442,7 +442,7 @@ func (c *Config) whole(key string, bits int) (n int64, ok bool) {
 		return 0, false
 	}
 	if t := strings.TrimSpace(text); t != text {
-		if _, err := strconv.ParseInt(t, 10, 64); err == nil {
+		if _, err := strconv.ParseInt(t, 10, bits); err == nil {
 			c.Problem(key, "must be a whole number, not %s: the value has spaces around it, which OpenSearch refuses; write %s", describe(v), t)
 			return 0, false
 		}

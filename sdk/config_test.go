@@ -438,6 +438,8 @@ func TestConfig_IntRefusesSpacesAsJava(t *testing.T) {
 		{name: "trailing tab", value: "7\t", want: -1,
 			msg: `n: must be a whole number, not "7\t": the value has spaces around it, which OpenSearch refuses; write 7`},
 		{name: "text", value: "seven", want: -1, msg: `n: must be a whole number, not "seven"`},
+		{name: "spaces around a number beyond a Java int (no hint to write it)", value: " 99999999999 ", want: -1,
+			msg: `n: must be a whole number, not " 99999999999 "`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
