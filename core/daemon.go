@@ -367,8 +367,9 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 		// bit, a pinned one replaced by a symlink to the same content.
 		// Resolve every type again, as a build and `realmd check` would,
 		// so that such a config is refused now, not found out when a
-		// plugin dies and cannot be restarted (found by review).
-		if _, problems := plan(s, d.catalog(s)); len(problems) > 0 {
+		// plugin dies and cannot be restarted (found by review). Resolving
+		// reads no executable: filesChanged has just summed them.
+		if _, problems := resolveComponents(s, d.catalog(s)); len(problems) > 0 {
 			unchanged, err = false, problems
 		}
 	}

@@ -139,9 +139,23 @@ type component struct {
 	comp config.Component
 }
 
-// plan lists the instances settings need, resolving each type in the catalog.
-// Every unresolvable type is reported at once.
+// plan lists the instances settings need, resolving each type in the catalog,
+// with each third-party executable's checksum (BinarySum). Every
+// unresolvable type is reported at once.
 func plan(s *config.Settings, cat *Catalog) ([]component, config.Problems) {
+	comps, problems := resolveComponents(s, cat)
+	for i := range comps {
+		if ref := comps[i].spec.Plugin; !ref.Builtin {
+			comps[i].spec.BinarySum = fileSum(ref.Path) // a replaced executable restarts its instances
+		}
+	}
+	return comps, problems
+}
+
+// resolveComponents is plan without the checksums: it reads no executable,
+// only resolves each type as a build would. An unchanged reload needs no
+// more, as filesChanged has just summed the executables.
+func resolveComponents(s *config.Settings, cat *Catalog) ([]component, config.Problems) {
 	var out []component
 	var problems config.Problems
 	add := func(name string, role sdk.Role, c config.Component) {
@@ -159,9 +173,6 @@ func plan(s *config.Settings, cat *Catalog) ([]component, config.Problems) {
 			return
 		}
 		spec := InstanceSpec{Name: name, Role: role, Type: c.Type, Plugin: ref, Config: raw, Dir: s.Dir}
-		if !ref.Builtin {
-			spec.BinarySum = fileSum(ref.Path) // a replaced executable restarts its instances
-		}
 		out = append(out, component{spec: spec, comp: c})
 	}
 	for _, d := range s.Security.Authc {
