@@ -144,6 +144,9 @@ func (d *Daemon) build(ctx context.Context, s *config.Settings) (*Generation, er
 // Run loads the config, starts every plugin, serves until ctx ends, then
 // drains requests and stops every plugin.
 func (d *Daemon) Run(ctx context.Context) error {
+	dns := d.logger.Named("dns")
+	hostLookups.setLogger(dns)
+	addrLookups.setLogger(dns)
 	// A reload (SIGHUP) during startup waits for the first generation, then
 	// compares against it.
 	d.reloadMu.Lock()

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -36,9 +37,18 @@ const (
 var (
 	hostLookups = newLookupCache(func(ctx context.Context, name string) ([]string, error) {
 		return resolver.LookupHost(ctx, name)
-	}, maxLookupEntries, maxLookupsInFlight)
-	addrLookups = newLookupCache(lookupAddr, maxLookupEntries, maxLookupsInFlight)
+	}, maxLookupEntries, maxLookupsInFlight).describe(
+		"X-Forwarded-For host names",
+		"each request whose X-Forwarded-For names its client by a host name not looked up recently was answered 500")
+	addrLookups = newLookupCache(lookupAddr, maxLookupEntries, maxLookupsInFlight).describe(
+		"host names of client addresses (hosts_resolver_mode ip-hostname-lookup)",
+		"role mapping got no host name for those requests: hosts patterns and ignore_hosts entries written as names did not match them")
 )
+
+// refusalLogEvery is how often at most a lookupCache logs the lookups it
+// refused: under a flood each request is refused, and one line each would
+// bury the log.
+const refusalLogEvery = 10 * time.Second
 
 // errTooManyLookups is a lookup refused because maxLookupsInFlight were
 // running: a flood of distinct names must not open a goroutine and a
@@ -58,6 +68,24 @@ type lookupCache struct {
 
 	mu      sync.Mutex
 	entries map[string]lookupEntry
+
+	refusals refusalLog
+	// refusalEvery is refusalLogEvery; a variable for tests.
+	refusalEvery time.Duration
+}
+
+// refusalLog counts the lookups a cache refused, for a warning logged at
+// most once per refusalEvery with the count since the last line. Refusals
+// that no later one reports are logged by a timer when the period ends,
+// so no count is lost when the flood stops.
+type refusalLog struct {
+	mu      sync.Mutex
+	logger  hclog.Logger // nil: not logged (tests, realmd check)
+	what    string       // the lookups, for the log line
+	effect  string       // what a refusal did to the requests
+	last    time.Time    // when the last line was logged
+	pending int          // refusals since then
+	timer   *time.Timer  // logs pending at the period's end; nil when none is set
 }
 
 type lookupEntry struct {
@@ -72,7 +100,65 @@ func newLookupCache(lookup func(ctx context.Context, name string) ([]string, err
 	return &lookupCache{
 		lookup: lookup, now: time.Now, max: maxEntries,
 		slots: make(chan struct{}, maxInFlight), entries: map[string]lookupEntry{},
+		refusalEvery: refusalLogEvery, refusals: refusalLog{what: "DNS lookups"},
 	}
+}
+
+// describe names c's lookups and what a refused one does, for the warning
+// about refusals. It returns c.
+func (c *lookupCache) describe(what, effect string) *lookupCache {
+	c.refusals.what, c.refusals.effect = what, effect
+	return c
+}
+
+// setLogger makes c log the lookups it refuses to logger (see refused).
+func (c *lookupCache) setLogger(logger hclog.Logger) {
+	c.refusals.mu.Lock()
+	defer c.refusals.mu.Unlock()
+	c.refusals.logger = logger
+}
+
+// refused counts a lookup refused at the bound, and logs the count at
+// once if no line was logged within refusalEvery, else when that period
+// ends.
+func (c *lookupCache) refused() {
+	r := &c.refusals
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.logger == nil {
+		return
+	}
+	r.pending++
+	now := c.now()
+	if wait := r.last.Add(c.refusalEvery).Sub(now); wait > 0 {
+		if r.timer == nil {
+			r.timer = time.AfterFunc(wait, func() {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				r.timer = nil
+				c.logRefusals(c.now())
+			})
+		}
+		return
+	}
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	c.logRefusals(now)
+}
+
+// logRefusals logs the refusals counted since the last line, if any.
+// refusals.mu is held.
+func (c *lookupCache) logRefusals(now time.Time) {
+	r := &c.refusals
+	if r.pending == 0 {
+		return
+	}
+	// refused counts those since the last such line.
+	r.logger.Warn("DNS lookups refused: too many were running at once; check that the DNS server answers promptly (a lookup may take up to "+lookupTimeout.String()+")",
+		"lookups", r.what, "refused", r.pending, "running", cap(c.slots), "effect", r.effect)
+	r.pending, r.last = 0, now
 }
 
 // Lookup returns name's answer: the one kept, or a new lookup's. The
@@ -92,6 +178,7 @@ func (c *lookupCache) Lookup(ctx context.Context, name string) ([]string, error)
 		select {
 		case c.slots <- struct{}{}:
 		default:
+			c.refused()
 			return nil, errTooManyLookups
 		}
 		defer func() { <-c.slots }()

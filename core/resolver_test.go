@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/realmd/realmd/internal/testenv"
 )
 
 // fakeLookup answers every name with one address, except names starting
@@ -164,5 +169,108 @@ func TestLookupCache_IsBounded(t *testing.T) {
 	}
 	if n := f.count(long); n != 0 {
 		t.Errorf("a 308-byte name was looked up %d times", n)
+	}
+}
+
+// A lookup refused at the bound is logged, at most one line per 10 s with
+// the count of refusals since the last line, so an operator learns why
+// X-Forwarded-For names fail or role mapping finds no host names. Found by
+// review: the refusal was silent, and role mapping then quietly matched no
+// hosts pattern by name and no ignore_hosts entry.
+func TestLookupCache_ARefusedLookupIsLoggedAtMostOnceEvery10s(t *testing.T) {
+	f := &fakeLookup{gate: make(chan struct{}), started: make(chan string, 10)}
+	c := newLookupCache(f.lookup, 100, 1)
+	logs := &testenv.LogBuffer{}
+	c.describe("test names", "the test fails them")
+	c.setLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs}))
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = c.Lookup(context.Background(), "busy.example") })
+	<-f.started
+	refuse := func(name string) {
+		t.Helper()
+		if _, err := c.Lookup(context.Background(), name); !errors.Is(err, errTooManyLookups) {
+			t.Fatalf("%s: %v, want errTooManyLookups", name, err)
+		}
+	}
+	lines := func() []string {
+		var out []string
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, "DNS lookups refused") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	refuse("a.example")
+	if got := lines(); len(got) != 1 || !strings.Contains(got[0], "refused=1") || !strings.Contains(got[0], `lookups="test names"`) || !strings.Contains(got[0], "running=1") {
+		t.Fatalf("after the first refusal: %q, want one line with refused=1", got)
+	}
+	now = now.Add(5 * time.Second)
+	refuse("b.example")
+	refuse("c.example")
+	if got := lines(); len(got) != 1 {
+		t.Fatalf("refusals within 10 s of the last line logged again: %q", got)
+	}
+	now = now.Add(5 * time.Second)
+	refuse("d.example")
+	if got := lines(); len(got) != 2 || !strings.Contains(got[1], "refused=3") {
+		t.Fatalf("10 s after the first line: %q, want a second line with refused=3", got)
+	}
+	close(f.gate)
+	wg.Wait()
+}
+
+// Refusals that no later one reports are logged by a timer, so no count is
+// lost when the flood stops.
+func TestLookupCache_TheLastRefusalsAreLoggedWhenTheFloodStops(t *testing.T) {
+	f := &fakeLookup{gate: make(chan struct{}), started: make(chan string, 10)}
+	c := newLookupCache(f.lookup, 100, 1)
+	c.refusalEvery = 10 * time.Millisecond
+	logs := &testenv.LogBuffer{}
+	c.setLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs}))
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = c.Lookup(context.Background(), "busy.example") })
+	<-f.started
+	for _, name := range []string{"a.example", "b.example", "c.example"} {
+		if _, err := c.Lookup(context.Background(), name); !errors.Is(err, errTooManyLookups) {
+			t.Fatalf("%s: %v, want errTooManyLookups", name, err)
+		}
+	}
+	counted := func() int {
+		n := 0
+		for _, f := range strings.Fields(logs.String()) {
+			if v, ok := strings.CutPrefix(f, "refused="); ok {
+				i, _ := strconv.Atoi(v)
+				n += i
+			}
+		}
+		return n
+	}
+	for end := time.Now().Add(10 * time.Second); counted() != 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(end) { // a guard, not the assertion
+			t.Fatalf("refusals logged: %d, want 3:\n%s", counted(), logs.String())
+		}
+	}
+	close(f.gate)
+	wg.Wait()
+}
+
+// A serving daemon's DNS caches log their refusals to its logger.
+func TestDaemon_LogsRefusedDNSLookups(t *testing.T) {
+	logs := &testenv.LogBuffer{}
+	d := New(Options{Dir: fakeConfigDir(t), Listen: freeAddr(t), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	serve(t, d)
+	for _, c := range []*lookupCache{hostLookups, addrLookups} {
+		c.refusals.mu.Lock()
+		c.refusals.last = time.Time{} // no line logged lately
+		c.refusals.mu.Unlock()
+		c.refused()
+	}
+	for _, want := range []string{`dns: DNS lookups refused`, `lookups="X-Forwarded-For host names" refused=1`, `lookups="host names of client addresses`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
 	}
 }
