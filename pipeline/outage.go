@@ -75,13 +75,39 @@ type stepWarnings struct {
 		last       time.Time // the last line about this kind of failure
 		lastAnswer bool      // that line was "domain answers again"
 		suppressed int       // failures since that line, not logged
-		// the last of them, as it would have been logged
-		lastMsg  string
-		lastArgs []any
+		pending    warning   // the last of them
 	}
 	// armed is set while a timer waits to log the counts that no request
 	// reported (see reportIdle).
 	armed bool
+}
+
+// warning is a line stepWarnings log or count. A step's failure keeps its
+// parts and its error, which is formatted (LogText) only when the line is
+// written: a failure that is only counted, as every request of an outage
+// after the first is, formats nothing and allocates nothing (found by
+// review: each formatted its error and built six fields). Other warnings
+// keep the fields their caller built.
+type warning struct {
+	msg  string
+	args []any // a warning that is no step's failure
+	// A step's failure (err is not nil): key and name give the domain or
+	// authorization backend.
+	key, name string
+	step      int
+	err       error
+}
+
+// fields are w's key/value pairs as logged, with suppressed if not 0.
+func (w *warning) fields(suppressed int) []any {
+	args := slices.Clip(w.args) // never append into the caller's array
+	if w.err != nil {
+		args = append(make([]any, 0, 8), w.key, w.name, "step", stepNames[w.step], "error", LogText(w.err.Error()))
+	}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	return args
 }
 
 // afterFunc arms the timer of reportIdle; a variable for tests.
@@ -124,20 +150,26 @@ func (p *Pipeline) warnAuthz(i int, err error) {
 // warnStep logs a failure of kind at step of the domain or authorization
 // backend that key and name give, or counts it in w.
 func (p *Pipeline) warnStep(w *stepWarnings, key, name string, step, kind int, err error) {
-	p.warnLimited(w, kind, failureLines[kind], key, name, "step", stepNames[step], "error", LogText(err.Error()))
+	p.warnLine(w, kind, warning{msg: failureLines[kind], key: key, name: name, step: step, err: err})
 }
 
 // warnLimited logs the warning msg with args as w's line of kind, or
-// counts it: a line within warnEvery of the last line of its kind is
-// counted, and the next line logged (by a later call, or by reportIdle
-// when none comes) carries the count as "suppressed".
+// counts it (see warnLine).
 func (p *Pipeline) warnLimited(w *stepWarnings, kind int, msg string, args ...any) {
+	p.warnLine(w, kind, warning{msg: msg, args: args})
+}
+
+// warnLine logs l as w's line of kind, or counts it: a line within
+// warnEvery of the last line of its kind is counted, and the next line
+// logged (by a later call, or by reportIdle when none comes) carries the
+// count as "suppressed". Only a line written builds its fields.
+func (p *Pipeline) warnLine(w *stepWarnings, kind int, l warning) {
 	now := p.now()
 	w.mu.Lock()
 	k := &w.kind[kind]
 	if !k.last.IsZero() && now.Sub(k.last) < warnEvery {
 		k.suppressed++
-		k.lastMsg, k.lastArgs = msg, args
+		k.pending = l
 		w.setDue()
 		if !w.armed {
 			w.armed = true
@@ -147,13 +179,10 @@ func (p *Pipeline) warnLimited(w *stepWarnings, kind int, msg string, args ...an
 		return
 	}
 	suppressed := k.suppressed
-	k.last, k.lastAnswer, k.suppressed, k.lastMsg, k.lastArgs = now, false, 0, "", nil
+	k.last, k.lastAnswer, k.suppressed, k.pending = now, false, 0, warning{}
 	w.setDue()
 	w.mu.Unlock()
-	if suppressed > 0 {
-		args = append(slices.Clip(args), "suppressed", suppressed)
-	}
-	p.log.Warn(msg, args...)
+	p.log.Warn(l.msg, l.fields(suppressed)...)
 }
 
 // answered notes that domain i's realm answered at step, and reports the
@@ -185,7 +214,7 @@ func (p *Pipeline) answeredStep(w *stepWarnings, key, name string, step int) {
 		k := &w.kind[n]
 		if k.suppressed > 0 && (!k.lastAnswer || now.Sub(k.last) >= warnEvery) {
 			counts[n] = k.suppressed
-			k.last, k.lastAnswer, k.suppressed, k.lastMsg, k.lastArgs = now, true, 0, "", nil
+			k.last, k.lastAnswer, k.suppressed, k.pending = now, true, 0, warning{}
 		}
 	}
 	w.setDue()
@@ -214,8 +243,7 @@ func (p *Pipeline) armReport(w *stepWarnings, delay time.Duration) {
 func (p *Pipeline) reportIdle(w *stepWarnings) {
 	type line struct {
 		suppressed int
-		msg        string
-		args       []any
+		warning
 	}
 	var lines []line
 	now := p.now()
@@ -233,8 +261,8 @@ func (p *Pipeline) reportIdle(w *stepWarnings) {
 			}
 			continue
 		}
-		lines = append(lines, line{k.suppressed, k.lastMsg, k.lastArgs})
-		k.last, k.lastAnswer, k.suppressed, k.lastMsg, k.lastArgs = now, false, 0, "", nil
+		lines = append(lines, line{k.suppressed, k.pending})
+		k.last, k.lastAnswer, k.suppressed, k.pending = now, false, 0, warning{}
 	}
 	w.setDue()
 	if next > 0 {
@@ -243,6 +271,6 @@ func (p *Pipeline) reportIdle(w *stepWarnings) {
 	}
 	w.mu.Unlock()
 	for _, l := range lines {
-		p.log.Warn(l.msg, append(slices.Clip(l.args), "suppressed", l.suppressed)...)
+		p.log.Warn(l.msg, l.fields(l.suppressed)...)
 	}
 }

@@ -1,12 +1,15 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/realmd/realmd/sdk"
 )
@@ -175,5 +178,49 @@ func TestWarnings_AnswerWarningsAreLimitedPerDomain(t *testing.T) {
 				t.Fatalf("after a burst no request followed: %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// A failure that is only counted (within warnEvery of its kind's last
+// line) allocates nothing, as before the limiter kept the last line: its
+// error is formatted (LogText) and its fields built only when a line is
+// written, by the next failure logged or by the timer (found by review:
+// every failed request of an outage formatted its error and built six
+// fields). The line the timer writes still carries the error, quoted.
+func TestOutage_ACountedFailureAllocatesNothing(t *testing.T) {
+	timers := &fakeTimers{}
+	defer func(old func(time.Duration, func()) *time.Timer) { afterFunc = old }(afterFunc)
+	afterFunc = timers.afterFunc
+	var out lockedBuffer
+	p := New(Config{Domains: []Domain{basicDomain("ldap", true, users())}, Authz: []AuthzDomain{{Name: "ldapz", Backend: &fakeGranter{}}},
+		Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Info})})
+	defer p.Close()
+	clock := &stoppedClock{now: time.Unix(1e9, 0)}
+	p.now = clock.Now
+	// errors.Join formats its text on every Error call, as a gRPC status does.
+	err := errors.Join(sdk.ErrUnavailable, errors.New("dial tcp 10.0.0.1:636:\nconnection refused"))
+	for _, tt := range []struct {
+		name string
+		fail func()
+	}{
+		{"a domain's step", func() { p.warn(0, verifying, unavailable, err) }},
+		{"an authorization backend", func() { p.warnAuthz(0, err) }},
+	} {
+		tt.fail() // logged
+		tt.fail() // counted; arms the timer
+		if n := testing.AllocsPerRun(100, tt.fail); n != 0 {
+			t.Errorf("%s: a counted failure allocates %v times, want 0", tt.name, n)
+		}
+	}
+	clock.advance(warnEvery)
+	timers.fire()
+	logged := out.String()
+	for _, want := range []string{
+		`domain unavailable: domain=ldap step="verifying credentials" error="unavailable\ndial tcp 10.0.0.1:636:\nconnection refused" suppressed=102`,
+		`domain unavailable: authz=ldapz step="retrieving roles" error="unavailable\ndial tcp 10.0.0.1:636:\nconnection refused" suppressed=102`,
+	} {
+		if strings.Count(logged, want) != 1 {
+			t.Errorf("want one line ending %s in:\n%s", want, logged)
+		}
 	}
 }
