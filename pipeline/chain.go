@@ -44,13 +44,17 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	p.answered(i, extracting)
 	j.sawCredentials = j.sawCredentials || creds != nil // bad credentials never become anonymous
 	if creds != nil && p.limits.userBlocked(d, creds.Username) {
-		p.log.Debug("user name blocked; domain skipped", "domain", d.Name, "user", LogText(creds.Username))
+		if p.debug() {
+			p.log.Debug("user name blocked; domain skipped", "domain", d.Name, "user", LogText(creds.Username))
+		}
 		j.skippedBlocked = true
 		next()
 		return
 	}
 	if creds == nil {
-		p.log.Debug("no credentials", "domain", d.Name, "reason", LogText(reason))
+		if p.debug() {
+			p.log.Debug("no credentials", "domain", d.Name, "reason", LogText(reason))
+		}
 		if !j.anonLogin && d.Challenge && d.ChallengeResponse.WWWAuthenticate != "" {
 			// An earlier domain could not be asked: the client may have sent
 			// its credentials, so asking for new ones would mislead it.
@@ -89,6 +93,23 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	p.send(p.authz, j)
 }
 
+// debug reports whether p's logger writes debug lines, which the chain
+// builds only then: their fields (an error's text, LogText's quoting) cost
+// allocations on every request that meets them (found by review: each
+// malformed credential formatted its error for a line that was dropped).
+// A Logger with IsDebug (hclog's) is asked each time, so a level changed
+// at run time counts; the pipeline's own nopLogger writes none; any other
+// Logger gets every line.
+func (p *Pipeline) debug() bool {
+	switch l := p.log.(type) {
+	case interface{ IsDebug() bool }:
+		return l.IsDebug()
+	case nopLogger:
+		return false
+	}
+	return true
+}
+
 // verify runs d's backend. ok is false when the credentials were rejected
 // or the backend failed.
 func (p *Pipeline) verify(j *job, i int, creds *sdk.Credentials) (user sdk.User, ttl time.Duration, ok bool) {
@@ -108,7 +129,9 @@ func (p *Pipeline) verify(j *job, i int, creds *sdk.Credentials) (user sdk.User,
 	}
 	p.answered(i, verifying)
 	if u == nil {
-		p.log.Debug("credentials rejected", "domain", d.Name, "user", LogText(creds.Username), "reason", LogText(reason))
+		if p.debug() {
+			p.log.Debug("credentials rejected", "domain", d.Name, "user", LogText(creds.Username), "reason", LogText(reason))
+		}
 		p.limits.userFailed(d, creds.Username)
 		return sdk.User{}, 0, false
 	}
@@ -132,7 +155,9 @@ func (p *Pipeline) skip(j *job, i, step int, err error) {
 		j.unavailable = append(j.unavailable, d.Name)
 		p.warn(i, step, unavailable, err)
 	case errors.Is(err, sdk.ErrMalformed):
-		p.log.Debug("malformed credentials", "domain", d.Name, "error", LogText(err.Error()))
+		if p.debug() {
+			p.log.Debug("malformed credentials", "domain", d.Name, "error", LogText(err.Error()))
+		}
 		p.answered(i, step) // the realm answered: the credentials are bad
 	default:
 		p.warn(i, step, failed, err)
@@ -185,7 +210,9 @@ func (p *Pipeline) authorize(j *job) {
 			g = &sdk.Grant{} // no grant is an empty one, not a crash
 		}
 		if errs[i] != nil {
-			p.log.Debug("cannot retrieve roles", "authz", p.cfg.Authz[i].Name, "user", LogText(j.user.Name), "error", LogText(errs[i].Error()))
+			if p.debug() {
+				p.log.Debug("cannot retrieve roles", "authz", p.cfg.Authz[i].Name, "user", LogText(j.user.Name), "error", LogText(errs[i].Error()))
+			}
 			p.warnAuthz(i, errs[i])
 			j.ttl = 0
 			continue

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/realmd/realmd/sdk"
@@ -360,5 +362,45 @@ func TestChain_NamesThatCannotTravelInAHeader(t *testing.T) {
 	}
 	if !slices.Equal(got.Identity.User.BackendRoles, []string{"ok"}) || slices.Contains(got.Identity.Roles, "all_access") {
 		t.Errorf("backend roles %q, roles %q; want only ok, and no all_access from \" admin\"", got.Identity.User.BackendRoles, got.Identity.Roles)
+	}
+}
+
+// infoLogger is a logger at info level (IsDebug is false) that counts the
+// debug lines still sent to it.
+type infoLogger struct {
+	lineLogger
+	debugs atomic.Int32
+}
+
+func (l *infoLogger) IsDebug() bool        { return false }
+func (l *infoLogger) Debug(string, ...any) { l.debugs.Add(1) }
+
+// The chain's debug lines (no credentials, malformed or rejected
+// credentials, a blocked user name, roles not retrieved) are built only
+// when the logger writes debug lines: with debug off, a request that
+// meets them neither formats its error nor builds fields, and a malformed
+// credential's skip allocates nothing (found by review: every such request
+// formatted the error for a line that was dropped).
+func TestChain_DebugLinesAreBuiltOnlyWhenDebugIsOn(t *testing.T) {
+	logs := &infoLogger{}
+	g := &fakeGranter{err: errors.Join(sdk.ErrInternal, errors.New("ldap: result code 1"))}
+	p, _ := limited(t, Config{Domains: []Domain{internalDomain()}, Authz: []AuthzDomain{{Name: "ldapz", Backend: g}},
+		Limits: []FailureLimit{userLimit("internal", 1)}, Logger: logs})
+	for _, header := range []string{
+		"X-Other: x",                       // no credentials
+		"Authorization: Basic alice",       // malformed
+		goodLogin,                          // roles not retrieved
+		"Authorization: Basic bob:wrong",   // rejected; blocks bob
+		"Authorization: Basic bob:hunter2", // a blocked user name
+	} {
+		ask(t, p, request(header))
+	}
+	if n := logs.debugs.Load(); n != 0 {
+		t.Errorf("%d debug lines sent to a logger at info level, want 0", n)
+	}
+	j := &job{}
+	malformed := errors.Join(sdk.ErrMalformed, errors.New("illegal base64 data at input byte 4"))
+	if n := testing.AllocsPerRun(100, func() { p.skip(j, 0, extracting, malformed) }); n != 0 {
+		t.Errorf("skipping malformed credentials with debug off allocates %v times, want 0", n)
 	}
 }
