@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,17 +18,23 @@ import (
 
 // Restart backoff for crashed plugins. A process that answered a call
 // before it died proved it can serve: it is restarted after the shortest
-// delay, so a request that crashes the plugin costs well under a second of
-// 503s however often it comes. One that died before answering any call
-// (it crashes as it starts, or on its first call) waits twice as long as
-// the one before it, up to the longest delay, so a crash loop costs little
-// CPU.
+// delay, so a request that crashes the plugin now and then costs well
+// under a second of 503s. One that died before answering any call (it
+// crashes as it starts, or on its first call) waits twice as long as the
+// one before it, up to the longest delay, so a crash loop costs little
+// CPU. So does one restarted fast maxFastRestarts times within
+// stableAfter: a realm that dies soon after each start while it serves
+// (a background goroutine that panics) is a crash loop too, and backs off
+// until a process runs stableAfter.
 const (
 	restartBackoffMin = 50 * time.Millisecond
 	restartBackoffMax = 10 * time.Second
 	// stableAfter resets the backoff too: a plugin that ran this long
 	// without a call (an idle realm) was healthy.
 	stableAfter = 30 * time.Second
+	// maxFastRestarts is how many restarts after the shortest delay a
+	// plugin gets within stableAfter.
+	maxFastRestarts = 5
 	// configureTimeout bounds one Configure call (provisioning included).
 	configureTimeout = 30 * time.Second
 )
@@ -295,6 +302,8 @@ func (in *Instance) setRunning(c *sdk.Client) {
 func (in *Instance) supervise() {
 	defer close(in.done)
 	backoff := restartBackoffMin
+	var fast []time.Time // the fast restarts of the last stableAfter
+	crashLoop := false   // backing off though the plugin answered calls
 	for {
 		c := in.client.Load()
 		select {
@@ -307,11 +316,26 @@ func (in *Instance) supervise() {
 		in.state.Store(StateRestarting)
 		answered := c.Answered()
 		why := "it died before answering any call: each such death doubles the delay, up to " + restartBackoffMax.String()
+		now := time.Now()
+		fast = slices.DeleteFunc(fast, func(at time.Time) bool { return now.Sub(at) > stableAfter })
 		switch {
+		case now.Sub(in.StartedAt()) > stableAfter:
+			backoff, why = restartBackoffMin, "it ran for "+stableAfter.String()+" before it died"
+			fast, crashLoop = fast[:0], false
+			if answered > 0 {
+				why = "it answered calls before it died"
+				fast = append(fast, now)
+			}
+		case answered > 0 && !crashLoop && len(fast) >= maxFastRestarts:
+			crashLoop = true
+			why = fmt.Sprintf("it answered calls, but died again after %d fast restarts within %v: a crash loop, so each death doubles the delay, up to %v, until it runs %v",
+				maxFastRestarts, stableAfter, restartBackoffMax, stableAfter)
+		case answered > 0 && crashLoop:
+			why = fmt.Sprintf("it is in a crash loop (it died after %d fast restarts within %v): each death doubles the delay, up to %v, until it runs %v",
+				maxFastRestarts, stableAfter, restartBackoffMax, stableAfter)
 		case answered > 0:
 			backoff, why = restartBackoffMin, "it answered calls before it died"
-		case time.Since(in.StartedAt()) > stableAfter:
-			backoff, why = restartBackoffMin, "it ran for "+stableAfter.String()+" before it died"
+			fast = append(fast, now)
 		}
 		// The reason tells a crash (the stream closed) from realmd ending
 		// the connection to a plugin that stopped reading its calls.

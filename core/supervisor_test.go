@@ -564,3 +564,30 @@ func TestInstance_APluginThatDiesBeforeAnsweringBacksOff(t *testing.T) {
 		t.Errorf("restart delays %v, want %v:\n%s", got, want, logs.String())
 	}
 }
+
+// A plugin that answers calls and still dies again and again (a realm
+// whose background goroutine panics soon after each start, under traffic)
+// is restarted at once 5 times within 30 s, then backs off as a crash
+// loop, saying why. Found by review: each death after an answered call
+// restarted it after 50 ms, for ever.
+func TestInstance_APluginThatKeepsDyingAfterAnsweringBacksOffAfter5FastRestarts(t *testing.T) {
+	var logs testenv.LogBuffer
+	in, err := StartInstance(context.Background(), wedgeSpec(t), hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Stop)
+	for range 7 {
+		if c, err := extractWithin(in, 10*time.Second, "X-User", "alice"); err != nil || c == nil {
+			t.Fatalf("a call before the crash: %+v, %v", c, err)
+		}
+		crashAndWait(t, in, in.Status().PID)
+	}
+	want := []string{"50ms", "50ms", "50ms", "50ms", "50ms", "100ms", "200ms"}
+	if got := restartDelays(logs.String()); !slices.Equal(got, want) {
+		t.Errorf("restart delays %v, want %v:\n%s", got, want, logs.String())
+	}
+	if !strings.Contains(logs.String(), "a crash loop") {
+		t.Errorf("no restart line says it backs off as a crash loop:\n%s", logs.String())
+	}
+}
