@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/realmd/realmd/sdk"
 	"github.com/realmd/realmd/sdk/pattern"
@@ -50,6 +49,10 @@ type MapperConfig struct {
 	// security roles never include them.
 	HiddenRoles map[string]bool
 	// LookupAddr does reverse DNS for IPHostnameLookup; nil disables it.
+	// It gets the request's context as it is and must bound each lookup
+	// itself (core's DNS cache answers a kept name at once and waits at
+	// most 2 s for a new lookup): the mapper arms no timer of its own,
+	// which cost one per request.
 	LookupAddr func(ctx context.Context, ip string) ([]string, error)
 }
 
@@ -178,8 +181,6 @@ func (m *RoleMapper) hostNames(ctx context.Context, c Caller) []string {
 		}
 	}
 	if m.cfg.HostsMode == IPHostnameLookup && m.cfg.LookupAddr != nil && c.IP != "" {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
 		if hosts, err := m.cfg.LookupAddr(ctx, c.IP); err == nil {
 			for _, h := range hosts {
 				names = append(names, strings.TrimSuffix(h, "."))

@@ -256,3 +256,31 @@ func TestPipeline_RoleMappingUsesTheCaller(t *testing.T) {
 		})
 	}
 }
+
+// ctxKey marks the context a test passes to Map.
+type ctxKey struct{}
+
+// In ip-hostname-lookup mode, LookupAddr gets the request's context as it
+// is: bounding a lookup is LookupAddr's job (core's DNS cache runs each
+// lookup for at most 2 s and answers cached ones at once), so the mapper
+// arms no timer of its own on every request (found by review: a 2 s
+// context.WithTimeout per request, under core's own bound).
+func TestRoleMapper_LookupAddrGetsTheRequestsContext(t *testing.T) {
+	ctx := context.WithValue(context.Background(), ctxKey{}, "request")
+	var got context.Context
+	m, err := NewRoleMapper(MapperConfig{HostsMode: IPHostnameLookup, Mappings: []Mapping{{Role: "dns", Hosts: []string{"ptr.example.net"}}},
+		LookupAddr: func(ctx context.Context, ip string) ([]string, error) {
+			got = ctx
+			return []string{"ptr.example.net."}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles := m.Map(ctx, &sdk.User{Name: "x"}, Caller{IP: "192.168.1.20"}); !slices.Equal(roles, []string{"dns"}) {
+		t.Errorf("roles %q, want [dns]", roles)
+	}
+	if got != ctx {
+		_, deadline := got.Deadline()
+		t.Errorf("LookupAddr got another context than the request's (deadline set: %v), want the request's as it is", deadline)
+	}
+}
