@@ -93,22 +93,11 @@ func (p *Pipeline) authenticate(j *job, i int) {
 	p.send(p.authz, j)
 }
 
-// debug reports whether p's logger writes debug lines, which the chain
+// debug reports whether p's logger writes debug lines, which the pipeline
 // builds only then: their fields (an error's text, LogText's quoting) cost
 // allocations on every request that meets them (found by review: each
 // malformed credential formatted its error for a line that was dropped).
-// A Logger with IsDebug (hclog's) is asked each time, so a level changed
-// at run time counts; the pipeline's own nopLogger writes none; any other
-// Logger gets every line.
-func (p *Pipeline) debug() bool {
-	switch l := p.log.(type) {
-	case interface{ IsDebug() bool }:
-		return l.IsDebug()
-	case nopLogger:
-		return false
-	}
-	return true
-}
+func (p *Pipeline) debug() bool { return p.log.IsDebug() }
 
 // verify runs d's backend. ok is false when the credentials were rejected
 // or the backend failed.

@@ -80,8 +80,11 @@ type Config struct {
 	Logger Logger
 }
 
-// Logger is the slice of hclog.Logger the pipeline uses.
+// Logger is the slice of hclog.Logger the pipeline uses. The pipeline
+// builds a debug line's fields only when IsDebug reports true, asked each
+// time, so that a level changed at run time counts.
 type Logger interface {
+	IsDebug() bool
 	Debug(msg string, args ...any)
 	Info(msg string, args ...any)
 	Warn(msg string, args ...any)

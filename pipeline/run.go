@@ -106,7 +106,9 @@ func (p *Pipeline) Authenticate(ctx context.Context, r *sdk.Request, caller Call
 		ip = addressIP(r.SocketAddress)
 	}
 	if p.limits.addressBlocked(ctx, ip) {
-		p.log.Debug("client address blocked", "address", ip)
+		if p.debug() {
+			p.log.Debug("client address blocked", "address", ip)
+		}
 		return Result{Outcome: Challenged, Challenge: finalChallenge, Blocked: true}
 	}
 	res := p.answer(ctx, r, caller)
@@ -366,6 +368,7 @@ func canonicalHeaders(names []string) []string {
 
 type nopLogger struct{}
 
+func (nopLogger) IsDebug() bool        { return false }
 func (nopLogger) Debug(string, ...any) {}
 func (nopLogger) Info(string, ...any)  {}
 func (nopLogger) Warn(string, ...any)  {}

@@ -137,6 +137,7 @@ type lineLogger struct {
 	lines []string // "message key=value ..."
 }
 
+func (l *lineLogger) IsDebug() bool                { return false }
 func (l *lineLogger) Debug(string, ...any)         {}
 func (l *lineLogger) Info(msg string, args ...any) { l.add(msg, args) }
 func (l *lineLogger) Warn(msg string, args ...any) { l.add(msg, args) }
