@@ -82,9 +82,13 @@ func TestDaemon_ALongDrainWithinRequestTimeoutIsACleanStop(t *testing.T) {
 
 // When the drain's bound is reached, the requests still being answered are
 // cut off: drain says how many and returns an error (realmd exits 1). A
-// connection that never sent a whole request, or whose request was
-// answered, is closed with a warning that says which, and is no reason to
-// fail.
+// connection whose request was answered is closed with a warning that says
+// so, and is no reason to fail. One that never sent a whole request is
+// closed without a line: net/http's Shutdown closes such a connection
+// itself once it is 5 s old (closeIdleConns, Go issue 22682), so at any
+// bound above about 6 s (request_timeout + 5 s) none is left, and a line
+// for the few a shorter bound finds was a promise realmd could not keep
+// (found by review).
 func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -95,12 +99,11 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 		notLog  string
 	}{
 		{name: "a handler still running", request: true, wantErr: true, wantLog: "shutdown: cut off requests still unanswered: requests=1"},
-		{name: "a client still sending its headers", request: false, wantErr: false, wantLog: "shutdown: closed connections that had not sent a whole request: connections=1"},
+		{name: "a client still sending its headers", request: false, wantErr: false, notLog: "shutdown: closed connections"},
 		// Found by review: a request answered while its declared body
 		// never came was reported as never sent.
 		{name: "an answered request whose declared body never came", body: true, wantErr: false,
-			wantLog: "shutdown: closed connections whose requests were answered, but whose clients had neither read the answer nor sent the body they declared: connections=1",
-			notLog:  "had not sent a whole request"},
+			wantLog: "shutdown: closed connections whose requests were answered, but whose clients had neither read the answer nor sent the body they declared: connections=1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			logs := &testenv.LogBuffer{}
@@ -146,7 +149,7 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 			if (err != nil) != tc.wantErr {
 				t.Errorf("drain: %v, want an error: %v", err, tc.wantErr)
 			}
-			if !strings.Contains(logs.String(), tc.wantLog) {
+			if tc.wantLog != "" && !strings.Contains(logs.String(), tc.wantLog) {
 				t.Errorf("log lacks %q:\n%s", tc.wantLog, logs.String())
 			}
 			if tc.notLog != "" && strings.Contains(logs.String(), tc.notLog) {
