@@ -117,12 +117,11 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 					<-release
 				}
 			})), 0, 10*time.Second, hclog.NewNullLogger())
-			srv.ConnState = d.conns.track
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
 			}
-			go srv.Serve(ln)
+			go srv.Serve(d.conns.install(srv, ln))
 			conn, err := net.Dial("tcp", ln.Addr().String())
 			if err != nil {
 				t.Fatal(err)
@@ -221,4 +220,67 @@ func TestDaemon_ADrainWaitsForTheRequestTimeoutOfADrainingGeneration(t *testing.
 	if !strings.Contains(logs.String(), "requests=1 bound=35s") {
 		t.Errorf("the drain's bound is not generation 1's request_timeout (30s) + 5s:\n%s", logs.String())
 	}
+}
+
+// The tracked connections follow net/http's states, and a closed one
+// leaves the set.
+func TestConnStates_FollowConnections(t *testing.T) {
+	var cs connStates
+	srv := newHTTPServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), 0, 10*time.Second, hclog.NewNullLogger())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(cs.install(srv, ln))
+	defer srv.Close()
+	tr := &http.Transport{}
+	client := &http.Client{Transport: tr}
+	for range 3 {
+		resp, err := client.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	waitCount := func(state http.ConnState, want int) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); cs.count(state) != want; time.Sleep(time.Millisecond) {
+			if time.Now().After(end) { // a guard, not the assertion
+				t.Fatalf("%d connections %v, want %d", cs.count(state), state, want)
+			}
+		}
+	}
+	waitCount(http.StateIdle, 1) // one kept-alive connection answered three requests
+	tr.CloseIdleConnections()
+	waitCount(http.StateIdle, 0)
+	cs.mu.Lock()
+	n := len(cs.conns)
+	cs.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d connections still tracked after the client closed its only one", n)
+	}
+}
+
+// The ConnState hook's cost per kept-alive request (two calls: active,
+// idle), with every core calling it.
+func BenchmarkConnStates_PerRequest(b *testing.B) {
+	var cs connStates
+	conns := make([]*trackedConn, 64)
+	for i := range conns {
+		c1, c2 := net.Pipe()
+		defer c1.Close()
+		defer c2.Close()
+		conns[i] = &trackedConn{Conn: c1}
+		cs.track(conns[i], http.StateNew)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			c := conns[i%len(conns)]
+			i++
+			cs.track(c, http.StateActive)
+			cs.track(c, http.StateIdle)
+		}
+	})
 }
