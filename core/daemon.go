@@ -171,7 +171,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.shutdown()
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	fd := &frontDoor{d: d, logger: d.logger.Named("http")}
+	fd := &frontDoor{d: d, logger: d.logger.Named("http"), serverTimeout: s.Realmd.RequestTimeout}
 	srv := newHTTPServer(d.counted(fd.routes()), s.Realmd.MaxHeaderBytes, s.Realmd.RequestTimeout, d.logger.Named("http"))
 	tracked := d.conns.install(srv, ln)
 	errc := make(chan error, 1)
