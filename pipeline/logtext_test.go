@@ -1,34 +1,15 @@
 package pipeline
 
 import (
-	"bytes"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/realmd/realmd/internal/testenv"
 	"github.com/realmd/realmd/sdk"
 )
-
-// lockedBuffer is a bytes.Buffer that stages may write to at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // A user name is the client's to choose, and may hold a line break. hclog
 // writes such a value over several lines, and a collector that reads one
@@ -36,7 +17,7 @@ func (b *lockedBuffer) String() string {
 // own (a forged "[WARN]" line, say). Every log line that carries a user
 // name keeps it on its line, quoted and escaped.
 func TestLog_ClientChosenUserNameStaysOnItsLine(t *testing.T) {
-	var out lockedBuffer
+	var out testenv.LogBuffer
 	logger := hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Debug})
 	p, _ := limited(t, Config{Domains: []Domain{internalDomain()}, Limits: []FailureLimit{userLimit("internal", 2)}, Logger: logger})
 	const name = "mallory\n2026-01-01T00.00.00.000Z [WARN]  forged line"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/realmd/realmd/internal/testenv"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -191,7 +192,7 @@ func TestOutage_ACountedFailureAllocatesNothing(t *testing.T) {
 	timers := &fakeTimers{}
 	defer func(old func(time.Duration, func()) *time.Timer) { afterFunc = old }(afterFunc)
 	afterFunc = timers.afterFunc
-	var out lockedBuffer
+	var out testenv.LogBuffer
 	p := New(Config{Domains: []Domain{basicDomain("ldap", true, users())}, Authz: []AuthzDomain{{Name: "ldapz", Backend: &fakeGranter{}}},
 		Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Info})})
 	defer p.Close()
