@@ -510,14 +510,7 @@ func TestDaemon_AnUnchangedConfigThatNoLongerResolvesIsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := fakeConfigDir(t)
-			plugin := filepath.Join(dir, "plugins", "fake")
-			if tt.pinned {
-				writeFile(t, filepath.Join(dir, config.RealmdFile),
-					fmt.Sprintf("plugin_directory: plugins\nplugins:\n  fake: {command: fake, sha256: %s}\n", fileSum(plugin)))
-			}
-			d := New(Options{Dir: dir, Listen: freeAddr(t)})
-			serve(t, d)
+			d, dir, plugin := serveFake(t, tt.pinned)
 			tt.edit(t, plugin)
 			if problems := Check(context.Background(), Options{Dir: dir}); problems.Err() == nil {
 				t.Fatalf("realmd check passes the edited dir (%v); the test needs it refused", problems)
@@ -562,14 +555,7 @@ func TestDaemon_APluginThatFailsToStartIsRefusedAtItsPosition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := fakeConfigDir(t)
-			plugin := filepath.Join(dir, "plugins", "fake")
-			if tt.pinned {
-				writeFile(t, filepath.Join(dir, config.RealmdFile),
-					fmt.Sprintf("plugin_directory: plugins\nplugins:\n  fake: {command: fake, sha256: %s}\n", fileSum(plugin)))
-			}
-			d := New(Options{Dir: dir, Listen: freeAddr(t)})
-			serve(t, d)
+			d, dir, plugin := serveFake(t, tt.pinned)
 			// A new build that is no plugin, written as a rename, as an
 			// install does it.
 			if err := os.WriteFile(plugin+".new", []byte("#!/bin/sh\necho not a plugin\nexit 1\n"), 0o755); err != nil {
@@ -688,4 +674,20 @@ func TestDaemon_AnUnchangedReloadHashesEachPluginExecutableOnce(t *testing.T) {
 	if opens != 1 {
 		t.Errorf("an unchanged reload opened the plugin executable %d times, want 1 (its change check)", opens)
 	}
+}
+
+// serveFake serves fakeConfigDir, its plugin pinned to its checksum in
+// realmd.yml when pinned, and returns the daemon, the config dir and the
+// plugin's path.
+func serveFake(t *testing.T, pinned bool) (d *Daemon, dir, plugin string) {
+	t.Helper()
+	dir = fakeConfigDir(t)
+	plugin = filepath.Join(dir, "plugins", "fake")
+	if pinned {
+		writeFile(t, filepath.Join(dir, config.RealmdFile),
+			fmt.Sprintf("plugin_directory: plugins\nplugins:\n  fake: {command: fake, sha256: %s}\n", fileSum(plugin)))
+	}
+	d = New(Options{Dir: dir, Listen: freeAddr(t)})
+	serve(t, d)
+	return d, dir, plugin
 }
