@@ -459,10 +459,12 @@ func withTimeoutMs(ctx context.Context, ms int64) (context.Context, context.Canc
 // calls of a message left the host together with the same budget, so none
 // gets more than a few microseconds of extra time, and the host gives up on
 // each call at its own deadline anyway. The last call to finish releases it.
+// Each call's own context (see callContext) is allocated with it.
 type batchContext struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	pending atomic.Int32
+	calls   []callContext // by the index of their call in the message
 }
 
 func newBatchContext(ctx context.Context, calls []*pb.Call) *batchContext {
@@ -475,8 +477,12 @@ func newBatchContext(ctx context.Context, calls []*pb.Call) *batchContext {
 			latest = ms
 		}
 	}
-	b := &batchContext{}
+	b := &batchContext{calls: make([]callContext, len(calls))}
 	b.ctx, b.cancel = withTimeoutMs(ctx, latest)
+	for i, c := range calls {
+		b.calls[i].batch = b
+		b.calls[i].id = c.GetId()
+	}
 	b.pending.Store(int32(len(calls)))
 	return b
 }
@@ -488,59 +494,174 @@ func (b *batchContext) done() {
 	}
 }
 
-// batchCall is one call of an Exchange message with its batch and its own
-// context, which the batch's bounds and which a cancel from the host ends.
-type batchCall struct {
-	call   *pb.Call
-	batch  *batchContext
-	ctx    context.Context
+// callContext is the context of one call of an Exchange message: its
+// batch's context, which a cancel from the host (Calls.cancel) ends for
+// this call alone, and which ends once its call is answered, so that a
+// goroutine the realm left running with it is told. Its deadline is the
+// batch's.
+//
+// A call that is never cancelled, to a realm that only asks Err (or
+// nothing), costs its 32 bytes in the batch's slice and nothing else: no
+// channel, timer, goroutine, lock or map entry. The first Done makes a
+// context.WithCancel of the batch's context and answers with its channel;
+// from then on Value answers from it too, so package context finds it
+// under c and registers the contexts a realm derives from c (a
+// context.WithTimeout per LDAP operation, context.AfterFunc) on it, as on
+// any context of its own, without a goroutine each.
+//
+// err and watch are each set once. Whoever sets the second of them cancels
+// the watch's context (end sets err, then looks for a watch; Done sets the
+// watch, then looks at err), so a call that has ended and has a watch has
+// it cancelled, whichever came first. Err waits for that, so a non-nil Err
+// always comes with a closed Done.
+type callContext struct {
+	batch *batchContext
+	id    uint64
+	err   atomic.Pointer[error]     // why c ended; nil while it runs
+	watch atomic.Pointer[callWatch] // made by the first Done
+}
+
+// callWatch is what a call's context needs once something waits on it.
+type callWatch struct {
+	ctx    context.Context // a WithCancel of the batch's; nil in endedWatch
 	cancel context.CancelFunc
+	done   <-chan struct{} // ctx.Done()
 }
 
-// running is what one stream's calls are cancelled by, by id, from when
-// they arrive until they are answered. The host cancels a call whose
-// caller left (see Calls.cancel in realm.proto); an id that is not here,
-// unknown or answered already, is ignored.
-type running struct {
-	mu    sync.Mutex
-	calls map[uint64]runningCall
-}
+// errCanceled is context.Canceled for callContext.err, which stores a
+// pointer: &errCanceled costs no allocation.
+var errCanceled = context.Canceled
 
-type runningCall struct {
-	ctx    context.Context // tells a call from a later one of the same id
-	cancel context.CancelFunc
-}
+// endedWatch is the watch of a context that ended before Done was first
+// asked for: its channel is closed.
+var endedWatch = func() *callWatch {
+	done := make(chan struct{})
+	close(done)
+	return &callWatch{done: done}
+}()
 
-// start gives c its own context, derived from its batch's (which keeps the
-// one timer per message), and records it under c's id.
-func (r *running) start(c *batchCall) {
-	c.ctx, c.cancel = context.WithCancel(c.batch.ctx)
-	r.mu.Lock()
-	r.calls[c.call.GetId()] = runningCall{c.ctx, c.cancel}
-	r.mu.Unlock()
-}
+func (c *callContext) Deadline() (time.Time, bool) { return c.batch.ctx.Deadline() }
 
-// end forgets c, answered, and releases its context.
-func (r *running) end(c batchCall) {
-	r.mu.Lock()
-	if r.calls[c.call.GetId()].ctx == c.ctx { // a host that reused an id keeps its newer call
-		delete(r.calls, c.call.GetId())
+func (c *callContext) Value(key any) any {
+	if w := c.watch.Load(); w != nil && w.ctx != nil {
+		return w.ctx.Value(key)
 	}
-	r.mu.Unlock()
-	c.cancel()
+	return c.batch.ctx.Value(key)
 }
 
-// cancel ends the contexts of the calls ids names that are running or
-// queued. Their replies are still sent; the host drops them.
+// Err is nil while the call runs; context.Canceled once it was cancelled
+// or answered; the batch's error when the batch ended first.
+func (c *callContext) Err() error {
+	if c.err.Load() == nil && c.batch.ctx.Err() != nil {
+		c.endWithBatch()
+	}
+	if err := c.err.Load(); err != nil {
+		<-c.Done() // closed by whoever set err, if not yet (see end)
+		return *err
+	}
+	return nil
+}
+
+// Done is made on first use; see callContext.
+func (c *callContext) Done() <-chan struct{} {
+	if w := c.watch.Load(); w != nil {
+		return w.done
+	}
+	if c.err.Load() != nil {
+		c.watch.CompareAndSwap(nil, endedWatch)
+		return c.watch.Load().done
+	}
+	ctx, cancel := context.WithCancel(c.batch.ctx)
+	w := &callWatch{ctx: ctx, cancel: cancel, done: ctx.Done()}
+	if !c.watch.CompareAndSwap(nil, w) {
+		cancel() // another Done won
+		return c.watch.Load().done
+	}
+	if c.err.Load() != nil {
+		cancel() // c ended meanwhile, and end may not have seen w
+	}
+	return w.done
+}
+
+// endWithBatch ends c with its batch's error (c's batch has ended).
+func (c *callContext) endWithBatch() {
+	err := c.batch.ctx.Err()
+	c.end(&err)
+}
+
+// cancel ends c for the host, which cancelled its call; a batch that has
+// ended already has the first word.
+func (c *callContext) cancel() {
+	if c.batch.ctx.Err() != nil {
+		c.endWithBatch()
+		return
+	}
+	c.end(&errCanceled)
+}
+
+// end ends c with *err, once, and cancels the watch's context if Done was
+// asked for (which ends what the realm derived from c). A later end (a
+// cancel that races the answer, the batch ending after the call) does
+// nothing.
+func (c *callContext) end(err *error) {
+	if !c.err.CompareAndSwap(nil, err) {
+		return
+	}
+	if w := c.watch.Load(); w != nil && w != endedWatch {
+		w.cancel()
+	}
+}
+
+// batchCall is one call of an Exchange message with its own context (one
+// of its batch's).
+type batchCall struct {
+	call *pb.Call
+	ctx  *callContext
+}
+
+// running finds a stream's calls by id for the host's cancels (see
+// Calls.cancel in realm.proto), from when they arrive until they are
+// answered. It belongs to the goroutine that reads the stream. It keeps
+// the stream's messages, one append per message and nothing per call;
+// a cancel looks through those with calls not yet answered. An id that
+// is not there, unknown or answered already, is ignored.
+type running struct {
+	batches   []*batchContext
+	compactAt int
+}
+
+// add records b. Each time the list has doubled since it was last
+// compacted, it drops the messages whose calls are all answered: it holds
+// at most about twice the messages with calls not yet answered, of which
+// a stream has at most maxQueued+exchangeWorkers.
+func (r *running) add(b *batchContext) {
+	if len(r.batches) >= r.compactAt {
+		r.batches = slices.DeleteFunc(r.batches, func(b *batchContext) bool { return b.pending.Load() == 0 })
+		r.compactAt = max(2*len(r.batches), 64)
+	}
+	r.batches = append(r.batches, b)
+}
+
+// cancel ends the contexts of the calls ids names that are queued or
+// running: for each id, the newest call that has it (a host that reused
+// an id means its newer call, and nothing when that one is answered).
+// Their replies are still sent; the host drops them.
 func (r *running) cancel(ids []uint64) {
 	if len(ids) == 0 {
 		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	left := make(map[uint64]struct{}, len(ids))
 	for _, id := range ids {
-		if c, ok := r.calls[id]; ok {
-			c.cancel()
+		left[id] = struct{}{}
+	}
+	for i := len(r.batches) - 1; i >= 0 && len(left) > 0; i-- {
+		b := r.batches[i]
+		for j := len(b.calls) - 1; j >= 0; j-- {
+			c := &b.calls[j]
+			if _, ok := left[c.id]; ok {
+				delete(left, c.id)
+				c.cancel() // nothing when it is answered already
+			}
 		}
 	}
 }
@@ -551,7 +672,7 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 	replies := &batcher[*pb.Reply]{send: func(batch []*pb.Reply) error {
 		return stream.Send(&pb.Replies{Replies: batch})
 	}, size: (*pb.Reply).SizeVT}
-	run := &running{calls: map[uint64]runningCall{}}
+	var run running
 	var wg sync.WaitGroup
 	for range exchangeWorkers {
 		wg.Add(1)
@@ -559,8 +680,8 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 			defer wg.Done()
 			for c := range calls {
 				reply, n := s.bound(s.handle(c.ctx, c.call))
-				run.end(c)
-				c.batch.done()
+				c.ctx.end(&errCanceled) // answered
+				c.ctx.batch.done()
 				_ = replies.addSized(reply, n) // a failed send ends the stream
 			}
 		}()
@@ -572,25 +693,24 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 		if err != nil {
 			return nil // the host closed the stream or went away
 		}
-		// Cancels for calls of earlier messages apply before this one's
-		// calls wait for room in the queue; those for its own calls
-		// (the host cancels a call whose caller left while it was being
-		// sent in the same message) apply once they are recorded.
-		run.cancel(batch.GetCancel())
-		if len(batch.GetCalls()) == 0 {
-			continue // cancels only
+		var bc *batchContext
+		if len(batch.GetCalls()) > 0 {
+			bc = newBatchContext(ctx, batch.GetCalls())
+			run.add(bc)
 		}
-		bc := newBatchContext(ctx, batch.GetCalls())
-		for _, call := range batch.GetCalls() {
-			c := batchCall{call: call, batch: bc}
-			run.start(&c)
+		// A message's cancels apply once its calls are recorded and before
+		// they wait for room in the queue: those for calls of earlier
+		// messages, and those for its own (the host cancels a call whose
+		// caller left while it was being sent in the same message), which
+		// are answered unavailable without running.
+		run.cancel(batch.GetCancel())
+		for i, call := range batch.GetCalls() {
 			select {
-			case calls <- c:
+			case calls <- batchCall{call: call, ctx: &bc.calls[i]}:
 			case <-ctx.Done():
 				bc.cancel()
 				return nil
 			}
 		}
-		run.cancel(batch.GetCancel())
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net"
 	"reflect"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -346,4 +349,369 @@ func TestExchange_CancelsForUnknownAndFinishedCallsAreHarmless(t *testing.T) {
 	if r := exchange(&pb.Calls{Calls: []*pb.Call{call(4, "fourth")}}); r.GetId() != 4 || r.GetUser().GetName() != "fourth" {
 		t.Fatalf("a call after a cancelled one: %v", r)
 	}
+}
+
+// memExchange is an Exchange stream in memory, without gRPC: Recv takes
+// the messages sent on in, Send hands replies to out.
+type memExchange struct {
+	grpc.ServerStream
+	ctx context.Context
+	in  chan *pb.Calls
+	out chan *pb.Replies
+}
+
+func (m *memExchange) Context() context.Context { return m.ctx }
+
+func (m *memExchange) Recv() (*pb.Calls, error) {
+	select {
+	case c := <-m.in:
+		return c, nil
+	case <-m.ctx.Done():
+		return nil, m.ctx.Err()
+	}
+}
+
+func (m *memExchange) Send(r *pb.Replies) error {
+	select {
+	case m.out <- r:
+		return nil
+	case <-m.ctx.Done():
+		return m.ctx.Err()
+	}
+}
+
+// staticBackend answers every call with the same user and never looks at
+// ctx, as a JWT realm in static mode.
+type staticBackend struct{ user *User }
+
+func (b staticBackend) Authenticate(context.Context, *Credentials) (*User, error) { return b.user, nil }
+
+// A call that nobody cancels, to a realm that never asks for ctx.Done(),
+// gets no context, timer or map entry of its own: a message of six such
+// calls allocates its batch's context and what the calls and replies
+// themselves need, not two or three more per call (which a review of the
+// per-call cancel measured at about a third of the plugin's own cost of a
+// fast JWT call).
+func TestExchange_UncancelledCallsCostNoContextEach(t *testing.T) {
+	srv := newServer(Plugin{Name: "static", Backends: map[string]Factory[Backend]{
+		"static": func(*Config) (Backend, error) { return staticBackend{&User{Name: "u"}}, nil },
+	}}, hclog.NewNullLogger())
+	in, err := srv.build(RoleBackend, "static", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.instance.Store(in)
+	t.Cleanup(srv.stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	stream := &memExchange{ctx: ctx, in: make(chan *pb.Calls), out: make(chan *pb.Replies)}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Exchange(stream)
+	}()
+	t.Cleanup(func() { cancel(); <-served })
+
+	msg := &pb.Calls{}
+	for id := range uint64(6) {
+		msg.Calls = append(msg.Calls, &pb.Call{Id: id, TimeoutMs: 5000, Kind: &pb.Call_Authenticate{Authenticate: &pb.Credentials{Username: "u"}}})
+	}
+	answered := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		stream.in <- msg
+		for n := 0; n < len(msg.Calls); {
+			r := <-stream.out
+			n += len(r.GetReplies())
+			answered += len(r.GetReplies())
+		}
+	})
+	if answered == 0 {
+		t.Fatal("no call was answered")
+	}
+	// Each call needs its Credentials, its Reply and its wire User (3), the
+	// batch its context, timer and call contexts (5), each message of
+	// replies itself and its slice (2, and the six replies may go in up to
+	// six). The per-call WithCancel and map entry added about 14 more.
+	t.Logf("%.0f allocations per message of %d calls", allocs, len(msg.Calls))
+	if limit := 3.0*6 + 5 + 2*6; allocs > limit {
+		t.Fatalf("%.0f allocations per message of 6 calls nobody cancels, want at most %.0f", allocs, limit)
+	}
+}
+
+// within fails the test unless ch is closed soon (a guard against a hang,
+// not a timing).
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: not closed", what)
+	}
+}
+
+// isClosed reports whether ch is closed, without waiting.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// unboundedCalls are n calls without a deadline: their batch's context is
+// the one newBatchContext is given.
+func unboundedCalls(n int) []*pb.Call {
+	calls := make([]*pb.Call, n)
+	for i := range calls {
+		calls[i] = &pb.Call{Id: uint64(i + 1)}
+	}
+	return calls
+}
+
+// A call's context reports nothing while it runs, Canceled once the host
+// cancels it (its batch's other calls run on), and its batch's error once
+// the batch ends first; an error once reported stays.
+func TestCallContext_ErrIsTheCancelsOrTheBatchs(t *testing.T) {
+	b := newBatchContext(context.Background(), []*pb.Call{{Id: 1, TimeoutMs: 50}, {Id: 2, TimeoutMs: 50}, {Id: 3, TimeoutMs: 50}})
+	cancelled, expiring, answered := &b.calls[0], &b.calls[1], &b.calls[2]
+	for i := range b.calls {
+		c := &b.calls[i]
+		if err := c.Err(); err != nil {
+			t.Fatalf("call %d: Err %v while it runs", c.id, err)
+		}
+	}
+	if dl, ok := cancelled.Deadline(); !ok || dl != func() time.Time { d, _ := b.ctx.Deadline(); return d }() {
+		t.Fatalf("Deadline %v, %v: want the batch's", dl, ok)
+	}
+	cancelled.cancel()
+	if err := cancelled.Err(); err != context.Canceled {
+		t.Fatalf("a cancelled call: Err %v, want context.Canceled", err)
+	}
+	if err := expiring.Err(); err != nil {
+		t.Fatalf("another call of the batch: Err %v after the first was cancelled", err)
+	}
+	answered.end(&errCanceled)
+	if err := answered.Err(); err != context.Canceled {
+		t.Fatalf("an answered call: Err %v, want context.Canceled", err)
+	}
+	within(t, b.ctx.Done(), "the batch's deadline")
+	if err := expiring.Err(); err != context.DeadlineExceeded {
+		t.Fatalf("a call whose batch passed its deadline: Err %v, want context.DeadlineExceeded", err)
+	}
+	if err := cancelled.Err(); err != context.Canceled {
+		t.Fatalf("a call cancelled before its batch's deadline: Err %v after it, want context.Canceled still", err)
+	}
+	expiring.cancel() // a cancel after the batch ended
+	if err := expiring.Err(); err != context.DeadlineExceeded {
+		t.Fatalf("a late cancel changed Err to %v", err)
+	}
+}
+
+// Done's channel is made only when asked for, and closed when the call is
+// cancelled, when its batch ends, or (when asked for after) at once.
+func TestCallContext_DoneIsMadeLazilyAndClosedEitherWay(t *testing.T) {
+	parent, endBatch := context.WithCancel(context.Background())
+	defer endBatch()
+	b := newBatchContext(parent, unboundedCalls(3))
+	cancelled, batchEnds, late := &b.calls[0], &b.calls[1], &b.calls[2]
+	for i := range b.calls {
+		c := &b.calls[i]
+		_ = c.Err()
+		if c.watch.Load() != nil {
+			t.Fatalf("call %d: a channel or a watch of the batch before Done was asked for", c.id)
+		}
+	}
+
+	d := cancelled.Done()
+	if d == nil || isClosed(d) || cancelled.Done() != d {
+		t.Fatal("Done of a running call: want the same open channel each time")
+	}
+	cancelled.cancel()
+	if !isClosed(d) {
+		t.Fatal("Done not closed by the call's cancel")
+	}
+	if batchEnds.Err() != nil || isClosed(batchEnds.Done()) {
+		t.Fatal("a cancel ended another call of the batch")
+	}
+
+	late.cancel()
+	if !isClosed(late.Done()) {
+		t.Fatal("Done first asked for after the cancel: not closed")
+	}
+
+	d = batchEnds.Done()
+	endBatch()
+	within(t, d, "Done of a call whose batch ended")
+	if err := batchEnds.Err(); err != context.Canceled {
+		t.Fatalf("Err %v after the batch ended, want its context.Canceled", err)
+	}
+	if err := cancelled.Err(); err != context.Canceled {
+		t.Fatalf("the cancelled call: Err %v", err)
+	}
+}
+
+// A context a realm derives from its call's (a timeout per LDAP operation)
+// ends with the call, by the time the cancel returns, and package context
+// follows the call for it without a goroutine each; context.AfterFunc
+// works alike.
+func TestCallContext_DerivedContextsEndWithTheCall(t *testing.T) {
+	b := newBatchContext(context.Background(), unboundedCalls(2))
+	c, other := &b.calls[0], &b.calls[1]
+
+	before := runtime.NumGoroutine()
+	var releases []context.CancelFunc
+	for range 100 {
+		_, release := context.WithTimeout(other, time.Minute)
+		releases = append(releases, release)
+	}
+	if n := runtime.NumGoroutine() - before; n >= 50 {
+		t.Errorf("100 contexts derived from a call's started %d goroutines, want none", n)
+	}
+	for _, release := range releases {
+		release()
+	}
+	if other.Err() != nil {
+		t.Fatal("releasing derived contexts ended their call's")
+	}
+
+	child, cancelChild := context.WithTimeout(c, time.Minute)
+	defer cancelChild()
+	ran := make(chan struct{})
+	context.AfterFunc(c, func() { close(ran) })
+	var stopped atomic.Bool
+	stop := context.AfterFunc(c, func() { stopped.Store(true) })
+	if !stop() || stop() {
+		t.Fatal("stop of a pending AfterFunc: want true once, then false")
+	}
+	c.cancel()
+	if !isClosed(child.Done()) {
+		t.Fatal("a context derived from a call was not done when the call's cancel returned")
+	}
+	if err := child.Err(); err != context.Canceled {
+		t.Fatalf("the derived context: Err %v, want context.Canceled", err)
+	}
+	within(t, ran, "an AfterFunc of a cancelled call")
+	if stopped.Load() {
+		t.Fatal("a stopped AfterFunc ran")
+	}
+	after, cancelAfter := context.WithTimeout(c, time.Minute)
+	defer cancelAfter()
+	if !isClosed(after.Done()) {
+		t.Fatal("a context derived from an ended call is not done")
+	}
+	ranLate := make(chan struct{})
+	if context.AfterFunc(c, func() { close(ranLate) })() {
+		t.Fatal("stop of an AfterFunc of an ended call said it stopped it")
+	}
+	within(t, ranLate, "an AfterFunc registered after the call ended")
+}
+
+// Cancels, the answer, the batch's end, Done, Err and derived contexts may
+// all race: whatever ends the call first wins, and a closed Done always
+// comes with an error (run with -race).
+func TestCallContext_RacesAreHarmless(t *testing.T) {
+	for range 1000 {
+		parent, endBatch := context.WithCancel(context.Background())
+		b := newBatchContext(parent, unboundedCalls(1))
+		c := &b.calls[0]
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, f := range []func(){
+			c.cancel,
+			func() { c.end(&errCanceled) },
+			endBatch,
+			func() {
+				<-c.Done()
+				if c.Err() == nil {
+					t.Error("Done closed while Err is nil")
+				}
+			},
+			func() {
+				child, cancel := context.WithTimeout(c, time.Minute)
+				defer cancel()
+				<-child.Done()
+			},
+			func() { _ = c.Err() },
+		} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				f()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if c.Err() != context.Canceled {
+			t.Fatalf("Err %v, want context.Canceled (whoever won)", c.Err())
+		}
+		if !isClosed(c.Done()) {
+			t.Fatal("an ended call's Done is open")
+		}
+	}
+}
+
+// A cancel finds its call in any message not yet answered, the newest call
+// of an id, however many messages came since; answered messages are
+// dropped from the list as it grows.
+func TestRunning_CancelFindsCallsOfEveryUnansweredMessage(t *testing.T) {
+	var r running
+	old := newBatchContext(context.Background(), []*pb.Call{{Id: 1}, {Id: 2}})
+	r.add(old)
+	var reused *batchContext
+	for i := range 1000 {
+		b := newBatchContext(context.Background(), []*pb.Call{{Id: uint64(100 + i)}})
+		if i == 500 {
+			reused = newBatchContext(context.Background(), []*pb.Call{{Id: 2}})
+			r.add(reused)
+		}
+		r.add(b)
+		b.calls[0].end(&errCanceled)
+		b.done()
+	}
+	if len(r.batches) > 2*64 {
+		t.Fatalf("%d messages kept, with 2 not answered", len(r.batches))
+	}
+	r.cancel([]uint64{1, 2, 100, 99999})
+	if old.calls[0].Err() != context.Canceled {
+		t.Fatal("a call of the first message was not cancelled")
+	}
+	if old.calls[1].Err() != nil || reused.calls[0].Err() != context.Canceled {
+		t.Fatal("a reused id: want its newest call cancelled, and only that")
+	}
+}
+
+func benchmarkBatch6(b *testing.B, derive bool) {
+	var run running
+	b.ReportAllocs()
+	id := uint64(0)
+	for b.Loop() {
+		calls := make([]*pb.Call, 6)
+		for j := range calls {
+			id++
+			calls[j] = &pb.Call{Id: id, TimeoutMs: 5000}
+		}
+		bc := newBatchContext(context.Background(), calls)
+		run.add(bc)
+		for j := range calls {
+			c := &bc.calls[j]
+			_ = c.Err()
+			if derive {
+				ctx, cancel := context.WithTimeout(c, time.Second)
+				_ = ctx.Done()
+				cancel()
+			}
+			c.end(&errCanceled)
+			bc.done()
+		}
+	}
+}
+
+// BenchmarkExchange_Batch6 is the plugin's per-call path for a message of
+// six calls (as the worker runs it: Err, answered, batch released), with
+// the message's calls made as they are decoded; derived: each call's realm
+// derives a timeout context and waits on its Done, as the LDAP realm does.
+func BenchmarkExchange_Batch6(b *testing.B) {
+	b.Run("err", func(b *testing.B) { benchmarkBatch6(b, false) })
+	b.Run("derived", func(b *testing.B) { benchmarkBatch6(b, true) })
 }
