@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,24 +21,8 @@ import (
 // everything, and nothing in the log marked the start of the drain (found
 // by review).
 func TestDaemon_ALongDrainWithinRequestTimeoutIsACleanStop(t *testing.T) {
-	dir := fakeConfigDir(t)
-	if err := os.WriteFile(filepath.Join(dir, config.RealmdFile), []byte("plugin_directory: plugins\nrequest_timeout: 30s\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	logs := &testenv.LogBuffer{}
-	d := New(Options{Dir: dir, Listen: addr, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
+	d, addr, logs, cancel, errc := runWithRequestTimeout30s(t)
 	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
-	for d.Status().Generation == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("realmd did not load its config")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 
 	status := make(chan int, 1)
 	go func() {
@@ -165,23 +148,9 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 // and the requests were cut off (exit 1) where they would have had their
 // 503 at 9 s.
 func TestDaemon_ADrainWaitsForTheRequestTimeoutOfADrainingGeneration(t *testing.T) {
-	dir := fakeConfigDir(t)
-	realmd := filepath.Join(dir, config.RealmdFile)
-	writeFile(t, realmd, "plugin_directory: plugins\nrequest_timeout: 30s\n")
-	addr := freeAddr(t)
-	logs := &testenv.LogBuffer{}
-	d := New(Options{Dir: dir, Listen: addr, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
+	d, addr, logs, cancel, errc := runWithRequestTimeout30s(t)
+	realmd := filepath.Join(d.opts.Dir, config.RealmdFile)
 	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
-	for d.Status().Generation == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("realmd did not load its config")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 
 	reqCtx, hangUp := context.WithCancel(context.Background())
 	defer hangUp()
@@ -283,4 +252,27 @@ func BenchmarkConnStates_PerRequest(b *testing.B) {
 			cs.track(c, http.StateIdle)
 		}
 	})
+}
+
+// runWithRequestTimeout30s runs a daemon on fakeConfigDir with
+// request_timeout 30s, logging at info to logs, until cancel, and returns
+// once its config is loaded; Run's result arrives on errc.
+func runWithRequestTimeout30s(t *testing.T) (d *Daemon, addr string, logs *testenv.LogBuffer, cancel context.CancelFunc, errc chan error) {
+	t.Helper()
+	dir := fakeConfigDir(t)
+	writeFile(t, filepath.Join(dir, config.RealmdFile), "plugin_directory: plugins\nrequest_timeout: 30s\n")
+	addr, logs = freeAddr(t), &testenv.LogBuffer{}
+	d = New(Options{Dir: dir, Listen: addr, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs})})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	errc = make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second) // a guard, not the assertion
+	for d.Status().Generation == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("realmd did not load its config")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return d, addr, logs, cancel, errc
 }
