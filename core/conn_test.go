@@ -6,15 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/realmd/realmd/core/config"
 )
 
 // listenFrontDoor serves fd's routes on a loopback listener as Run does,
@@ -25,8 +22,7 @@ func listenFrontDoor(t *testing.T, fd *frontDoor) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd.serverTimeout = 10 * time.Second
-	srv := newHTTPServer(fd.d.counted(fd.routes()), 1<<20, fd.serverTimeout, hclog.NewNullLogger())
+	srv := newHTTPServer(fd.d.counted(fd.routes()), 1<<20, hclog.NewNullLogger())
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
@@ -114,77 +110,3 @@ func TestFrontDoor_ARequestWithoutABodyKeepsItsConnection(t *testing.T) {
 		}
 	}
 }
-
-// deadlineRecorder is a ResponseWriter that records the write deadlines
-// set through http.ResponseController.
-type deadlineRecorder struct {
-	http.ResponseWriter
-	deadlines []time.Time
-}
-
-func (r *deadlineRecorder) SetWriteDeadline(t time.Time) error {
-	r.deadlines = append(r.deadlines, t)
-	return nil
-}
-
-// A request gets one write deadline: the server's WriteTimeout, which net/http
-// sets per request, while request_timeout is what the server was started
-// with; the handler sets request_timeout + 10 s itself only once a reload
-// has changed request_timeout. Found by review: every handler set it again,
-// about 175 ns per request on the hot path.
-func TestFrontDoor_AHandlerSetsAWriteDeadlineOnlyWhenAReloadChangedRequestTimeout(t *testing.T) {
-	d := New(Options{})
-	settings := func(rt time.Duration) *Generation {
-		return &Generation{Settings: &config.Settings{Realmd: config.Realmd{RequestTimeout: rt}}}
-	}
-	fd := &frontDoor{d: d, logger: hclog.NewNullLogger(), serverTimeout: 10 * time.Second}
-	d.current.Store(settings(10 * time.Second))
-	rec := &deadlineRecorder{ResponseWriter: httptest.NewRecorder()}
-	fd.limitWrite(rec)
-	if len(rec.deadlines) != 0 {
-		t.Errorf("under the request_timeout the server started with, the handler set %d write deadlines, want 0 (WriteTimeout sets it)", len(rec.deadlines))
-	}
-	d.current.Store(settings(60 * time.Second)) // a reload raised it
-	before := time.Now()
-	fd.limitWrite(rec)
-	if len(rec.deadlines) != 1 || rec.deadlines[0].Before(before.Add(70*time.Second)) || rec.deadlines[0].After(time.Now().Add(70*time.Second)) {
-		t.Errorf("after a reload to request_timeout 60s: deadlines %v, want one 70s from now", rec.deadlines)
-	}
-}
-
-// The write deadline's cost per request in the handler, on a TCP
-// connection, while request_timeout is what the server started with.
-func BenchmarkFrontDoor_LimitWrite(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			defer c.Close()
-			_, _ = c.Read(make([]byte, 1))
-		}
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	d := New(Options{})
-	d.current.Store(&Generation{Settings: &config.Settings{Realmd: config.Realmd{RequestTimeout: 10 * time.Second}}})
-	fd := &frontDoor{d: d, logger: hclog.NewNullLogger(), serverTimeout: 10 * time.Second}
-	var w http.ResponseWriter = connWriter{httptest.NewRecorder(), c}
-	b.ReportAllocs()
-	for b.Loop() {
-		fd.limitWrite(w)
-	}
-}
-
-// connWriter is a ResponseWriter whose write deadline is a connection's.
-type connWriter struct {
-	http.ResponseWriter
-	conn net.Conn
-}
-
-func (w connWriter) SetWriteDeadline(t time.Time) error { return w.conn.SetWriteDeadline(t) }

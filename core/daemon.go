@@ -171,8 +171,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.shutdown()
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	fd := &frontDoor{d: d, logger: d.logger.Named("http"), serverTimeout: s.Realmd.RequestTimeout}
-	srv := newHTTPServer(d.counted(fd.routes()), s.Realmd.MaxHeaderBytes, s.Realmd.RequestTimeout, d.logger.Named("http"))
+	fd := &frontDoor{d: d, logger: d.logger.Named("http")}
+	srv := newHTTPServer(d.counted(fd.routes()), s.Realmd.MaxHeaderBytes, d.logger.Named("http"))
 	tracked := d.conns.install(srv, ln)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(tracked) }()
@@ -297,7 +297,12 @@ func (c *trackedConn) CloseWrite() error {
 	return nil
 }
 
-// trackingListener wraps each connection it accepts in a trackedConn.
+// unreadLimit is how long an answer realmd wrote may wait on a client that
+// does not read it before the kernel closes the connection (limitUnread).
+const unreadLimit = 30 * time.Second
+
+// trackingListener wraps each connection it accepts in a trackedConn, and
+// bounds how long the connection's answers may wait unread (limitUnread).
 type trackingListener struct{ net.Listener }
 
 func (l trackingListener) Accept() (net.Conn, error) {
@@ -305,6 +310,7 @@ func (l trackingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	limitUnread(c, unreadLimit)
 	return &trackedConn{Conn: c}, nil
 }
 

@@ -24,9 +24,6 @@ const retryAfterSeconds = "1"
 type frontDoor struct {
 	d      *Daemon
 	logger hclog.Logger
-	// serverTimeout is the request_timeout its http.Server's WriteTimeout
-	// was built from (newHTTPServer), or 0 when it has none.
-	serverTimeout time.Duration
 }
 
 func (f *frontDoor) routes() http.Handler {
@@ -43,7 +40,6 @@ func (f *frontDoor) routes() http.Handler {
 		// would hand that identity to every later request (found by
 		// review, with nginx's proxy_cache set at server level).
 		w.Header()["Cache-Control"] = noStore
-		f.limitWrite(w)
 		if r.ContentLength != 0 {
 			// A request that declares a body (a length, or chunked): no
 			// endpoint reads one, and Go's server reads up to 256 KiB of
@@ -378,49 +374,19 @@ func nonNilMap(m map[string]string) map[string]string {
 	return m
 }
 
-// answerMargin is how long past request_timeout a request may take to be
-// answered: request_timeout bounds its trip through the pipeline, and the
-// margin leaves time for DNS lookups (2 s each, see newLookupCache) and for
-// writing the answer.
-const answerMargin = 10 * time.Second
-
-// limitWrite gives one request its write deadline: request_timeout (of the
-// generation serving now) plus answerMargin. net/http has set the server's
-// WriteTimeout, the same sum for the request_timeout it started with, as it
-// read the request; limitWrite sets the deadline again only when a reload
-// has changed request_timeout, as WriteTimeout is set once. Setting a
-// deadline costs about 175 ns: found by review, every request paid it
-// twice. A ResponseWriter that is not a connection (tests) has no
-// deadline, and keeps none.
-func (f *frontDoor) limitWrite(w http.ResponseWriter) {
-	var rt time.Duration
-	if g := f.d.current.Load(); g != nil {
-		rt = g.Settings.Realmd.RequestTimeout
-	}
-	if f.serverTimeout != 0 && rt == f.serverTimeout {
-		return
-	}
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(rt + answerMargin))
-}
-
 // newHTTPServer is the front door's server with its size and time limits.
-// A request must arrive whole (headers, and any body, which no endpoint
-// reads) within ReadTimeout of its first byte; a kept-alive connection
-// idle between requests is bound by IdleTimeout only, as Go starts
-// ReadTimeout at the next request's first bytes. A running handler is not
-// cut off by ReadTimeout: Go clears the read deadline when it starts
-// reading in the background to notice a client that left. Its answer must
-// be written within request_timeout plus answerMargin: WriteTimeout holds
-// the value at start, and a handler sets the current one when a reload
-// changed it (limitWrite; give the frontDoor requestTimeout as its
-// serverTimeout).
-func newHTTPServer(h http.Handler, maxHeaderBytes int, requestTimeout time.Duration, logger hclog.Logger) *http.Server {
+// A request's headers must arrive within ReadHeaderTimeout of its first
+// byte; no endpoint reads a body (see routes); a kept-alive connection
+// idle between requests is bound by IdleTimeout. There is no ReadTimeout
+// or WriteTimeout: net/http sets each on every request, which cost about
+// 1 µs of CPU per uncached login (measured), and a client that stops
+// reading its answers is bounded per connection instead (limitUnread, in
+// trackingListener).
+func newHTTPServer(h http.Handler, maxHeaderBytes int, logger hclog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      requestTimeout + answerMargin,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 		BaseContext:       func(net.Listener) context.Context { return context.Background() },

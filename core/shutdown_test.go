@@ -99,7 +99,7 @@ func TestDaemon_DrainFailsOnlyForRequestsCutOff(t *testing.T) {
 				if r.ContentLength == 0 {
 					<-release
 				}
-			})), 0, 10*time.Second, hclog.NewNullLogger())
+			})), 0, hclog.NewNullLogger())
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -195,7 +195,7 @@ func TestDaemon_ADrainWaitsForTheRequestTimeoutOfADrainingGeneration(t *testing.
 // leaves the set.
 func TestConnStates_FollowConnections(t *testing.T) {
 	var cs connStates
-	srv := newHTTPServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), 0, 10*time.Second, hclog.NewNullLogger())
+	srv := newHTTPServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), 0, hclog.NewNullLogger())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
