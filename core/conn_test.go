@@ -45,6 +45,9 @@ func TestFrontDoor_ARequestWithABodyItNeverSendsIsAnsweredAndClosed(t *testing.T
 		{"authinfo with part of its body", "POST /_plugins/_security/authinfo HTTP/1.1\r\nHost: x\r\nX-User: alice\r\nContent-Length: 1000\r\n\r\n{\"a\":", "HTTP/1.1 200"},
 		{"a refused request", "GET /auth HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", "HTTP/1.1 401"},
 		{"healthz", "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", "HTTP/1.1 200"},
+		// net/http answers OPTIONS * itself unless told not to, reading up
+		// to 4 KiB of the body first, with no deadline (found by review).
+		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n", "HTTP/1.1 400"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn, err := net.Dial("tcp", addr)
