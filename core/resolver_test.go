@@ -274,3 +274,37 @@ func TestDaemon_LogsRefusedDNSLookups(t *testing.T) {
 		}
 	}
 }
+
+// A period's timer that fired while refused held the lock, after refused
+// had found the period over, logged and armed the next period's timer,
+// does nothing when its callback finally runs: the refusals are the next
+// timer's to log (found by review: such a stale callback logged at once
+// and dropped the new timer, and under a flood lines came hundreds a
+// second).
+func TestLookupCache_AStaleTimerLogsNothing(t *testing.T) {
+	c := newLookupCache(nil, 10, 1)
+	logs := &testenv.LogBuffer{}
+	c.setLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: logs}))
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	c.refusalEvery = time.Hour // no timer fires by itself during the test
+	c.refused()                // logged at once
+	c.refused()                // within the period: arms a timer
+	stale := c.refusals.armed
+	now = now.Add(time.Hour)
+	c.refused() // the period is over: stops the timer and logs
+	c.refused() // within the new period: arms the next timer
+	next := c.refusals.timer
+	if next == nil || c.refusals.armed == stale {
+		t.Fatal("refused did not arm a timer for the new period")
+	}
+	before := strings.Count(logs.String(), "DNS lookups refused")
+	c.periodEnded(stale) // the first timer's callback, late
+	if got := strings.Count(logs.String(), "DNS lookups refused"); got != before {
+		t.Errorf("the stale timer logged a line (%d lines, want %d):\n%s", got, before, logs.String())
+	}
+	if c.refusals.timer != next {
+		t.Error("the stale timer dropped the next period's timer")
+	}
+	next.Stop()
+}
