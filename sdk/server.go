@@ -643,9 +643,11 @@ func (r *running) add(b *batchContext) {
 }
 
 // cancel ends the contexts of the calls ids names that are queued or
-// running: for each id, the newest call that has it (a host that reused
-// an id means its newer call, and nothing when that one is answered).
-// Their replies are still sent; the host drops them.
+// running: for each id, the newest such call that is still listed. realmd
+// never reuses an id; for a host that does, a cancel means the newer call,
+// but once the message holding that call has been answered and compacted
+// away, it reaches an older call with the id that still runs (found by
+// review). Their replies are still sent; the host drops them.
 func (r *running) cancel(ids []uint64) {
 	if len(ids) == 0 {
 		return
