@@ -13,12 +13,19 @@ import (
 	"github.com/realmd/realmd/sdk"
 )
 
-// fakeClock replaces the cache's clock.
+// fakeClock is a clock that moves only when the test advances it.
 type fakeClock struct{ t atomic.Int64 }
 
-func newClock(p *Pipeline) *fakeClock {
+// clockAt is a fakeClock that reads t.
+func clockAt(t time.Time) *fakeClock {
 	c := &fakeClock{}
-	c.t.Store(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	c.t.Store(t.UnixNano())
+	return c
+}
+
+// newClock replaces the cache's clock.
+func newClock(p *Pipeline) *fakeClock {
+	c := clockAt(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	p.cache.now = c.now
 	return c
 }

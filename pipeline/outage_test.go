@@ -58,8 +58,8 @@ func TestOutage_CountsAreLoggedWhenNoRequestReportsThem(t *testing.T) {
 			v.err = errDirectoryDown
 			p := New(Config{Domains: []Domain{basicDomain("ldap", true, v)}, Logger: logs})
 			defer p.Close()
-			clock := &stoppedClock{now: time.Unix(1e9, 0)}
-			p.now = clock.Now
+			clock := clockAt(time.Unix(1e9, 0))
+			p.now = clock.now
 			for range requests {
 				ask(t, p, request("Authorization: Basic alice:secret"))
 			}
@@ -101,8 +101,8 @@ func TestOutage_CountsAfterAnAnswerLineAreLoggedToo(t *testing.T) {
 	logs := &lineLogger{}
 	v := users()
 	p := start(t, Config{Domains: []Domain{basicDomain("ldap", true, v)}, Logger: logs})
-	clock := &stoppedClock{now: time.Unix(1e9, 0)}
-	p.now = clock.Now
+	clock := clockAt(time.Unix(1e9, 0))
+	p.now = clock.now
 	step := "domain=ldap step=verifying credentials"
 	v.err = sdk.ErrInternal
 	ask(t, p, request("Authorization: Basic alice:secret"))
@@ -150,8 +150,8 @@ func TestWarnings_AnswerWarningsAreLimitedPerDomain(t *testing.T) {
 			other := basicDomain("other", false, &fakeVerifierFunc{fn: answer})
 			other.Authenticator = bearerExtractor(sdk.CacheForever)
 			p := start(t, Config{Domains: []Domain{other, basicDomain("basic", true, &fakeVerifierFunc{fn: answer})}, Logger: logs})
-			clock := &stoppedClock{now: time.Unix(1e9, 0)}
-			p.now = clock.Now
+			clock := clockAt(time.Unix(1e9, 0))
+			p.now = clock.now
 			for range burst {
 				ask(t, p, request("Authorization: Basic eve:x"))
 			}
@@ -196,8 +196,8 @@ func TestOutage_ACountedFailureAllocatesNothing(t *testing.T) {
 	p := New(Config{Domains: []Domain{basicDomain("ldap", true, users())}, Authz: []AuthzDomain{{Name: "ldapz", Backend: &fakeGranter{}}},
 		Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Info})})
 	defer p.Close()
-	clock := &stoppedClock{now: time.Unix(1e9, 0)}
-	p.now = clock.Now
+	clock := clockAt(time.Unix(1e9, 0))
+	p.now = clock.now
 	// errors.Join formats its text on every Error call, as a gRPC status does.
 	err := errors.Join(sdk.ErrUnavailable, errors.New("dial tcp 10.0.0.1:636:\nconnection refused"))
 	for _, tt := range []struct {

@@ -162,24 +162,6 @@ func (l *lineLogger) take() []string {
 	return lines
 }
 
-// stoppedClock is a pipeline clock that moves only when told.
-type stoppedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stoppedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stoppedClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // TestUnavailable_LogsAnOutageNotEveryRequest: a plugin that restarts
 // under traffic once logged a warning per request (14,451 lines in 3 s).
 func TestUnavailable_LogsAnOutageNotEveryRequest(t *testing.T) {
@@ -187,17 +169,17 @@ func TestUnavailable_LogsAnOutageNotEveryRequest(t *testing.T) {
 	step := `domain=ldap step=verifying credentials`
 	tests := []struct {
 		name  string
-		steps []func(*fakeVerifier, *stoppedClock) // each followed by requests requests
-		want  [][]string                           // the lines after each step
+		steps []func(*fakeVerifier, *fakeClock) // each followed by requests requests
+		want  [][]string                        // the lines after each step
 	}{
 		{
 			name: "unavailable: one line when it starts and one with the count when it ends",
-			steps: []func(*fakeVerifier, *stoppedClock){
-				func(v *fakeVerifier, _ *stoppedClock) { v.err = errDirectoryDown },
-				func(v *fakeVerifier, _ *stoppedClock) { v.err = nil },
-				func(v *fakeVerifier, _ *stoppedClock) { v.err = errDirectoryDown },
-				func(v *fakeVerifier, c *stoppedClock) { c.advance(warnEvery) },
-				func(v *fakeVerifier, c *stoppedClock) { v.err = nil },
+			steps: []func(*fakeVerifier, *fakeClock){
+				func(v *fakeVerifier, _ *fakeClock) { v.err = errDirectoryDown },
+				func(v *fakeVerifier, _ *fakeClock) { v.err = nil },
+				func(v *fakeVerifier, _ *fakeClock) { v.err = errDirectoryDown },
+				func(v *fakeVerifier, c *fakeClock) { c.advance(warnEvery) },
+				func(v *fakeVerifier, c *fakeClock) { v.err = nil },
 			},
 			want: [][]string{
 				{"domain unavailable " + step},
@@ -209,9 +191,9 @@ func TestUnavailable_LogsAnOutageNotEveryRequest(t *testing.T) {
 		},
 		{
 			name: "failed: one line per interval",
-			steps: []func(*fakeVerifier, *stoppedClock){
-				func(v *fakeVerifier, _ *stoppedClock) { v.err = sdk.ErrInternal },
-				func(v *fakeVerifier, c *stoppedClock) { c.advance(warnEvery) },
+			steps: []func(*fakeVerifier, *fakeClock){
+				func(v *fakeVerifier, _ *fakeClock) { v.err = sdk.ErrInternal },
+				func(v *fakeVerifier, c *fakeClock) { c.advance(warnEvery) },
 			},
 			want: [][]string{
 				{"domain failed " + step},
@@ -224,8 +206,8 @@ func TestUnavailable_LogsAnOutageNotEveryRequest(t *testing.T) {
 			logs := &lineLogger{}
 			v := users()
 			p := start(t, Config{Domains: []Domain{basicDomain("ldap", true, v)}, Logger: logs})
-			clock := &stoppedClock{now: time.Unix(1e9, 0)}
-			p.now = clock.Now
+			clock := clockAt(time.Unix(1e9, 0))
+			p.now = clock.now
 			for n, step := range tt.steps {
 				step(v, clock)
 				var wg sync.WaitGroup
@@ -255,8 +237,8 @@ func TestUnavailable_AuthzLogsAnOutageNotEveryRequest(t *testing.T) {
 	logs := &lineLogger{}
 	g := &fakeGranter{grant: &sdk.Grant{BackendRoles: []string{"readers"}}}
 	p := start(t, Config{Domains: []Domain{basicDomain("basic", true, users())}, Authz: []AuthzDomain{{Name: "ldapz", Backend: g}}, Logger: logs})
-	clock := &stoppedClock{now: time.Unix(1e9, 0)}
-	p.now = clock.Now
+	clock := clockAt(time.Unix(1e9, 0))
+	p.now = clock.now
 	step := "authz=ldapz step=retrieving roles"
 	for n, tt := range []struct {
 		err  error
