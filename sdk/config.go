@@ -242,16 +242,20 @@ func (c *Config) Raw(key string) (any, bool) {
 // own (`a.b.c` beside `a.b: 1`, both under prefix a) has no place in the
 // map: it is a problem.
 func (c *Config) block(prefix string) map[string]any {
-	var m map[string]any
-	for _, k := range slices.Sorted(maps.Keys(c.values)) {
-		rest, ok := strings.CutPrefix(k, prefix+".")
-		if !ok {
-			continue
+	var below []string // sorted: a key before those below it, problems in key order
+	for k := range c.values {
+		if strings.HasPrefix(k, prefix+".") {
+			below = append(below, k)
 		}
+	}
+	if len(below) == 0 {
+		return nil
+	}
+	slices.Sort(below)
+	m := map[string]any{}
+	for _, k := range below {
+		rest := k[len(prefix)+1:]
 		c.used[k] = true
-		if m == nil {
-			m = map[string]any{}
-		}
 		names := strings.Split(rest, ".")
 		at := m
 		for i, name := range names[:len(names)-1] {
