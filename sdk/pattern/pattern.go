@@ -112,12 +112,15 @@ func anchorWalk(re *syntax.Regexp, terminatorAfter bool) string {
 			return `$ before what can match a line terminator (\z is the end of the input in both)`
 		}
 	case syntax.OpConcat:
+		// after[k]: what can match a line terminator follows re.Sub[k].
+		after := make([]bool, len(re.Sub))
+		follows := terminatorAfter
+		for k := len(re.Sub) - 1; k >= 0; k-- {
+			after[k] = follows
+			follows = follows || matchesTerminator(re.Sub[k])
+		}
 		for k, sub := range re.Sub {
-			after := terminatorAfter
-			for _, next := range re.Sub[k+1:] {
-				after = after || matchesTerminator(next)
-			}
-			if d := anchorWalk(sub, after); d != "" {
+			if d := anchorWalk(sub, after[k]); d != "" {
 				return d
 			}
 		}
