@@ -27,15 +27,14 @@ import (
 // is read as OpenSearch reads it (see parseQuery).
 func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Caller, error) {
 	req := &sdk.Request{
-		Path:          r.URL.RequestURI(),
 		Header:        lastValues(r.Header),
-		Query:         parseQuery(queryOf(firstNonEmpty(r.RequestURI, "?"+r.URL.RawQuery))),
 		SocketAddress: r.RemoteAddr,
 	}
 	req.Method = firstNonEmpty(req.HeaderValue("X-Forwarded-Method"), req.HeaderValue("X-Original-Method"), r.Method)
 	if uri := firstNonEmpty(req.HeaderValue("X-Forwarded-Uri"), req.HeaderValue("X-Original-Uri")); uri != "" {
-		req.Path = uri
-		req.Query = parseQuery(queryOf(uri))
+		req.Path, req.Query = uri, parseQuery(queryOf(uri))
+	} else {
+		req.Path, req.Query = r.URL.RequestURI(), parseQuery(queryOf(firstNonEmpty(r.RequestURI, "?"+r.URL.RawQuery)))
 	}
 	if r.TLS != nil {
 		for _, c := range r.TLS.PeerCertificates {
