@@ -312,16 +312,7 @@ func (b waitingBackend) Authenticate(ctx context.Context, c *Credentials) (*User
 func waitingClient(t *testing.T) (*Client, waitingBackend) {
 	t.Helper()
 	b := waitingBackend{entered: make(chan string, 10), release: make(chan struct{}), finished: make(chan waitedCall, 10)}
-	srv := newServer(Plugin{Name: "waiting", Backends: map[string]Factory[Backend]{
-		"waiting": func(*Config) (Backend, error) { return b, nil },
-	}}, hclog.NewNullLogger())
-	in, err := srv.build(RoleBackend, "waiting", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.instance.Store(in)
-	t.Cleanup(srv.stop)
-	return servedClient(t, srv), b
+	return servedClient(t, backendServer(t, "waiting", b)), b
 }
 
 // A call whose caller leaves (the HTTP client went away, the pipeline was

@@ -43,6 +43,22 @@ func servedClient(t *testing.T, srv pb.RealmServer) *Client {
 	return c
 }
 
+// backendServer is a plugin server configured with b as its backend
+// (plugin and type name), stopped when the test ends.
+func backendServer(t *testing.T, name string, b Backend) *server {
+	t.Helper()
+	srv := newServer(Plugin{Name: name, Backends: map[string]Factory[Backend]{
+		name: func(*Config) (Backend, error) { return b, nil },
+	}}, hclog.NewNullLogger())
+	in, err := srv.build(RoleBackend, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.instance.Store(in)
+	t.Cleanup(srv.stop)
+	return srv
+}
+
 // sizedBackend answers a user with an attribute of as many bytes as the
 // password's length says.
 type sizedBackend struct{}
@@ -55,19 +71,11 @@ func (sizedBackend) Authenticate(_ context.Context, c *Credentials) (*User, erro
 // stream and the other calls go on (found by review: replies had no bound,
 // and a plugin could make realmd allocate twice a 2 GiB reply).
 func TestServer_AnOversizedReplyFailsItsCallOnly(t *testing.T) {
-	srv := newServer(Plugin{Name: "sized", Backends: map[string]Factory[Backend]{
-		"sized": func(*Config) (Backend, error) { return sizedBackend{}, nil },
-	}}, hclog.NewNullLogger())
-	in, err := srv.build(RoleBackend, "sized", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.instance.Store(in)
-	c := servedClient(t, srv)
+	c := servedClient(t, backendServer(t, "sized", sizedBackend{}))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	_, _, err = c.Authenticate(ctx, &Credentials{Username: "big", Password: make([]byte, maxReply+1)})
+	_, _, err := c.Authenticate(ctx, &Credentials{Username: "big", Password: make([]byte, maxReply+1)})
 	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "exceeds 16 MiB") {
 		t.Fatalf("a reply over the bound: got %v, want ErrInternal saying it exceeds 16 MiB", err)
 	}
@@ -95,14 +103,7 @@ func (b countingBackend) Authenticate(_ context.Context, c *Credentials) (*User,
 // abandoned call).
 func TestServer_AnExpiredCallDoesNotReachTheRealm(t *testing.T) {
 	calls := 0
-	srv := newServer(Plugin{Name: "counting", Backends: map[string]Factory[Backend]{
-		"counting": func(*Config) (Backend, error) { return countingBackend{&calls}, nil },
-	}}, hclog.NewNullLogger())
-	in, err := srv.build(RoleBackend, "counting", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.instance.Store(in)
+	srv := backendServer(t, "counting", countingBackend{&calls})
 	call := &pb.Call{Id: 1, Kind: &pb.Call_Authenticate{Authenticate: credentialsToWire(&Credentials{Username: "late"})}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

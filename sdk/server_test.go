@@ -293,16 +293,7 @@ func (ctxBackend) Authenticate(ctx context.Context, c *Credentials) (*User, erro
 // ignored; one in the same message as its call cancels that call, which is
 // answered unavailable; the stream serves on.
 func TestExchange_CancelsForUnknownAndFinishedCallsAreHarmless(t *testing.T) {
-	srv := newServer(Plugin{Name: "ctx", Backends: map[string]Factory[Backend]{
-		"ctx": func(*Config) (Backend, error) { return ctxBackend{}, nil },
-	}}, hclog.NewNullLogger())
-	in, err := srv.build(RoleBackend, "ctx", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.instance.Store(in)
-	t.Cleanup(srv.stop)
-	stream := rawExchange(t, srv)
+	stream := rawExchange(t, backendServer(t, "ctx", ctxBackend{}))
 	replies := make(chan *pb.Replies, 10)
 	go func() {
 		for {
@@ -393,15 +384,7 @@ func (b staticBackend) Authenticate(context.Context, *Credentials) (*User, error
 // per-call cancel measured at about a third of the plugin's own cost of a
 // fast JWT call).
 func TestExchange_UncancelledCallsCostNoContextEach(t *testing.T) {
-	srv := newServer(Plugin{Name: "static", Backends: map[string]Factory[Backend]{
-		"static": func(*Config) (Backend, error) { return staticBackend{&User{Name: "u"}}, nil },
-	}}, hclog.NewNullLogger())
-	in, err := srv.build(RoleBackend, "static", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.instance.Store(in)
-	t.Cleanup(srv.stop)
+	srv := backendServer(t, "static", staticBackend{&User{Name: "u"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	stream := &memExchange{ctx: ctx, in: make(chan *pb.Calls), out: make(chan *pb.Replies)}
 	served := make(chan struct{})
