@@ -272,35 +272,10 @@ func TestPool_BoundsConcurrentConnections(t *testing.T) {
 }
 
 func TestResponseTimeout_SilentServerIsUnavailable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var held []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c) // accept, read nothing, answer nothing
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	})
-	b := newTestBackend(t, map[string]any{"hosts": l.Addr().String(), "response_timeout": 100, "usersearch": "(uid={0})"}, nil)
+	b := newTestBackend(t, map[string]any{"hosts": silentServer(t), "response_timeout": 100, "usersearch": "(uid={0})"}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
-	_, err = b.Authenticate(ctx, creds("jacksonm", "secret"))
+	_, err := b.Authenticate(ctx, creds("jacksonm", "secret"))
 	if !errors.Is(err, sdk.ErrUnavailable) || ctx.Err() != nil {
 		t.Fatalf("got %v (context %v), want ErrUnavailable before the deadline", err, ctx.Err())
 	}
