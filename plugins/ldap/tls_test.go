@@ -127,6 +127,17 @@ func serveTLS(t *testing.T, cert *x509.Certificate, key *ecdsa.PrivateKey) strin
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveEach(t, ln, func(c *tls.Conn) {
+		_ = c.SetDeadline(time.Now().Add(generous))
+		_ = c.Handshake()
+	})
+	return ln.Addr().String()
+}
+
+// serveEach runs handle for each TLS connection ln accepts until the test
+// ends, then closes ln and waits for every handle. A connection is closed
+// when its handle returns.
+func serveEach(t *testing.T, ln net.Listener, handle func(c *tls.Conn)) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -140,13 +151,11 @@ func serveTLS(t *testing.T, cert *x509.Certificate, key *ecdsa.PrivateKey) strin
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(generous))
-				_ = c.(*tls.Conn).Handshake()
+				handle(c.(*tls.Conn))
 			}()
 		}
 	}()
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
 }
 
 // A certificate refused for its dates, its issuer or its names makes the
@@ -241,41 +250,26 @@ func mtlsProxy(t *testing.T, s *slapd.Server) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return // the listener is closed
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(generous))
-				if c.(*tls.Conn).Handshake() != nil {
-					return // no client certificate: the connection ends
-				}
-				_ = c.SetDeadline(time.Time{})
-				u, err := net.Dial("tcp", s.LDAPAddr())
-				if err != nil {
-					return
-				}
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					_, _ = io.Copy(u, c)
-					u.Close()
-				}()
-				_, _ = io.Copy(c, u)
-				c.Close()
-				<-done
-			}()
+	serveEach(t, ln, func(c *tls.Conn) {
+		_ = c.SetDeadline(time.Now().Add(generous))
+		if c.Handshake() != nil {
+			return // no client certificate: the connection ends
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
+		_ = c.SetDeadline(time.Time{})
+		u, err := net.Dial("tcp", s.LDAPAddr())
+		if err != nil {
+			return
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = io.Copy(u, c)
+			u.Close()
+		}()
+		_, _ = io.Copy(c, u)
+		c.Close()
+		<-done
+	})
 	return ln.Addr().String()
 }
 
