@@ -148,11 +148,14 @@ func (c *Catalog) Resolve(role sdk.Role, typ string) (PluginRef, error) {
 		return PluginRef{Name: typ, Path: filepath.Join(c.realmd.PluginDir, e.Command), Args: e.Args, Env: e.Env, Checksum: sum}, nil
 	}
 	plainName := !strings.ContainsAny(typ, `/\`) && typ != "." && typ != ".."
+	notPlugin := "" // why the file named typ in plugin_directory is no plugin
 	if c.realmd.PluginDir != "" && plainName {
 		path := filepath.Join(c.realmd.PluginDir, typ)
-		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		runnable, why := pluginFile(path)
+		if runnable {
 			return PluginRef{Name: typ, Path: path}, nil
 		}
+		notPlugin = why
 	}
 	if why, ok := notIncluded[typ]; ok {
 		if c.servesOtherRole(role, typ) {
@@ -168,28 +171,27 @@ func (c *Catalog) Resolve(role sdk.Role, typ string) (PluginRef, error) {
 		hint += ", or set plugin_directory in realmd.yml for third-party plugins"
 	} else {
 		hint += fmt.Sprintf(", or put an executable named %q in %s", typ, c.realmd.PluginDir)
-		if plainName {
-			if why := notPluginFile(filepath.Join(c.realmd.PluginDir, typ)); why != "" {
-				hint += "; " + why
-			}
+		if notPlugin != "" {
+			hint += "; " + notPlugin
 		}
 	}
 	return PluginRef{}, fmt.Errorf("unknown %s type %q: %s", role, typ, hint)
 }
 
-// notPluginFile says why path, which is there, is no plugin executable,
-// or "" when it is missing or runnable.
-func notPluginFile(path string) string {
+// pluginFile reports whether path is a plugin executable (a regular file
+// with an x bit) and, when it is there but is none, why ("" when it is
+// missing or runnable).
+func pluginFile(path string) (runnable bool, why string) {
 	fi, err := os.Stat(path)
 	switch {
 	case err != nil:
-		return ""
+		return false, ""
 	case !fi.Mode().IsRegular():
-		return path + " is there, but is not a regular file"
+		return false, path + " is there, but is not a regular file"
 	case fi.Mode()&0o111 == 0:
-		return path + " is there, but is not executable: chmod +x it"
+		return false, path + " is there, but is not executable: chmod +x it"
 	}
-	return ""
+	return true, ""
 }
 
 // symlinkIn returns the first element of the relative path rel, below dir,
