@@ -288,10 +288,11 @@ func (f *file) integer(n *yaml.Node, path string, def, lo, hi int64) int64 {
 			ok = n.Decode(&v) == nil
 		case n.ShortTag() == "!!str": // quoted, or from ${env.X}
 			// Jackson trims with Java's String.trim: " 5" is 5, "\u00a05" is no number.
+			trimmed := sdk.JavaTrim(n.Value)
 			var err error
-			v, err = strconv.ParseInt(sdk.JavaTrim(n.Value), 10, 64)
+			v, err = strconv.ParseInt(trimmed, 10, 64)
 			ok = err == nil
-			if t := strings.TrimSpace(n.Value); !ok && t != sdk.JavaTrim(n.Value) {
+			if t := strings.TrimSpace(n.Value); !ok && t != trimmed {
 				if _, err := strconv.ParseInt(t, 10, 64); err == nil {
 					f.errorf(n.Line, path, "must be a whole number, not %s: it has a Unicode space around it, which OpenSearch does not trim; write %s", describe(n), t)
 					return def
