@@ -476,7 +476,6 @@ func TestComponent_SubstitutedNumberSpellingIsText(t *testing.T) {
 // generations end up with different numbers, or only one with a number,
 // that is one problem.
 func TestInteger_NumberSpellingsAsEveryOpenSearchReadsThem(t *testing.T) {
-	const at = "config.yml:6: config.dynamic.authc.basic.order: "
 	tests := []struct {
 		name string
 		yaml string
@@ -504,20 +503,27 @@ func TestInteger_NumberSpellingsAsEveryOpenSearchReadsThem(t *testing.T) {
 		{name: "a fraction", yaml: "1.5", prob: "must be a whole number, not 1.5"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: strings.Replace(minimalConfig, "order: 0", "order: "+tt.yaml, 1)}), nil)
-			if tt.prob != "" {
-				assertProblems(t, s, ps, at+tt.prob)
-				return
-			}
-			assertProblems(t, s, ps)
-			if s == nil {
-				t.FailNow()
-			}
-			if got := s.Security.Authc[0].Order; got != tt.want {
-				t.Errorf("order = %d, want %d", got, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { assertOrder(t, tt.yaml, nil, tt.want, tt.prob) })
+	}
+}
+
+// assertOrder loads minimalConfig with its order written as yaml, ${env.X}
+// substituted from env, and checks that the order read is want, or that the
+// one problem is prob at the order's key when prob is not "".
+func assertOrder(t *testing.T, yaml string, env map[string]string, want int, prob string) {
+	t.Helper()
+	const at = "config.yml:6: config.dynamic.authc.basic.order: "
+	s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: strings.Replace(minimalConfig, "order: 0", "order: "+yaml, 1)}), env)
+	if prob != "" {
+		assertProblems(t, s, ps, at+prob)
+		return
+	}
+	assertProblems(t, s, ps)
+	if s == nil {
+		t.FailNow()
+	}
+	if got := s.Security.Authc[0].Order; got != want {
+		t.Errorf("order = %d, want %d", got, want)
 	}
 }
 
@@ -595,7 +601,6 @@ func TestComponent_FloatsReachThePluginAsJavaWritesThem(t *testing.T) {
 // are 5, and "\u00a05" (a no-break space) is refused. realmd trimmed with
 // strings.TrimSpace, which reversed both (found by review).
 func TestInteger_QuotedIsTrimmedAsJava(t *testing.T) {
-	const at = "config.yml:6: config.dynamic.authc.basic.order: "
 	tests := []struct {
 		name string
 		yaml string            // the order value, as written
@@ -613,20 +618,7 @@ func TestInteger_QuotedIsTrimmedAsJava(t *testing.T) {
 			prob: `must be a whole number, not "\u00a05": it has a Unicode space around it, which OpenSearch does not trim; write 5`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, ps := loadDir(writeDir(t, map[string]string{ConfigFile: strings.Replace(minimalConfig, "order: 0", "order: "+tt.yaml, 1)}), tt.env)
-			if tt.prob != "" {
-				assertProblems(t, s, ps, at+tt.prob)
-				return
-			}
-			assertProblems(t, s, ps)
-			if s == nil {
-				t.FailNow()
-			}
-			if got := s.Security.Authc[0].Order; got != tt.want {
-				t.Errorf("order = %d, want %d", got, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { assertOrder(t, tt.yaml, tt.env, tt.want, tt.prob) })
 	}
 }
 
