@@ -514,14 +514,7 @@ func TestDaemon_AnUnchangedConfigThatNoLongerResolvesIsRefused(t *testing.T) {
 			if problems := Check(context.Background(), Options{Dir: dir}); problems.Err() == nil {
 				t.Fatalf("realmd check passes the edited dir (%v); the test needs it refused", problems)
 			}
-			changed, err := d.Reload(context.Background())
-			if changed || err == nil {
-				t.Fatalf("reload: changed %v, error %v; want it refused", changed, err)
-			}
-			le := d.Status().LastError
-			if le == nil {
-				t.Fatal("last_error is null after a refused reload")
-			}
+			le := refusedReload(t, d)
 			if le.File != config.ConfigFile || le.Line == 0 || le.Key != tt.wantKey || !strings.Contains(le.Message, tt.wantMsg) || len(le.Problems) == 0 {
 				t.Errorf("last_error %+v, want %s:N: %s: ...%s...", le, config.ConfigFile, tt.wantKey, tt.wantMsg)
 			}
@@ -530,6 +523,20 @@ func TestDaemon_AnUnchangedConfigThatNoLongerResolvesIsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refusedReload reloads d, which must refuse, and returns its last_error.
+func refusedReload(t *testing.T, d *Daemon) *ReloadError {
+	t.Helper()
+	changed, err := d.Reload(context.Background())
+	if changed || err == nil {
+		t.Fatalf("reload: changed %v, error %v; want it refused", changed, err)
+	}
+	le := d.Status().LastError
+	if le == nil {
+		t.Fatal("last_error is null after a refused reload")
+	}
+	return le
 }
 
 // A reload refused because a plugin does not start names where the plugin
@@ -563,14 +570,7 @@ func TestDaemon_APluginThatFailsToStartIsRefusedAtItsPosition(t *testing.T) {
 			if err := os.Rename(plugin+".new", plugin); err != nil {
 				t.Fatal(err)
 			}
-			changed, err := d.Reload(context.Background())
-			if changed || err == nil {
-				t.Fatalf("reload: changed %v, error %v; want it refused", changed, err)
-			}
-			le := d.Status().LastError
-			if le == nil {
-				t.Fatal("last_error is null after a refused reload")
-			}
+			le := refusedReload(t, d)
 			if le.File != tt.wantFile || le.Line != tt.wantLine || le.Key != tt.wantKey || !strings.Contains(le.Message, tt.wantMsg) {
 				t.Errorf("last_error at %s:%d: %s: %s; want %s:%d: %s: ...%s...", le.File, le.Line, le.Key, le.Message, tt.wantFile, tt.wantLine, tt.wantKey, tt.wantMsg)
 			}
