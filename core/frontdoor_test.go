@@ -363,13 +363,21 @@ func TestXFF_IPv6ProxyMatchesInJavaOrGoForm(t *testing.T) {
 	}
 }
 
-// The debug log names the path, never the query: it may carry a token.
-func TestFrontDoor_DebugLogLeavesOutTheQuery(t *testing.T) {
-	var buf strings.Builder // written by this goroutine only: ServeHTTP runs here
-	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &buf})
+// debugFrontDoor is a front door serving an in-process generation that
+// logs at debug level to the builder it returns, written by the goroutine
+// that calls ServeHTTP only.
+func debugFrontDoor(t *testing.T) (*frontDoor, *strings.Builder) {
+	t.Helper()
+	buf := &strings.Builder{}
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: buf})
 	d := New(Options{Logger: logger})
 	d.current.Store(inProcessGeneration(t, 1))
-	fd := &frontDoor{d: d, logger: logger}
+	return &frontDoor{d: d, logger: logger}, buf
+}
+
+// The debug log names the path, never the query: it may carry a token.
+func TestFrontDoor_DebugLogLeavesOutTheQuery(t *testing.T) {
+	fd, buf := debugFrontDoor(t)
 	r := httptest.NewRequest("GET", "/auth?access_token=SECRET-TOKEN", nil)
 	r.Header.Set("X-User", "alice")
 	fd.routes().ServeHTTP(httptest.NewRecorder(), r)
@@ -383,11 +391,7 @@ func TestFrontDoor_DebugLogLeavesOutTheQuery(t *testing.T) {
 // refuses a header value with a line break today; the handler does not
 // count on it.
 func TestFrontDoor_DebugLogKeepsThePathOnItsLine(t *testing.T) {
-	var buf strings.Builder // written by this goroutine only: ServeHTTP runs here
-	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &buf})
-	d := New(Options{Logger: logger})
-	d.current.Store(inProcessGeneration(t, 1))
-	fd := &frontDoor{d: d, logger: logger}
+	fd, buf := debugFrontDoor(t)
 	r := httptest.NewRequest("GET", "/auth", nil)
 	r.Header.Set("X-User", "alice")
 	r.Header.Set("X-Forwarded-Uri", "/app\n2026-01-01T00:00:00.000Z [WARN]  forged")
