@@ -211,18 +211,26 @@ func (c *identityCache) get(k cacheKey) (cacheEntry, bool) {
 	return e, true
 }
 
-// put stores e for ttl, capped by the cache's maximum. A zero ttl stores
-// nothing, nor does an entry larger than maxBytes. To make room it evicts
-// a random key of e's identity when that holds maxKeys (a hit keeps no
-// order, so it stays a read-locked copy), then random entries while the
-// cache is over maxEntries or maxBytes.
-func (c *identityCache) put(k cacheKey, e cacheEntry, ttl time.Duration) {
+// put stores e for ttl from the time from, capped by the cache's maximum.
+// from is when the request's trip through the stages began (c.now() then),
+// not the time of the put: a realm's TTL is the time left when it answered
+// (a JWT's until exp), and authorization took time after that, so counting
+// from the put kept an identity past its token's exp (found by review).
+// A zero ttl stores nothing, nor does an entry that has already ended or
+// is larger than maxBytes. To make room it evicts a random key of e's
+// identity when that holds maxKeys (a hit keeps no order, so it stays a
+// read-locked copy), then random entries while the cache is over
+// maxEntries or maxBytes.
+func (c *identityCache) put(k cacheKey, e cacheEntry, from time.Time, ttl time.Duration) {
 	ttl = min(ttl, c.max)
 	if ttl <= 0 {
 		return
 	}
 	now := c.now()
-	e.expires = now.Add(ttl)
+	e.expires = from.Add(ttl)
+	if !now.Before(e.expires) {
+		return
+	}
 	e.size = entrySize(&e)
 	id := identityOf(&e)
 	c.mu.Lock()

@@ -326,7 +326,7 @@ func TestIdentityCache_IsBounded(t *testing.T) {
 	var k cacheKey
 	for i := range maxCacheEntries + 10 {
 		k = cacheKeyOf(i)
-		c.put(k, cacheEntry{user: sdk.User{Name: fmt.Sprint("u", i)}}, time.Hour)
+		c.put(k, cacheEntry{user: sdk.User{Name: fmt.Sprint("u", i)}}, c.now(), time.Hour)
 	}
 	if n := c.len(); n != maxCacheEntries {
 		t.Fatalf("%d entries, want the bound %d", n, maxCacheEntries)
@@ -506,9 +506,9 @@ func TestIdentityCache_IdentityEvictsOneOfItsOwnKeys(t *testing.T) {
 	c := newIdentityCache(time.Hour)
 	c.maxEntries = 65
 	d := &Domain{Name: "basic"}
-	c.put(cacheKeyOf(1000), cacheEntry{user: sdk.User{Name: "bob"}, domain: d}, time.Hour)
+	c.put(cacheKeyOf(1000), cacheEntry{user: sdk.User{Name: "bob"}, domain: d}, c.now(), time.Hour)
 	for i := range 65 {
-		c.put(cacheKeyOf(i), cacheEntry{user: sdk.User{Name: "alice"}, domain: d}, time.Hour)
+		c.put(cacheKeyOf(i), cacheEntry{user: sdk.User{Name: "alice"}, domain: d}, c.now(), time.Hour)
 	}
 	checkCache(t, c)
 	kept := 0
@@ -528,7 +528,7 @@ func TestIdentityCache_IdentityEvictsOneOfItsOwnKeys(t *testing.T) {
 	}
 	// The same user name in another domain is another identity.
 	c.maxEntries++
-	c.put(cacheKeyOf(2000), cacheEntry{user: sdk.User{Name: "alice"}, domain: &Domain{Name: "ldap"}}, time.Hour)
+	c.put(cacheKeyOf(2000), cacheEntry{user: sdk.User{Name: "alice"}, domain: &Domain{Name: "ldap"}}, c.now(), time.Hour)
 	checkCache(t, c)
 	if got := len(c.keys[identity{d, "alice"}]); got != 64 {
 		t.Errorf("alice of basic holds %d keys after alice of ldap came, want 64", got)
@@ -553,7 +553,7 @@ func TestIdentityCache_BytesAreBounded(t *testing.T) {
 	}
 	c.maxBytes = 10*size + size/2
 	for i := range 40 {
-		c.put(cacheKeyOf(i), entry(i), time.Hour)
+		c.put(cacheKeyOf(i), entry(i), c.now(), time.Hour)
 	}
 	checkCache(t, c)
 	if n := c.len(); n != 10 || c.bytes > c.maxBytes {
@@ -564,14 +564,14 @@ func TestIdentityCache_BytesAreBounded(t *testing.T) {
 	}
 	huge := entry(100)
 	huge.user.BackendRoles = []string{strings.Repeat("r", c.maxBytes)}
-	c.put(cacheKeyOf(100), huge, time.Hour)
+	c.put(cacheKeyOf(100), huge, c.now(), time.Hour)
 	checkCache(t, c)
 	if _, ok := c.get(cacheKeyOf(100)); ok || c.len() != 10 {
 		t.Errorf("an entry larger than the bound: cached %v, %d entries left; want it refused and the 10 kept", ok, c.len())
 	}
 	// Expired entries give their bytes back.
 	clock.advance(2 * time.Hour)
-	c.put(cacheKeyOf(41), entry(41), time.Hour)
+	c.put(cacheKeyOf(41), entry(41), c.now(), time.Hour)
 	checkCache(t, c)
 	if n := c.len(); n != 1 || c.bytes != size {
 		t.Errorf("after the sweep: %d entries of %d bytes, want 1 of %d", n, c.bytes, size)
@@ -588,7 +588,7 @@ func cycle(c *identityCache, d *Domain, name string, first, n, rounds int) (hits
 				hits++
 				continue
 			}
-			c.put(k, cacheEntry{user: sdk.User{Name: name}, domain: d}, time.Hour)
+			c.put(k, cacheEntry{user: sdk.User{Name: name}, domain: d}, c.now(), time.Hour)
 		}
 	}
 	return hits
@@ -627,7 +627,7 @@ func TestIdentityCache_KeysCyclingBeyondTheCapKeepMostHits(t *testing.T) {
 			c.maxKeys = tt.maxKeys
 			c.randN = rand.New(rand.NewPCG(1, 2)).IntN
 			d := &Domain{Name: "jwt"}
-			c.put(cacheKeyOf(1<<20), cacheEntry{user: sdk.User{Name: "bob"}, domain: d}, time.Hour)
+			c.put(cacheKeyOf(1<<20), cacheEntry{user: sdk.User{Name: "bob"}, domain: d}, c.now(), time.Hour)
 			const rounds = 20
 			cycle(c, d, "svc", 0, tt.keys, 1) // the first round fills the cache
 			hits := cycle(c, d, "svc", 0, tt.keys, rounds-1)
@@ -646,5 +646,40 @@ func TestIdentityCache_KeysCyclingBeyondTheCapKeepMostHits(t *testing.T) {
 				t.Errorf("%d requests cycling %d keys over a cap of %d: %d hits, want at least three in four", requests, tt.keys, tt.maxKeys, hits)
 			}
 		})
+	}
+}
+
+func TestCache_ATokenIsNotServedPastItsExpiryWhenAuthorizationWasSlow(t *testing.T) {
+	// A JWT realm answers the time left to exp when it verifies the token;
+	// authorization and the rest of the trip take time after that. The
+	// entry must end at exp, not that much later: with no clock skew the
+	// realm refuses the token from exp on (found by review: an LDAP
+	// authorizer taking 5 s kept the identity cached 5 s past exp).
+	var clock *fakeClock
+	exp := time.Date(2025, 1, 1, 0, 1, 0, 0, time.UTC) // a minute after newClock's time
+	d := bearerDomain("jwt", true)
+	d.Authenticator = &fakeExtractor{fn: func(_ context.Context, r *sdk.Request) (*sdk.Credentials, error) {
+		if r.HeaderValue("Authorization") != "Bearer carol" {
+			return nil, nil
+		}
+		return &sdk.Credentials{Username: "carol", CacheTTL: exp.Sub(clock.now())}, nil
+	}}
+	slow := &fakeGranter{grant: &sdk.Grant{CacheTTL: sdk.CacheForever}, before: func(context.Context, *sdk.User) error {
+		clock.advance(5 * time.Second)
+		return nil
+	}}
+	p := start(t, Config{Domains: []Domain{d}, Authz: []AuthzDomain{{Name: "ldap", Backend: slow}}, CacheTTL: time.Hour})
+	clock = newClock(p)
+	r := request("Authorization: Bearer carol")
+	if got := ask(t, p, r); got.Outcome != Authenticated || got.Cached {
+		t.Fatalf("first request: outcome %v cached %v, want a fresh authentication", got.Outcome, got.Cached)
+	}
+	clock.t.Store(exp.Add(-time.Nanosecond).UnixNano())
+	if got := ask(t, p, r); !got.Cached {
+		t.Errorf("not cached just before exp")
+	}
+	clock.t.Store(exp.UnixNano())
+	if got := ask(t, p, r); got.Cached {
+		t.Errorf("served from the cache at exp: the entry outlived the token by the time authorization took")
 	}
 }

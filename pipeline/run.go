@@ -141,12 +141,13 @@ func (p *Pipeline) answer(ctx context.Context, r *sdk.Request, caller Caller) Re
 		ch := p.flight.DoChan(string(key[:]), func() (any, error) {
 			fctx, cancel := p.detach(ctx)
 			defer cancel()
+			from := p.cache.now() // the realms' TTLs count from their answers, after this
 			res, entry, ttl := p.run(fctx, r)
 			if res.Outcome == Authenticated && len(res.Unavailable) == 0 {
 				if !p.cfg.Mapper.UsesCaller() { // map once, not on every hit
 					entry.roles = p.cfg.Mapper.Map(fctx, &entry.user, Caller{})
 				}
-				p.cache.put(key, entry, ttl)
+				p.cache.put(key, entry, from, ttl)
 			}
 			return flightResult{res, entry}, nil
 		})
