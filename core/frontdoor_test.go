@@ -267,6 +267,15 @@ func TestFrontDoor_MetricsCountAnswersByOutcome(t *testing.T) {
 	}
 }
 
+// resolveXFF resolves r's client as the front door does (newRequest).
+func resolveXFF(xff *xffResolver, r *http.Request) (string, pipeline.Caller, error) {
+	req, caller, err := newRequest(r, xff)
+	if err != nil {
+		return "", caller, err
+	}
+	return req.ClientAddress, caller, nil
+}
+
 // The client address from X-Forwarded-For is the address alone: an IPv6
 // zone is any bytes a client chose and is dropped, and an IPv4-mapped IPv6
 // address (nginx listening dual-stack) is the IPv4 address, as Java's
@@ -284,7 +293,7 @@ func TestXFF_ClientAddressIsNormalised(t *testing.T) {
 		r := httptest.NewRequest("GET", "/auth", nil)
 		r.RemoteAddr = "127.0.0.1:5000"
 		r.Header.Set("X-Forwarded-For", tt.header)
-		client, caller, err := xff.resolve(r)
+		client, caller, err := resolveXFF(xff, r)
 		if err != nil || client != tt.wantClient || caller.IP != tt.wantIP {
 			t.Errorf("X-Forwarded-For %q: resolve = %q, %+v, %v; want %s, %s", tt.header, client, caller, err, tt.wantClient, tt.wantIP)
 		}
@@ -314,7 +323,7 @@ func TestXFF_BracketedIPv6Client(t *testing.T) {
 		r := httptest.NewRequest("GET", "/auth", nil)
 		r.RemoteAddr = "127.0.0.1:5000"
 		r.Header.Set("X-Forwarded-For", tt.header)
-		client, caller, err := xff.resolve(r)
+		client, caller, err := resolveXFF(xff, r)
 		if tt.wantClient == "" {
 			if err == nil {
 				t.Errorf("X-Forwarded-For %q: resolve = %q, %+v; want an error (500)", tt.header, client, caller)
@@ -352,7 +361,7 @@ func TestXFF_IPv6ProxyMatchesInJavaOrGoForm(t *testing.T) {
 			r := httptest.NewRequest("GET", "/auth", nil)
 			r.RemoteAddr = tt.remote
 			r.Header.Set("X-Forwarded-For", "203.0.113.9")
-			client, caller, err := xff.resolve(r)
+			client, caller, err := resolveXFF(xff, r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -698,7 +707,7 @@ func TestXFF_ARepeatedHeaderIsItsLastLine(t *testing.T) {
 			for _, l := range tt.lines {
 				r.Header.Add("X-Forwarded-For", l)
 			}
-			client, _, err := xff.resolve(r)
+			client, _, err := resolveXFF(xff, r)
 			if err != nil || client != tt.wantClient {
 				t.Errorf("resolve = %q, %v; want %q", client, err, tt.wantClient)
 			}

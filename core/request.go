@@ -41,7 +41,7 @@ func newRequest(r *http.Request, xff *xffResolver) (*sdk.Request, pipeline.Calle
 			req.PeerCertificates = append(req.PeerCertificates, c.Raw)
 		}
 	}
-	client, caller, err := xff.resolve(r)
+	client, caller, err := xff.resolve(r.Context(), r.RemoteAddr, req)
 	if err != nil {
 		return nil, caller, err
 	}
@@ -195,35 +195,34 @@ func newXFFResolver(x config.XFF) (*xffResolver, error) {
 	return res, nil
 }
 
-// resolve returns the client address (ip:port) and the caller for role
-// mapping. A client given by name is resolved through DNS, its answer kept
-// as Java keeps it (hostLookups); a name that does not resolve is an error
-// (OpenSearch answers 500).
-func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) {
-	host, port, err := net.SplitHostPort(r.RemoteAddr)
+// resolve returns the client address (ip:port) of a request from
+// remoteAddr whose headers req holds, and the caller for role mapping. A
+// client given by name is resolved through DNS, its answer kept as Java
+// keeps it (hostLookups); a name that does not resolve is an error
+// (OpenSearch answers 500). Only the header's last line counts, as for
+// every header (req's, see lastValues; found by review: realmd read every
+// line, so a client's own line before the proxy's named the client).
+func (x *xffResolver) resolve(ctx context.Context, remoteAddr string, req *sdk.Request) (string, pipeline.Caller, error) {
+	host, port, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
-		host, port = r.RemoteAddr, "0"
+		host, port = remoteAddr, "0"
 	}
 	caller := pipeline.Caller{IP: host}
 	if !x.enabled || x.internal == nil || !matchAddress(x.internal.MatchString, host) {
-		return r.RemoteAddr, caller, nil
+		return remoteAddr, caller, nil
 	}
-	// Only the header's last line counts: OpenSearch's REST layer keeps one
-	// value per header name, a later line replacing an earlier one
-	// (NettyRequest.getHeaders; found by review: realmd read every line, so
-	// a client's own line before the proxy's named the client).
-	values := r.Header.Values(x.header)
-	if len(values) == 0 {
-		return r.RemoteAddr, caller, nil
+	value := req.HeaderValue(x.header)
+	if value == "" {
+		return remoteAddr, caller, nil
 	}
 	var entries []string
-	for _, e := range strings.Split(values[len(values)-1], ",") {
+	for _, e := range strings.Split(value, ",") {
 		if e = strings.TrimSpace(e); e != "" {
 			entries = append(entries, e)
 		}
 	}
 	if len(entries) == 0 {
-		return r.RemoteAddr, caller, nil
+		return remoteAddr, caller, nil
 	}
 	client := entries[0]
 	for i := len(entries) - 1; i >= 0; i-- {
@@ -241,7 +240,7 @@ func (x *xffResolver) resolve(r *http.Request) (string, pipeline.Caller, error) 
 		ip = addr.WithZone("").Unmap().String()
 		caller = pipeline.Caller{IP: ip}
 	} else {
-		addrs, err := hostLookups.Lookup(r.Context(), client)
+		addrs, err := hostLookups.Lookup(ctx, client)
 		if errors.Is(err, errTooManyLookups) {
 			return "", caller, fmt.Errorf("cannot resolve %s client %q now: %w", x.header, client, err)
 		}
