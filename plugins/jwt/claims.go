@@ -94,7 +94,8 @@ func beyondMillis(n json.Number) bool {
 // OpenSearch's parsers do (jjwt's RequiredTypeConverter, Nimbus's getString
 // and getStringList): iss, sub and jti must be strings, aud a string or a
 // list of strings. null counts as absent, as does a null aud element. The
-// rule holds for these names whatever subject_key and roles_key say.
+// rule holds for these names whatever subject_key and roles_key say. (With
+// NumericSubject, a numeric sub is already a string here.)
 func registeredTypes(claims map[string]any) error {
 	for _, name := range [...]string{"iss", "sub", "jti"} {
 		if v := claims[name]; v != nil {
@@ -244,6 +245,15 @@ func walk(claims map[string]any, path []string) (any, bool) {
 		}
 	}
 	return node, node != nil
+}
+
+// numericSubject replaces, when NumericSubject is set, a sub that is a
+// JSON number by the string Nimbus makes of it, so that the user name,
+// the type check and attr.jwt.sub all see that string.
+func (r *ClaimRules) numericSubject(claims map[string]any) {
+	if n, ok := claims["sub"].(json.Number); ok && r.NumericSubject {
+		claims["sub"] = gsonNumber(n)
+	}
 }
 
 // omitEmpty deletes, when OmitEmptyClaims is set, the top-level claims that

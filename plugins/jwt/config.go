@@ -73,6 +73,11 @@ type ClaimRules struct {
 	// subject at subject_key and every role are trimmed, as OpenSearch's
 	// static mode does; the default sub is never trimmed in either mode.
 	KeepSpaces bool
+	// NumericSubject takes a sub that is a JSON number as the string
+	// Nimbus makes of it (gsonNumber: 123 is "123", 1e2 is "100.0"), for
+	// the user name and attr.jwt.sub, as OpenSearch's JWKS mode does.
+	// Otherwise a sub must be a string, as jjwt (static mode) requires.
+	NumericSubject bool
 }
 
 // jwksMode reports whether keys come from a provider.
@@ -105,7 +110,7 @@ func ReadConfig(cfg *sdk.Config) Config {
 			cfg.Problem("jwks_uri", "%v", err)
 		}
 		c.JWKS.URL = uri
-		c.Claims.StrictTimeBounds, c.Claims.KeepSpaces = true, true
+		c.Claims.StrictTimeBounds, c.Claims.KeepSpaces, c.Claims.NumericSubject = true, true, true
 		if cfg.Has("signing_key") {
 			cfg.Logger().Debug("jwks_uri is set: signing_key is ignored")
 		}

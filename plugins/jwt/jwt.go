@@ -141,6 +141,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*sdk.Cr
 	}
 	claims := v.claims
 	a.cfg.Claims.omitEmpty(claims)
+	a.cfg.Claims.numericSubject(claims)
 	now := a.now()
 	exp, err := a.cfg.Claims.check(claims, now)
 	if err != nil {
