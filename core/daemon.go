@@ -44,13 +44,10 @@ type Daemon struct {
 	current  atomic.Pointer[Generation]
 	nextID   atomic.Uint64
 	lastErr  atomic.Pointer[ReloadError]
-	draining sync.WaitGroup
-	// drainingGens are the generations a reload replaced that are still
-	// finishing their requests: a shutdown's drain bound covers their
-	// request_timeout too.
-	drainingMu   sync.Mutex
-	drainingGens map[*Generation]bool
-	metrics      *metrics
+	// draining are the generations a reload replaced that are still
+	// finishing their requests.
+	draining drainingGens
+	metrics  *metrics
 	// answering counts the HTTP requests whose handler runs: what a
 	// shutdown drains, and what it cut off if it ran out of time.
 	answering atomic.Int64
@@ -215,12 +212,7 @@ func (d *Daemon) drainBound() time.Duration {
 	if g := d.current.Load(); g != nil {
 		longest = g.Settings.Realmd.RequestTimeout
 	}
-	d.drainingMu.Lock()
-	defer d.drainingMu.Unlock()
-	for g := range d.drainingGens {
-		longest = max(longest, g.Settings.Realmd.RequestTimeout)
-	}
-	return longest + drainMargin
+	return max(longest, d.draining.longestTimeout()) + drainMargin
 }
 
 // drainMargin is how long past request_timeout a shutdown waits for the
@@ -285,7 +277,7 @@ func (d *Daemon) shutdown() {
 	if g := d.current.Swap(nil); g != nil {
 		g.close()
 	}
-	d.draining.Wait()
+	d.draining.wait()
 }
 
 // ReloadError is why the last reload was refused.
@@ -382,22 +374,50 @@ func (d *Daemon) reload(ctx context.Context, trigger reloadTrigger) (changed boo
 	// reload for a CA or tokens file does not look like one for nothing.
 	configFiles, files := g.changedSince(old)
 	d.logger.Info("reloaded", "generation", g.ID, "hash", s.Hash, "changed_config_files", configFiles, "changed_files", files)
-	d.draining.Add(1)
-	d.drainingMu.Lock()
-	if d.drainingGens == nil {
-		d.drainingGens = map[*Generation]bool{}
-	}
-	d.drainingGens[old] = true
-	d.drainingMu.Unlock()
-	go func() { // in-flight requests finish on the old generation
-		defer d.draining.Done()
-		old.close()
-		d.drainingMu.Lock()
-		delete(d.drainingGens, old)
-		d.drainingMu.Unlock()
-	}()
+	d.draining.close(old) // in-flight requests finish on the old generation
 	return true, nil
 }
+
+// drainingGens are the generations a reload replaced, each closing (its
+// requests finishing) in a goroutine of its own, until it has closed.
+type drainingGens struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	gens map[*Generation]bool
+}
+
+// close closes g in the background, as one of d's until it has closed.
+func (d *drainingGens) close(g *Generation) {
+	d.wg.Add(1)
+	d.mu.Lock()
+	if d.gens == nil {
+		d.gens = map[*Generation]bool{}
+	}
+	d.gens[g] = true
+	d.mu.Unlock()
+	go func() {
+		defer d.wg.Done()
+		g.close()
+		d.mu.Lock()
+		delete(d.gens, g)
+		d.mu.Unlock()
+	}()
+}
+
+// longestTimeout is the longest request_timeout of d's generations: a
+// shutdown's drain bound covers theirs too.
+func (d *drainingGens) longestTimeout() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var longest time.Duration
+	for g := range d.gens {
+		longest = max(longest, g.Settings.Realmd.RequestTimeout)
+	}
+	return longest
+}
+
+// wait returns once every generation of d has closed.
+func (d *drainingGens) wait() { d.wg.Wait() }
 
 // noteRestartNeeded warns when a reload changed a setting that only a
 // restart applies (the listener is built once), and keeps the list for
