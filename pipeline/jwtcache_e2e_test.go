@@ -121,10 +121,14 @@ func TestE2E_JWTCacheAnswersTheTokenTheRealmReads(t *testing.T) {
 	}
 
 	t.Run("an entry ends at exp", func(t *testing.T) {
-		exp := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+		exp := time.Now().Add(3 * time.Second).Truncate(time.Second).Add(time.Second)
 		carol := "/auth?token=" + sign(oldKey, "carol", exp)
 		before := hits()
-		if got, again := user(carol, nil), user(carol, nil); got != "carol" || again != "carol" {
+		got, again := user(carol, nil), user(carol, nil)
+		if !time.Now().Before(exp) {
+			t.Skip("the machine took until exp for two requests; nothing to check")
+		}
+		if got != "carol" || again != "carol" {
 			t.Fatalf("before exp: %q, %q", got, again)
 		}
 		if hits() == before {
