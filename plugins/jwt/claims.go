@@ -283,7 +283,7 @@ func (r *ClaimRules) attributes(claims map[string]any, payload []byte) map[strin
 	out := make(map[string]string, len(claims))
 	collided := false
 	for k, v := range claims {
-		collided = flatten("attr.jwt."+k, attributeValue(k, v), out) || collided
+		collided = flatten("attr.jwt."+k, r.attributeValue(k, v), out) || collided
 	}
 	if !collided {
 		return out
@@ -293,16 +293,19 @@ func (r *ClaimRules) attributes(claims map[string]any, payload []byte) map[strin
 	dec.UseNumber()
 	inOrder(dec, func(k string, raw json.RawMessage) {
 		if v, ok := claims[k]; ok { // omitEmpty may have dropped it
-			flattenInOrder("attr.jwt."+k, attributeValue(k, v), raw, out)
+			flattenInOrder("attr.jwt."+k, r.attributeValue(k, v), raw, out)
 		}
 	})
 	return out
 }
 
 // attributeValue is claim k's value as attributes renders it.
-func attributeValue(k string, v any) any {
+func (r *ClaimRules) attributeValue(k string, v any) any {
 	if s, ok := v.(string); ok && k == "aud" {
 		return []any{s}
+	}
+	if n, ok := v.(json.Number); ok && r.WholeSecondDates && (k == "exp" || k == "nbf" || k == "iat") {
+		return jjwtSeconds(n)
 	}
 	return v
 }

@@ -78,6 +78,10 @@ type ClaimRules struct {
 	// the user name and attr.jwt.sub, as OpenSearch's JWKS mode does.
 	// Otherwise a sub must be a string, as jjwt (static mode) requires.
 	NumericSubject bool
+	// WholeSecondDates renders exp, nbf and iat as whole seconds in the
+	// attributes (jjwtSeconds: 1.5e9 is 1500000000), as OpenSearch's static
+	// mode (jjwt) keeps them. Otherwise they keep the token's spelling.
+	WholeSecondDates bool
 }
 
 // jwksMode reports whether keys come from a provider.
@@ -117,7 +121,7 @@ func ReadConfig(cfg *sdk.Config) Config {
 		cfg.Ignore("signing_key")
 		return c
 	}
-	c.Claims.OmitEmptyClaims = true
+	c.Claims.OmitEmptyClaims, c.Claims.WholeSecondDates = true, true
 	c.SigningKeys = readSigningKeys(cfg)
 	return c
 }

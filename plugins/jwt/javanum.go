@@ -3,6 +3,7 @@ package jwt
 import (
 	"encoding/json"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -58,4 +59,38 @@ func javaDouble(f float64) string {
 	}
 	e, _ := strconv.Atoi(exp)
 	return mant + "E" + strconv.Itoa(e)
+}
+
+// jjwtSeconds renders the date claim n (exp, nbf or iat) as OpenSearch's
+// static mode prints it: jjwt keeps a date as Date(longValue() * 1000) and
+// its canonical value, which the attributes show, is getTime() / 1000. So
+// a fraction is dropped (toward zero), an exponent is spelled out, and
+// milliseconds beyond a long wrap as Java's do (Go's int64 product wraps
+// the same way).
+func jjwtSeconds(n json.Number) string {
+	return strconv.FormatInt(jacksonLong(n)*1000/1000, 10)
+}
+
+// jacksonLong is Number.longValue() of the number Jackson reads from n: an
+// integer literal is an Integer, Long or BigInteger (whose longValue keeps
+// the low 64 bits), anything else a Double (whose cast saturates, NaN 0).
+func jacksonLong(n json.Number) int64 {
+	s := n.String()
+	if !strings.ContainsAny(s, ".eE") {
+		if b, ok := new(big.Int).SetString(s, 10); ok {
+			// BigInteger.longValue: the low 64 bits of two's complement,
+			// which big.Int's And uses for negative numbers.
+			return int64(b.And(b, new(big.Int).SetUint64(math.MaxUint64)).Uint64())
+		}
+	}
+	f, _ := strconv.ParseFloat(s, 64)
+	switch {
+	case math.IsNaN(f):
+		return 0
+	case f >= math.MaxInt64: // 2^63 as a float64
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(f)
 }

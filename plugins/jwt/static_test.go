@@ -3,6 +3,7 @@ package jwt
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -368,4 +369,32 @@ func TestClaims_IssuerAndAudienceAreNotTrimmed(t *testing.T) {
 			})
 		}
 	}
+}
+
+// Static mode: jjwt keeps exp, nbf and iat as whole seconds (its canonical
+// value, Date.getTime() / 1000 of longValue() * 1000 in a long), and
+// OpenSearch's attributes print that, so a fraction or an exponent is not
+// kept and a date whose milliseconds overflow a long wraps as there.
+// Found by review: realmd printed the token's spelling.
+func TestStatic_DateAttributesAreWholeSeconds(t *testing.T) {
+	exp := fmt.Sprintf("%d.9", unix(time.Hour))
+	runStatic(t, []staticCase{
+		{name: "fractions and exponents", req: bearer(hmacKey.Sign(rawClaims(
+			`{"sub":"bob","exp":`+exp+`,"nbf":1.5e9,"iat":-1.5}`), nil)),
+			wantUser: "bob", wantAttrs: map[string]string{"attr.jwt.sub": "bob", "attr.jwt.exp": exp[:len(exp)-2],
+				"attr.jwt.nbf": "1500000000", "attr.jwt.iat": "-1"}},
+		{name: "milliseconds that overflow a long wrap", req: bearer(hmacKey.Sign(rawClaims(
+			`{"sub":"bob","iat":-10000000000000000,"x":{"iat":-1e17}}`), nil)),
+			wantUser: "bob", wantAttrs: map[string]string{"attr.jwt.sub": "bob",
+				"attr.jwt.iat": "8446744073709551", "attr.jwt.x.iat": "-1e17"}},
+		{name: "a double's milliseconds wrap too", req: bearer(hmacKey.Sign(rawClaims(
+			`{"sub":"bob","iat":-1e17}`), nil)),
+			wantUser: "bob", wantAttrs: map[string]string{"attr.jwt.sub": "bob", "attr.jwt.iat": "-7766279631452241"}},
+		{name: "a double beyond a long is Long.MIN_VALUE, whose milliseconds wrap to 0", req: bearer(hmacKey.Sign(rawClaims(
+			`{"sub":"bob","iat":-1e19}`), nil)),
+			wantUser: "bob", wantAttrs: map[string]string{"attr.jwt.sub": "bob", "attr.jwt.iat": "0"}},
+		{name: "other numbers keep their spelling", req: bearer(hmacKey.Sign(rawClaims(
+			`{"sub":"bob","n":{"exp":1.5},"auth_time":1.5}`), nil)),
+			wantUser: "bob", wantAttrs: map[string]string{"attr.jwt.sub": "bob", "attr.jwt.n.exp": "1.5", "attr.jwt.auth_time": "1.5"}},
+	})
 }
