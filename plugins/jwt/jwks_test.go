@@ -306,8 +306,10 @@ func jwksExtract(t *testing.T, extra map[string]any, payload string) *sdk.Creden
 	return c
 }
 
-// JWKS mode refuses duplicate claim names too, as Nimbus (Gson) does
-// (found by review).
+// JWKS mode refuses duplicate claim names too: at the top level as Nimbus
+// (Gson's map adapter) does (found by review); in a nested object where
+// Gson would keep the last value, deliberately (see the README's
+// differences).
 func TestJWKS_DuplicateClaimsRefused(t *testing.T) {
 	for _, payload := range []string{
 		`{"sub":"guest","sub":"admin"}`,

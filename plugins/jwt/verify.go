@@ -328,8 +328,9 @@ func trailingData(b []byte, dec *json.Decoder) bool {
 // parseClaims decodes the payload: a JSON object of bounded depth, numbers
 // kept as written (json.Number), without duplicate member names in any
 // object (OpenSearch's parsers refuse them: Jackson's
-// STRICT_DUPLICATE_DETECTION in static mode, Gson's map adapter in JWKS
-// mode). Every member has one colon outside strings, and a decoded object
+// STRICT_DUPLICATE_DETECTION at every depth in static mode, Gson's map
+// adapter at the top level in JWKS mode; there Gson keeps the last of a
+// nested duplicate, which realmd refuses rather than follow). Every member has one colon outside strings, and a decoded object
 // keeps one entry per distinct name (escapes undone, so "a" and "\u0061"
 // are one), so the payload has a duplicate exactly when it has more
 // colons than the decoded objects have entries: one scan, one decode.
