@@ -523,7 +523,7 @@ type callContext struct {
 
 // callWatch is what a call's context needs once something waits on it.
 type callWatch struct {
-	ctx    context.Context // a WithCancel of the batch's; nil in endedWatch
+	ctx    context.Context // a WithCancel of the batch's (see Done)
 	cancel context.CancelFunc
 	done   <-chan struct{} // ctx.Done()
 }
@@ -532,18 +532,17 @@ type callWatch struct {
 // pointer: &errCanceled costs no allocation.
 var errCanceled = context.Canceled
 
-// endedWatch is the watch of a context that ended before Done was first
-// asked for: its channel is closed.
-var endedWatch = func() *callWatch {
-	done := make(chan struct{})
-	close(done)
-	return &callWatch{done: done}
-}()
-
 func (c *callContext) Deadline() (time.Time, bool) { return c.batch.ctx.Deadline() }
 
+// Value answers from the watch once there is one. An ended call makes its
+// watch first: package context finds the cause of a context's end through
+// Value, and a call the host cancelled while its batch ran on would
+// otherwise report the batch's cause, or that of the batch's later end.
 func (c *callContext) Value(key any) any {
-	if w := c.watch.Load(); w != nil && w.ctx != nil {
+	if c.err.Load() != nil {
+		c.Done()
+	}
+	if w := c.watch.Load(); w != nil {
 		return w.ctx.Value(key)
 	}
 	return c.batch.ctx.Value(key)
@@ -562,16 +561,19 @@ func (c *callContext) Err() error {
 	return nil
 }
 
-// Done is made on first use; see callContext.
+// Done is made on first use; see callContext. The watch's context is a
+// WithCancel of the batch's, except for a call cancelled or answered
+// before Done was asked for: its watch is cancelled at once and keeps the
+// batch's values but not its end, whose cause is not the call's.
 func (c *callContext) Done() <-chan struct{} {
 	if w := c.watch.Load(); w != nil {
 		return w.done
 	}
-	if c.err.Load() != nil {
-		c.watch.CompareAndSwap(nil, endedWatch)
-		return c.watch.Load().done
+	parent := c.batch.ctx
+	if c.err.Load() == &errCanceled {
+		parent = context.WithoutCancel(parent)
 	}
-	ctx, cancel := context.WithCancel(c.batch.ctx)
+	ctx, cancel := context.WithCancel(parent)
 	w := &callWatch{ctx: ctx, cancel: cancel, done: ctx.Done()}
 	if !c.watch.CompareAndSwap(nil, w) {
 		cancel() // another Done won
@@ -607,7 +609,7 @@ func (c *callContext) end(err *error) {
 	if !c.err.CompareAndSwap(nil, err) {
 		return
 	}
-	if w := c.watch.Load(); w != nil && w != endedWatch {
+	if w := c.watch.Load(); w != nil {
 		w.cancel()
 	}
 }

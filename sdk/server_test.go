@@ -589,6 +589,38 @@ func TestCallContext_DerivedContextsEndWithTheCall(t *testing.T) {
 	within(t, ranLate, "an AfterFunc registered after the call ended")
 }
 
+// context.Cause agrees with Err for a call's context: a call the host
+// cancelled, or that was answered, before its batch ended has the cause
+// Canceled, whether Done was asked for or not, and only a call that the
+// batch's end ended has the batch's cause. (Package context took the cause
+// of an unwatched call from its batch: a call cancelled first reported the
+// batch's later cause.)
+func TestCallContext_CauseAgreesWithErr(t *testing.T) {
+	parent, endBatch := context.WithCancelCause(context.Background())
+	b := newBatchContext(parent, unboundedCalls(5))
+	cancelledFirst, answeredFirst, watchedFirst, batchEnds, watchedEnds := &b.calls[0], &b.calls[1], &b.calls[2], &b.calls[3], &b.calls[4]
+	if err, cause := batchEnds.Err(), context.Cause(batchEnds); err != nil || cause != nil {
+		t.Fatalf("a running call: Err %v, Cause %v; want nil for both", err, cause)
+	}
+	cancelledFirst.cancel()
+	answeredFirst.end(&errCanceled)
+	_ = watchedFirst.Done()
+	watchedFirst.cancel()
+	_ = watchedEnds.Done()
+	hostLeft := errors.New("the host went away")
+	endBatch(hostLeft)
+	for _, c := range []*callContext{cancelledFirst, answeredFirst, watchedFirst} {
+		if err, cause := c.Err(), context.Cause(c); err != context.Canceled || cause != err {
+			t.Errorf("call %d, ended before its batch: Err %v, Cause %v; want context.Canceled for both", c.id, err, cause)
+		}
+	}
+	for _, c := range []*callContext{batchEnds, watchedEnds} {
+		if err, cause := c.Err(), context.Cause(c); err != context.Canceled || cause != hostLeft {
+			t.Errorf("call %d, ended by its batch: Err %v, Cause %v; want context.Canceled and the batch's cause", c.id, err, cause)
+		}
+	}
+}
+
 // Cancels, the answer, the batch's end, Done, Err and derived contexts may
 // all race: whatever ends the call first wins, and a closed Done always
 // comes with an error (run with -race).
