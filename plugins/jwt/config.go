@@ -122,6 +122,12 @@ func ReadConfig(cfg *sdk.Config) Config {
 		return c
 	}
 	c.Claims.OmitEmptyClaims, c.Claims.WholeSecondDates = true, true
+	if c.Claims.RequiredIssuer != "" && javaBlank(c.Claims.RequiredIssuer) {
+		// jjwt's requireIssuer ignores a blank issuer; OpenSearch's JWKS
+		// mode (JwtVerifier) ignores only an empty one.
+		cfg.Warn("required_issuer", "blank: ignored, no issuer is required (as in OpenSearch's static mode)")
+		c.Claims.RequiredIssuer = ""
+	}
 	c.SigningKeys = readSigningKeys(cfg)
 	return c
 }
@@ -166,18 +172,15 @@ func readSigningKeys(cfg *sdk.Config) []any {
 
 // ReadClaimRules reads subject_key, roles_key, required_audience,
 // required_issuer and jwt_clock_skew_tolerance_seconds, shared with the
-// openid realm. As OpenSearch's jjwt does, a blank required_issuer is no
-// requirement and a negative tolerance is 0; both are warned about.
+// openid realm. As OpenSearch's jjwt does, a negative tolerance is 0,
+// with a warning. (A blank required_issuer is no requirement in static
+// mode only: ReadConfig.)
 func ReadClaimRules(cfg *sdk.Config) ClaimRules {
 	r := ClaimRules{
 		SubjectKey:       readPath(cfg, "subject_key"),
 		RolesKey:         readPath(cfg, "roles_key"),
 		RequiredIssuer:   cfg.String("required_issuer", ""),
 		RequiredAudience: nonEmpty(cfg.List("required_audience", nil)),
-	}
-	if r.RequiredIssuer != "" && javaBlank(r.RequiredIssuer) {
-		cfg.Warn("required_issuer", "blank: ignored, no issuer is required (as in OpenSearch)")
-		r.RequiredIssuer = ""
 	}
 	skew := cfg.Int("jwt_clock_skew_tolerance_seconds", int(DefaultClockSkew/time.Second)) // a Java int, as in OpenSearch
 	if skew < 0 {

@@ -188,6 +188,8 @@ func TestReadConfig_IgnoredClaimRulesWarn(t *testing.T) {
 		wantWarning string // key, or "" for none
 	}{
 		{name: "blank required_issuer is no requirement", config: map[string]any{"required_issuer": " \t"}, wantSkew: DefaultClockSkew, wantWarning: "required_issuer"},
+		{name: "blank required_issuer in JWKS mode must be matched, as OpenSearch's JwtVerifier ignores only null or empty (found by review)",
+			config: map[string]any{"jwks_uri": "https://idp/jwks", "required_issuer": " \t"}, wantIssuer: " \t", wantSkew: DefaultClockSkew},
 		{name: "a non-blank required_issuer is not changed", config: map[string]any{"required_issuer": " https://idp "}, wantIssuer: " https://idp ", wantSkew: DefaultClockSkew},
 		{name: "negative clock skew is 0", config: map[string]any{"jwt_clock_skew_tolerance_seconds": -5}, wantSkew: 0, wantWarning: "jwt_clock_skew_tolerance_seconds"},
 		{name: "zero clock skew is fine", config: map[string]any{"jwt_clock_skew_tolerance_seconds": 0}, wantSkew: 0},

@@ -626,3 +626,15 @@ func TestJWKS_HeaderMembersNimbusRefuses(t *testing.T) {
 		})
 	}
 }
+
+// JWKS mode: OpenSearch's JwtVerifier skips the issuer check only for a
+// null or empty required_issuer, so a blank one must equal iss (found by
+// review: realmd ignored it, as static mode's jjwt does).
+func TestJWKS_BlankRequiredIssuerIsRequired(t *testing.T) {
+	if c := jwksExtract(t, map[string]any{"required_issuer": " "}, `{"sub":"bob","iss":"https://idp"}`); c != nil {
+		t.Errorf("iss https://idp accepted under required_issuer \" \"; want no credentials")
+	}
+	if c := jwksExtract(t, map[string]any{"required_issuer": " "}, `{"sub":"bob","iss":" "}`); c == nil {
+		t.Errorf("iss \" \" refused under required_issuer \" \"")
+	}
+}
