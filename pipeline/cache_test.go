@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -240,6 +241,19 @@ func TestCache_OnlySuccessIsCached(t *testing.T) {
 			},
 			req:  request("Authorization: Basic alice:secret"),
 			want: Unavailable,
+		},
+		{
+			// The failed domain is not asked again while a later domain's
+			// answer is kept (found by review: once the first domain worked
+			// again, the second's identity answered until the entry expired).
+			name: "an answer while an earlier domain failed is not cached",
+			domains: func(v *fakeVerifier) []Domain {
+				ldap := users()
+				ldap.err = errors.New("ldap plugin: unexpected result code")
+				return []Domain{basicDomain("ldap", true, ldap), basicDomain("internal", true, v)}
+			},
+			req:  request("Authorization: Basic alice:secret"),
+			want: Authenticated,
 		},
 		{
 			name: "a challenge is not cached",

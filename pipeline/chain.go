@@ -149,6 +149,7 @@ func (p *Pipeline) skip(j *job, i, step int, err error) {
 		}
 		p.answered(i, step) // the realm answered: the credentials are bad
 	default:
+		j.failed = true
 		p.warn(i, step, failed, err)
 	}
 }

@@ -245,10 +245,12 @@ func (p *Pipeline) run(ctx context.Context, r *sdk.Request) (Result, cacheEntry,
 		return timedOut(), cacheEntry{}, 0
 	}
 	ttl := j.ttl
-	if j.skippedBlocked {
-		// The answer depends on a block that will end, not only on the
-		// credentials: once it ends, the skipped domain answers again
-		// (found by review: a later domain's identity outlived the block).
+	if j.skippedBlocked || j.failed {
+		// The answer depends on a block that will end, or on a domain's
+		// failure, not only on the credentials: once the block ends or the
+		// domain works again, the skipped domain answers again (found by
+		// review: a later domain's identity outlived the block, and the
+		// failure).
 		ttl = 0
 	}
 	user, dropped := assembled(j.user)
@@ -296,6 +298,7 @@ type job struct {
 	firstChallenging *Domain
 	sawCredentials   bool
 	skippedBlocked   bool // a domain skipped a blocked user name
+	failed           bool // a domain failed (not unavailable, not malformed credentials)
 	unavailable      []string
 
 	user     sdk.User
