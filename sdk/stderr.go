@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +62,13 @@ type stderrLog struct {
 	warnedCut bool
 }
 
+// schedState matches the lines of Go's scheduler state, which a Go
+// plugin's runtime prints when GODEBUG sets schedtrace, as realmd sets it
+// for every plugin (core's pluginSchedtrace): once at start on a machine up
+// for longer than the setting's period, and with every G, M and P before
+// a crash's trace. They are no message from the plugin.
+var schedState = regexp.MustCompile(`^(SCHED \d+ms: gomaxprocs=|[PMG]\d+: (status|p)=)`)
+
 func newStderrLog(logger hclog.Logger, plugin string) *stderrLog {
 	return &stderrLog{logger: logger, plugin: plugin, now: time.Now}
 }
@@ -104,6 +112,8 @@ func (s *stderrLog) endLine() {
 		return
 	case strings.HasPrefix(line, "{"):
 		return // one of the SDK's JSON log entries, which go-plugin logs at its level
+	case schedState.MatchString(line):
+		return // Go's scheduler state, which go-plugin logs at debug (see schedState)
 	}
 	for _, level := range []string{"[TRACE]", "[DEBUG]", "[INFO]", "[WARN]", "[ERROR]"} {
 		if strings.HasPrefix(line, level) {

@@ -26,6 +26,16 @@ func TestStderrLog_WarnsAboutLinesGoPluginHides(t *testing.T) {
 			writes: []string{`{"@level":"info","@message":"m"}` + "\n", "[WARN] tagged\n", "[DEBUG] tagged\n", "  \n"}},
 		{name: "a panic is quoted by its first line", writes: []string{"before\npanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n"},
 			warns: []string{"before"}, quoted: `the plugin's stderr ended with "before", "panic: boom": `},
+		// realmd starts its plugins with GODEBUG schedtrace set, whose
+		// runtime prints its scheduler's state at start on a machine up for
+		// long, and before a crash's trace.
+		{name: "Go's scheduler state is go-plugin's",
+			writes: []string{"SCHED 2147483647ms: gomaxprocs=2 idleprocs=2 threads=5 spinningthreads=0 needspinning=0 idlethreads=3 runqueue=0 [0 0]\n",
+				"  P0: status=1 schedtick=5 syscalltick=3 m=0 runqsize=0 gfreecnt=0 timerslen=1\n",
+				"  M1: p=nil curg=nil mallocing=0 throwing=0 preemptoff= locks=2 dying=0 spinning=false blocked=false lockedg=nil\n",
+				"  G1: status=4(select) m=nil lockedm=nil\n",
+				"panic: boom\n"},
+			quoted: `the plugin's stderr ended with "panic: boom": `},
 		{name: "the last five lines", writes: []string{"1\n2\n3\n4\n5\n6\n7"},
 			warns: []string{"1", "2", "3", "4", "5", "6", "7"}, quoted: `the plugin's stderr ended with "3", "4", "5", "6", "7": `},
 		{name: "a long line is cut", writes: []string{strings.Repeat("x", stderrLineMax), "yyy\n"},
