@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/realmd/realmd/core/config"
@@ -105,11 +106,43 @@ func TestPluginEnv_OnlyWhatAProcessNeedsAndTheEntryNames(t *testing.T) {
 		"GOGC=200", "HTTPS_PROXY=http://proxy:3128", "AWS_REGION=eu-west-1", "PATHX=no"}
 	got := pluginEnv(host, []string{"A=1", "AWS_REGION", "UNSET"})
 	want := []string{"PATH=/usr/bin", "REALMD_PLUGIN_LOG_LEVEL=debug", "LC_ALL=C.UTF-8", "GOGC=200", "HTTPS_PROXY=http://proxy:3128",
-		"A=1", "AWS_REGION=eu-west-1"}
+		"A=1", "AWS_REGION=eu-west-1", "GODEBUG=" + pluginSchedtrace}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pluginEnv = %q\nwant %q", got, want)
 	}
 	if env := pluginEnv(nil, nil); env == nil {
 		t.Fatal("an empty environment is nil, which exec reads as all of realmd's")
+	}
+}
+
+// A plugin's Go runtime keeps its monitor thread out of deep sleep
+// (pluginSchedtrace) unless the GODEBUG it gets sets schedtrace: the
+// operator's (realmd's own GODEBUG, passed through) or its catalog entry's,
+// which wins over realmd's.
+func TestPluginEnv_GODEBUGKeepsTheMonitorAwakeUnlessSchedtraceIsSet(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		host, entry []string
+		want        string
+	}{
+		{"no GODEBUG", nil, nil, "GODEBUG=" + pluginSchedtrace},
+		{"realmd's GODEBUG is kept", []string{"GODEBUG=http2client=0"}, nil, "GODEBUG=http2client=0," + pluginSchedtrace},
+		{"an empty GODEBUG", []string{"GODEBUG="}, nil, "GODEBUG=" + pluginSchedtrace},
+		{"realmd's schedtrace wins", []string{"GODEBUG=schedtrace=0,gctrace=1"}, nil, "GODEBUG=schedtrace=0,gctrace=1"},
+		{"the entry's GODEBUG wins over realmd's", []string{"GODEBUG=schedtrace=0"}, []string{"GODEBUG=madvdontneed=1"}, "GODEBUG=madvdontneed=1," + pluginSchedtrace},
+		{"the entry's schedtrace", nil, []string{"GODEBUG=schedtrace=1000"}, "GODEBUG=schedtrace=1000"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var godebug []string
+			for _, kv := range pluginEnv(tt.host, tt.entry) {
+				if strings.HasPrefix(kv, "GODEBUG=") {
+					godebug = append(godebug, kv)
+				}
+			}
+			// exec keeps the last of a repeated variable
+			if len(godebug) == 0 || godebug[len(godebug)-1] != tt.want {
+				t.Fatalf("GODEBUG entries %q; want the last to be %q", godebug, tt.want)
+			}
+		})
 	}
 }
