@@ -77,7 +77,9 @@ func pluginEnv(host, entry []string) []string {
 // whenever schedtrace is set; the setting also prints a line of scheduler
 // state every schedtrace milliseconds, here every 24.8 days (the largest
 // value), and once at start on a machine up for longer than that: it
-// reaches realmd's log at debug, as any line a plugin writes to stderr.
+// reaches realmd's log at debug (sdk's schedState). realmd's own binary
+// gets the same setting as its GODEBUG default from the Makefile's linker
+// flags (GODEBUG_DEFAULT, which a test holds to this).
 const pluginSchedtrace = "schedtrace=2147483647"
 
 // withSchedtrace adds pluginSchedtrace to the GODEBUG of env, the one that

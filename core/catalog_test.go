@@ -2,6 +2,7 @@ package core
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -112,6 +113,21 @@ func TestPluginEnv_OnlyWhatAProcessNeedsAndTheEntryNames(t *testing.T) {
 	}
 	if env := pluginEnv(nil, nil); env == nil {
 		t.Fatal("an empty environment is nil, which exec reads as all of realmd's")
+	}
+}
+
+// realmd's own binary bakes in the same setting as its GODEBUG default:
+// `make build` links it in, and the end-to-end tests and benchmarks build
+// realmd with `make build` too (internal/e2e).
+func TestMakeBuild_BakesInTheSchedtraceDefault(t *testing.T) {
+	cmd := exec.Command("make", "-s", "-n", "build", "BIN="+filepath.Join(t.TempDir(), "realmd"))
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n build: %v\n%s", err, out)
+	}
+	if want := "-X runtime.godebugDefault=" + pluginSchedtrace; !strings.Contains(string(out), want) {
+		t.Errorf("make build does not link in %q:\n%s", want, out)
 	}
 }
 
