@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/realmd
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # The GODEBUG default baked into realmd: its Go runtime keeps its monitor
-# thread out of deep sleep, as realmd has every plugin's do (pluginSchedtrace
+# thread out of deep sleep, as realmd has every plugin's do (Schedtrace
 # in core/catalog.go, which a test holds this to; docs/architecture.md has
 # the measurements). GODEBUG in the environment wins over it.
 GODEBUG_DEFAULT := schedtrace=2147483647

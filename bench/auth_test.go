@@ -56,7 +56,7 @@ func bcryptBaseline() http.Handler {
 
 // BenchmarkForwardAuth measures GET /auth with HTTP Basic credentials:
 // cached, and uncached over both plugin transports, against a bare handler
-// (with Go's defaults and with realmd's heap floor; see BenchmarkJWT) and a
+// (with Go's defaults and with realmd's runtime settings; see BenchmarkJWT) and a
 // handler doing the same bcrypt check in process.
 func BenchmarkForwardAuth(b *testing.B) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(benchPassword), 4)
@@ -68,8 +68,8 @@ func BenchmarkForwardAuth(b *testing.B) {
 		b.Run("bare-handler", func(b *testing.B) {
 			load(b, startBaseline(b, "bare")+"/auth", auth)
 		})
-		b.Run("bare-handler-heap-floor", func(b *testing.B) {
-			load(b, startBaseline(b, "bare", heapFloorEnv+"=1")+"/auth", auth)
+		b.Run("bare-handler-realmd-runtime", func(b *testing.B) {
+			load(b, startBaseline(b, "bare", realmdRuntime...)+"/auth", auth)
 		})
 		b.Run("bcrypt4-in-process", func(b *testing.B) {
 			load(b, startBaseline(b, "bcrypt", "REALMD_BENCH_HASH="+string(hash))+"/auth", auth)
@@ -87,7 +87,7 @@ func BenchmarkForwardAuth(b *testing.B) {
 		}
 	})
 	addRatio("cached /auth / bare handler", "BenchmarkForwardAuth/realmd-cached", "BenchmarkForwardAuth/bare-handler")
-	addRatio("cached /auth / bare handler, same heap floor", "BenchmarkForwardAuth/realmd-cached", "BenchmarkForwardAuth/bare-handler-heap-floor")
+	addRatio("cached /auth / bare handler, same runtime settings", "BenchmarkForwardAuth/realmd-cached", "BenchmarkForwardAuth/bare-handler-realmd-runtime")
 	addRatio("uncached /auth (stream) / in-process bcrypt", "BenchmarkForwardAuth/realmd-uncached-stream", "BenchmarkForwardAuth/bcrypt4-in-process")
 	addRatio("uncached /auth (unary) / in-process bcrypt", "BenchmarkForwardAuth/realmd-uncached-unary", "BenchmarkForwardAuth/bcrypt4-in-process")
 	addRatio("uncached /auth: stream / unary", "BenchmarkForwardAuth/realmd-uncached-stream", "BenchmarkForwardAuth/realmd-uncached-unary")

@@ -111,7 +111,7 @@ func printRatios(w io.Writer) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "\nthroughput (ops/s, median of rounds):")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-60s %12.0f\n", n, median(results[n]))
+		fmt.Fprintf(w, "  %-66s %12.0f\n", n, median(results[n]))
 	}
 	fmt.Fprintln(w, "\nratios (throughput of candidate / baseline, same run; median of rounds [range]):")
 	for _, r := range ratios {
@@ -124,7 +124,7 @@ func printRatios(w io.Writer) {
 		for i := range per {
 			per[i] = cand[i] / base[i]
 		}
-		line := fmt.Sprintf("  %-60s %6.2f", r[0], median(per))
+		line := fmt.Sprintf("  %-66s %6.2f", r[0], median(per))
 		if rounds > 1 {
 			line += fmt.Sprintf("  [%.2f-%.2f]", slices.Min(per), slices.Max(per))
 		}

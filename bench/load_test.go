@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/realmd/realmd/core"
 	"github.com/realmd/realmd/sdk"
 )
 
@@ -29,8 +30,13 @@ const (
 const childEnv = "REALMD_BENCH_CHILD"
 
 // heapFloorEnv makes a baseline keep the same garbage collector headroom
-// as realmd's processes (sdk.KeepHeapFloor), for a like-for-like ratio.
+// as realmd's processes (sdk.KeepHeapFloor).
 const heapFloorEnv = "REALMD_BENCH_HEAP_FLOOR"
+
+// realmdRuntime is the environment that gives a baseline realmd's runtime
+// settings, for a like-for-like ratio: the heap floor, and the GODEBUG
+// setting that keeps Go's monitor thread awake (core.Schedtrace).
+var realmdRuntime = []string{heapFloorEnv + "=1", "GODEBUG=" + core.Schedtrace}
 
 // baselines are HTTP handlers run in a child process, so that they and
 // realmd are measured the same way: a separate process driven by wrk.

@@ -63,8 +63,8 @@ func pluginEnv(host, entry []string) []string {
 	return withSchedtrace(env)
 }
 
-// pluginSchedtrace is the GODEBUG setting that keeps a Go plugin's
-// runtime monitor thread (sysmon) out of its deep sleep. A plugin waits on
+// Schedtrace is the GODEBUG setting that keeps a Go plugin's runtime
+// monitor thread (sysmon), and realmd's, out of its deep sleep. A plugin waits on
 // realmd between messages, so under load its process goes wholly idle and
 // busy again thousands of times a second; on each return Go wakes the
 // monitor from deep sleep and has it poll every 20 µs until the process
@@ -80,9 +80,9 @@ func pluginEnv(host, entry []string) []string {
 // reaches realmd's log at debug (sdk's schedState). realmd's own binary
 // gets the same setting as its GODEBUG default from the Makefile's linker
 // flags (GODEBUG_DEFAULT, which a test holds to this).
-const pluginSchedtrace = "schedtrace=2147483647"
+const Schedtrace = "schedtrace=2147483647"
 
-// withSchedtrace adds pluginSchedtrace to the GODEBUG of env, the one that
+// withSchedtrace adds Schedtrace to the GODEBUG of env, the one that
 // counts (exec keeps the last of a repeated variable), unless that sets
 // schedtrace already: an operator's GODEBUG=schedtrace=0 turns it off.
 func withSchedtrace(env []string) []string {
@@ -99,10 +99,10 @@ func withSchedtrace(env []string) []string {
 		if value != "" {
 			value += ","
 		}
-		env[i] = "GODEBUG=" + value + pluginSchedtrace
+		env[i] = "GODEBUG=" + value + Schedtrace
 		return env
 	}
-	return append(env, "GODEBUG="+pluginSchedtrace)
+	return append(env, "GODEBUG="+Schedtrace)
 }
 
 // hostEnv reports whether a plugin inherits realmd's variable name: paths,

@@ -107,7 +107,7 @@ func TestPluginEnv_OnlyWhatAProcessNeedsAndTheEntryNames(t *testing.T) {
 		"GOGC=200", "HTTPS_PROXY=http://proxy:3128", "AWS_REGION=eu-west-1", "PATHX=no"}
 	got := pluginEnv(host, []string{"A=1", "AWS_REGION", "UNSET"})
 	want := []string{"PATH=/usr/bin", "REALMD_PLUGIN_LOG_LEVEL=debug", "LC_ALL=C.UTF-8", "GOGC=200", "HTTPS_PROXY=http://proxy:3128",
-		"A=1", "AWS_REGION=eu-west-1", "GODEBUG=" + pluginSchedtrace}
+		"A=1", "AWS_REGION=eu-west-1", "GODEBUG=" + Schedtrace}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pluginEnv = %q\nwant %q", got, want)
 	}
@@ -126,13 +126,13 @@ func TestMakeBuild_BakesInTheSchedtraceDefault(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make -n build: %v\n%s", err, out)
 	}
-	if want := "-X runtime.godebugDefault=" + pluginSchedtrace; !strings.Contains(string(out), want) {
+	if want := "-X runtime.godebugDefault=" + Schedtrace; !strings.Contains(string(out), want) {
 		t.Errorf("make build does not link in %q:\n%s", want, out)
 	}
 }
 
 // A plugin's Go runtime keeps its monitor thread out of deep sleep
-// (pluginSchedtrace) unless the GODEBUG it gets sets schedtrace: the
+// (Schedtrace) unless the GODEBUG it gets sets schedtrace: the
 // operator's (realmd's own GODEBUG, passed through) or its catalog entry's,
 // which wins over realmd's.
 func TestPluginEnv_GODEBUGKeepsTheMonitorAwakeUnlessSchedtraceIsSet(t *testing.T) {
@@ -141,11 +141,11 @@ func TestPluginEnv_GODEBUGKeepsTheMonitorAwakeUnlessSchedtraceIsSet(t *testing.T
 		host, entry []string
 		want        string
 	}{
-		{"no GODEBUG", nil, nil, "GODEBUG=" + pluginSchedtrace},
-		{"realmd's GODEBUG is kept", []string{"GODEBUG=http2client=0"}, nil, "GODEBUG=http2client=0," + pluginSchedtrace},
-		{"an empty GODEBUG", []string{"GODEBUG="}, nil, "GODEBUG=" + pluginSchedtrace},
+		{"no GODEBUG", nil, nil, "GODEBUG=" + Schedtrace},
+		{"realmd's GODEBUG is kept", []string{"GODEBUG=http2client=0"}, nil, "GODEBUG=http2client=0," + Schedtrace},
+		{"an empty GODEBUG", []string{"GODEBUG="}, nil, "GODEBUG=" + Schedtrace},
 		{"realmd's schedtrace wins", []string{"GODEBUG=schedtrace=0,gctrace=1"}, nil, "GODEBUG=schedtrace=0,gctrace=1"},
-		{"the entry's GODEBUG wins over realmd's", []string{"GODEBUG=schedtrace=0"}, []string{"GODEBUG=madvdontneed=1"}, "GODEBUG=madvdontneed=1," + pluginSchedtrace},
+		{"the entry's GODEBUG wins over realmd's", []string{"GODEBUG=schedtrace=0"}, []string{"GODEBUG=madvdontneed=1"}, "GODEBUG=madvdontneed=1," + Schedtrace},
 		{"the entry's schedtrace", nil, []string{"GODEBUG=schedtrace=1000"}, "GODEBUG=schedtrace=1000"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,7 +64,7 @@ type stderrLog struct {
 
 // schedState matches the lines of Go's scheduler state, which a Go
 // plugin's runtime prints when GODEBUG sets schedtrace, as realmd sets it
-// for every plugin (core's pluginSchedtrace): once at start on a machine up
+// for every plugin (core's Schedtrace): once at start on a machine up
 // for longer than the setting's period, and with every G, M and P before
 // a crash's trace. They are no message from the plugin.
 var schedState = regexp.MustCompile(`^(SCHED \d+ms: gomaxprocs=|[PMG]\d+: (status|p)=)`)
