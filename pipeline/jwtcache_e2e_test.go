@@ -2,8 +2,6 @@ package pipeline_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,11 +53,7 @@ func TestE2E_JWTCacheAnswersTheTokenTheRealmReads(t *testing.T) {
 		"roles.yml":          "_meta: {type: roles, config_version: 2}\n",
 		"roles_mapping.yml":  "_meta: {type: rolesmapping, config_version: 2}\n",
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e2e.WriteFiles(t, dir, files)
 	d := e2e.Start(t, dir)
 	sign := func(k *jwttest.Key, sub string, exp time.Time) string {
 		return k.Sign(map[string]any{"sub": sub, "exp": exp.Unix()}, nil)

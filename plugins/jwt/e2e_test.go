@@ -3,8 +3,6 @@ package jwt
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -166,10 +164,6 @@ config:
 		"roles.yml":          "_meta:\n  type: \"roles\"\n  config_version: 2\njwt_reader:\n  reserved: false\n",
 		"roles_mapping.yml":  "_meta:\n  type: \"rolesmapping\"\n  config_version: 2\njwt_reader:\n  backend_roles: [\"reader\"]\n",
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e2e.WriteFiles(t, dir, files)
 	return dir
 }
