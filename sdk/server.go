@@ -601,6 +601,12 @@ func (c *callContext) cancel() {
 	c.end(&errCanceled)
 }
 
+// answered ends c once its call is answered, as a cancel does: a batch
+// that ended first keeps its error (found by review: a realm that saw Done
+// closed by the batch's deadline and returned got Canceled from Err, and
+// the deadline from context.Cause).
+func (c *callContext) answered() { c.cancel() }
+
 // end ends c with *err, once, and cancels the watch's context if Done was
 // asked for (which ends what the realm derived from c). A later end (a
 // cancel that races the answer, the batch ending after the call) does
@@ -684,7 +690,7 @@ func (s *server) Exchange(stream pb.Realm_ExchangeServer) error {
 			defer wg.Done()
 			for c := range calls {
 				reply, n := s.bound(s.handle(c.ctx, c.call))
-				c.ctx.end(&errCanceled) // answered
+				c.ctx.answered()
 				c.ctx.batch.done()
 				_ = replies.addSized(reply, n) // a failed send ends the stream
 			}

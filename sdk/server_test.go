@@ -621,6 +621,21 @@ func TestCallContext_CauseAgreesWithErr(t *testing.T) {
 	}
 }
 
+// A call answered after its batch ended (the realm saw Done closed and
+// returned without asking Err) reports the batch's error, and Cause agrees:
+// the answer does not claim a cancel that came second (found by review).
+func TestCallContext_AnAnswerAfterTheBatchEndedKeepsTheBatchsError(t *testing.T) {
+	parent, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	b := newBatchContext(parent, unboundedCalls(1))
+	c := &b.calls[0]
+	<-c.Done() // the realm's select sees it closed
+	c.answered()
+	if err, cause := c.Err(), context.Cause(c); err != context.DeadlineExceeded || cause != err {
+		t.Fatalf("Err %v, Cause %v; want context.DeadlineExceeded for both", err, cause)
+	}
+}
+
 // Cancels, the answer, the batch's end, Done, Err and derived contexts may
 // all race: whatever ends the call first wins, and a closed Done always
 // comes with an error (run with -race).
