@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -116,18 +117,30 @@ func TestPluginEnv_OnlyWhatAProcessNeedsAndTheEntryNames(t *testing.T) {
 	}
 }
 
-// realmd's own binary bakes in the same setting as its GODEBUG default:
-// `make build` links it in, and the end-to-end tests and benchmarks build
-// realmd with `make build` too (internal/e2e).
+// realmd's own binary bakes in the same setting as its GODEBUG default,
+// after the defaults Go computes for the module (which the linker flag
+// replaces): `make build` links it in, and the end-to-end tests and
+// benchmarks build realmd with `make build` too (internal/e2e).
 func TestMakeBuild_BakesInTheSchedtraceDefault(t *testing.T) {
-	cmd := exec.Command("make", "-s", "-n", "build", "BIN="+filepath.Join(t.TempDir(), "realmd"))
-	cmd.Dir = ".."
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("make -n build: %v\n%s", err, out)
-	}
-	if want := "-X runtime.godebugDefault=" + Schedtrace; !strings.Contains(string(out), want) {
-		t.Errorf("make build does not link in %q:\n%s", want, out)
+	want := regexp.MustCompile(`-X runtime\.godebugDefault=(\S+,)?` + regexp.QuoteMeta(Schedtrace) + `[ ']`)
+	for _, goDefaults := range []string{"", "asynctimerchan=1,x509usepolicies=0"} {
+		args := []string{"-s", "-n", "build", "BIN=" + filepath.Join(t.TempDir(), "realmd")}
+		if goDefaults != "" {
+			args = append(args, "GO_GODEBUG="+goDefaults) // as go list reports for an older go.mod
+		}
+		cmd := exec.Command("make", args...)
+		cmd.Dir = ".."
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n build: %v\n%s", err, out)
+		}
+		m := want.FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("make build does not link in %s:\n%s", Schedtrace, out)
+		}
+		if got := strings.TrimSuffix(string(m[1]), ","); got != goDefaults {
+			t.Errorf("make build links in Go's defaults %q before it, want %q:\n%s", got, goDefaults, out)
+		}
 	}
 }
 
