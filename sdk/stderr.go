@@ -67,7 +67,7 @@ type stderrLog struct {
 // for every plugin (core's Schedtrace): once at start on a machine up
 // for longer than the setting's period, and with every G, M and P before
 // a crash's trace. They are no message from the plugin.
-var schedState = regexp.MustCompile(`^(SCHED \d+ms: gomaxprocs=|[PMG]\d+: (status|p)=)`)
+var schedState = regexp.MustCompile(`^(SCHED \d+ms: gomaxprocs=|P\d+: status=\d|M\d+: p=(\d+|nil) curg=|G\d+: status=\d)`)
 
 func newStderrLog(logger hclog.Logger, plugin string) *stderrLog {
 	return &stderrLog{logger: logger, plugin: plugin, now: time.Now}

@@ -36,6 +36,8 @@ func TestStderrLog_WarnsAboutLinesGoPluginHides(t *testing.T) {
 				"  G1: status=4(select) m=nil lockedm=nil\n",
 				"panic: boom\n"},
 			quoted: `the plugin's stderr ended with "panic: boom": `},
+		{name: "a line like the scheduler's state is the plugin's", writes: []string{"G1: status=ok\n"},
+			warns: []string{"G1: status=ok"}, quoted: `the plugin's stderr ended with "G1: status=ok": `},
 		{name: "the last five lines", writes: []string{"1\n2\n3\n4\n5\n6\n7"},
 			warns: []string{"1", "2", "3", "4", "5", "6", "7"}, quoted: `the plugin's stderr ended with "3", "4", "5", "6", "7": `},
 		{name: "a long line is cut", writes: []string{strings.Repeat("x", stderrLineMax), "yyy\n"},
