@@ -171,8 +171,9 @@ func readSigningKeys(cfg *sdk.Config) []any {
 }
 
 // ReadClaimRules reads subject_key, roles_key, required_audience,
-// required_issuer and jwt_clock_skew_tolerance_seconds, shared with the
-// openid realm. As OpenSearch's jjwt does, a negative tolerance is 0,
+// required_issuer and jwt_clock_skew_tolerance_seconds, the keys
+// OpenSearch's openid realm shares (an openid plugin is not built yet:
+// exported for it). As OpenSearch's jjwt does, a negative tolerance is 0,
 // with a warning. (A blank required_issuer is no requirement in static
 // mode only: ReadConfig.)
 func ReadClaimRules(cfg *sdk.Config) ClaimRules {
