@@ -3,17 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/realmd
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-# The GODEBUG default baked into realmd: its Go runtime keeps its monitor
-# thread out of deep sleep, as realmd has every plugin's do (Schedtrace in
-# core/catalog.go, which a test holds this to; docs/architecture.md has the
-# measurements). GODEBUG in the environment wins over it. The linker's -X
-# replaces the defaults the go command computes for the module (its own -X
-# of the same variable, from go.mod's go and godebug lines), so they come
-# first; they are empty while go.mod names the toolchain's version.
-comma := ,
-GO_GODEBUG = $(shell $(GO) list -f '{{.DefaultGODEBUG}}' ./cmd/realmd)
-GODEBUG_DEFAULT = $(if $(GO_GODEBUG),$(GO_GODEBUG)$(comma))schedtrace=2147483647
-LDFLAGS = -X main.version=$(VERSION) -X runtime.godebugDefault=$(GODEBUG_DEFAULT)
+LDFLAGS := -X main.version=$(VERSION)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2

@@ -60,7 +60,8 @@ func pluginEnv(host, entry []string) []string {
 			}
 		}
 	}
-	return withSchedtrace(env)
+	env, _ = WithSchedtrace(env)
+	return env
 }
 
 // Schedtrace is the GODEBUG setting that keeps a Go plugin's runtime
@@ -77,15 +78,15 @@ func pluginEnv(host, entry []string) []string {
 // whenever schedtrace is set; the setting also prints a line of scheduler
 // state every schedtrace milliseconds, here every 24.8 days (the largest
 // value), and once at start on a machine up for longer than that: it
-// reaches realmd's log at debug (sdk's schedState). realmd's own binary
-// gets the same setting as its GODEBUG default from the Makefile's linker
-// flags (GODEBUG_DEFAULT, which a test holds to this).
+// reaches realmd's log at debug (sdk's schedState). `realmd serve` gets
+// the same setting by re-executing itself with it (cmd/realmd).
 const Schedtrace = "schedtrace=2147483647"
 
-// withSchedtrace adds Schedtrace to the GODEBUG of env, the one that
+// WithSchedtrace adds Schedtrace to the GODEBUG of env, the one that
 // counts (exec keeps the last of a repeated variable), unless that sets
 // schedtrace already: an operator's GODEBUG=schedtrace=0 turns it off.
-func withSchedtrace(env []string) []string {
+// added reports whether it did. env is changed in place.
+func WithSchedtrace(env []string) (out []string, added bool) {
 	for i := len(env) - 1; i >= 0; i-- {
 		name, value, _ := strings.Cut(env[i], "=")
 		if name != "GODEBUG" {
@@ -93,16 +94,16 @@ func withSchedtrace(env []string) []string {
 		}
 		for _, setting := range strings.Split(value, ",") {
 			if key, _, _ := strings.Cut(setting, "="); key == "schedtrace" {
-				return env
+				return env, false
 			}
 		}
 		if value != "" {
 			value += ","
 		}
 		env[i] = "GODEBUG=" + value + Schedtrace
-		return env
+		return env, true
 	}
-	return append(env, "GODEBUG="+Schedtrace)
+	return append(env, "GODEBUG="+Schedtrace), true
 }
 
 // hostEnv reports whether a plugin inherits realmd's variable name: paths,

@@ -2,9 +2,7 @@ package core
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -114,33 +112,6 @@ func TestPluginEnv_OnlyWhatAProcessNeedsAndTheEntryNames(t *testing.T) {
 	}
 	if env := pluginEnv(nil, nil); env == nil {
 		t.Fatal("an empty environment is nil, which exec reads as all of realmd's")
-	}
-}
-
-// realmd's own binary bakes in the same setting as its GODEBUG default,
-// after the defaults Go computes for the module (which the linker flag
-// replaces): `make build` links it in, and the end-to-end tests and
-// benchmarks build realmd with `make build` too (internal/e2e).
-func TestMakeBuild_BakesInTheSchedtraceDefault(t *testing.T) {
-	want := regexp.MustCompile(`-X runtime\.godebugDefault=(\S+,)?` + regexp.QuoteMeta(Schedtrace) + `[ ']`)
-	for _, goDefaults := range []string{"", "asynctimerchan=1,x509usepolicies=0"} {
-		args := []string{"-s", "-n", "build", "BIN=" + filepath.Join(t.TempDir(), "realmd")}
-		if goDefaults != "" {
-			args = append(args, "GO_GODEBUG="+goDefaults) // as go list reports for an older go.mod
-		}
-		cmd := exec.Command("make", args...)
-		cmd.Dir = ".."
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("make -n build: %v\n%s", err, out)
-		}
-		m := want.FindSubmatch(out)
-		if m == nil {
-			t.Fatalf("make build does not link in %s:\n%s", Schedtrace, out)
-		}
-		if got := strings.TrimSuffix(string(m[1]), ","); got != goDefaults {
-			t.Errorf("make build links in Go's defaults %q before it, want %q:\n%s", got, goDefaults, out)
-		}
 	}
 }
 

@@ -35,6 +35,9 @@ Every command takes --help.
 `
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		keepMonitorAwake() // returns unless it re-executed realmd
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

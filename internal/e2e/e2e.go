@@ -30,9 +30,7 @@ var (
 	buildErr  error
 )
 
-// Binary builds cmd/realmd once per test process, as `make build` builds
-// it (its linker flags bake in realmd's GODEBUG default), and returns its
-// path.
+// Binary builds cmd/realmd once per test process and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -42,10 +40,10 @@ func Binary(t testing.TB) string {
 			return
 		}
 		buildPath = filepath.Join(dir, "realmd")
-		cmd := exec.Command("make", "-s", "build", "BIN="+buildPath)
+		cmd := exec.Command("go", "build", "-o", buildPath, "github.com/realmd/realmd/cmd/realmd")
 		cmd.Dir = moduleRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("make build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
