@@ -65,9 +65,9 @@ func pluginEnv(host, entry []string) []string {
 }
 
 // Schedtrace is the GODEBUG setting that keeps a Go plugin's runtime
-// monitor thread (sysmon), and realmd's, out of its deep sleep. A plugin waits on
-// realmd between messages, so under load its process goes wholly idle and
-// busy again thousands of times a second; on each return Go wakes the
+// monitor thread (sysmon), and realmd's, out of its deep sleep. A plugin
+// waits on realmd between messages, so under load its process goes wholly
+// idle and busy again thousands of times a second; on each return Go wakes the
 // monitor from deep sleep and has it poll every 20 µs until the process
 // is idle again (go.dev/issue/18236 is about that tick). That polling was
 // 13% of a JWT plugin's CPU under uncached load; with the monitor never in
