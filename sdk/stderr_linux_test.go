@@ -50,11 +50,7 @@ func TestLaunch_StrayStderrLinesAreWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out testenv.LogBuffer
-			cmd := exec.Command(exe)
-			cmd.Env = append(os.Environ(), stderrPluginEnv+"="+tt.mode)
-			logger := hclog.New(&hclog.LoggerOptions{Name: "realmd", Output: &out, Level: hclog.Info}) // realmd's default level
-			c, err := Launch(LaunchConfig{Cmd: cmd, Logger: logger, StartTimeout: 30 * time.Second})
+			c, out, err := launchStderrPlugin(t, tt.mode, hclog.Info) // realmd's default level
 			if tt.wantStart {
 				if err != nil {
 					t.Fatal(err)
@@ -84,4 +80,34 @@ func TestLaunch_StrayStderrLinesAreWarnings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Under --log-level debug, a plugin's stray stderr line is logged once, at
+// warn, not a second time by go-plugin at debug.
+func TestLaunch_AStrayLineIsLoggedOnceAtDebugLevel(t *testing.T) {
+	c, out, err := launchStderrPlugin(t, "serve", hclog.Debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Kill() // returns once stderr is read
+	if n := strings.Count(out.String(), "a stray line"); n != 1 {
+		t.Errorf("the stray line is logged %d times, want once:\n%s", n, out.String())
+	}
+}
+
+// launchStderrPlugin launches the test binary as the plugin that writes to
+// stderr as mode says (see writeStderrAndServe), with a host logger at
+// level writing to out.
+func launchStderrPlugin(t *testing.T, mode string, level hclog.Level) (*Client, *testenv.LogBuffer, error) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &testenv.LogBuffer{}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), stderrPluginEnv+"="+mode)
+	logger := hclog.New(&hclog.LoggerOptions{Name: "realmd", Output: out, Level: level})
+	c, err := Launch(LaunchConfig{Cmd: cmd, Logger: logger, StartTimeout: 30 * time.Second})
+	return c, out, err
 }
