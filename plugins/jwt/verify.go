@@ -330,10 +330,11 @@ func trailingData(b []byte, dec *json.Decoder) bool {
 // object (OpenSearch's parsers refuse them: Jackson's
 // STRICT_DUPLICATE_DETECTION at every depth in static mode, Gson's map
 // adapter at the top level in JWKS mode; there Gson keeps the last of a
-// nested duplicate, which realmd refuses rather than follow). Every member has one colon outside strings, and a decoded object
-// keeps one entry per distinct name (escapes undone, so "a" and "\u0061"
-// are one), so the payload has a duplicate exactly when it has more
-// colons than the decoded objects have entries: one scan, one decode.
+// nested duplicate, which realmd refuses rather than follow). Every
+// member has one colon outside strings, and a decoded object keeps one
+// entry per distinct name (escapes undone, so "a" and "\u0061" are one),
+// so the payload has a duplicate exactly when it has more colons than the
+// decoded objects have entries: one scan, one decode.
 func parseClaims(payload []byte) (map[string]any, error) {
 	_, members, err := jwks.ScanJSON(payload, maxJSONDepth)
 	if err != nil {
