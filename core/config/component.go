@@ -138,7 +138,7 @@ func (f *file) decodeValue(n *yaml.Node, path, flat string, lines map[string]int
 // and reach the plugin as strings. sdk.WholeNumber applies that rule, here
 // and in the plugin's sdk.NewConfig. A float (7.0, 1e3, 0.5) is a
 // json.Number holding the text Java writes for it ("7.0", "1000.0",
-// javaDoubleText): OpenSearch gives a realm the JSON Jackson writes for
+// sdk.JavaDouble): OpenSearch gives a realm the JSON Jackson writes for
 // config.yml's map, so the text a realm's Settings holds is that one, and
 // its getAsInt refuses "7.0" where a float64 would reach the plugin as 7.
 //
@@ -165,7 +165,7 @@ func (f *file) scalar(n *yaml.Node, path string) any {
 			f.errorf(n.Line, path, "must be a finite number, not %s", n.Value)
 			return nil
 		}
-		return json.Number(javaDoubleText(x))
+		return json.Number(sdk.JavaDouble(x))
 	}
 	return v
 }
@@ -199,7 +199,7 @@ func (f *file) plainScalar(n *yaml.Node, path string) any {
 				"realmd keeps the text as written: put it in quotes so that OpenSearch does too", javaInfinity(v))
 			return n.Value
 		}
-		return json.Number(javaDoubleText(v))
+		return json.Number(sdk.JavaDouble(v))
 	}
 	f.errorf(n.Line, path, "written unquoted, %q is a number OpenSearch cannot read, so it refuses the file; "+
 		"write %q in quotes for the text", n.Value, n.Value)

@@ -95,7 +95,7 @@ func yaml11Reading(text string) reading {
 		if strings.ContainsAny(text, ":iInN") {
 			return reading{}
 		}
-		return javaDouble(strings.ReplaceAll(text, "_", ""))
+		return javaParseDouble(strings.ReplaceAll(text, "_", ""))
 	}
 	return reading{text, true}
 }
@@ -110,14 +110,14 @@ func jsonReading(text string) reading {
 		if strings.HasSuffix(text, ".inf") || text == ".nan" {
 			return reading{}
 		}
-		return javaDouble(text)
+		return javaParseDouble(text)
 	}
 	return reading{text, true}
 }
 
-// javaDouble reads a float's decimal text as Double.parseDouble does: a
+// javaParseDouble reads a float's decimal text as Double.parseDouble does: a
 // number too large for a float64 is infinite.
-func javaDouble(text string) reading {
+func javaParseDouble(text string) reading {
 	x, err := strconv.ParseFloat(text, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return reading{}
@@ -240,37 +240,4 @@ func numberText(x float64) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(x, 'g', -1, 64)
-}
-
-// javaDoubleText writes a finite float64 as Java's Double.toString does,
-// which is the text Jackson writes for a Double and so the text a realm's
-// Settings holds for a float in config.yml: always with a decimal point
-// (7.0, 1000.0, 0.5), in scientific notation below 10^-3 and from 10^7 on
-// (1.0E-4, 1.0E7), with the shortest digits that read back as x.
-func javaDoubleText(x float64) string {
-	sign := ""
-	if math.Signbit(x) {
-		sign, x = "-", -x
-	}
-	if x == 0 {
-		return sign + "0.0"
-	}
-	// d.ddde±XX: the shortest digits, and the exponent of the first.
-	mantissa, exp, _ := strings.Cut(strconv.FormatFloat(x, 'e', -1, 64), "e")
-	digits := strings.Replace(mantissa, ".", "", 1)
-	e, _ := strconv.Atoi(exp)
-	if x < 1e-3 || x >= 1e7 {
-		frac := digits[1:]
-		if frac == "" {
-			frac = "0"
-		}
-		return sign + digits[:1] + "." + frac + "E" + strconv.Itoa(e)
-	}
-	if e < 0 {
-		return sign + "0." + strings.Repeat("0", -e-1) + digits
-	}
-	if len(digits) <= e+1 {
-		return sign + digits + strings.Repeat("0", e+1-len(digits)) + ".0"
-	}
-	return sign + digits[:e+1] + "." + digits[e+1:]
 }
